@@ -1,0 +1,248 @@
+/**
+ * Vector–Jacobian products of the primitives, written with the primitives themselves so the
+ * backward pass is ordinary ONNX too. `vjp(node, gy)` receives ∂L/∂y for the node's (single) output
+ * and returns ∂L/∂x for each input, or `undefined` where an input takes no gradient.
+ * Every rule is checked against central finite differences in `test/gradients.test.ts`.
+ */
+import * as op from './ops.js';
+import { GraphError, shapeEquals, type Node, type Shape, type Tensor } from './tensor.js';
+
+/** Sum `g` down to `shape`: the adjoint of numpy broadcasting. */
+export function unbroadcast(g: Tensor, shape: Shape): Tensor {
+  if (shapeEquals(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = axes.length ? op.reduceSum(g, axes, true) : g;
+  return op.reshape(summed, [...shape]);
+}
+
+type Grads = (Tensor | undefined)[];
+type Rule = (node: Node, gy: Tensor) => Grads;
+
+const noGrad: Rule = (node) => node.inputs.map(() => undefined);
+
+function floatOnly(node: Node, grads: Grads): Grads {
+  return grads.map((g, i) => (node.inputs[i]!.dtype === 'float32' ? g : undefined));
+}
+
+function inputs2(node: Node): [Tensor, Tensor] {
+  return [node.inputs[0]!, node.inputs[1]!];
+}
+
+/** Keep-dims shape of a reduction's output, for broadcasting the gradient back. */
+function keptShape(node: Node): number[] {
+  const x = node.inputs[0]!;
+  const axes = node.attrs.axes as readonly number[];
+  return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+const rules: Record<string, Rule> = {
+  Add: (n, gy) => {
+    const [a, b] = inputs2(n);
+    return [unbroadcast(gy, a.shape), unbroadcast(gy, b.shape)];
+  },
+  Sub: (n, gy) => {
+    const [a, b] = inputs2(n);
+    return [unbroadcast(gy, a.shape), unbroadcast(op.neg(gy), b.shape)];
+  },
+  Mul: (n, gy) => {
+    const [a, b] = inputs2(n);
+    return [unbroadcast(op.mul(gy, b), a.shape), unbroadcast(op.mul(gy, a), b.shape)];
+  },
+  Div: (n, gy) => {
+    // d(a/b)/da = 1/b, d(a/b)/db = −a/b² = −y/b
+    const [a, b] = inputs2(n);
+    const y = n.outputs[0]!;
+    const ga = op.div(gy, b);
+    return [unbroadcast(ga, a.shape), unbroadcast(op.neg(op.mul(ga, y)), b.shape)];
+  },
+  Pow: (n, gy) => {
+    // d(a^b)/da = b·a^(b−1), d(a^b)/db = a^b·log a
+    const [a, b] = inputs2(n);
+    const y = n.outputs[0]!;
+    const ga = op.mul(gy, op.mul(b, op.pow(a, op.sub(b, 1))));
+    const gb = b.producer === undefined && b.size === 1 && b.graph.constants.some((c) => c.tensor === b)
+      ? undefined // a constant exponent needs no gradient; skipping it avoids log of negative bases
+      : unbroadcast(op.mul(gy, op.mul(y, op.log(a))), b.shape);
+    return [unbroadcast(ga, a.shape), gb];
+  },
+  Where: (n, gy) => {
+    const [c, a, b] = [n.inputs[0]!, n.inputs[1]!, n.inputs[2]!];
+    if (a.dtype !== 'float32') return [undefined, undefined, undefined];
+    return [undefined, unbroadcast(op.where(c, gy, 0), a.shape), unbroadcast(op.where(c, 0, gy), b.shape)];
+  },
+  Neg: (_n, gy) => [op.neg(gy)],
+  Relu: (n, gy) => [op.where(op.greater(n.inputs[0]!, 0), gy, 0)],
+  Sigmoid: (n, gy) => {
+    const s = n.outputs[0]!;
+    return [op.mul(gy, op.mul(s, op.sub(1, s)))];
+  },
+  Exp: (n, gy) => [op.mul(gy, n.outputs[0]!)],
+  Log: (n, gy) => [op.div(gy, n.inputs[0]!)],
+  Sqrt: (n, gy) => [op.div(op.mul(gy, 0.5), n.outputs[0]!)],
+  Abs: (n, gy) => [op.mul(gy, op.sign(n.inputs[0]!))],
+  Sign: noGrad,
+  StopGradient: noGrad,
+  Cast: (n, gy) => (n.inputs[0]!.dtype === 'float32' && gy.dtype === 'float32' ? [gy] : [undefined]),
+  ReduceSum: (n, gy) => [op.expand(op.reshape(gy, keptShape(n)), n.inputs[0]!.shape)],
+  ReduceMean: (n, gy) => {
+    const x = n.inputs[0]!;
+    const count = x.size / n.outputs[0]!.size;
+    return [op.expand(op.reshape(op.div(gy, count), keptShape(n)), x.shape)];
+  },
+  ReduceMax: (n, gy) => extremumGrad(n, gy),
+  ReduceMin: (n, gy) => extremumGrad(n, gy),
+  ArgMin: noGrad,
+  ArgMax: noGrad,
+  Less: noGrad,
+  Greater: noGrad,
+  Equal: noGrad,
+  OneHot: noGrad,
+  MatMul: (n, gy) => {
+    const [a, b] = inputs2(n);
+    const swapLast = (t: Tensor): Tensor => op.transpose(t, t.shape.map((_, i) => (i < t.rank - 2 ? i : t.rank - 1 - (i - (t.rank - 2)))));
+    const ga = op.matmul(gy, swapLast(b));
+    let gb: Tensor;
+    if (b.rank === 2 && a.rank > 2) {
+      // b is shared across the batch: flatten the batch into rows.
+      const k = a.shape[a.rank - 1]!;
+      const m = gy.shape[gy.rank - 1]!;
+      gb = op.matmul(op.transpose(op.reshape(a, [-1, k]), [1, 0]), op.reshape(gy, [-1, m]));
+    } else {
+      gb = op.matmul(swapLast(a), gy);
+    }
+    return [ga, gb];
+  },
+  Reshape: (n, gy) => [op.reshape(gy, [...n.inputs[0]!.shape])],
+  Transpose: (n, gy) => {
+    const perm = n.attrs.perm as readonly number[];
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [op.transpose(gy, inverse)];
+  },
+  Concat: (n, gy) => {
+    const axis = n.attrs.axis as number;
+    let start = 0;
+    return n.inputs.map((x) => {
+      const s = start;
+      start += x.shape[axis]!;
+      return x.dtype === 'float32' ? op.slice(gy, axis, s, start) : undefined;
+    });
+  },
+  Slice: (n, gy) => {
+    const x = n.inputs[0]!;
+    const axis = n.attrs.axis as number;
+    const start = n.attrs.start as number;
+    const end = n.attrs.end as number;
+    return [op.pad(gy, x.shape.map((d, i) => (i === axis ? [start, d - end] as const : [0, 0] as const)))];
+  },
+  Pad: (n, gy) => {
+    const x = n.inputs[0]!;
+    const pads = n.attrs.pads as readonly number[];
+    let g = gy;
+    x.shape.forEach((d, i) => {
+      g = op.slice(g, i, pads[2 * i]!, pads[2 * i]! + d);
+    });
+    return [g];
+  },
+  Expand: (n, gy) => [unbroadcast(gy, n.inputs[0]!.shape)],
+  Gather: (n, gy) => {
+    // Rows of the table receive the sum of the gradients of every position that picked them.
+    const [table, indices] = inputs2(n);
+    const rowShape = table.shape.slice(1);
+    const flatIdx = op.reshape(indices, [indices.size]);
+    const flatG = op.reshape(gy, [indices.size, ...rowShape]);
+    const zeros = op.expand(table.graph.scalar(0), [...table.shape]);
+    return [op.scatterAdd(zeros, flatIdx, flatG), undefined];
+  },
+  ScatterAdd: (n, gy) => {
+    const indices = n.inputs[1]!;
+    return [gy, undefined, op.gather(gy, indices)];
+  },
+  Conv: (n, gy) => {
+    const [x, w] = inputs2(n);
+    return [convInputGrad(x, w, gy, n), convWeightGrad(x, w, gy, n)];
+  },
+  ConvTranspose: (n, gy) => {
+    const [x, w] = inputs2(n);
+    const stride = n.attrs.stride as number;
+    const p = n.attrs.pad as number;
+    const dilation = n.attrs.dilation as number;
+    // The adjoint of a transposed convolution is the convolution with the same weight.
+    const gx = op.conv2d(gy, w, { stride, pad: p, dilation });
+    // ∂L/∂w[ci,co,a,b] = Σ x[n,ci,i,j]·gy[n,co,i·s−p+a·d, j·s−p+b·d]: a convolution of gy
+    // (batch and channels swapped) with x as the filter, stride d, dilation s.
+    const gyT = op.transpose(gy, [1, 0, 2, 3]);
+    const xT = op.transpose(x, [1, 0, 2, 3]);
+    let gw = op.conv2d(gyT, xT, { stride: dilation, pad: p, dilation: stride }); // [Cout, Cin, ≥kh, ≥kw]
+    gw = op.slice(op.slice(gw, 2, 0, w.shape[2]!), 3, 0, w.shape[3]!);
+    return [fitShape(gx, x.shape, 'ConvTranspose'), op.transpose(gw, [1, 0, 2, 3])];
+  },
+};
+
+/** Gradient of ReduceMax/ReduceMin: split evenly between the entries that attain the extremum. */
+function extremumGrad(n: Node, gy: Tensor): Grads {
+  const x = n.inputs[0]!;
+  if (x.dtype !== 'float32') return [undefined];
+  const kept = keptShape(n);
+  const y = op.reshape(n.outputs[0]!, kept);
+  const mask = op.cast(op.equal(x, y), 'float32');
+  const count = op.reduceSum(mask, n.attrs.axes as readonly number[], true);
+  return [op.mul(mask, op.div(op.reshape(gy, kept), count))];
+}
+
+/**
+ * ∂L/∂x of y = conv(x, w): the transposed convolution of gy with the same weight. Rows of x that
+ * the forward conv never reached (when (H + 2p − d(k−1) − 1) is not a multiple of s) are restored by
+ * output padding, or by zero padding where output padding cannot express them.
+ */
+function convInputGrad(x: Tensor, w: Tensor, gy: Tensor, n: Node): Tensor {
+  const stride = n.attrs.stride as number;
+  const p = n.attrs.pad as number;
+  const dilation = n.attrs.dilation as number;
+  const [kh] = w.shape.slice(2) as [number];
+  const base = (gy.shape[2]! - 1) * stride - 2 * p + dilation * (kh - 1) + 1;
+  const missing = x.shape[2]! - base;
+  const limit = Math.max(stride, dilation);
+  const outputPadding = missing < limit ? missing : 0;
+  const gx = op.convTranspose2d(gy, w, { stride, pad: p, dilation, outputPadding });
+  return fitShape(gx, x.shape, 'Conv');
+}
+
+/** Zero-pad spatial axes at the end so a gradient has exactly the input's shape. */
+function fitShape(g: Tensor, shape: Shape, opName: string): Tensor {
+  if (shapeEquals(g.shape, shape)) return g;
+  const pads = shape.map((d, i) => [0, d - g.shape[i]!] as const);
+  if (pads.some(([, e]) => e < 0)) {
+    throw new GraphError(opName, `internal: gradient ${g.toString()} is larger than input [${shape.join(',')}]`);
+  }
+  return op.pad(g, pads);
+}
+
+/**
+ * ∂L/∂w of y = conv(x, w): ∂L/∂w[co,ci,a,b] = Σ_{n,i,j} gy[n,co,i,j]·x[n,ci,i·s−p+a·d, j·s−p+b·d].
+ * That is a convolution of x (batch↔channels swapped, [Cin,N,H,W]) with gy as the filter
+ * ([Cout,N,Ho,Wo]), stride d and dilation s; the result [Cin,Cout,≥kh,≥kw] is cropped and swapped.
+ */
+function convWeightGrad(x: Tensor, w: Tensor, gy: Tensor, n: Node): Tensor {
+  const stride = n.attrs.stride as number;
+  const p = n.attrs.pad as number;
+  const dilation = n.attrs.dilation as number;
+  const xT = op.transpose(x, [1, 0, 2, 3]);
+  const gyT = op.transpose(gy, [1, 0, 2, 3]);
+  let gw = op.conv2d(xT, gyT, { stride: dilation, pad: p, dilation: stride });
+  gw = op.slice(op.slice(gw, 2, 0, w.shape[2]!), 3, 0, w.shape[3]!);
+  return op.transpose(gw, [1, 0, 2, 3]);
+}
+
+export function vjp(node: Node, gy: Tensor): Grads {
+  const rule = rules[node.op];
+  if (!rule) throw new GraphError(node.op, 'has no gradient rule');
+  return floatOnly(node, rule(node, gy));
+}
+
+export function hasGradientRule(opName: string): boolean {
+  return opName in rules;
+}

@@ -1,0 +1,228 @@
+/**
+ * Lowering of the primitive graph to ONNX (opset 18). One function per primitive; every primitive
+ * maps to one standard ONNX operator (plus shape/axes constants), so exported models run on any
+ * ONNX Runtime build.
+ */
+import onnxProto from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
+import type { Graph } from '../graph/graph.js';
+import { GraphError, type DType, type Node, type Tensor } from '../graph/tensor.js';
+
+/** The protobuf classes (onnx-proto is CommonJS, so they come through its default export). */
+const P = onnxProto.onnx;
+
+export const OPSET = 18;
+
+const ELEM: Record<DType, number> = {
+  float32: P.TensorProto.DataType.FLOAT,
+  int64: P.TensorProto.DataType.INT64,
+  bool: P.TensorProto.DataType.BOOL,
+};
+
+export function elemType(dtype: DType): number {
+  return ELEM[dtype];
+}
+
+export interface OutputSpec {
+  readonly name: string;
+  readonly tensor: Tensor;
+}
+
+export interface LowerOptions {
+  /** Graph inputs to expose (default: all that the outputs depend on). */
+  readonly inputs?: readonly Tensor[];
+  readonly graphName?: string;
+}
+
+type Attr = onnx.IAttributeProto;
+
+const A = P.AttributeProto.AttributeType;
+const intAttr = (name: string, i: number): Attr => ({ name, type: A.INT, i });
+const intsAttr = (name: string, ints: readonly number[]): Attr => ({ name, type: A.INTS, ints: [...ints] });
+const strAttr = (name: string, s: string): Attr => ({ name, type: A.STRING, s: new TextEncoder().encode(s) });
+
+export function tensorProto(name: string, dtype: DType, dims: readonly number[], data: Float32Array | BigInt64Array | Uint8Array): onnx.ITensorProto {
+  return {
+    name,
+    dataType: ELEM[dtype],
+    dims: [...dims],
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+function valueInfo(name: string, t: Tensor): onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType: ELEM[t.dtype], shape: { dim: t.shape.map((d) => ({ dimValue: d })) } } },
+  };
+}
+
+/** Builds the NodeProto list; shape constants become initializers named `k<n>`. */
+class Emitter {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly initializers: onnx.ITensorProto[] = [];
+  private counter = 0;
+  private readonly intConstants = new Map<string, string>();
+
+  ints(values: readonly number[]): string {
+    const key = values.join(',');
+    let name = this.intConstants.get(key);
+    if (!name) {
+      name = `k${this.counter++}`;
+      this.initializers.push(tensorProto(name, 'int64', [values.length], BigInt64Array.from(values.map(BigInt))));
+      this.intConstants.set(key, name);
+    }
+    return name;
+  }
+
+  scalarInt(value: number): string {
+    const name = `k${this.counter++}`;
+    this.initializers.push(tensorProto(name, 'int64', [], BigInt64Array.of(BigInt(value))));
+    return name;
+  }
+
+  floats(values: readonly number[]): string {
+    const name = `k${this.counter++}`;
+    this.initializers.push(tensorProto(name, 'float32', [values.length], Float32Array.from(values)));
+    return name;
+  }
+
+  temp(): string {
+    return `k${this.counter++}`;
+  }
+
+  node(opType: string, input: readonly string[], output: readonly string[], attribute: Attr[] = []): void {
+    this.nodes.push({ opType, input: [...input], output: [...output], attribute, name: `${opType}_${this.nodes.length}` });
+  }
+}
+
+const DIRECT = new Set([
+  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Less', 'Greater', 'Equal', 'Where',
+  'Neg', 'Relu', 'Sigmoid', 'Exp', 'Log', 'Sqrt', 'Abs', 'Sign', 'MatMul',
+]);
+
+function lowerNode(e: Emitter, n: Node): void {
+  const ins = n.inputs.map((t) => t.name);
+  const out = n.outputs[0]!.name;
+  const a = n.attrs;
+  if (DIRECT.has(n.op)) return e.node(n.op, ins, [out]);
+  switch (n.op) {
+    case 'StopGradient':
+      return e.node('Identity', ins, [out]);
+    case 'Cast':
+      return e.node('Cast', ins, [out], [intAttr('to', ELEM[a.to as DType])]);
+    case 'ReduceSum':
+    case 'ReduceMean':
+    case 'ReduceMax':
+    case 'ReduceMin':
+      return e.node(n.op, [ins[0]!, e.ints(a.axes as number[])], [out], [intAttr('keepdims', a.keepDims ? 1 : 0)]);
+    case 'ArgMin':
+    case 'ArgMax':
+      return e.node(n.op, ins, [out], [intAttr('axis', a.axis as number), intAttr('keepdims', a.keepDims ? 1 : 0), intAttr('select_last_index', 0)]);
+    case 'Reshape':
+      return e.node('Reshape', [ins[0]!, e.ints(a.shape as number[])], [out]);
+    case 'Expand':
+      return e.node('Expand', [ins[0]!, e.ints(a.shape as number[])], [out]);
+    case 'Transpose':
+      return e.node('Transpose', ins, [out], [intsAttr('perm', a.perm as number[])]);
+    case 'Concat':
+      return e.node('Concat', ins, [out], [intAttr('axis', a.axis as number)]);
+    case 'Slice':
+      return e.node('Slice', [ins[0]!, e.ints([a.start as number]), e.ints([a.end as number]), e.ints([a.axis as number])], [out]);
+    case 'Pad': {
+      const pairs = a.pads as number[];
+      const begins = pairs.filter((_, i) => i % 2 === 0);
+      const ends = pairs.filter((_, i) => i % 2 === 1);
+      return e.node('Pad', [ins[0]!, e.ints([...begins, ...ends])], [out], [strAttr('mode', 'constant')]);
+    }
+    case 'Gather':
+      return e.node('Gather', ins, [out], [intAttr('axis', 0)]);
+    case 'ScatterAdd': {
+      const idx = e.temp();
+      e.node('Reshape', [ins[1]!, e.ints([n.inputs[1]!.shape[0]!, 1])], [idx]);
+      return e.node('ScatterND', [ins[0]!, idx, ins[2]!], [out], [strAttr('reduction', 'add')]);
+    }
+    case 'OneHot':
+      return e.node('OneHot', [ins[0]!, e.scalarInt(a.depth as number), e.floats([0, 1])], [out], [intAttr('axis', -1)]);
+    case 'Conv':
+    case 'ConvTranspose': {
+      const w = n.inputs[1]!;
+      const p = a.pad as number;
+      const attrs: Attr[] = [
+        intsAttr('kernel_shape', w.shape.slice(2)),
+        intsAttr('strides', [a.stride as number, a.stride as number]),
+        intsAttr('pads', [p, p, p, p]),
+        intsAttr('dilations', [a.dilation as number, a.dilation as number]),
+        intAttr('group', 1),
+      ];
+      if (n.op === 'ConvTranspose') {
+        const op = a.outputPadding as number;
+        attrs.push(intsAttr('output_padding', [op, op]));
+      }
+      return e.node(n.op, ins, [out], attrs);
+    }
+    default:
+      throw new GraphError(n.op, 'has no ONNX lowering');
+  }
+}
+
+/** The nodes that the outputs depend on, in graph order. */
+function liveNodes(graph: Graph, outputs: readonly Tensor[]): { nodes: Node[]; tensors: Set<Tensor> } {
+  const live = new Set<Node>();
+  const tensors = new Set<Tensor>();
+  const stack = [...outputs];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (tensors.has(t)) continue;
+    tensors.add(t);
+    if (t.producer && !live.has(t.producer)) {
+      live.add(t.producer);
+      stack.push(...t.producer.inputs);
+    }
+  }
+  return { nodes: graph.nodes.filter((n) => live.has(n)), tensors };
+}
+
+/**
+ * Lower `graph` to an ONNX ModelProto computing `outputs`. Graph inputs the outputs depend on
+ * become model inputs (others are dropped unless listed in `options.inputs`); constants become
+ * initializers.
+ */
+export function toModelProto(graph: Graph, outputs: readonly OutputSpec[], options: LowerOptions = {}): onnx.IModelProto {
+  const names = new Set<string>();
+  for (const o of outputs) {
+    if (names.has(o.name)) throw new GraphError('compile', `output name '${o.name}' is used twice`);
+    if (o.tensor.graph !== graph) throw new GraphError('compile', `output '${o.name}' belongs to another graph`);
+    names.add(o.name);
+  }
+  const { nodes, tensors } = liveNodes(graph, outputs.map((o) => o.tensor));
+  const e = new Emitter();
+  for (const n of nodes) lowerNode(e, n);
+
+  const inputTensors = options.inputs ?? graph.inputs.map((i) => i.tensor).filter((t) => tensors.has(t));
+  for (const o of outputs) {
+    if (graph.findInput(o.name)) throw new GraphError('compile', `output name '${o.name}' is also an input name; outputs need their own names`);
+  }
+  // Outputs are renamed through Identity so that one tensor may be several outputs and an
+  // input may be passed through unchanged.
+  for (const o of outputs) e.node('Identity', [o.tensor.name], [o.name]);
+
+  const constants = graph.constants.filter((c) => tensors.has(c.tensor));
+  const initializer = [...constants.map((c) => tensorProto(c.tensor.name, c.tensor.dtype, c.tensor.shape, c.data)), ...e.initializers];
+  return {
+    irVersion: 8,
+    producerName: 'vqlab',
+    opsetImport: [{ domain: '', version: OPSET }],
+    graph: {
+      name: options.graphName ?? 'vqlab',
+      node: e.nodes,
+      initializer,
+      input: inputTensors.map((t) => valueInfo(t.name, t)),
+      output: outputs.map((o) => valueInfo(o.name, o.tensor)),
+    },
+  };
+}
+
+export function encodeModel(model: onnx.IModelProto): Uint8Array {
+  return P.ModelProto.encode(P.ModelProto.create(model)).finish();
+}

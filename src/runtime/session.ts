@@ -1,0 +1,134 @@
+/**
+ * The bridge to ONNX Runtime: compiles a graph to an ONNX model, opens one `InferenceSession`, and
+ * runs it with typed-array feeds. Outputs can be written into caller-owned buffers so a training
+ * loop allocates nothing per step.
+ */
+import ort from 'onnxruntime-node';
+import type { Graph } from '../graph/graph.js';
+import { formatShape, shapeSize, type DType, type Shape, type Tensor } from '../graph/tensor.js';
+import { encodeModel, toModelProto } from '../onnx/lower.js';
+
+export type TypedData = Float32Array | BigInt64Array | Uint8Array;
+
+export interface SessionOptions {
+  /** Intra-op threads for ONNX Runtime (default: 0, which lets ORT use one per physical core). */
+  threads?: number;
+  /** Graph inputs to keep even if no output depends on them. */
+  inputs?: readonly Tensor[];
+  /** Name stored in the ONNX graph. */
+  graphName?: string;
+}
+
+interface IoSpec {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+function dataTypeName(dtype: DType): 'float32' | 'int64' | 'bool' {
+  return dtype;
+}
+
+function allocate(dtype: DType, size: number): TypedData {
+  return dtype === 'float32' ? new Float32Array(size) : dtype === 'int64' ? new BigInt64Array(size) : new Uint8Array(size);
+}
+
+function matchesDType(data: TypedData, dtype: DType): boolean {
+  return dtype === 'float32' ? data instanceof Float32Array : dtype === 'int64' ? data instanceof BigInt64Array : data instanceof Uint8Array;
+}
+
+export class CompiledGraph {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputs: readonly IoSpec[],
+    readonly outputs: readonly IoSpec[],
+    /** Milliseconds spent lowering, serializing and creating the ORT session. */
+    readonly compileMs: number,
+    /** The serialized ONNX model. */
+    readonly modelBytes: Uint8Array,
+  ) {}
+
+  /** Lower `graph` to ONNX, computing `outputs`, and open an ORT session for it. */
+  static async create(graph: Graph, outputs: Readonly<Record<string, Tensor>>, options: SessionOptions = {}): Promise<CompiledGraph> {
+    const t0 = performance.now();
+    const specs = Object.entries(outputs).map(([name, tensor]) => ({ name, tensor }));
+    const model = toModelProto(graph, specs, { inputs: options.inputs, graphName: options.graphName });
+    const bytes = encodeModel(model);
+    const session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: options.threads ?? 0,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    const inputNames = new Set(model.graph!.input!.map((i) => i.name!));
+    const inputs = graph.inputs
+      .map((i) => i.tensor)
+      .filter((t) => inputNames.has(t.name))
+      .map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype }));
+    const outs = specs.map((o) => ({ name: o.name, shape: o.tensor.shape, dtype: o.tensor.dtype }));
+    return new CompiledGraph(session, inputs, outs, performance.now() - t0, bytes);
+  }
+
+  /**
+   * Run once. `feeds` must hold every input by name. Outputs present in `into` are written into
+   * those buffers (which must have the right size and type); the rest are returned fresh.
+   */
+  async run(feeds: Readonly<Record<string, TypedData>>, into: Readonly<Record<string, TypedData>> = {}): Promise<Record<string, TypedData>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const spec of this.inputs) {
+      const data = feeds[spec.name];
+      if (!data) throw new Error(`run: missing input '${spec.name}' ${spec.dtype}${formatShape(spec.shape)}; pass it in the feeds`);
+      checkBuffer('input', spec, data);
+      ortFeeds[spec.name] = new ort.Tensor(dataTypeName(spec.dtype), data, spec.shape as number[]);
+    }
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputs.some((s) => s.name === name)) {
+        throw new Error(`run: unknown input '${name}'; this graph takes ${this.inputs.map((s) => s.name).join(', ') || 'no inputs'}`);
+      }
+    }
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const spec of this.outputs) {
+      const buf = into[spec.name];
+      if (buf) {
+        checkBuffer('output', spec, buf);
+        fetches[spec.name] = new ort.Tensor(dataTypeName(spec.dtype), buf, spec.shape as number[]);
+      } else {
+        fetches[spec.name] = null;
+      }
+    }
+    const result = await this.session.run(ortFeeds, fetches);
+    const out: Record<string, TypedData> = {};
+    for (const spec of this.outputs) {
+      const value = result[spec.name]!.data as TypedData;
+      const buf = into[spec.name];
+      if (buf && value !== buf) {
+        // The binding returned its own buffer: copy so the caller's buffer holds the result.
+        (buf as Float32Array).set(value as Float32Array);
+        out[spec.name] = buf;
+      } else {
+        out[spec.name] = value;
+      }
+    }
+    return out;
+  }
+
+  /** A zeroed buffer of the right type and size for input or output `name`. */
+  allocate(name: string): TypedData {
+    const spec = this.inputs.find((s) => s.name === name) ?? this.outputs.find((s) => s.name === name);
+    if (!spec) throw new Error(`allocate: no input or output named '${name}'`);
+    return allocate(spec.dtype, shapeSize(spec.shape));
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function checkBuffer(kind: string, spec: IoSpec, data: TypedData): void {
+  const size = shapeSize(spec.shape);
+  if (!matchesDType(data, spec.dtype) || data.length !== size) {
+    throw new Error(
+      `run: ${kind} '${spec.name}' must be ${spec.dtype}${formatShape(spec.shape)} (${size} elements), got ${data.constructor.name} of ${data.length}`,
+    );
+  }
+}
