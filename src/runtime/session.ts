@@ -38,6 +38,9 @@ function matchesDType(data: TypedData, dtype: DType): boolean {
 }
 
 export class CompiledGraph {
+  /** Wall time of the last `session.run` call alone, in ms (excludes feed/fetch preparation here). */
+  lastSessionRunMs = 0;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly inputs: readonly IoSpec[],
@@ -96,18 +99,14 @@ export class CompiledGraph {
         fetches[spec.name] = null;
       }
     }
+    const t0 = performance.now();
     const result = await this.session.run(ortFeeds, fetches);
+    this.lastSessionRunMs = performance.now() - t0;
     const out: Record<string, TypedData> = {};
     for (const spec of this.outputs) {
-      const value = result[spec.name]!.data as TypedData;
-      const buf = into[spec.name];
-      if (buf && value !== buf) {
-        // The binding returned its own buffer: copy so the caller's buffer holds the result.
-        (buf as Float32Array).set(value as Float32Array);
-        out[spec.name] = buf;
-      } else {
-        out[spec.name] = value;
-      }
+      // ORT writes a preallocated output in place; the binding then also hands back its own copy,
+      // which is dropped here so callers keep working on their buffers.
+      out[spec.name] = into[spec.name] ?? (result[spec.name]!.data as TypedData);
     }
     return out;
   }

@@ -44,9 +44,9 @@ const NEXT = 'next:';
 const STEP_VAR = 'opt.step';
 
 export class TrainingProgram {
-  /** Milliseconds spent outside `session.run` in the last step (feeds, swaps, result reading). */
+  /** Milliseconds of the last step spent outside `session.run` (feeds, swaps, result reading). */
   lastOutsideMs = 0;
-  /** Milliseconds spent inside `session.run` in the last step. */
+  /** Milliseconds of the last step spent inside `session.run`. */
   lastRunMs = 0;
   private readonly lrBuffer = new Float32Array(1);
 
@@ -129,9 +129,7 @@ export class TrainingProgram {
     for (const v of this.fed) feeds[v.name] = v.value;
     const into: Record<string, TypedData> = { ...this.metricBuffers };
     for (const u of this.updated) into[NEXT + u.variable.name] = u.spare;
-    const t1 = performance.now();
     await this.compiled.run(feeds, into);
-    const t2 = performance.now();
     // Ping-pong: the fresh values become current; the old buffers become next step's output.
     for (const u of this.updated) {
       const old = u.variable.value;
@@ -144,9 +142,8 @@ export class TrainingProgram {
       metrics[m] = buf.length === 1 ? Number(buf[0]) : buf;
     }
     const loss = (this.metricBuffers.loss as Float32Array)[0]!;
-    const t3 = performance.now();
-    this.lastRunMs = t2 - t1;
-    this.lastOutsideMs = t1 - t0 + (t3 - t2);
+    this.lastRunMs = this.compiled.lastSessionRunMs;
+    this.lastOutsideMs = performance.now() - t0 - this.lastRunMs;
     return { loss, metrics };
   }
 

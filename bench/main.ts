@@ -1,0 +1,45 @@
+/**
+ * `npm run bench -- <name>` runs one benchmark and prints its result as one JSON object on stdout.
+ * Names: engine, quantize, train. With no name, runs all and prints one object keyed by name.
+ */
+import { benchEngine } from './engine.js';
+
+type Bench = () => Promise<Record<string, number>>;
+
+async function lazy(path: string, exportName: string): Promise<Bench> {
+  const mod = (await import(path)) as Record<string, unknown>;
+  const fn = mod[exportName];
+  if (typeof fn !== 'function') throw new Error(`benchmark module ${path} does not export ${exportName}`);
+  return fn as Bench;
+}
+
+const benches: Record<string, () => Promise<Bench>> = {
+  engine: async () => benchEngine,
+  quantize: () => lazy('./quantize.js', 'benchQuantize'),
+  train: () => lazy('./train.js', 'benchTrain'),
+};
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  for (const n of names) {
+    if (!(n in benches)) {
+      process.stderr.write(`bench: unknown benchmark '${n}'; choose from ${Object.keys(benches).join(', ')}\n`);
+      process.exit(1);
+    }
+  }
+  const load = (await import('node:os')).loadavg()[0]!;
+  if (names.length === 1) {
+    const result = await (await benches[names[0]!]!())();
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    const all: Record<string, Record<string, number>> = {};
+    for (const n of names.length ? names : Object.keys(benches)) all[n] = await (await benches[n]!())();
+    process.stdout.write(`${JSON.stringify(all)}\n`);
+  }
+  process.stderr.write(`bench: 1-minute load average at start ${load.toFixed(2)} on ${(await import('node:os')).cpus().length} cores\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
