@@ -194,31 +194,43 @@ function extremumGrad(n: Node, gy: Tensor): Grads {
 }
 
 /**
- * ∂L/∂x of y = conv(x, w): the transposed convolution of gy with the same weight. Rows of x that
- * the forward conv never reached (when (H + 2p − d(k−1) − 1) is not a multiple of s) are restored by
- * output padding, or by zero padding where output padding cannot express them.
+ * ∂L/∂x of y = conv(x, w): the transposed convolution of gy with the same weight. It yields
+ * base = (Ho − 1)·s − 2p + d·(k − 1) + 1 rows, and H − base ∈ [0, s) rows of x are missing when
+ * (H + 2p − d(k−1) − 1) is not a multiple of s; those rows can still be reached by the last output
+ * row (through the end padding), so they are restored by output padding.
+ *
+ * Fix: the missing count is computed per spatial axis (with that axis' kernel size). Previously it
+ * used kh for both axes and only H, so a non-square input or kernel (e.g. x [.,.,8,7] or
+ * [.,.,7,8] with k3 s2 p1) either got an oversized gradient (an internal error) or had its last
+ * reached column replaced by zeros — a silently wrong gradient, caught by test/gradients.test.ts.
+ * ConvTranspose has one output padding for both axes, so the larger count is used and the axis
+ * that needed less is cropped: the extra positions lie past the end of x, in the zero padding.
  */
 function convInputGrad(x: Tensor, w: Tensor, gy: Tensor, n: Node): Tensor {
   const stride = n.attrs.stride as number;
   const p = n.attrs.pad as number;
   const dilation = n.attrs.dilation as number;
-  const [kh] = w.shape.slice(2) as [number];
-  const base = (gy.shape[2]! - 1) * stride - 2 * p + dilation * (kh - 1) + 1;
-  const missing = x.shape[2]! - base;
-  const limit = Math.max(stride, dilation);
-  const outputPadding = missing < limit ? missing : 0;
+  const missing = [2, 3].map((axis) => x.shape[axis]! - ((gy.shape[axis]! - 1) * stride - 2 * p + dilation * (w.shape[axis]! - 1) + 1));
+  const outputPadding = Math.max(...missing); // < s, as convTranspose2d requires
   const gx = op.convTranspose2d(gy, w, { stride, pad: p, dilation, outputPadding });
   return fitShape(gx, x.shape, 'Conv');
 }
 
-/** Zero-pad spatial axes at the end so a gradient has exactly the input's shape. */
+/**
+ * Crop or zero-pad spatial axes at the end so a gradient has exactly the input's shape. Cropping
+ * drops positions past the end of the input, which only the adjoint's output has (the shared
+ * output padding in convInputGrad); padding adds rows of x that no output depends on (zero grad).
+ */
 function fitShape(g: Tensor, shape: Shape, opName: string): Tensor {
   if (shapeEquals(g.shape, shape)) return g;
-  const pads = shape.map((d, i) => [0, d - g.shape[i]!] as const);
-  if (pads.some(([, e]) => e < 0)) {
-    throw new GraphError(opName, `internal: gradient ${g.toString()} is larger than input [${shape.join(',')}]`);
+  if (g.rank !== shape.length) {
+    throw new GraphError(opName, `internal: gradient ${g.toString()} does not match input [${shape.join(',')}]`);
   }
-  return op.pad(g, pads);
+  let out = g;
+  shape.forEach((d, i) => {
+    if (out.shape[i]! > d) out = op.slice(out, i, 0, d);
+  });
+  return op.pad(out, shape.map((d, i) => [0, d - out.shape[i]!] as const));
 }
 
 /**

@@ -344,8 +344,11 @@ export function convTranspose2d(x: Tensor, w: Tensor, options: ConvTransposeOpti
   requireFloat('ConvTranspose', x, w);
   const { stride, pad: p, dilation } = convParams('ConvTranspose', options);
   const outputPadding = options.outputPadding ?? 0;
-  if (!Number.isInteger(outputPadding) || outputPadding < 0 || outputPadding >= Math.max(stride, dilation)) {
-    throw new GraphError('ConvTranspose', `outputPadding ${outputPadding} must be in [0, max(stride, dilation))`);
+  // ONNX Runtime rejects output_padding ≥ stride at run time ("output_padding may be too large for
+  // stride"), even where PyTorch allows up to max(stride, dilation); the old bound let such graphs
+  // build and then fail inside ORT (found by test/gradients.test.ts), so it is checked here.
+  if (!Number.isInteger(outputPadding) || outputPadding < 0 || outputPadding >= stride) {
+    throw new GraphError('ConvTranspose', `outputPadding ${outputPadding} must be an integer in [0, stride ${stride})`);
   }
   if (x.rank !== 4 || w.rank !== 4 || x.shape[1] !== w.shape[0]) {
     throw new GraphError('ConvTranspose', `input ${formatShape(x.shape)} must be [N,Cin,H,W] and weight ${formatShape(w.shape)} [Cin,Cout,kh,kw] with the same Cin`);
