@@ -1,0 +1,187 @@
+/**
+ * Vector quantization with an exponential-moving-average codebook (VQ-VAE, van den Oord et al.,
+ * 2017, appendix A.1; DeepMind Sonnet's `VectorQuantizerEMA`).
+ *
+ * The codebook is not trained by gradients. Each training step, for every code i, with n_i the
+ * number of batch vectors assigned to it and Σ_j z_i,j their sum:
+ *
+ *   N_i ← γ·N_i + (1 − γ)·n_i                          EMA cluster size
+ *   m_i ← γ·m_i + (1 − γ)·Σ_j z_i,j                     EMA sum of the assigned z
+ *   Ñ_i = (N_i + ε) / (n + K·ε) · n,   n = Σ_i N_i      Laplace smoothing (Sonnet), so that an
+ *                                                      unused code never divides by zero
+ *   e_i = m_i / Ñ_i                                     the new code: mean of its (smoothed) EMA
+ *
+ * The search and the output use the codebook from before the update (as Sonnet does); the update
+ * is part of the same training-step graph (`ctx.setState`) and is applied by ORT's single run
+ * together with the optimizer step. Inference graphs (mode 'eval') read the state and never
+ * change it. n_i and Σ_j z_i,j come from ScatterAdd over the chosen indices, never from a dense
+ * [M, K] one-hot, so K can be 65,536 or more.
+ *
+ * Loss: only the commitment term reaches the encoder, L = weight · β·‖z_e − sg(e_k)‖²; the
+ * straight-through output z_e + sg(e_k − z_e) passes the decoder gradient to z_e unchanged.
+ *
+ * Initialization (a documented choice). Sonnet draws e from a distribution and starts its EMAs
+ * at N = 0 and m = e, but its moving averages are zero-debiased (divided by 1 − γ^t), which makes
+ * the first update overwrite them: in effect N = n and m = Σz after step 1, so unused codes
+ * collapse to 0. Taken literally without debiasing (the equations above), N = 0 with m = e is
+ * unstable: an unused code gets e_i = γ·e_i/Ñ_i with Ñ_i ≈ ε, i.e. it is multiplied by ~10⁵.
+ * vqlab therefore starts from a state that is already consistent with the codebook:
+ *
+ *   e ~ init,   N_i = c,   m_i = c·e_i     (c = `initialCount`, default 1)
+ *
+ * so at step 0, Ñ_i = c and m_i/Ñ_i = e_i exactly: every code behaves as if it had been assigned
+ * c vectors equal to itself. The prior fades at rate γ per step; unused codes stay where they were
+ * initialized (decaying towards 0 only once γ^t falls below ε), and used codes move to the mean
+ * of their assigned vectors. `initialCount: 0` reproduces Sonnet's effective (debiased) behavior.
+ *
+ * Options (`EmaVectorQuantizerOptions`): codebookSize K, dim d, beta β (default 0.25), weight
+ * (default 1), decay γ (default 0.99, in [0, 1)), epsilon ε (default 1e-5, > 0), init and
+ * initScale as for `VectorQuantizer` (default 'normal' with std 1, Sonnet's choice of a
+ * unit-scale distribution), initialCount c (default 1, ≥ 0), search (block sizes).
+ *
+ * State variables (under the context it is given): `codebook` e [K, d], `ema_cluster_size`
+ * N [K], `ema_sum` m [K, d]. The quantizer has no parameters.
+ */
+import * as op from '../graph/ops.js';
+import type { Tensor } from '../graph/tensor.js';
+import type { Initializer } from '../init/initializers.js';
+import type { BuildContext } from '../runtime/build-context.js';
+import { nearestCode, type SearchBlocking } from './nearest-code.js';
+import { COMMON_OPTION_KEYS, commonOptions, validateNonNegative, type CodebookInit, type CommonQuantizerOptions } from './options.js';
+import {
+  checkQuantizerInput,
+  codeCounts,
+  meanSquaredError,
+  nonFiniteCount,
+  straightThrough,
+  type Quantizer,
+  type QuantizerOutput,
+} from './quantizer.js';
+import { codebookInitializer } from './vector-quantizer.js';
+
+export interface EmaVectorQuantizerOptions extends CommonQuantizerOptions {
+  /** EMA decay γ in [0, 1) (default 0.99). */
+  readonly decay?: number;
+  /** Laplace smoothing ε > 0 (default 1e-5). */
+  readonly epsilon?: number;
+  /** Codebook initialization (default 'normal'). */
+  readonly init?: CodebookInit;
+  /** Uniform bound or normal standard deviation (defaults 1/K and 1). */
+  readonly initScale?: number;
+  /** Initial EMA cluster size c of every code, with m = c·e (default 1; 0 = Sonnet's effective start). */
+  readonly initialCount?: number;
+}
+
+export const EMA_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'decay', 'epsilon', 'init', 'initScale', 'initialCount'];
+
+export class EmaVectorQuantizer implements Quantizer {
+  readonly kind = 'ema' as const;
+  readonly codebookSize: number;
+  readonly dim: number;
+  readonly beta: number;
+  readonly weight: number;
+  readonly decay: number;
+  readonly epsilon: number;
+  readonly init: CodebookInit;
+  readonly initScale: number | undefined;
+  readonly initialCount: number;
+  readonly search: SearchBlocking;
+  private readonly initializer: Initializer;
+
+  constructor(o: EmaVectorQuantizerOptions) {
+    const name = 'EmaVectorQuantizer';
+    const c = commonOptions(name, o);
+    this.codebookSize = c.codebookSize;
+    this.dim = c.dim;
+    this.beta = c.beta;
+    this.weight = c.weight;
+    this.search = c.search;
+    this.decay = o.decay ?? 0.99;
+    this.epsilon = o.epsilon ?? 1e-5;
+    this.init = o.init ?? 'normal';
+    this.initScale = o.initScale;
+    this.initialCount = o.initialCount ?? 1;
+    if (!(typeof this.decay === 'number' && this.decay >= 0 && this.decay < 1)) throw new Error(`${name}: decay must be in [0, 1), got ${String(this.decay)}`);
+    if (!(typeof this.epsilon === 'number' && Number.isFinite(this.epsilon) && this.epsilon > 0)) throw new Error(`${name}: epsilon must be a finite number > 0, got ${String(this.epsilon)}`);
+    validateNonNegative(name, 'initialCount', this.initialCount);
+    this.initializer = codebookInitializer(name, this.init, this.initScale, this.codebookSize);
+  }
+
+  get config(): Readonly<Record<string, unknown>> {
+    return {
+      kind: this.kind,
+      codebookSize: this.codebookSize,
+      dim: this.dim,
+      beta: this.beta,
+      weight: this.weight,
+      decay: this.decay,
+      epsilon: this.epsilon,
+      init: this.init,
+      ...(this.initScale !== undefined ? { initScale: this.initScale } : {}),
+      initialCount: this.initialCount,
+      ...(Object.keys(this.search).length ? { search: { ...this.search } } : {}),
+    };
+  }
+
+  /** The codebook e [K, d] (state, not a parameter). */
+  codebook(ctx: BuildContext): Tensor {
+    return this.variables(ctx).e;
+  }
+
+  lookup(ctx: BuildContext, indices: Tensor): Tensor {
+    return op.gather(this.codebook(ctx), indices);
+  }
+
+  /**
+   * The three state variables. m starts as c·e (file comment), which no constant initializer can
+   * express, so it is filled from the codebook's initial value right when the store creates it;
+   * a checkpoint load overwrites all three afterwards as usual.
+   */
+  private variables(ctx: BuildContext): { e: Tensor; clusterSize: Tensor; sum: Tensor } {
+    const k = this.codebookSize;
+    const e = ctx.state('codebook', [k, this.dim], this.initializer);
+    const clusterSize = ctx.state('ema_cluster_size', [k], { kind: 'constant', value: this.initialCount });
+    const sumName = `${ctx.prefix}ema_sum`;
+    const fresh = ctx.store.get(sumName) === undefined;
+    const sum = ctx.state('ema_sum', [k, this.dim], { kind: 'constant', value: 0 });
+    if (fresh && this.initialCount !== 0) {
+      const m = ctx.store.require(sumName).value;
+      const e0 = ctx.store.require(`${ctx.prefix}codebook`).value;
+      for (let i = 0; i < m.length; i++) m[i] = this.initialCount * e0[i]!;
+    }
+    return { e, clusterSize, sum };
+  }
+
+  quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
+    checkQuantizerInput('EmaVectorQuantizer', z, this.dim);
+    const { e, clusterSize, sum } = this.variables(ctx);
+    const k = this.codebookSize;
+    const indices = nearestCode(z, e, this.search);
+    const q = op.gather(e, indices);
+    const commitment = meanSquaredError(z, op.stopGradient(q));
+    const loss = op.mul(commitment, this.beta * this.weight);
+    const counts = codeCounts(indices, k);
+
+    // EMA update (file comment). Σ_j z_i,j by ScatterAdd of the (gradient-free) inputs.
+    const g = z.graph;
+    const zs = op.stopGradient(z);
+    const batchSum = op.scatterAdd(op.expand(g.scalar(0), [k, this.dim]), indices, zs);
+    const nextN = op.add(op.mul(clusterSize, this.decay), op.mul(counts, 1 - this.decay));
+    const nextM = op.add(op.mul(sum, this.decay), op.mul(batchSum, 1 - this.decay));
+    const n = op.reduceSum(nextN);
+    const smoothed = op.mul(op.div(op.add(nextN, this.epsilon), op.add(n, k * this.epsilon)), n);
+    const nextE = op.div(nextM, op.reshape(smoothed, [k, 1]));
+    ctx.setState('ema_cluster_size', nextN);
+    ctx.setState('ema_sum', nextM);
+    ctx.setState('codebook', nextE);
+
+    return {
+      quantized: straightThrough(z, q),
+      indices,
+      loss,
+      terms: { commitment },
+      counts,
+      nonFinite: nonFiniteCount(z),
+    };
+  }
+}

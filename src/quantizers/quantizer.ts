@@ -1,0 +1,146 @@
+/**
+ * The contract every quantizer (vanilla VQ, EMA-VQ, SimVQ) implements, and the helpers that let
+ * them work on feature maps and on any [..., d] tensor.
+ *
+ * A quantizer maps encoder vectors z_e [M, d] to codebook entries, returning the straight-through
+ * output z_q = z_e + sg(e_k − z_e) (forward value e_k, gradient identity to z_e; VQ-VAE §3.1), the
+ * chosen indices, its loss terms, the batch's per-code counts (for exact usage statistics, see
+ * `CodeUsage` in usage.ts) and a count of non-finite inputs.
+ *
+ * Non-finite inputs. A NaN or ±Infinity in z_e has no nearest code; the graph cannot throw, so the
+ * quantizers report `nonFinite` (how many entries of z_e are NaN or ±Infinity, a float32 scalar).
+ * Fetch it as a metric and call `assertFiniteQuantizerInput` in the training loop to turn it into
+ * a clear error. `CodeSearch.run`, which receives plain Float32Arrays, checks its inputs directly.
+ */
+import * as op from '../graph/ops.js';
+import { GraphError, type Tensor } from '../graph/tensor.js';
+import type { BuildContext } from '../runtime/build-context.js';
+
+export type QuantizerName = 'vq' | 'ema' | 'simvq';
+
+/** Valid quantizer names, in the order they are listed in error messages. */
+export const QUANTIZER_KINDS: readonly QuantizerName[] = ['vq', 'ema', 'simvq'];
+
+export interface QuantizerOutput {
+  /** Straight-through output z_e + sg(e_k − z_e), [M, d]. */
+  readonly quantized: Tensor;
+  /** Chosen code per vector, int64 [M]. */
+  readonly indices: Tensor;
+  /** Weighted sum of the quantizer's loss terms (scalar), to add to the reconstruction loss. */
+  readonly loss: Tensor;
+  /** The unweighted terms, e.g. { codebook, commitment } (scalars), for logging. */
+  readonly terms: Readonly<Record<string, Tensor>>;
+  /** How many of the M vectors chose each code in this batch, float32 [K]. */
+  readonly counts: Tensor;
+  /**
+   * Number of NaN or ±Infinity entries in z_e (float32 scalar); 0 for a healthy batch. Set by every
+   * built-in quantizer (optional only so that other implementations of the interface keep compiling).
+   */
+  readonly nonFinite?: Tensor;
+}
+
+export interface Quantizer {
+  readonly kind: QuantizerName;
+  /** Number of codes K. */
+  readonly codebookSize: number;
+  /** Code dimension d. */
+  readonly dim: number;
+  /** Options as plain data, for configs and checkpoints. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Quantize z [M, d]. Variables are created under `ctx` (use a scope such as ctx.scope('quantizer')). */
+  quantize(ctx: BuildContext, z: Tensor): QuantizerOutput;
+  /** The effective codebook [K, d] that the nearest-code search uses (C·W for SimVQ). */
+  codebook(ctx: BuildContext): Tensor;
+  /** Code vectors for int64 indices of any shape: [...indices, d]. */
+  lookup(ctx: BuildContext, indices: Tensor): Tensor;
+}
+
+/** [N, C, H, W] → [N·H·W, C], the layout quantizers take (channels are the code dimension). */
+export function flattenNCHW(x: Tensor): Tensor {
+  if (x.rank !== 4) throw new GraphError('flattenNCHW', `expects [N,C,H,W], got ${x.toString()}`);
+  return op.reshape(op.transpose(x, [0, 2, 3, 1]), [-1, x.shape[1]!]);
+}
+
+/** [N·H·W, C] → [N, C, H, W], the inverse of `flattenNCHW`. */
+export function unflattenToNCHW(x: Tensor, n: number, h: number, w: number): Tensor {
+  return op.transpose(op.reshape(x, [n, h, w, x.shape[1]!]), [0, 3, 1, 2]);
+}
+
+/** Check z is [M, d] float32 with the quantizer's d. */
+export function checkQuantizerInput(name: string, z: Tensor, dim: number): void {
+  if (z.rank !== 2 || z.dtype !== 'float32' || z.shape[1] !== dim) {
+    throw new GraphError(
+      name,
+      `input must be float32 [M, ${dim}] (flatten feature maps with flattenNCHW or use quantizeVectors), got ${z.toString()}; check that the encoder's output channels equal the code dimension`,
+    );
+  }
+}
+
+/** Per-code counts of `indices` [M] over K codes, float32 [K] (a ScatterAdd: no [M, K] one-hot). */
+export function codeCounts(indices: Tensor, codebookSize: number): Tensor {
+  const g = indices.graph;
+  const zeros = op.expand(g.scalar(0), [codebookSize]);
+  const ones = op.expand(g.scalar(1), [indices.shape[0]!]);
+  return op.scatterAdd(zeros, indices, ones);
+}
+
+/** Number of NaN or ±Infinity entries of `x` (float32 scalar): x − x is 0 exactly when x is finite. */
+export function nonFiniteCount(x: Tensor): Tensor {
+  const isFinite = op.equal(op.sub(x, x), 0);
+  return op.reduceSum(op.where(isFinite, 0, 1));
+}
+
+/** Throw a clear error when a fetched `nonFinite` count is not 0. */
+export function assertFiniteQuantizerInput(nonFinite: number, where = 'quantizer input'): void {
+  if (nonFinite !== 0) {
+    throw new Error(`${where}: ${nonFinite} entries of z_e are NaN or ±Infinity; the encoder diverged (lower the learning rate or enable gradient clipping)`);
+  }
+}
+
+/** Mean over all elements of (a − b)², the ‖·‖² of the VQ-VAE losses as the reference code averages it. */
+export function meanSquaredError(a: Tensor, b: Tensor): Tensor {
+  const d = op.sub(a, b);
+  return op.reduceMean(op.mul(d, d));
+}
+
+/** Straight-through estimator z_e + sg(q − z_e): forward value q, gradient identity to z_e. */
+export function straightThrough(z: Tensor, q: Tensor): Tensor {
+  return op.add(z, op.stopGradient(op.sub(q, z)));
+}
+
+/** A quantizer's output for input of shape [..., d]: quantized [..., d] and indices [...]. */
+export interface ShapedQuantizerOutput extends QuantizerOutput {
+  /** The flat [M, d] output the quantizer produced. */
+  readonly flat: QuantizerOutput;
+}
+
+/**
+ * Quantize a tensor of any shape [..., d] whose last axis is the code dimension, by reshaping to
+ * [M, d] and back: `quantized` has the input's shape and `indices` its shape without the last axis.
+ */
+export function quantizeVectors(quantizer: Quantizer, ctx: BuildContext, z: Tensor): ShapedQuantizerOutput {
+  if (z.rank < 1 || z.shape[z.rank - 1] !== quantizer.dim) {
+    throw new GraphError('quantizeVectors', `input must be [..., ${quantizer.dim}] (last axis = code dimension), got ${z.toString()}`);
+  }
+  const lead = z.shape.slice(0, -1);
+  const flat = quantizer.quantize(ctx, op.reshape(z, [-1, quantizer.dim]));
+  return {
+    ...flat,
+    quantized: op.reshape(flat.quantized, [...z.shape]),
+    indices: lead.length === 0 ? op.reshape(flat.indices, [1]) : op.reshape(flat.indices, lead),
+    flat,
+  };
+}
+
+/**
+ * Quantize an NCHW feature map whose channels are the code dimension: `quantized` is NCHW again
+ * and `indices` int64 [N, H, W].
+ */
+export function quantizeFeatureMap(quantizer: Quantizer, ctx: BuildContext, x: Tensor): ShapedQuantizerOutput {
+  if (x.rank !== 4 || x.shape[1] !== quantizer.dim) {
+    throw new GraphError('quantizeFeatureMap', `input must be [N, ${quantizer.dim}, H, W] (channels = code dimension), got ${x.toString()}`);
+  }
+  const [n, , h, w] = x.shape as [number, number, number, number];
+  const flat = quantizer.quantize(ctx, flattenNCHW(x));
+  return { ...flat, quantized: unflattenToNCHW(flat.quantized, n, h, w), indices: op.reshape(flat.indices, [n, h, w]), flat };
+}

@@ -1,0 +1,165 @@
+/**
+ * SimVQ (Zhu et al., 2024, "Addressing Representation Collapse in Vector Quantized Models with
+ * One Linear Layer", arXiv:2411.02038): the codebook is reparameterized as a frozen random basis C
+ * times one learned linear layer,
+ *
+ *   C ∈ R^{K×d},  C_kj ~ N(0, 1/d) (std d^−½), frozen
+ *   W ∈ R^{d×d},  b ∈ R^d                              one linear layer (b optional)
+ *   q_k = C_k·W + b                                    effective codebook, recomputed every step
+ *   k_i = argmin_k ‖z_e,i − q_k‖²                      nearest code (squared L2, ties → lowest k)
+ *   z_q = z_e + sg(q_k − z_e)                          straight-through estimator
+ *   L   = weight · (β·‖z_e − sg(q_k)‖² + ‖sg(z_e) − q_k‖²)
+ *
+ * Why it prevents collapse (the paper's analysis): in vanilla VQ, the codebook loss moves only the
+ * chosen rows e_k, so unchosen codes never follow the encoder and die. Here the gradient of
+ * ‖sg(z_e) − q_k‖² reaches W, and updating W moves every q_k = C_k·W at once — the whole codebook
+ * rotates and scales with the latent space, so (almost) all codes stay in use.
+ *
+ * `optimize` chooses which factor is trained (the trainable flag of the variable store):
+ *   'W'     SimVQ (default): C frozen, W and b trained.
+ *   'C'     W frozen at the identity and b at 0, C trained: exactly vanilla VQ with codebook C
+ *           (the paper's baseline as a special case; C·I + 0 reproduces C bit for bit).
+ *   'both'  C, W and b all trained.
+ * W and b are initialized as PyTorch's nn.Linear (U(±1/√d)), as in the official code; in 'C'
+ * mode they are the identity and zero instead.
+ *
+ * The loss is the official implementation's (non-legacy) form: β weights the commitment term
+ * ‖z_e − sg(q)‖², and the codebook term ‖sg(z_e) − q‖² trains W (and/or C). Squared norms are
+ * averaged over all elements.
+ *
+ * Decoding from indices (`lookup`) applies W and b. (The official repository's
+ * `get_codebook_entry` returns rows of C without the projection, which decodes to the wrong
+ * vectors; this does not repeat that.) For fewer indices than codes it computes gather(C, idx)·W + b,
+ * never materializing the K×d codebook; otherwise it gathers from C·W + b.
+ *
+ * Options (`SimVQOptions`): codebookSize K, dim d, beta β (default 0.25), weight (default 1),
+ * optimize ('W' | 'C' | 'both', default 'W'), bias (default true), initScale (std of C,
+ * default d^−½), search (block sizes of the nearest-code search).
+ *
+ * Variables (under the context it is given): `codebook` C [K, d], `proj.weight` W [d, d] (x·W
+ * convention, W is [in, out]), `proj.bias` b [d]. All without weight decay: decaying W would
+ * shrink the whole codebook towards 0.
+ */
+import * as op from '../graph/ops.js';
+import type { Tensor } from '../graph/tensor.js';
+import { identity, normal, uniform, zeros, type Initializer } from '../init/initializers.js';
+import type { BuildContext } from '../runtime/build-context.js';
+import { nearestCode, type SearchBlocking } from './nearest-code.js';
+import { COMMON_OPTION_KEYS, commonOptions, validateChoice, type CommonQuantizerOptions } from './options.js';
+import {
+  checkQuantizerInput,
+  codeCounts,
+  meanSquaredError,
+  nonFiniteCount,
+  straightThrough,
+  type Quantizer,
+  type QuantizerOutput,
+} from './quantizer.js';
+
+export const SIMVQ_OPTIMIZE_MODES = ['W', 'C', 'both'] as const;
+export type SimVQOptimize = (typeof SIMVQ_OPTIMIZE_MODES)[number];
+
+export interface SimVQOptions extends CommonQuantizerOptions {
+  /** Which factor of q = C·W + b is trained (default 'W'). */
+  readonly optimize?: SimVQOptimize;
+  /** Use the bias b of the linear layer (default true). */
+  readonly bias?: boolean;
+  /** Standard deviation of the frozen basis C (default d^−½). */
+  readonly initScale?: number;
+}
+
+export const SIMVQ_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'optimize', 'bias', 'initScale'];
+
+export class SimVQ implements Quantizer {
+  readonly kind = 'simvq' as const;
+  readonly codebookSize: number;
+  readonly dim: number;
+  readonly beta: number;
+  readonly weight: number;
+  readonly optimize: SimVQOptimize;
+  readonly bias: boolean;
+  readonly initScale: number;
+  readonly search: SearchBlocking;
+
+  constructor(o: SimVQOptions) {
+    const name = 'SimVQ';
+    const c = commonOptions(name, o);
+    this.codebookSize = c.codebookSize;
+    this.dim = c.dim;
+    this.beta = c.beta;
+    this.weight = c.weight;
+    this.search = c.search;
+    this.optimize = o.optimize ?? 'W';
+    validateChoice(name, 'optimize', this.optimize, SIMVQ_OPTIMIZE_MODES);
+    this.bias = o.bias ?? true;
+    if (typeof this.bias !== 'boolean') throw new Error(`${name}: bias must be true or false, got ${String(this.bias)}`);
+    this.initScale = o.initScale ?? this.dim ** -0.5;
+    if (!(Number.isFinite(this.initScale) && this.initScale > 0)) throw new Error(`${name}: initScale must be a finite number > 0, got ${this.initScale}`);
+  }
+
+  get config(): Readonly<Record<string, unknown>> {
+    return {
+      kind: this.kind,
+      codebookSize: this.codebookSize,
+      dim: this.dim,
+      beta: this.beta,
+      weight: this.weight,
+      optimize: this.optimize,
+      bias: this.bias,
+      initScale: this.initScale,
+      ...(Object.keys(this.search).length ? { search: { ...this.search } } : {}),
+    };
+  }
+
+  /** The factors C [K, d], W [d, d] and b [d] (undefined without bias), created on first use. */
+  factors(ctx: BuildContext): { c: Tensor; w: Tensor; b: Tensor | undefined } {
+    const d = this.dim;
+    const trainC = this.optimize !== 'W';
+    const trainW = this.optimize !== 'C';
+    const bound = 1 / Math.sqrt(d);
+    const wInit: Initializer = trainW ? uniform(-bound, bound) : identity;
+    const bInit: Initializer = trainW ? uniform(-bound, bound) : zeros;
+    const c = ctx.param('codebook', [this.codebookSize, d], normal(this.initScale), { trainable: trainC, decay: false });
+    const w = ctx.param('proj.weight', [d, d], wInit, { trainable: trainW, decay: false });
+    const b = this.bias ? ctx.param('proj.bias', [d], bInit, { trainable: trainW, decay: false }) : undefined;
+    return { c, w, b };
+  }
+
+  private project(x: Tensor, w: Tensor, b: Tensor | undefined): Tensor {
+    const y = op.matmul(x, w);
+    return b ? op.add(y, b) : y;
+  }
+
+  /** The effective codebook C·W + b [K, d]. */
+  codebook(ctx: BuildContext): Tensor {
+    const { c, w, b } = this.factors(ctx);
+    return this.project(c, w, b);
+  }
+
+  /** q_idx = C_idx·W + b for int64 indices of any shape: [...indices, d]. */
+  lookup(ctx: BuildContext, indices: Tensor): Tensor {
+    const { c, w, b } = this.factors(ctx);
+    if (indices.size >= this.codebookSize) return op.gather(this.project(c, w, b), indices);
+    // Few indices: project only the gathered rows (|idx|·d² instead of K·d² multiply-adds).
+    const rows = op.reshape(op.gather(c, indices), [indices.size, this.dim]);
+    return op.reshape(this.project(rows, w, b), [...indices.shape, this.dim]);
+  }
+
+  quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
+    checkQuantizerInput('SimVQ', z, this.dim);
+    const q = this.codebook(ctx);
+    const indices = nearestCode(z, q, this.search);
+    const qk = op.gather(q, indices);
+    const codebookLoss = meanSquaredError(op.stopGradient(z), qk);
+    const commitment = meanSquaredError(z, op.stopGradient(qk));
+    const loss = op.mul(op.add(op.mul(commitment, this.beta), codebookLoss), this.weight);
+    return {
+      quantized: straightThrough(z, qk),
+      indices,
+      loss,
+      terms: { codebook: codebookLoss, commitment },
+      counts: codeCounts(indices, this.codebookSize),
+      nonFinite: nonFiniteCount(z),
+    };
+  }
+}
