@@ -1,0 +1,104 @@
+/**
+ * Argument parsing shared by the subcommands: `node:util` parseArgs in strict mode, with errors
+ * rewritten to one line that names the command and lists its valid flags, help text generated
+ * from the same option table, and typed number parsing.
+ */
+import { parseArgs } from 'node:util';
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  /** Shown in --help, e.g. "K, the number of codes (default 1024)". */
+  readonly description: string;
+  /** Placeholder in --help, e.g. "N" or "DIR". */
+  readonly value?: string;
+  readonly short?: string;
+}
+
+export type OptionTable = Readonly<Record<string, OptionSpec>>;
+
+/** A command-line mistake; printed as `vqlab: <message>` with exit code 1. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface ParsedArgs {
+  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+const HELP: OptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };
+
+function flagList(table: OptionTable): string {
+  return Object.keys(table).map((k) => `--${k}`).join(', ');
+}
+
+export function parseCommandArgs(command: string, argv: readonly string[], table: OptionTable, positionals: { min: number; max: number; names: string }): ParsedArgs {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, spec] of Object.entries({ ...table, help: HELP })) {
+    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: positionals.max > 0 });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const message = e.message.split('\n')[0] ?? '';
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const flag = /'([^']+)'/.exec(message)?.[1] ?? message;
+      throw new UsageError(`unknown option '${flag}' for 'vqlab ${command}'; valid options: ${flagList(table)}, --help`);
+    }
+    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      throw new UsageError(`'vqlab ${command}' takes no positional arguments (${message}); see 'vqlab ${command} --help'`);
+    }
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new UsageError(`${message.replace(/\.$/, '')} for 'vqlab ${command}'; see 'vqlab ${command} --help'`);
+    }
+    throw new UsageError(`${message} (vqlab ${command})`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (!values.help) {
+    const n = parsed.positionals.length;
+    if (n < positionals.min) throw new UsageError(`'vqlab ${command}' needs ${positionals.names}; see 'vqlab ${command} --help'`);
+    if (n > positionals.max) throw new UsageError(`'vqlab ${command}' takes ${positionals.names}, got ${n} arguments; see 'vqlab ${command} --help'`);
+  }
+  return { values, positionals: parsed.positionals };
+}
+
+export function helpText(usage: string, summary: string, table: OptionTable, extra = ''): string {
+  const rows = Object.entries({ ...table, help: HELP }).map(([name, spec]) => {
+    const left = `  ${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.value ? ` ${spec.value}` : ''}`;
+    return `${left.padEnd(30)} ${spec.description}`;
+  });
+  return `usage: ${usage}\n\n${summary}\n\noptions:\n${rows.join('\n')}\n${extra ? `\n${extra}\n` : ''}`;
+}
+
+export function stringOption(values: ParsedArgs['values'], name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function intOption(values: ParsedArgs['values'], name: string, min = 0): number | undefined {
+  const v = stringOption(values, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
+}
+
+export function numberOption(values: ParsedArgs['values'], name: string): number | undefined {
+  const v = stringOption(values, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
+  return n;
+}
+
+export function choiceOption<T extends string>(values: ParsedArgs['values'], name: string, choices: readonly T[]): T | undefined {
+  const v = stringOption(values, name);
+  if (v === undefined) return undefined;
+  if (!choices.includes(v as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${v}'`);
+  return v as T;
+}

@@ -1,0 +1,23 @@
+/** `vqlab export DIR`: self-contained encoder.onnx and decoder.onnx with the trained weights. */
+import { exportOnnx } from '../tokenize/export.js';
+import { helpText, intOption, parseCommandArgs, stringOption, type OptionTable } from './args.js';
+import { toJson, writeStdout, type Command } from './command.js';
+
+const OPTIONS: OptionTable = {
+  out: { type: 'string', value: 'DIR', description: 'where to write the files (default: the checkpoint directory)' },
+  batch: { type: 'string', value: 'N', description: 'batch size fixed in the graphs (default 1)' },
+};
+
+const USAGE = 'vqlab export DIR [options]';
+const SUMMARY = 'Export encoder.onnx (image float32 [N,C,H,W] in [0,1] → indices int64 [N,h,w]) and decoder.onnx (indices → image) with the weights baked in.';
+
+export const exportCommand: Command = {
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('export', argv, OPTIONS, { min: 1, max: 1, names: 'one checkpoint directory' });
+    if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS));
+    const outDir = stringOption(values, 'out');
+    const batch = intOption(values, 'batch', 1);
+    const result = await exportOnnx(positionals[0]!, { ...(outDir !== undefined ? { outDir } : {}), ...(batch !== undefined ? { batch } : {}) });
+    await writeStdout(`${toJson(result)}\n`);
+  },
+};

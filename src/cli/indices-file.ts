@@ -1,0 +1,55 @@
+/**
+ * The JSON that `vqlab encode` writes and `vqlab decode` reads. `decode` also accepts bare nested
+ * arrays: one h×w grid, or a list of them.
+ */
+export interface IndicesFile {
+  readonly checkpoint?: string;
+  readonly codebook_size?: number;
+  /** [h, w] of every grid. */
+  readonly grid?: readonly [number, number];
+  readonly images: readonly { readonly file?: string; readonly indices: readonly (readonly number[])[] }[];
+}
+
+export class IndicesFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IndicesFileError';
+  }
+}
+
+export interface IndexGrids {
+  /** Names (source file names when known) of each grid. */
+  readonly names: readonly (string | undefined)[];
+  /** All grids, flattened row-major: count × h × w. */
+  readonly indices: Int32Array;
+}
+
+function isGrid(v: unknown): v is number[][] {
+  return Array.isArray(v) && v.length > 0 && v.every((row) => Array.isArray(row) && row.every((x) => typeof x === 'number'));
+}
+
+/** Parse and check indices JSON against the model's latent grid [height, width]. */
+export function parseIndicesFile(json: unknown, source: string, height: number, width: number): IndexGrids {
+  let grids: { name: string | undefined; grid: unknown }[];
+  if (isGrid(json)) grids = [{ name: undefined, grid: json }];
+  else if (Array.isArray(json) && json.every(isGrid)) grids = json.map((grid) => ({ name: undefined, grid }));
+  else if (typeof json === 'object' && json !== null && Array.isArray((json as IndicesFile).images)) {
+    grids = (json as IndicesFile).images.map((img) => ({ name: typeof img?.file === 'string' ? img.file : undefined, grid: img?.indices }));
+  } else {
+    throw new IndicesFileError(`${source} is neither \`vqlab encode\` output ({"images": [{"indices": ...}]}) nor an h×w array of indices (or a list of them)`);
+  }
+  if (grids.length === 0) throw new IndicesFileError(`${source} holds no index grids`);
+  const per = height * width;
+  const indices = new Int32Array(grids.length * per);
+  grids.forEach(({ grid }, i) => {
+    if (!isGrid(grid) || grid.length !== height || grid.some((row) => row.length !== width)) {
+      const got = isGrid(grid) ? `${grid.length}×${grid[0]!.length}` : 'not a grid of numbers';
+      throw new IndicesFileError(`${source}: grid ${i} is ${got} but the model's latent grid is ${height}×${width}`);
+    }
+    grid.forEach((row, y) => row.forEach((v, x) => {
+      if (!Number.isInteger(v)) throw new IndicesFileError(`${source}: grid ${i} has a non-integer index ${v} at row ${y}, column ${x}`);
+      indices[i * per + y * width + x] = v;
+    }));
+  });
+  return { names: grids.map((g) => g.name), indices };
+}

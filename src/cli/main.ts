@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * The `vqlab` command line. Dispatches to the subcommands in commands.ts. Every failure is printed
+ * as one line, `vqlab: <message>`, with exit code 1; set VQLAB_DEBUG=1 to get the stack trace.
+ */
+import { commands } from './commands.js';
+import { writeStdout } from './command.js';
+
+function overview(): string {
+  const width = Math.max(...Object.keys(commands).map((k) => k.length));
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: vqlab <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nRun 'vqlab <command> --help' for the options of one command.\n`;
+}
+
+/** The message of an error as one line (ORT and Node errors can span several). */
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ') || 'unknown error';
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    await writeStdout(overview());
+    return name === undefined ? 1 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`vqlab: unknown command '${name}'; choose one of ${Object.keys(commands).join(', ')} (see 'vqlab --help')\n`);
+    return 1;
+  }
+  try {
+    await (await command.load()).run(rest);
+    return 0;
+  } catch (err) {
+    if (process.env.VQLAB_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack ?? err.message}\n`);
+    process.stderr.write(`vqlab: ${oneLine(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`vqlab: ${oneLine(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,53 @@
+/**
+ * `evaluateCheckpoint(dir)`: reconstruction quality and code usage of a trained checkpoint over its
+ * test set (see evaluator.ts for the metric definitions), plus a PNG grid of originals above
+ * reconstructions (`recon.png` in the checkpoint directory unless `grid` names another path).
+ *
+ * The test set defaults to the one the run trained with (path and test limit from
+ * trainer-state.json), shaped to the model's input.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../train/atomic-file.js';
+import { CHECKPOINT_FILES, loadModelCheckpoint, readTrainerState } from '../train/checkpoint.js';
+import { loadTestSet } from '../train/datasets.js';
+import { Evaluator, pickImages, spreadIndices, type EvalMetrics } from './evaluator.js';
+import { reconstructionGrid } from './image-grid.js';
+
+export type EvalResult = EvalMetrics;
+
+export interface EvaluateCheckpointOptions {
+  /** Dataset path (default: the one the checkpoint was trained on, else the bundled MNIST digits). */
+  readonly data?: string;
+  readonly threads?: number;
+  /** Evaluate on N test images (a fixed seeded choice); default: the run's own limit, else all. */
+  readonly testLimit?: number;
+  /** Where to write the PNG grid (default `<dir>/recon.png`); '' to skip it. */
+  readonly grid?: string;
+  /** Images in the grid (default 16). */
+  readonly gridImages?: number;
+  readonly batch?: number;
+}
+
+export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpointOptions = {}): Promise<EvalResult> {
+  const { model, store } = await loadModelCheckpoint(dir);
+  const trainer = existsSync(join(dir, CHECKPOINT_FILES.trainer)) ? await readTrainerState(dir) : undefined;
+  const path = options.data ?? trainer?.data.path ?? undefined;
+  const limit = options.testLimit ?? (options.data === undefined ? trainer?.data.testLimit ?? undefined : undefined);
+  const test = loadTestSet(path, model.input, limit);
+  // Grid images spread over the test set: sources are often sorted by class.
+  const keep = options.grid === '' ? [] : spreadIndices(test.count, options.gridImages ?? 16);
+  const evaluator = await Evaluator.create(model, store, { batch: Math.min(options.batch ?? 200, test.count), ...(options.threads !== undefined ? { threads: options.threads } : {}) });
+  try {
+    const result = await evaluator.evaluate(test, { ssim: true, keep });
+    if (keep.length > 0) {
+      const { channels, height, width } = model.input;
+      const originals = pickImages(test.images, channels * height * width, keep);
+      const png = reconstructionGrid(originals, result.reconstructions, keep.length, model.input);
+      await writeFileAtomic(options.grid ?? join(dir, 'recon.png'), png);
+    }
+    return result.metrics;
+  } finally {
+    await evaluator.release();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The model registry: a JSON-serializable `ModelConfig` (architecture, input shape, quantizer) that
+ * is stored as `config.json` in every checkpoint, and `buildModel` that turns it into a
+ * `VqvaeModel`. Train, eval, encode, decode and export all go through here, so a checkpoint is
+ * rebuilt exactly as it was trained.
+ */
+import type { Tensor } from '../graph/tensor.js';
+import type { QuantizerName } from '../quantizers/quantizer.js';
+import type { BuildContext } from '../runtime/build-context.js';
+import { convVqvae, defaultConvArchitecture, type ConvArchitecture } from './conv-vqvae.js';
+import type { Architecture, ImageShape, VqvaeModel } from './model.js';
+import { createModelQuantizer, QUANTIZER_NAMES, SIMVQ_OPTIMIZE, type QuantizerSettings } from './quantizer-settings.js';
+import { referenceMnist, type ReferenceMnistArchitecture } from './reference-mnist.js';
+
+export type ArchitectureConfig = ReferenceMnistArchitecture | ConvArchitecture;
+export type ModelKind = ArchitectureConfig['kind'];
+export const MODEL_KINDS: readonly ModelKind[] = ['reference-mnist', 'conv'];
+
+export const CONFIG_FORMAT = 'vqlab-model';
+export const CONFIG_VERSION = 1;
+
+export interface ModelConfig {
+  readonly format: typeof CONFIG_FORMAT;
+  readonly version: typeof CONFIG_VERSION;
+  /** Shape of one input image. */
+  readonly input: ImageShape;
+  readonly architecture: ArchitectureConfig;
+  readonly quantizer: QuantizerSettings;
+}
+
+/** A config file or option that cannot describe a model; the message names the field and the fix. */
+export class ModelConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelConfigError';
+  }
+}
+
+export interface ModelChoice {
+  readonly model?: ModelKind;
+  readonly input: ImageShape;
+  readonly quantizer: QuantizerName;
+  readonly codebookSize: number;
+  readonly dim: number;
+  readonly beta: number;
+  readonly simvqOptimize?: 'W' | 'C' | 'both';
+  /** Architecture overrides for the 'conv' model. */
+  readonly conv?: Partial<Omit<ConvArchitecture, 'kind'>>;
+}
+
+/** The config for command-line style choices (model kind + quantizer hyperparameters). */
+export function makeModelConfig(c: ModelChoice): ModelConfig {
+  const kind = c.model ?? 'reference-mnist';
+  if (!MODEL_KINDS.includes(kind)) throw new ModelConfigError(`unknown model '${String(kind)}'; choose one of ${MODEL_KINDS.join(', ')}`);
+  const architecture: ArchitectureConfig = kind === 'reference-mnist' ? { kind } : defaultConvArchitecture(c.conv);
+  const quantizer: QuantizerSettings = {
+    name: c.quantizer,
+    codebookSize: c.codebookSize,
+    dim: c.dim,
+    beta: c.beta,
+    ...(c.quantizer === 'simvq' ? { optimize: c.simvqOptimize ?? 'W' } : {}),
+  };
+  const config: ModelConfig = { format: CONFIG_FORMAT, version: CONFIG_VERSION, input: { ...c.input }, architecture, quantizer };
+  buildModel(config); // validate now, so a bad choice fails before any data is loaded
+  return config;
+}
+
+function architectureOf(config: ModelConfig): Architecture {
+  const a = config.architecture;
+  switch (a.kind) {
+    case 'reference-mnist':
+      return referenceMnist(config.input, config.quantizer.dim);
+    case 'conv':
+      return convVqvae(config.input, config.quantizer.dim, a);
+  }
+}
+
+export function buildModel(config: ModelConfig): VqvaeModel {
+  let architecture: Architecture;
+  try {
+    architecture = architectureOf(config);
+  } catch (err) {
+    throw new ModelConfigError(err instanceof Error ? err.message : String(err));
+  }
+  const quantizer = createModelQuantizer(config.quantizer);
+  return {
+    input: config.input,
+    latent: architecture.latentShape(),
+    quantizer,
+    encode: (ctx: BuildContext, x: Tensor) => architecture.encode(ctx.scope('encoder'), x),
+    decode: (ctx: BuildContext, zq: Tensor) => architecture.decode(ctx.scope('decoder'), zq),
+    quantizerScope: (ctx: BuildContext) => ctx.scope('quantizer'),
+  };
+}
+
+// ------------------------------------------------------------------ validation of config.json
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function positiveInt(source: string, field: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${source}: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
+/** Validate parsed `config.json` content and return it as a `ModelConfig`. */
+export function parseModelConfig(json: unknown, source: string): ModelConfig {
+  if (!isRecord(json) || json.format !== CONFIG_FORMAT) {
+    throw new ModelConfigError(`${source} is not a vqlab model config (expected "format": "${CONFIG_FORMAT}")`);
+  }
+  if (json.version !== CONFIG_VERSION) throw new ModelConfigError(`${source} has config version ${JSON.stringify(json.version)}; this vqlab reads version ${CONFIG_VERSION}`);
+  const input = json.input;
+  if (!isRecord(input)) throw new ModelConfigError(`${source}: missing "input" {channels, height, width}`);
+  const shape: ImageShape = {
+    channels: positiveInt(source, 'input.channels', input.channels),
+    height: positiveInt(source, 'input.height', input.height),
+    width: positiveInt(source, 'input.width', input.width),
+  };
+  const a = json.architecture;
+  if (!isRecord(a) || !MODEL_KINDS.includes(a.kind as ModelKind)) {
+    throw new ModelConfigError(`${source}: architecture.kind must be one of ${MODEL_KINDS.join(', ')}`);
+  }
+  const q = json.quantizer;
+  if (!isRecord(q) || !QUANTIZER_NAMES.includes(q.name as QuantizerName)) {
+    throw new ModelConfigError(`${source}: quantizer.name must be one of ${QUANTIZER_NAMES.join(', ')}`);
+  }
+  if (q.optimize !== undefined && !SIMVQ_OPTIMIZE.includes(q.optimize as 'W')) {
+    throw new ModelConfigError(`${source}: quantizer.optimize must be one of ${SIMVQ_OPTIMIZE.join(', ')}`);
+  }
+  if (typeof q.beta !== 'number' || !(q.beta >= 0)) throw new ModelConfigError(`${source}: quantizer.beta must be a number >= 0`);
+  const config = {
+    format: CONFIG_FORMAT,
+    version: CONFIG_VERSION,
+    input: shape,
+    architecture: a as unknown as ArchitectureConfig,
+    quantizer: {
+      ...(q as unknown as QuantizerSettings),
+      codebookSize: positiveInt(source, 'quantizer.codebookSize', q.codebookSize),
+      dim: positiveInt(source, 'quantizer.dim', q.dim),
+    },
+  } satisfies ModelConfig;
+  try {
+    buildModel(config);
+  } catch (err) {
+    throw new ModelConfigError(`${source}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return config;
+}

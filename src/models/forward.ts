@@ -1,0 +1,60 @@
+/**
+ * The full VQ-VAE forward pass (van den Oord et al. 2017, eq. 3):
+ *
+ *   z_e = E(x),  z_q = quantize(z_e) (straight-through),  x̂ = D(z_q)
+ *   L   = ‖x − x̂‖² (mean) + quantizer loss (codebook + β·commitment, or the quantizer's own)
+ *
+ * shared by the training step, the evaluator and the tokenizer.
+ */
+import { mseLoss } from '../graph/composites.js';
+import * as op from '../graph/ops.js';
+import type { Tensor } from '../graph/tensor.js';
+import { flattenNCHW, unflattenToNCHW, type QuantizerOutput } from '../quantizers/quantizer.js';
+import type { BuildContext } from '../runtime/build-context.js';
+import type { VqvaeModel } from './model.js';
+
+export interface AutoencoderOutputs {
+  /** x̂ [N, C, H, W], unclamped. */
+  readonly reconstruction: Tensor;
+  /** Code indices int64 [N, h, w]. */
+  readonly indices: Tensor;
+  readonly quantized: QuantizerOutput;
+  /** Mean squared reconstruction error (scalar). */
+  readonly reconstructionLoss: Tensor;
+  /** Reconstruction loss plus the quantizer loss (scalar). */
+  readonly loss: Tensor;
+}
+
+export function autoencode(ctx: BuildContext, model: VqvaeModel, x: Tensor): AutoencoderOutputs {
+  const z = model.encode(ctx, x);
+  const [n, , h, w] = z.shape as [number, number, number, number];
+  const quantized = model.quantizer.quantize(model.quantizerScope(ctx), flattenNCHW(z));
+  const reconstruction = model.decode(ctx, unflattenToNCHW(quantized.quantized, n, h, w));
+  const reconstructionLoss = mseLoss(reconstruction, x);
+  return {
+    reconstruction,
+    indices: op.reshape(quantized.indices, [n, h, w]),
+    quantized,
+    reconstructionLoss,
+    loss: op.add(reconstructionLoss, quantized.loss),
+  };
+}
+
+/** Code indices int64 [N, h, w] of images x [N, C, H, W]. */
+export function encodeToIndices(ctx: BuildContext, model: VqvaeModel, x: Tensor): Tensor {
+  const z = model.encode(ctx, x);
+  const [n, , h, w] = z.shape as [number, number, number, number];
+  return op.reshape(model.quantizer.quantize(model.quantizerScope(ctx), flattenNCHW(z)).indices, [n, h, w]);
+}
+
+/** Images [N, C, H, W] (unclamped) decoded from int64 indices [N, h, w]. */
+export function decodeFromIndices(ctx: BuildContext, model: VqvaeModel, indices: Tensor): Tensor {
+  const [n, h, w] = indices.shape as [number, number, number];
+  const codes = model.quantizer.lookup(model.quantizerScope(ctx), op.reshape(indices, [n * h * w]));
+  return model.decode(ctx, unflattenToNCHW(codes, n, h, w));
+}
+
+/** clamp(x, 0, 1) = relu(x) − relu(x − 1), from primitives: reconstructions as pixel values. */
+export function clampToUnit(x: Tensor): Tensor {
+  return op.sub(op.relu(x), op.relu(op.sub(x, 1)));
+}

@@ -1,0 +1,79 @@
+/**
+ * Self-contained ONNX models: the model code's graph with every variable it reads turned from a
+ * graph input into an initializer holding the trained value, so plain ONNX Runtime runs it with
+ * only the data inputs (what `vqlab export` writes and what the `Tokenizer` runs).
+ *
+ * The graph is built exactly as an `InferenceProgram` builds it (same `BuildContext`, mode
+ * 'eval'); only the lowered ModelProto is changed afterwards, which keeps the runtime untouched.
+ */
+import ort from 'onnxruntime-node';
+import { Graph } from '../graph/graph.js';
+import { formatShape, shapeSize, type Tensor } from '../graph/tensor.js';
+import { encodeModel, tensorProto, toModelProto } from '../onnx/lower.js';
+import { BuildContext } from '../runtime/build-context.js';
+import type { TypedData } from '../runtime/session.js';
+import type { VariableStore } from '../runtime/variables.js';
+
+export interface BakeOptions {
+  readonly graphName: string;
+  /** Stored as ONNX metadata_props (e.g. the vqlab config), readable by any ONNX tool. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** Serialized ONNX of `build`'s outputs with the store's current values baked in. */
+export function bakeModel(store: VariableStore, build: (ctx: BuildContext) => Readonly<Record<string, Tensor>>, options: BakeOptions): Uint8Array {
+  const graph = new Graph();
+  const ctx = BuildContext.create(graph, store, 'eval');
+  const outputs = build(ctx);
+  const model = toModelProto(graph, Object.entries(outputs).map(([name, tensor]) => ({ name, tensor })), { graphName: options.graphName });
+  const g = model.graph!;
+  const inputs = g.input ?? [];
+  const baked = inputs.filter((i) => store.get(i.name!) !== undefined);
+  g.input = inputs.filter((i) => store.get(i.name!) === undefined);
+  g.initializer = [
+    ...baked.map((i) => {
+      const v = store.require(i.name!);
+      return tensorProto(v.name, 'float32', v.shape, v.value.slice());
+    }),
+    ...(g.initializer ?? []),
+  ];
+  model.metadataProps = Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value }));
+  return encodeModel(model);
+}
+
+interface IoSpec {
+  readonly name: string;
+  readonly dtype: 'float32' | 'int64';
+  readonly shape: readonly number[];
+}
+
+/** An ORT session over baked ONNX bytes with one data input and one output. */
+export class BakedSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly input: IoSpec,
+    readonly output: IoSpec,
+  ) {}
+
+  static async create(bytes: Uint8Array, input: IoSpec, output: IoSpec, threads = 0): Promise<BakedSession> {
+    const session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    return new BakedSession(session, input, output);
+  }
+
+  async run(data: TypedData): Promise<TypedData> {
+    if (data.length !== shapeSize(this.input.shape)) {
+      throw new Error(`input '${this.input.name}' must have ${shapeSize(this.input.shape)} values (${this.input.dtype}${formatShape(this.input.shape)}), got ${data.length}`);
+    }
+    const result = await this.session.run({ [this.input.name]: new ort.Tensor(this.input.dtype, data, [...this.input.shape]) });
+    return result[this.output.name]!.data as TypedData;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The tokenizer API of a trained checkpoint: images → code indices → images.
+ *
+ *   const tok = await Tokenizer.load('runs/mnist');
+ *   const codes = await tok.encode(images);        // Int32Array [N, h, w]
+ *   const recon = await tok.decode(codes);         // Float32Array [N, C, H, W] in [0, 1]
+ *
+ * Both directions run the self-contained ONNX graphs that `vqlab export` writes (weights baked in,
+ * see baked-model.ts), at a fixed batch; a last partial batch is zero-padded and trimmed.
+ */
+import type { ModelConfig } from '../models/config.js';
+import { clampToUnit, decodeFromIndices, encodeToIndices } from '../models/forward.js';
+import type { ImageShape, LatentShape, VqvaeModel } from '../models/model.js';
+import type { VariableStore } from '../runtime/variables.js';
+import { loadModelCheckpoint } from '../train/checkpoint.js';
+import { bakeModel, BakedSession } from './baked-model.js';
+
+export interface TokenizerOptions {
+  /** Images per session run (default 32). */
+  readonly batch?: number;
+  /** ORT intra-op threads (default 0: ORT's choice). */
+  readonly threads?: number;
+}
+
+/** ONNX bytes of the encoder: input `image` float32 [batch, C, H, W] → output `indices` int64 [batch, h, w]. */
+export function encoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number): Uint8Array {
+  const { channels, height, width } = model.input;
+  return bakeModel(store, (ctx) => ({ indices: encodeToIndices(ctx, model, ctx.input('image', [batch, channels, height, width])) }), {
+    graphName: 'vqlab_encoder',
+    metadata: { vqlab_config: JSON.stringify(config), role: 'encoder' },
+  });
+}
+
+/** ONNX bytes of the decoder: input `indices` int64 [batch, h, w] → output `image` float32 [batch, C, H, W] in [0, 1]. */
+export function decoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number): Uint8Array {
+  const { height, width } = model.latent;
+  return bakeModel(store, (ctx) => ({ image: clampToUnit(decodeFromIndices(ctx, model, ctx.input('indices', [batch, height, width], 'int64'))) }), {
+    graphName: 'vqlab_decoder',
+    metadata: { vqlab_config: JSON.stringify(config), role: 'decoder' },
+  });
+}
+
+export class TokenizerInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenizerInputError';
+  }
+}
+
+export class Tokenizer {
+  private constructor(
+    readonly config: ModelConfig,
+    readonly input: ImageShape,
+    readonly latent: LatentShape,
+    readonly codebookSize: number,
+    readonly batch: number,
+    private readonly encoder: BakedSession,
+    private readonly decoder: BakedSession,
+  ) {}
+
+  static async load(dir: string, options: TokenizerOptions = {}): Promise<Tokenizer> {
+    const batch = options.batch ?? 32;
+    if (!Number.isInteger(batch) || batch < 1) throw new TokenizerInputError(`tokenizer batch must be a positive integer, got ${batch}`);
+    const { config, model, store } = await loadModelCheckpoint(dir);
+    const { channels, height, width } = model.input;
+    const latent = model.latent;
+    const encoder = await BakedSession.create(
+      encoderModelBytes(model, store, config, batch),
+      { name: 'image', dtype: 'float32', shape: [batch, channels, height, width] },
+      { name: 'indices', dtype: 'int64', shape: [batch, latent.height, latent.width] },
+      options.threads,
+    );
+    const decoder = await BakedSession.create(
+      decoderModelBytes(model, store, config, batch),
+      { name: 'indices', dtype: 'int64', shape: [batch, latent.height, latent.width] },
+      { name: 'image', dtype: 'float32', shape: [batch, channels, height, width] },
+      options.threads,
+    );
+    return new Tokenizer(config, model.input, latent, model.quantizer.codebookSize, batch, encoder, decoder);
+  }
+
+  /** Values per image (C·H·W) and codes per image (h·w). */
+  get imageSize(): number {
+    return this.input.channels * this.input.height * this.input.width;
+  }
+
+  get codesPerImage(): number {
+    return this.latent.height * this.latent.width;
+  }
+
+  /** Code indices [N, h, w] of N images given NCHW in [0, 1] (N inferred from the length). */
+  async encode(images: Float32Array): Promise<Int32Array> {
+    const size = this.imageSize;
+    if (images.length === 0 || images.length % size !== 0) {
+      const { channels, height, width } = this.input;
+      throw new TokenizerInputError(`encode: ${images.length} values are not a whole number of ${channels}×${height}×${width} images (${size} values each)`);
+    }
+    const count = images.length / size;
+    const out = new Int32Array(count * this.codesPerImage);
+    const buffer = new Float32Array(this.batch * size);
+    for (let start = 0; start < count; start += this.batch) {
+      const n = Math.min(this.batch, count - start);
+      buffer.fill(0);
+      buffer.set(images.subarray(start * size, (start + n) * size));
+      const indices = (await this.encoder.run(buffer)) as BigInt64Array;
+      for (let i = 0; i < n * this.codesPerImage; i++) out[start * this.codesPerImage + i] = Number(indices[i]!);
+    }
+    return out;
+  }
+
+  /** Images [N, C, H, W] in [0, 1] from code indices [N, h, w] (N inferred from the length). */
+  async decode(indices: ArrayLike<number>): Promise<Float32Array> {
+    const per = this.codesPerImage;
+    if (indices.length === 0 || indices.length % per !== 0) {
+      throw new TokenizerInputError(`decode: ${indices.length} indices are not a whole number of ${this.latent.height}×${this.latent.width} code grids`);
+    }
+    for (let i = 0; i < indices.length; i++) {
+      const v = indices[i]!;
+      if (!Number.isInteger(v) || v < 0 || v >= this.codebookSize) {
+        throw new TokenizerInputError(`decode: index ${v} at position ${i} is outside the codebook [0, ${this.codebookSize})`);
+      }
+    }
+    const count = indices.length / per;
+    const size = this.imageSize;
+    const out = new Float32Array(count * size);
+    const buffer = new BigInt64Array(this.batch * per);
+    for (let start = 0; start < count; start += this.batch) {
+      const n = Math.min(this.batch, count - start);
+      buffer.fill(0n);
+      for (let i = 0; i < n * per; i++) buffer[i] = BigInt(indices[start * per + i]!);
+      const images = (await this.decoder.run(buffer)) as Float32Array;
+      out.set(images.subarray(0, n * size), start * size);
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.encoder.release();
+    await this.decoder.release();
+  }
+}
+

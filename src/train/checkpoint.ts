@@ -1,0 +1,211 @@
+/**
+ * Checkpoint directories. One checkpoint is four files, each replaced atomically
+ * (`writeFileAtomic`), so a crash never leaves a partial file where a good one was:
+ *
+ *   model.safetensors      parameters and non-gradient state (e.g. EMA statistics), F32
+ *   optimizer.safetensors  optimizer slots (Adam moments) and the step counter `opt.step`
+ *   config.json            the `ModelConfig` the model is rebuilt from
+ *   trainer-state.json     epoch, step, seed, batch, learning rate and the data position
+ *
+ * Both safetensors files carry the epoch and step in `__metadata__`; trainer-state.json is written
+ * last. On resume the three must agree, which detects a save that was interrupted between renames.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Graph } from '../graph/graph.js';
+import { buildModel, parseModelConfig, type ModelConfig } from '../models/config.js';
+import { autoencode } from '../models/forward.js';
+import type { VqvaeModel } from '../models/model.js';
+import { BuildContext } from '../runtime/build-context.js';
+import { VariableStore, type VariableKind } from '../runtime/variables.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type NamedTensor } from './safetensors.js';
+
+export const CHECKPOINT_FILES = {
+  model: 'model.safetensors',
+  optimizer: 'optimizer.safetensors',
+  config: 'config.json',
+  trainer: 'trainer-state.json',
+} as const;
+
+export const TRAINER_FORMAT = 'vqlab-trainer';
+
+/** Where training stands after a completed epoch; enough to continue exactly. */
+export interface TrainerState {
+  readonly format: typeof TRAINER_FORMAT;
+  readonly version: 1;
+  /** Completed epochs. */
+  readonly epoch: number;
+  /** Optimizer steps taken so far. */
+  readonly step: number;
+  /** Epochs the run was asked for. */
+  readonly epochs: number;
+  readonly seed: number;
+  readonly batch: number;
+  readonly lr: number;
+  /** Where the next batch comes from: epoch index of the seeded shuffle and batch within it. */
+  readonly dataPosition: { readonly epoch: number; readonly batch: number };
+  /** The data the run trains on, so resume and eval find the same sets. */
+  readonly data: {
+    readonly path: string | null;
+    readonly name: string;
+    readonly trainCount: number;
+    readonly testCount: number;
+    readonly trainLimit: number | null;
+    readonly testLimit: number | null;
+  };
+  readonly optimizer: { readonly name: string; readonly config: Readonly<Record<string, number | boolean | string>> };
+}
+
+/** A checkpoint that is missing, corrupt or does not fit the model; one line, naming the fix. */
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+function snapshotOf(store: VariableStore, kinds: readonly VariableKind[]): Map<string, NamedTensor> {
+  const out = new Map<string, NamedTensor>();
+  for (const [name, { shape, data }] of store.snapshot(kinds)) out.set(name, { shape, data });
+  return out;
+}
+
+export async function saveCheckpoint(dir: string, config: ModelConfig, store: VariableStore, trainer: TrainerState): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const metadata = { format: 'vqlab', epoch: String(trainer.epoch), step: String(trainer.step) };
+  // Values are copied by `snapshot`, so serialization never races a later step's buffer swap.
+  await writeFileAtomic(join(dir, CHECKPOINT_FILES.model), encodeSafetensors(snapshotOf(store, ['param', 'state']), { ...metadata, config: JSON.stringify(config) }));
+  await writeFileAtomic(join(dir, CHECKPOINT_FILES.optimizer), encodeSafetensors(snapshotOf(store, ['optimizer']), { ...metadata, optimizer: trainer.optimizer.name }));
+  await writeFileAtomic(join(dir, CHECKPOINT_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+  await writeFileAtomic(join(dir, CHECKPOINT_FILES.trainer), `${JSON.stringify(trainer, null, 2)}\n`);
+}
+
+async function readBytes(dir: string, file: string, hint: string): Promise<Buffer> {
+  try {
+    return await readFile(join(dir, file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CheckpointError(`${join(dir, file)} does not exist; ${hint}`);
+    throw new CheckpointError(`cannot read ${join(dir, file)}: ${code ?? String(err)}`);
+  }
+}
+
+function readSafetensors(bytes: Uint8Array, path: string): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
+  try {
+    return decodeSafetensors(bytes, path);
+  } catch (err) {
+    if (err instanceof SafetensorsError) throw new CheckpointError(`${err.message}; the checkpoint is corrupt, retrain or restore it`);
+    throw err;
+  }
+}
+
+export async function readConfig(dir: string): Promise<ModelConfig> {
+  const path = join(dir, CHECKPOINT_FILES.config);
+  const text = (await readBytes(dir, CHECKPOINT_FILES.config, 'is this a vqlab checkpoint directory (written by `vqlab train --out DIR`)?')).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CheckpointError(`${path} is not valid JSON; the checkpoint is corrupt`);
+  }
+  try {
+    return parseModelConfig(json, path);
+  } catch (err) {
+    throw new CheckpointError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+export async function readTrainerState(dir: string): Promise<TrainerState> {
+  const path = join(dir, CHECKPOINT_FILES.trainer);
+  const text = (await readBytes(dir, CHECKPOINT_FILES.trainer, 'only a directory written by `vqlab train` can be resumed')).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CheckpointError(`${path} is not valid JSON; the checkpoint is corrupt`);
+  }
+  const s = json as Partial<TrainerState> | null;
+  const ints = ['epoch', 'step', 'epochs', 'seed', 'batch'] as const;
+  if (!s || s.format !== TRAINER_FORMAT || ints.some((k) => !Number.isInteger(s[k])) || typeof s.lr !== 'number' || !s.dataPosition || !s.data || !s.optimizer) {
+    throw new CheckpointError(`${path} is not a vqlab trainer state; the checkpoint is corrupt`);
+  }
+  return s as TrainerState;
+}
+
+/**
+ * Create every variable the model defines (parameters and state) in `store` by building its
+ * training forward pass symbolically; no ONNX session is made.
+ */
+export function instantiateModel(model: VqvaeModel, store: VariableStore): void {
+  const ctx = BuildContext.create(new Graph(), store, 'train');
+  const { channels, height, width } = model.input;
+  autoencode(ctx, model, ctx.input('x', [1, channels, height, width]));
+}
+
+/** Every variable of `kinds` in the store must be in the file (store.load checks parameters only). */
+function requireAll(store: VariableStore, tensors: ReadonlyMap<string, NamedTensor>, kinds: readonly VariableKind[], path: string): void {
+  for (const kind of kinds) {
+    for (const v of store.list(kind)) {
+      if (!tensors.has(v.name)) throw new CheckpointError(`${path} lacks ${kind === 'optimizer' ? 'optimizer slot' : kind} '${v.name}'; was it saved by another model or optimizer configuration?`);
+    }
+  }
+}
+
+function loadInto(store: VariableStore, tensors: ReadonlyMap<string, NamedTensor>, path: string, allowMissing = false): void {
+  try {
+    store.load(new Map([...tensors].map(([k, v]) => [k, { shape: v.shape, data: v.data }])), { allowMissing });
+  } catch (err) {
+    throw new CheckpointError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export interface LoadedModel {
+  readonly dir: string;
+  readonly config: ModelConfig;
+  readonly model: VqvaeModel;
+  /** Holds the checkpoint's parameters and state. */
+  readonly store: VariableStore;
+  /** Epoch recorded in model.safetensors. */
+  readonly epoch: number;
+}
+
+/** Rebuild a model from `dir` with its trained weights (parameters and state, not the optimizer). */
+export async function loadModelCheckpoint(dir: string): Promise<LoadedModel> {
+  const config = await readConfig(dir);
+  const model = buildModel(config);
+  const path = join(dir, CHECKPOINT_FILES.model);
+  const bytes = await readBytes(dir, CHECKPOINT_FILES.model, 'the checkpoint has no weights (did training finish its first epoch?)');
+  const { tensors, metadata } = readSafetensors(bytes, path);
+  const store = new VariableStore(0);
+  instantiateModel(model, store);
+  requireAll(store, tensors, ['param', 'state'], path);
+  loadInto(store, tensors, path);
+  return { dir, config, model, store, epoch: Number(metadata.epoch ?? 0) };
+}
+
+/**
+ * Load a full training checkpoint into `store` (whose variables, including optimizer slots, must
+ * already exist: create the training program first) and return the trainer state. Refuses
+ * checkpoints whose files come from different saves.
+ */
+export async function loadTrainingCheckpoint(dir: string, store: VariableStore): Promise<TrainerState> {
+  const trainer = await readTrainerState(dir);
+  const modelPath = join(dir, CHECKPOINT_FILES.model);
+  const optimizerPath = join(dir, CHECKPOINT_FILES.optimizer);
+  const model = readSafetensors(await readBytes(dir, CHECKPOINT_FILES.model, 'the checkpoint has no weights'), modelPath);
+  const optimizer = readSafetensors(await readBytes(dir, CHECKPOINT_FILES.optimizer, 'the checkpoint has no optimizer state, so it cannot be resumed exactly'), optimizerPath);
+  for (const [path, meta] of [[modelPath, model.metadata], [optimizerPath, optimizer.metadata]] as const) {
+    if (meta.epoch !== String(trainer.epoch) || meta.step !== String(trainer.step)) {
+      throw new CheckpointError(`${path} is from epoch ${meta.epoch ?? '?'} step ${meta.step ?? '?'} but trainer-state.json from epoch ${trainer.epoch} step ${trainer.step}; the last save was interrupted, restore a consistent checkpoint`);
+    }
+  }
+  requireAll(store, model.tensors, ['param', 'state'], modelPath);
+  loadInto(store, model.tensors, modelPath);
+  for (const name of optimizer.tensors.keys()) {
+    if (store.get(name)?.kind !== 'optimizer') throw new CheckpointError(`${optimizerPath} has '${name}', which is not an optimizer slot of this run; was it saved with another optimizer or model?`);
+  }
+  requireAll(store, optimizer.tensors, ['optimizer'], optimizerPath);
+  loadInto(store, optimizer.tensors, optimizerPath, true);
+  return trainer;
+}

@@ -1,0 +1,40 @@
+/**
+ * Per-epoch accumulation of the step metrics: mean of every loss term over the epoch's steps and
+ * the exact per-code counts (summed from each step's `counts` in a `CodeUsage`), from which the
+ * epoch's code utilization, perplexity and dead codes follow.
+ */
+import { CodeUsage } from '../quantizers/usage.js';
+
+export class EpochStats {
+  private readonly sums = new Map<string, number>();
+  private steps = 0;
+  readonly usage: CodeUsage;
+
+  constructor(codebookSize: number) {
+    this.usage = new CodeUsage(codebookSize);
+  }
+
+  add(losses: Readonly<Record<string, number>>, counts: Float32Array): void {
+    for (const [k, v] of Object.entries(losses)) this.sums.set(k, (this.sums.get(k) ?? 0) + v);
+    this.usage.add(counts);
+    this.steps++;
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /** Mean of each loss term over the steps so far. */
+  means(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of this.sums) out[k] = v / Math.max(1, this.steps);
+    return out;
+  }
+}
+
+/** Share of codes with a non-zero count in one batch's counts. */
+export function batchUtilization(counts: Float32Array): number {
+  let used = 0;
+  for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) used++;
+  return used / counts.length;
+}

@@ -1,0 +1,62 @@
+/**
+ * Training progress on stderr. On a terminal: one line redrawn in place (at most ~8 times a
+ * second) with a bar, loss, batch code utilization and throughput. Otherwise (CI logs, pipes): a
+ * plain line every `everySteps` steps, so logs stay readable.
+ */
+export interface ProgressState {
+  readonly epoch: number;
+  readonly epochs: number;
+  /** Steps done in this epoch. */
+  readonly step: number;
+  readonly steps: number;
+  readonly loss: number;
+  /** Share of codes used by the last batch, in [0, 1]. */
+  readonly batchUtilization: number;
+  readonly imagesPerSecond: number;
+}
+
+export interface ProgressSink {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
+
+const REDRAW_MS = 125;
+
+export class ProgressReporter {
+  private lastDraw = 0;
+  private drawn = false;
+
+  constructor(
+    private readonly sink: ProgressSink,
+    private readonly enabled: boolean,
+    private readonly everySteps = 50,
+  ) {}
+
+  private describe(s: ProgressState): string {
+    return `loss ${s.loss.toPrecision(4)}  util ${(100 * s.batchUtilization).toFixed(1)}%  ${Math.round(s.imagesPerSecond)} img/s`;
+  }
+
+  update(s: ProgressState): void {
+    if (!this.enabled) return;
+    if (this.sink.isTTY) {
+      const now = performance.now();
+      if (now - this.lastDraw < REDRAW_MS && s.step !== s.steps) return;
+      this.lastDraw = now;
+      const width = 24;
+      const filled = Math.round((width * s.step) / s.steps);
+      const line = `epoch ${s.epoch}/${s.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${s.step}/${s.steps}  ${this.describe(s)}`;
+      const cols = this.sink.columns ?? 120;
+      this.sink.write(`\r\x1b[2K${line.slice(0, Math.max(20, cols - 1))}`);
+      this.drawn = true;
+    } else if (s.step % this.everySteps === 0 || s.step === s.steps) {
+      this.sink.write(`epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.steps}  ${this.describe(s)}\n`);
+    }
+  }
+
+  /** Clear the in-place line (before other output, and at the end). */
+  clear(): void {
+    if (this.drawn && this.sink.isTTY) this.sink.write('\r\x1b[2K');
+    this.drawn = false;
+  }
+}

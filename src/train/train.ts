@@ -1,0 +1,413 @@
+/**
+ * `trainModel`: the training loop of vqlab.
+ *
+ * Each step is one `TrainingProgram.step` — forward, backward, Adam update in one ONNX graph and
+ * one `session.run` — on a batch from the seeded `BatchIterator` (the incomplete last batch of an
+ * epoch is dropped, so every step has the same shape). Per epoch it accumulates the loss terms and
+ * the exact per-code counts, evaluates the test set (mse, PSNR, SSIM, code usage), appends one
+ * JSON line to `metrics.jsonl` and writes a checkpoint (see checkpoint.ts).
+ *
+ * Resume (`resume: true`, `out` = the run directory) reloads parameters, quantizer state, Adam
+ * moments and the step counter, and restarts the data iterator at the saved position, so 1 + 1
+ * epochs give bit-identical weights to 2 epochs in one go (same threads, same machine).
+ *
+ * A non-finite loss stops the run with a `TrainingDivergedError` before anything is written, so
+ * the last good checkpoint stays as it was.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { BatchIterator, type ImageDataset } from '../data/index.js';
+import { Evaluator, type EvalMetrics } from '../eval/evaluator.js';
+import type { Tensor } from '../graph/tensor.js';
+import { buildModel, makeModelConfig, MODEL_KINDS, type ModelConfig, type ModelKind } from '../models/config.js';
+import { autoencode } from '../models/forward.js';
+import { QUANTIZER_NAMES, SIMVQ_OPTIMIZE, UnknownQuantizerError, type SimvqOptimize } from '../models/quantizer-settings.js';
+import { Adam } from '../optim/adam.js';
+import type { QuantizerName } from '../quantizers/quantizer.js';
+import { TrainingProgram } from '../runtime/training-program.js';
+import { VariableStore } from '../runtime/variables.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, readTrainerState, saveCheckpoint, TRAINER_FORMAT, type TrainerState } from './checkpoint.js';
+import { loadRunData, type RunData } from './datasets.js';
+import { TRAIN_DEFAULTS } from './defaults.js';
+import { batchUtilization, EpochStats } from './epoch-stats.js';
+import { checkTrainingMemory } from './memory.js';
+import { ProgressReporter, type ProgressSink } from './progress.js';
+
+export interface TrainOptions {
+  readonly quantizer: QuantizerName;
+  readonly codebookSize: number;
+  readonly dim: number;
+  readonly beta: number;
+  readonly lr: number;
+  readonly batch: number;
+  /** Total epochs of the run (a resumed run continues until this many are done). */
+  readonly epochs: number;
+  readonly seed: number;
+  /** ONNX Runtime intra-op threads. */
+  readonly threads: number;
+  /** Dataset path (see `loadDataset`); omitted: the bundled MNIST digits. */
+  readonly data?: string;
+  /** Run directory: checkpoint, config.json, metrics.jsonl. */
+  readonly out: string;
+  /** Continue the run in `out` where its last checkpoint stopped. */
+  readonly resume?: boolean;
+  /** 'reference-mnist' (default) or 'conv'. */
+  readonly model?: string;
+  readonly simvqOptimize?: SimvqOptimize;
+  /** Train on N images only (a fixed seeded choice, see `limitDataset`), for quick runs. */
+  readonly trainLimit?: number;
+  readonly testLimit?: number;
+  /** Image size for sources that need one (folders of PNG/JPEG). */
+  readonly imageSize?: number;
+  /** Progress bar on stderr (default false). */
+  readonly progress?: boolean;
+  /** Receives one line per epoch and notices (default: silent). */
+  readonly log?: (line: string) => void;
+  /** Train on these sets instead of loading `data` (tests and notebooks). */
+  readonly datasets?: { readonly train: ImageDataset; readonly test: ImageDataset };
+  /** Evaluate the test set after every epoch (default true). */
+  readonly evaluateEachEpoch?: boolean;
+  /** Where progress goes (default process.stderr). */
+  readonly progressSink?: ProgressSink;
+}
+
+/** One line of metrics.jsonl. Loss terms are means over the epoch's steps. */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly step: number;
+  readonly loss: { readonly reconstruction: number; readonly codebook: number | null; readonly commitment: number | null; readonly quantizer: number; readonly total: number };
+  /** From the exact per-code counts summed over the epoch's training batches. */
+  readonly utilization: number;
+  readonly perplexity: number;
+  readonly dead_codes: number;
+  readonly img_per_s: number;
+  readonly epoch_seconds: number;
+  readonly wall_seconds: number;
+  readonly lr: number;
+  readonly test: EvalMetrics | null;
+}
+
+export interface TrainSummary {
+  readonly out: string;
+  readonly config: ModelConfig;
+  /** Epochs completed in total (including those before a resume). */
+  readonly completedEpochs: number;
+  readonly steps: number;
+  /** Epoch where this invocation started (0 unless resumed). */
+  readonly startEpoch: number;
+  /** Records of the epochs trained by this invocation. */
+  readonly history: readonly EpochRecord[];
+  readonly last: EpochRecord | undefined;
+  readonly seconds: number;
+}
+
+export class TrainOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainOptionsError';
+  }
+}
+
+export class TrainingDivergedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+const METRICS_FILE = 'metrics.jsonl';
+const EVAL_BATCH = 200;
+
+function requireInteger(name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new TrainOptionsError(`${name} must be an integer >= ${min}, got ${v}`);
+}
+
+function validate(o: TrainOptions): void {
+  if (!QUANTIZER_NAMES.includes(o.quantizer)) throw new UnknownQuantizerError(String(o.quantizer));
+  if (o.model !== undefined && !MODEL_KINDS.includes(o.model as ModelKind)) {
+    throw new TrainOptionsError(`unknown model '${o.model}'; choose one of ${MODEL_KINDS.join(', ')}`);
+  }
+  if (o.simvqOptimize !== undefined && !SIMVQ_OPTIMIZE.includes(o.simvqOptimize)) {
+    throw new TrainOptionsError(`simvq optimize must be one of ${SIMVQ_OPTIMIZE.join(', ')}, got '${String(o.simvqOptimize)}'`);
+  }
+  requireInteger('codebook size', o.codebookSize, 1);
+  requireInteger('dim', o.dim, 1);
+  requireInteger('batch', o.batch, 1);
+  requireInteger('epochs', o.epochs, 1);
+  requireInteger('seed', o.seed, 0);
+  requireInteger('threads', o.threads, 0);
+  if (!(Number.isFinite(o.beta) && o.beta >= 0)) throw new TrainOptionsError(`beta must be a finite number >= 0, got ${o.beta}`);
+  if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new TrainOptionsError(`learning rate must be a finite number > 0, got ${o.lr}`);
+  if (o.trainLimit !== undefined) requireInteger('train limit', o.trainLimit, 1);
+  if (o.testLimit !== undefined) requireInteger('test limit', o.testLimit, 1);
+}
+
+/** JSON with non-finite numbers as null (JSON has no NaN). */
+function jsonLine(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+}
+
+/**
+ * The options a checkpoint was trained with, for resuming it: model and quantizer from config.json,
+ * batch, seed, lr, epochs and data from trainer-state.json. Callers override what they mean to change.
+ */
+export async function resumeOptions(dir: string): Promise<TrainOptions> {
+  const config = await readConfig(dir);
+  const s = await readTrainerState(dir);
+  const q = config.quantizer;
+  return {
+    quantizer: q.name,
+    codebookSize: q.codebookSize,
+    dim: q.dim,
+    beta: q.beta,
+    lr: s.lr,
+    batch: s.batch,
+    epochs: s.epochs,
+    seed: s.seed,
+    threads: TRAIN_DEFAULTS.threads,
+    out: dir,
+    resume: true,
+    model: config.architecture.kind,
+    ...(q.optimize !== undefined ? { simvqOptimize: q.optimize } : {}),
+    ...(s.data.path !== null ? { data: s.data.path } : {}),
+    ...(s.data.trainLimit !== null ? { trainLimit: s.data.trainLimit } : {}),
+    ...(s.data.testLimit !== null ? { testLimit: s.data.testLimit } : {}),
+  };
+}
+
+/** Differences between what a resume asks for and what the checkpoint was trained with. */
+function resumeConflicts(o: TrainOptions, config: ModelConfig, s: TrainerState, data: RunData): string[] {
+  const q = config.quantizer;
+  const out: string[] = [];
+  const check = (what: string, asked: unknown, saved: unknown): void => {
+    if (asked !== saved) out.push(`${what} ${String(asked)} vs ${String(saved)} in the checkpoint`);
+  };
+  check('quantizer', o.quantizer, q.name);
+  check('codebook size', o.codebookSize, q.codebookSize);
+  check('dim', o.dim, q.dim);
+  check('beta', o.beta, q.beta);
+  check('model', o.model ?? TRAIN_DEFAULTS.model, config.architecture.kind);
+  if (q.name === 'simvq') check('simvq optimize', o.simvqOptimize ?? 'W', q.optimize ?? 'W');
+  check('batch', o.batch, s.batch);
+  check('seed', o.seed, s.seed);
+  check('training images', data.train.count, s.data.trainCount);
+  check('test images', data.test.count, s.data.testCount);
+  return out;
+}
+
+export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
+  validate(options);
+  const started = performance.now();
+  const log = options.log ?? ((): void => {});
+  const out = resolve(options.out);
+  const resuming = options.resume ?? false;
+  const haveCheckpoint = existsSync(join(out, CHECKPOINT_FILES.trainer));
+  if (resuming && !haveCheckpoint) {
+    throw new TrainOptionsError(`cannot resume ${out}: it has no ${CHECKPOINT_FILES.trainer}; start a new run with --out instead`);
+  }
+  if (!resuming && haveCheckpoint) {
+    throw new TrainOptionsError(`${out} already holds a training checkpoint; pass --resume ${options.out} to continue it, or choose another --out`);
+  }
+
+  // ---- data and model
+  const savedConfig = resuming ? await readConfig(out) : undefined;
+  const data: RunData = options.datasets
+    ? { ...options.datasets, path: null }
+    : loadRunData(options.data, {
+        ...(options.trainLimit !== undefined ? { trainLimit: options.trainLimit } : {}),
+        ...(options.testLimit !== undefined ? { testLimit: options.testLimit } : {}),
+        ...(savedConfig ? { shape: savedConfig.input } : {}),
+        ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
+      });
+  const { train, test } = data;
+  if (options.batch > train.count) {
+    throw new TrainOptionsError(`batch ${options.batch} is larger than the ${train.count} training images; use --batch ${train.count} or less`);
+  }
+  const config = savedConfig ?? makeModelConfig({
+    model: (options.model ?? TRAIN_DEFAULTS.model) as ModelKind,
+    input: { channels: train.channels, height: train.height, width: train.width },
+    quantizer: options.quantizer,
+    codebookSize: options.codebookSize,
+    dim: options.dim,
+    beta: options.beta,
+    ...(options.simvqOptimize !== undefined ? { simvqOptimize: options.simvqOptimize } : {}),
+  });
+  const model = buildModel(config);
+  checkTrainingMemory(model, options.batch);
+
+  // ---- programs
+  const store = new VariableStore(options.seed);
+  const optimizer = new Adam();
+  const { channels, height, width } = model.input;
+  const termNames: string[] = [];
+  const program = await TrainingProgram.create({
+    store,
+    optimizer,
+    threads: options.threads,
+    build: (ctx) => {
+      const f = autoencode(ctx, model, ctx.input('x', [options.batch, channels, height, width]));
+      const metrics: Record<string, Tensor> = {
+        reconstruction: f.reconstructionLoss,
+        quantizer: f.quantized.loss,
+        counts: f.quantized.counts,
+        ...(f.quantized.nonFinite ? { non_finite: f.quantized.nonFinite } : {}),
+      };
+      for (const [name, t] of Object.entries(f.quantized.terms)) {
+        termNames.push(name);
+        metrics[`term_${name}`] = t;
+      }
+      return { loss: f.loss, metrics };
+    },
+  });
+  const evaluator = options.evaluateEachEpoch ?? true
+    ? await Evaluator.create(model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: options.threads })
+    : undefined;
+
+  try {
+    let trainer: TrainerState | undefined;
+    if (resuming) {
+      trainer = await loadTrainingCheckpoint(out, store);
+      const conflicts = resumeConflicts(options, config, trainer, data);
+      if (conflicts.length) throw new TrainOptionsError(`cannot resume ${out} with different settings: ${conflicts.join('; ')}; drop those options or start a new run`);
+      if (trainer.lr !== options.lr) log(`note: resuming with lr ${options.lr} (the checkpoint used ${trainer.lr})`);
+    } else {
+      await mkdir(out, { recursive: true });
+    }
+    const startEpoch = trainer?.epoch ?? 0;
+    let step = trainer?.step ?? 0;
+    await trimMetrics(out, startEpoch);
+
+    const iterator = new BatchIterator(train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
+    const progress = new ProgressReporter(options.progressSink ?? process.stderr, options.progress ?? false);
+    const history: EpochRecord[] = [];
+    const steps = iterator.batchesPerEpoch;
+    const lr = options.lr;
+    if (startEpoch >= options.epochs) log(`${out} has already trained ${startEpoch} of ${options.epochs} epochs; nothing to do`);
+    else log(`training ${config.architecture.kind} + ${config.quantizer.name} (K=${config.quantizer.codebookSize}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${steps} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}`);
+
+    for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
+      const epochStart = performance.now();
+      const stats = new EpochStats(config.quantizer.codebookSize);
+      let stepMs = 0;
+      for (const batch of iterator.epochBatches()) {
+        const t0 = performance.now();
+        const r = await program.step({ x: batch.data }, lr);
+        stepMs += performance.now() - t0;
+        step++;
+        const counts = r.metrics.counts as Float32Array;
+        const losses: Record<string, number> = { total: r.loss, reconstruction: r.metrics.reconstruction as number, quantizer: r.metrics.quantizer as number };
+        for (const name of termNames) losses[name] = r.metrics[`term_${name}`] as number;
+        const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
+        if (bad) {
+          iterator.close();
+          progress.clear();
+          const kept = epoch > 0 ? `the last good checkpoint (epoch ${epoch}) in ${out} is intact` : 'no checkpoint was written';
+          const nonFinite = typeof r.metrics.non_finite === 'number' && r.metrics.non_finite > 0 ? ` (${r.metrics.non_finite} encoder outputs were NaN/Inf)` : '';
+          throw new TrainingDivergedError(`${bad[0] === 'total' ? '' : `${bad[0]} `}loss became ${bad[1]} at epoch ${epoch + 1}, step ${step}${nonFinite}; ${kept}; lower --lr (now ${lr}) or check the data for NaN/Inf values`);
+        }
+        stats.add(losses, counts);
+        progress.update({
+          epoch: epoch + 1,
+          epochs: options.epochs,
+          step: batch.index + 1,
+          steps,
+          loss: r.loss,
+          batchUtilization: batchUtilization(counts),
+          imagesPerSecond: (stats.stepCount * options.batch * 1000) / stepMs,
+        });
+      }
+      progress.clear();
+      const testMetrics = evaluator ? (await evaluator.evaluate(test, { ssim: true })).metrics : null;
+      const usage = stats.usage;
+      const m = stats.means();
+      const now = performance.now();
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        step,
+        loss: {
+          reconstruction: m.reconstruction!,
+          codebook: m.codebook ?? null,
+          commitment: m.commitment ?? null,
+          quantizer: m.quantizer!,
+          total: m.total!,
+        },
+        utilization: usage.utilization(),
+        perplexity: usage.perplexity(),
+        dead_codes: usage.codebookSize - usage.usedCodes(),
+        img_per_s: (stats.stepCount * options.batch * 1000) / stepMs,
+        epoch_seconds: (now - epochStart) / 1000,
+        wall_seconds: (now - started) / 1000,
+        lr,
+        test: testMetrics,
+      };
+      history.push(record);
+      // The metrics line goes first; a crash before the checkpoint rename leaves a line that
+      // `trimMetrics` drops on resume.
+      await appendMetrics(out, record);
+      trainer = {
+        format: TRAINER_FORMAT,
+        version: 1,
+        epoch: epoch + 1,
+        step,
+        epochs: options.epochs,
+        seed: options.seed,
+        batch: options.batch,
+        lr,
+        dataPosition: iterator.position,
+        data: {
+          path: data.path,
+          name: train.name,
+          trainCount: train.count,
+          testCount: test.count,
+          trainLimit: options.trainLimit ?? null,
+          testLimit: options.testLimit ?? null,
+        },
+        optimizer: { name: optimizer.name, config: optimizer.config },
+      };
+      await saveCheckpoint(out, config, store, trainer);
+      log(describeEpoch(record, options.epochs));
+    }
+    iterator.close();
+    return {
+      out,
+      config,
+      completedEpochs: Math.max(startEpoch, options.epochs),
+      steps: step,
+      startEpoch,
+      history,
+      last: history[history.length - 1],
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await program.release();
+    await evaluator?.release();
+  }
+}
+
+function describeEpoch(r: EpochRecord, epochs: number): string {
+  const test = r.test ? `  test mse ${r.test.mse.toFixed(5)} psnr ${r.test.psnr.toFixed(2)} dB ssim ${r.test.ssim.toFixed(3)} util ${(100 * r.test.utilization).toFixed(1)}%` : '';
+  return `epoch ${r.epoch}/${epochs}  loss ${r.loss.total.toFixed(5)} (recon ${r.loss.reconstruction.toFixed(5)})  util ${(100 * r.utilization).toFixed(1)}%  perplexity ${r.perplexity.toFixed(1)}  ${Math.round(r.img_per_s)} img/s  ${r.epoch_seconds.toFixed(1)} s${test}`;
+}
+
+async function appendMetrics(out: string, record: EpochRecord): Promise<void> {
+  const path = join(out, METRICS_FILE);
+  const previous = existsSync(path) ? await readFile(path, 'utf8') : '';
+  await writeFileAtomic(path, `${previous}${jsonLine(record)}\n`);
+}
+
+/** Drop metrics lines of epochs after the checkpoint (written just before a crash). */
+async function trimMetrics(out: string, completedEpochs: number): Promise<void> {
+  const path = join(out, METRICS_FILE);
+  if (!existsSync(path)) return;
+  const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  const kept = lines.filter((l) => {
+    try {
+      return (JSON.parse(l) as { epoch?: number }).epoch! <= completedEpochs;
+    } catch {
+      return false;
+    }
+  });
+  if (kept.length !== lines.length) await writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
+}

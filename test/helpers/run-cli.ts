@@ -1,0 +1,44 @@
+/**
+ * Run the `vqlab` CLI in a child process, from source under tsx (`npx tsx --test`) or from the
+ * compiled dist/ (`npm test`): the entry point sits beside this file's tree with the same extension,
+ * and the child inherits the parent's loader flags.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+export const CLI_MAIN = fileURLToPath(new URL(`../../src/cli/main.${ext}`, import.meta.url));
+
+/** The parent's module loader flags (tsx), without test-runner flags the CLI must not see. */
+function loaderFlags(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (['--require', '-r', '--import', '--loader', '--experimental-loader'].includes(a) && i + 1 < argv.length) out.push(a, argv[++i]!);
+    else if (/^--(require|import|loader|experimental-loader)=/.test(a)) out.push(a);
+  }
+  return out;
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}, cwd?: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...loaderFlags(), CLI_MAIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd !== undefined ? { cwd } : {}),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBundledMnist, makeDataset, splitTrainTest, subset } from '../src/data/index.js';
+import { CHECKPOINT_FILES } from '../src/train/checkpoint.js';
+import { decodeSafetensors } from '../src/train/safetensors.js';
+import { trainModel, TrainingDivergedError, TrainOptionsError, type TrainOptions } from '../src/train/train.js';
+import { tempDir, TINY } from './helpers/checkpoint-fixture.js';
+
+const base: Omit<TrainOptions, 'out'> = { ...TINY, quantizer: 'simvq', epochs: 2 };
+
+function tensorsOf(dir: string, file: string) {
+  return decodeSafetensors(readFileSync(join(dir, file)), file).tensors;
+}
+
+test('2 epochs in one go and 1 epoch + resume 1 give identical weights, optimizer state and step', async () => {
+  const straight = tempDir('straight');
+  const split = tempDir('split');
+  await trainModel({ ...base, out: straight });
+  await trainModel({ ...base, out: split, epochs: 1 });
+  const firstMetrics = readFileSync(join(split, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(firstMetrics.length, 1);
+  const resumed = await trainModel({ ...base, out: split, resume: true });
+  assert.equal(resumed.startEpoch, 1);
+  assert.equal(resumed.completedEpochs, 2);
+  for (const file of [CHECKPOINT_FILES.model, CHECKPOINT_FILES.optimizer]) {
+    const a = tensorsOf(straight, file);
+    const b = tensorsOf(split, file);
+    assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+    for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, `${file}: ${name} differs after resume`);
+  }
+  const state = (dir: string) => JSON.parse(readFileSync(join(dir, CHECKPOINT_FILES.trainer), 'utf8')) as { step: number; epoch: number; dataPosition: unknown };
+  assert.deepEqual(state(split), state(straight));
+  assert.equal(state(split).step, 2 * (64 / 16));
+  assert.equal(readFileSync(join(split, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  // Nothing is left behind under temporary names.
+  assert.deepEqual(readdirSync(split).filter((f) => f.includes('.tmp')), []);
+});
+
+test('resume refuses different settings, and a new run refuses a directory that holds a checkpoint', async () => {
+  const dir = tempDir('conflict');
+  await trainModel({ ...base, out: dir, epochs: 1 });
+  await assert.rejects(trainModel({ ...base, out: dir, resume: true, batch: 32 }), (err: unknown) => {
+    assert.ok(err instanceof TrainOptionsError);
+    assert.match(err.message, /batch 32 vs 16 in the checkpoint/);
+    return true;
+  });
+  await assert.rejects(trainModel({ ...base, out: dir }), /already holds a training checkpoint; pass --resume/);
+  await assert.rejects(trainModel({ ...base, out: tempDir('none'), resume: true }), /has no trainer-state\.json/);
+});
+
+test('a NaN loss stops training with a clear error and leaves the last good checkpoint intact', async () => {
+  const dir = tempDir('nan');
+  const { train, test } = splitTrainTest(loadBundledMnist(), 1000, 0);
+  const clean = { train: subset(train, Array.from({ length: 64 }, (_, i) => i * 100)), test: subset(test, [0, 1, 2, 3]) };
+  await trainModel({ ...base, out: dir, epochs: 1, datasets: clean });
+  const before = new Map(Object.values(CHECKPOINT_FILES).map((f) => [f, readFileSync(join(dir, f))]));
+  const mtimes = Object.values(CHECKPOINT_FILES).map((f) => statSync(join(dir, f)).mtimeMs);
+  // Same shapes and counts, but one pixel of every image is NaN: the first step of epoch 2 diverges.
+  const poisoned = clean.train.images.slice();
+  for (let i = 0; i < clean.train.count; i++) poisoned[i * 784 + 400] = Number.NaN;
+  const nan = { ...clean, train: makeDataset({ ...clean.train, images: poisoned }) };
+  await assert.rejects(trainModel({ ...base, out: dir, resume: true, datasets: nan }), (err: unknown) => {
+    assert.ok(err instanceof TrainingDivergedError, String(err));
+    assert.match(err.message, /loss became NaN at epoch 2, step 5( \(\d+ encoder outputs were NaN\/Inf\))?; the last good checkpoint \(epoch 1\) in .* is intact; lower --lr/);
+    assert.ok(!err.message.includes('\n'));
+    return true;
+  });
+  for (const [file, bytes] of before) assert.deepEqual(readFileSync(join(dir, file)), bytes, `${file} changed`);
+  assert.deepEqual(Object.values(CHECKPOINT_FILES).map((f) => statSync(join(dir, f)).mtimeMs), mtimes);
+  assert.equal(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1);
+});
