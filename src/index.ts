@@ -1,0 +1,45 @@
+/**
+ * vqlab's public API. Layers of the library, from the bottom up:
+ *   graph     symbolic tensors, the primitive ops, composites and reverse-mode autodiff
+ *   onnx      lowering to standard ONNX
+ *   runtime   ONNX Runtime sessions, variables, training and inference programs
+ *   init / optim / layers
+ *   quantizers  VQ, EMA-VQ, SimVQ, code search and usage statistics
+ *   models / data / train / eval / tokenize
+ */
+export { Graph, type GraphInput, type InputKind } from './graph/graph.js';
+export { Tensor, GraphError, type DType, type Shape } from './graph/tensor.js';
+export * as ops from './graph/ops.js';
+export * as composites from './graph/composites.js';
+export { grad } from './graph/autodiff.js';
+export { toModelProto, encodeModel, OPSET } from './onnx/lower.js';
+
+export { CompiledGraph, type SessionOptions, type TypedData } from './runtime/session.js';
+export { VariableStore, type Variable, type VariableKind, type VariableOptions } from './runtime/variables.js';
+export { BuildContext, type BuildMode } from './runtime/build-context.js';
+export { TrainingProgram, type StepOutputs, type StepResult, type TrainingProgramOptions } from './runtime/training-program.js';
+export { InferenceProgram, type InferenceProgramOptions } from './runtime/inference-program.js';
+
+export { Rng } from './init/rng.js';
+export * as init from './init/initializers.js';
+export { Adam, adamW, type AdamOptions } from './optim/adam.js';
+export { Sgd, type SgdOptions } from './optim/sgd.js';
+export { clipByGlobalNorm } from './optim/clip.js';
+export type { Optimizer, UpdateContext } from './optim/optimizer.js';
+
+export { conv2dLayer, type Conv2dOptions } from './layers/conv2d.js';
+export { convTranspose2dLayer, type ConvTranspose2dOptions } from './layers/conv-transpose2d.js';
+export { linearLayer, type LinearOptions } from './layers/linear.js';
+
+export * from './quantizers/index.js';
+
+export { makeModelConfig, buildModel, parseModelConfig, type ModelConfig } from './models/config.js';
+export { autoencode, encodeToIndices, decodeFromIndices } from './models/forward.js';
+export * from './data/index.js';
+export { trainModel, resumeOptions, type TrainOptions, type TrainSummary } from './train/train.js';
+export { encodeSafetensors, decodeSafetensors } from './train/safetensors.js';
+export { evaluateCheckpoint, type EvalResult } from './eval/evaluate-checkpoint.js';
+export { Evaluator, psnrFromMse } from './eval/evaluator.js';
+export { meanSsim } from './eval/ssim.js';
+export { Tokenizer } from './tokenize/tokenizer.js';
+export { exportOnnx } from './tokenize/export.js';
