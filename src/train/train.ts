@@ -285,7 +285,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
     const steps = iterator.batchesPerEpoch;
     const lr = options.lr;
     if (startEpoch >= options.epochs) log(`${out} has already trained ${startEpoch} of ${options.epochs} epochs; nothing to do`);
-    else log(`training ${config.architecture.kind} + ${config.quantizer.name} (K=${config.quantizer.codebookSize}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${steps} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}`);
+    else log(`training ${config.architecture.kind} + ${config.quantizer.name} (K=${config.quantizer.codebookSize}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${steps} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
 
     for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
       const epochStart = performance.now();
