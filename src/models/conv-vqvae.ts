@@ -12,7 +12,6 @@
  * blocks this is exactly the reference MNIST model) or GroupNorm + SiLU as in the
  * taming-transformers encoder that SimVQ trains (its residual blocks then use two 3×3 convs).
  */
-import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { conv2dLayer } from '../layers/conv2d.js';
 import { convTranspose2dLayer } from '../layers/conv-transpose2d.js';

@@ -15,6 +15,7 @@
 import * as op from '../graph/ops.js';
 import { GraphError, type Tensor } from '../graph/tensor.js';
 import type { BuildContext } from '../runtime/build-context.js';
+import { nearestCode, type SearchBlocking } from './nearest-code.js';
 
 export type QuantizerName = 'vq' | 'ema' | 'simvq';
 
@@ -106,6 +107,31 @@ export function meanSquaredError(a: Tensor, b: Tensor): Tensor {
 /** Straight-through estimator z_e + sg(q − z_e): forward value q, gradient identity to z_e. */
 export function straightThrough(z: Tensor, q: Tensor): Tensor {
   return op.add(z, op.stopGradient(op.sub(q, z)));
+}
+
+/**
+ * The VQ-VAE quantization step against a codebook that takes gradient (VQ's e, SimVQ's C·W + b):
+ * nearest code k_i, q = codebook[k_i], L_cb = ‖sg(z_e) − q‖², L_com = ‖z_e − sg(q)‖²,
+ * L = weight·(L_cb + β·L_com), output z_e + sg(q − z_e). Shared by VectorQuantizer and SimVQ,
+ * which differ only in how the codebook tensor is made.
+ */
+export function quantizeAgainst(
+  z: Tensor,
+  codebook: Tensor,
+  o: { readonly beta: number; readonly weight: number; readonly codebookSize: number; readonly search?: SearchBlocking },
+): QuantizerOutput {
+  const indices = nearestCode(z, codebook, o.search);
+  const q = op.gather(codebook, indices);
+  const codebookLoss = meanSquaredError(op.stopGradient(z), q);
+  const commitment = meanSquaredError(z, op.stopGradient(q));
+  return {
+    quantized: straightThrough(z, q),
+    indices,
+    loss: op.mul(op.add(codebookLoss, op.mul(commitment, o.beta)), o.weight),
+    terms: { codebook: codebookLoss, commitment },
+    counts: codeCounts(indices, o.codebookSize),
+    nonFinite: nonFiniteCount(z),
+  };
 }
 
 /** A quantizer's output for input of shape [..., d]: quantized [..., d] and indices [...]. */

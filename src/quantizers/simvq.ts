@@ -44,14 +44,11 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { identity, normal, uniform, zeros, type Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import { nearestCode, type SearchBlocking } from './nearest-code.js';
+import type { SearchBlocking } from './nearest-code.js';
 import { COMMON_OPTION_KEYS, commonOptions, validateChoice, type CommonQuantizerOptions } from './options.js';
 import {
   checkQuantizerInput,
-  codeCounts,
-  meanSquaredError,
-  nonFiniteCount,
-  straightThrough,
+  quantizeAgainst,
   type Quantizer,
   type QuantizerOutput,
 } from './quantizer.js';
@@ -147,19 +144,8 @@ export class SimVQ implements Quantizer {
 
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('SimVQ', z, this.dim);
-    const q = this.codebook(ctx);
-    const indices = nearestCode(z, q, this.search);
-    const qk = op.gather(q, indices);
-    const codebookLoss = meanSquaredError(op.stopGradient(z), qk);
-    const commitment = meanSquaredError(z, op.stopGradient(qk));
-    const loss = op.mul(op.add(op.mul(commitment, this.beta), codebookLoss), this.weight);
-    return {
-      quantized: straightThrough(z, qk),
-      indices,
-      loss,
-      terms: { codebook: codebookLoss, commitment },
-      counts: codeCounts(indices, this.codebookSize),
-      nonFinite: nonFiniteCount(z),
-    };
+    // The loss is the same as VQ's with q_k = C_k·W + b in place of e_k; its codebook term is what
+    // trains W (and/or C).
+    return quantizeAgainst(z, this.codebook(ctx), this);
   }
 }

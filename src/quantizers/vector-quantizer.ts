@@ -37,7 +37,7 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { normal, uniform, type Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import { nearestCode, type SearchBlocking } from './nearest-code.js';
+import type { SearchBlocking } from './nearest-code.js';
 import {
   CODEBOOK_INITS,
   COMMON_OPTION_KEYS,
@@ -48,10 +48,7 @@ import {
 } from './options.js';
 import {
   checkQuantizerInput,
-  codeCounts,
-  meanSquaredError,
-  nonFiniteCount,
-  straightThrough,
+  quantizeAgainst,
   type Quantizer,
   type QuantizerOutput,
 } from './quantizer.js';
@@ -126,19 +123,6 @@ export class VectorQuantizer implements Quantizer {
 
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('VectorQuantizer', z, this.dim);
-    const e = this.codebook(ctx);
-    const indices = nearestCode(z, e, this.search);
-    const q = op.gather(e, indices);
-    const codebookLoss = meanSquaredError(op.stopGradient(z), q);
-    const commitment = meanSquaredError(z, op.stopGradient(q));
-    const loss = op.mul(op.add(codebookLoss, op.mul(commitment, this.beta)), this.weight);
-    return {
-      quantized: straightThrough(z, q),
-      indices,
-      loss,
-      terms: { codebook: codebookLoss, commitment },
-      counts: codeCounts(indices, this.codebookSize),
-      nonFinite: nonFiniteCount(z),
-    };
+    return quantizeAgainst(z, this.codebook(ctx), this);
   }
 }
