@@ -100,15 +100,19 @@ function readSafetensors(bytes: Uint8Array, path: string): { tensors: Map<string
   }
 }
 
-export async function readConfig(dir: string): Promise<ModelConfig> {
-  const path = join(dir, CHECKPOINT_FILES.config);
-  const text = (await readBytes(dir, CHECKPOINT_FILES.config, 'is this a vqlab checkpoint directory (written by `vqlab train --out DIR`)?')).toString('utf8');
-  let json: unknown;
+/** Read and parse one JSON file of a checkpoint; `hint` completes the error for a missing file. */
+async function readJson(dir: string, name: string, hint: string): Promise<{ path: string; json: unknown }> {
+  const path = join(dir, name);
+  const text = (await readBytes(dir, name, hint)).toString('utf8');
   try {
-    json = JSON.parse(text);
+    return { path, json: JSON.parse(text) as unknown };
   } catch {
     throw new CheckpointError(`${path} is not valid JSON; the checkpoint is corrupt`);
   }
+}
+
+export async function readConfig(dir: string): Promise<ModelConfig> {
+  const { path, json } = await readJson(dir, CHECKPOINT_FILES.config, 'is this a vqlab checkpoint directory (written by `vqlab train --out DIR`)?');
   try {
     return parseModelConfig(json, path);
   } catch (err) {
@@ -117,14 +121,7 @@ export async function readConfig(dir: string): Promise<ModelConfig> {
 }
 
 export async function readTrainerState(dir: string): Promise<TrainerState> {
-  const path = join(dir, CHECKPOINT_FILES.trainer);
-  const text = (await readBytes(dir, CHECKPOINT_FILES.trainer, 'only a directory written by `vqlab train` can be resumed')).toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new CheckpointError(`${path} is not valid JSON; the checkpoint is corrupt`);
-  }
+  const { path, json } = await readJson(dir, CHECKPOINT_FILES.trainer, 'only a directory written by `vqlab train` can be resumed');
   const s = json as Partial<TrainerState> | null;
   const ints = ['epoch', 'step', 'epochs', 'seed', 'batch'] as const;
   if (!s || s.format !== TRAINER_FORMAT || ints.some((k) => !Number.isInteger(s[k])) || typeof s.lr !== 'number' || !s.dataPosition || !s.data || !s.optimizer) {
