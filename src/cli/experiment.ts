@@ -1,0 +1,152 @@
+/**
+ * `vqlab experiment NAME [options]` and `vqlab report DIR`.
+ *
+ * Options override the chosen preset (the full grid by default, `--quick` for a few-minute run).
+ * Progress lines go to stderr, the closing summary to stdout.
+ */
+import { resolveSettings, type PresetName } from '../experiments/presets.js';
+import { EXPERIMENTS, experimentDefinition } from '../experiments/registry.js';
+import { runExperiment } from '../experiments/run-experiment.js';
+import { QUANTIZER_KINDS, type ExperimentKind, type ExperimentSettings, type QuantizerKind, type SimvqOptimize } from '../experiments/types.js';
+import { readResults } from '../experiments/results.js';
+import { markdownSummary } from '../report/markdown-table.js';
+import { rebuildReport } from '../report/rebuild.js';
+import { helpText, intOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable, type ParsedArgs } from './args.js';
+import { writeStdout, type Command } from './command.js';
+
+const OPTIONS: OptionTable = {
+  quick: { type: 'boolean', description: 'small preset: K ∈ {64, 1024}, 1 epoch, 2,000 train / 500 test images, seed 0 (< 3 min)' },
+  out: { type: 'string', value: 'DIR', description: 'output directory (default experiments/NAME, or experiments/NAME-quick)' },
+  sizes: { type: 'string', value: 'K,K,…', description: 'codebook sizes (codebook-size; default 256,1024,4096,16384,65536)' },
+  size: { type: 'string', value: 'K', description: 'the fixed codebook size (optimization, beta; default 1024)' },
+  quantizers: { type: 'string', value: 'Q,…', description: 'vq, ema, simvq (default all three; beta: vq,simvq)' },
+  optimize: { type: 'string', value: 'W,C,both', description: 'SimVQ variants (optimization; default W,C,both)' },
+  betas: { type: 'string', value: 'B,…', description: 'β values (beta; default 0.1,0.25,0.5,1,2)' },
+  beta: { type: 'string', value: 'B', description: 'β where it is not swept (default 0.25)' },
+  seeds: { type: 'string', value: 'S,…', description: 'seeds; several give mean ± std (default 0,1,2)' },
+  epochs: { type: 'string', value: 'N', description: 'training epochs per run (default 5)' },
+  'train-limit': { type: 'string', value: 'N', description: 'train on N images (a fixed seeded subset; default all)' },
+  'test-limit': { type: 'string', value: 'N', description: 'evaluate on N test images (default all)' },
+  lr: { type: 'string', value: 'X', description: 'Adam learning rate (default 3e-4)' },
+  batch: { type: 'string', value: 'N', description: 'batch size (default 128)' },
+  dim: { type: 'string', value: 'D', description: 'code dimension (default 64)' },
+  data: { type: 'string', value: 'PATH', description: 'dataset (default: the bundled MNIST digits, 9,000 train / 1,000 test)' },
+  threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads per run (default 2)' },
+  plan: { type: 'boolean', description: 'print the planned runs and settings, and exit' },
+};
+
+const USAGE = `vqlab experiment <${Object.keys(EXPERIMENTS).join('|')}> [options]`;
+const SUMMARY = `Train and evaluate a grid of runs and write results.json, results.csv, figures/*.svg and report.html.
+  codebook-size  VQ, EMA-VQ and SimVQ for each K (utilization, perplexity, dead codes, MSE/PSNR, time)
+  optimization   SimVQ learning W, C or both, and vanilla VQ, at one K
+  beta           VQ and SimVQ for each commitment weight β`;
+const EXTRA = `Runs are resumable and seeded: rerunning the same command skips completed runs (runs/ID/result.json)
+and resumes interrupted ones from their last epoch checkpoint. 'vqlab report DIR' redraws the report.`;
+
+function list(values: ParsedArgs['values'], name: string): string[] | undefined {
+  const v = stringOption(values, name);
+  if (v === undefined) return undefined;
+  const items = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) throw new UsageError(`--${name} needs a comma-separated list, got '${v}'`);
+  return items;
+}
+
+function numbers(values: ParsedArgs['values'], name: string): number[] | undefined {
+  return list(values, name)?.map((s) => {
+    const n = Number(s);
+    if (!Number.isFinite(n)) throw new UsageError(`--${name}: '${s}' is not a number`);
+    return n;
+  });
+}
+
+function choices<T extends string>(values: ParsedArgs['values'], name: string, allowed: readonly T[]): T[] | undefined {
+  const items = list(values, name);
+  for (const i of items ?? []) if (!(allowed as readonly string[]).includes(i)) throw new UsageError(`--${name}: unknown '${i}'; choose from ${allowed.join(', ')}`);
+  return items as T[] | undefined;
+}
+
+export interface ParsedExperimentArgs {
+  readonly kind: ExperimentKind;
+  readonly preset: PresetName;
+  readonly settings: ExperimentSettings;
+  readonly out: string;
+  readonly planOnly: boolean;
+  readonly help: boolean;
+}
+
+/** Parse `experiment` arguments into resolved settings (exported so tests check what the CLI runs). */
+export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentArgs {
+  const { values, positionals } = parseCommandArgs('experiment', argv, OPTIONS, { min: 1, max: 1, names: `one experiment name (${Object.keys(EXPERIMENTS).join(', ')})` });
+  if (values.help) return { kind: 'codebook-size', preset: 'full', settings: resolveSettings('codebook-size', 'full', {}), out: '', planOnly: false, help: true };
+  let kind: ExperimentKind;
+  try {
+    kind = experimentDefinition(positionals[0]!).kind;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const preset: PresetName = values.quick ? 'quick' : 'full';
+  let settings: ExperimentSettings;
+  try {
+    settings = resolveSettings(kind, preset, {
+      sizes: numbers(values, 'sizes'),
+      size: intOption(values, 'size', 1),
+      quantizers: choices<QuantizerKind>(values, 'quantizers', QUANTIZER_KINDS),
+      optimize: choices<SimvqOptimize>(values, 'optimize', ['W', 'C', 'both']),
+      betas: numbers(values, 'betas'),
+      beta: numberOption(values, 'beta'),
+      seeds: numbers(values, 'seeds'),
+      epochs: intOption(values, 'epochs', 1),
+      trainLimit: intOption(values, 'train-limit', 1),
+      testLimit: intOption(values, 'test-limit', 1),
+      lr: numberOption(values, 'lr'),
+      batch: intOption(values, 'batch', 1),
+      dim: intOption(values, 'dim', 1),
+      data: stringOption(values, 'data'),
+      threads: intOption(values, 'threads', 1),
+    });
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const out = stringOption(values, 'out') ?? `experiments/${kind}${preset === 'quick' ? '-quick' : ''}`;
+  return { kind, preset, settings, out, planOnly: values.plan === true, help: false };
+}
+
+export const experimentCommand: Command = {
+  summary: 'run an experiment grid (codebook-size, optimization, beta) and write its report',
+  async run(argv) {
+    const parsed = parseExperimentArgs(argv);
+    if (parsed.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
+    const plan = experimentDefinition(parsed.kind).plan(parsed.settings);
+    if (parsed.planOnly) {
+      const lines = [`${parsed.kind} (${parsed.preset} preset): ${plan.length} runs into ${parsed.out}`, ...plan.map((r) => `  ${r.id}`), `settings: ${JSON.stringify(parsed.settings)}`];
+      return writeStdout(`${lines.join('\n')}\n`);
+    }
+    // Loaded here so `--help`, `--plan` and `vqlab report` do not load ONNX Runtime.
+    const { defaultBackend } = await import('../experiments/default-backend.js');
+    const { results, report, reused } = await runExperiment({
+      kind: parsed.kind, settings: parsed.settings, out: parsed.out, preset: parsed.preset,
+      backend: defaultBackend(), log: (line) => process.stderr.write(`${line}\n`),
+    });
+    await writeStdout(`${results.runs.length} runs (${reused} already done) → ${parsed.out}: results.json, results.csv, ${report.figures.length} SVG figures, report.html\n`);
+  },
+};
+
+const REPORT_USAGE = 'vqlab report DIR [--markdown]';
+const REPORT_SUMMARY = 'Rebuild DIR/figures/*.svg and DIR/report.html from DIR/results.json (no training).';
+const REPORT_OPTIONS: OptionTable = {
+  markdown: { type: 'boolean', description: 'also print the summary table (mean ± std) as Markdown on stdout' },
+};
+
+export const reportCommand: Command = {
+  summary: 'rebuild an experiment\'s figures and report.html from its results.json',
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('report', argv, REPORT_OPTIONS, { min: 1, max: 1, names: 'one experiment directory' });
+    if (values.help) return writeStdout(helpText(REPORT_USAGE, REPORT_SUMMARY, REPORT_OPTIONS));
+    const dir = positionals[0]!;
+    const results = readResults(dir);
+    const summary = rebuildReport(dir, results);
+    if (values.markdown) await writeStdout(markdownSummary(results, experimentDefinition(results.experiment)));
+    else await writeStdout(`wrote ${summary.figures.length} SVG figures and ${summary.report}\n`);
+  },
+};

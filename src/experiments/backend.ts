@@ -1,0 +1,38 @@
+/**
+ * What an experiment needs from the rest of vqlab: train a run into a directory, then evaluate its
+ * checkpoint on the test set (metrics, per-code counts, reconstruction grid). The runner talks only
+ * to this interface, so the experiment/report pipeline can be tested without minutes of training.
+ */
+import type { ExperimentSettings, RunMetrics, RunSpec } from './types.js';
+
+export interface TrainRequest {
+  readonly spec: RunSpec;
+  readonly settings: ExperimentSettings;
+  /** Run directory: the trainer writes metrics.jsonl and checkpoints here. */
+  readonly dir: string;
+  /**
+   * `dir` already holds an earlier, unfinished attempt (an interrupted run). The backend continues
+   * from its checkpoint if it has one, and starts over otherwise.
+   */
+  readonly resume: boolean;
+  readonly log: (line: string) => void;
+}
+
+export interface EvalRequest {
+  readonly spec: RunSpec;
+  readonly settings: ExperimentSettings;
+  readonly dir: string;
+  /** Where to write the reconstruction grid PNG. */
+  readonly grid: string;
+}
+
+export interface EvalOutcome {
+  readonly metrics: RunMetrics;
+  /** How many test-set latent vectors chose each code, length K. */
+  readonly counts: ArrayLike<number>;
+}
+
+export interface Backend {
+  train(req: TrainRequest): Promise<void>;
+  evaluate(req: EvalRequest): Promise<EvalOutcome>;
+}

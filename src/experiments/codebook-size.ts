@@ -1,0 +1,84 @@
+/**
+ * Experiment 1 — codebook size. VQ, EMA-VQ and SimVQ on the reference MNIST VQ-VAE for growing K:
+ * vanilla VQ's utilization is expected to fall as K grows (only chosen codes get gradient), while
+ * SimVQ's codebook C·W moves as a whole through W and should stay near 100%.
+ */
+import type { ExperimentDefinition } from './definition.js';
+import { commonSpec } from './definition.js';
+import { curveFigure, metricLineFigure, TRAIN_UTILIZATION_KEYS } from './figure-helpers.js';
+import { unique } from './stats.js';
+import type { ExperimentSettings, RunSpec } from './types.js';
+
+export const codebookSize: ExperimentDefinition = {
+  kind: 'codebook-size',
+  title: 'Codebook size: utilization of VQ, EMA-VQ and SimVQ as K grows',
+  description:
+    'Each quantizer is trained on the reference MNIST VQ-VAE for every codebook size K. Utilization is the share of the K codes '
+    + 'that at least one test-set latent vector chooses; perplexity is exp(entropy) of the test-set code distribution (at most K). '
+    + 'Representation collapse shows as utilization falling with K for vanilla VQ; SimVQ (codebook C·W, C frozen random, W learned) '
+    + 'is expected to stay near 100%.',
+  xLabel: 'K',
+  xOf: (r) => r.spec.codebookSize,
+  formatX: (x) => String(x),
+  plan(s: ExperimentSettings): RunSpec[] {
+    const runs: RunSpec[] = [];
+    for (const k of s.sizes) {
+      for (const q of s.quantizers) {
+        for (const seed of s.seeds) {
+          runs.push({ id: `${q}-K${k}-s${seed}`, experiment: 'codebook-size', variant: q, quantizer: q, codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
+        }
+      }
+    }
+    return runs;
+  },
+  figures(results) {
+    const ks = unique(results.runs.map((r) => r.spec.codebookSize)).sort((a, b) => a - b);
+    const kAxis = { label: 'codebook size K (log2 scale)', scale: 'log2' as const };
+    // With N test latents not every code can be observed once K is comparable to N (never more
+    // than N codes); under uniformly random use the expected share hit at least once is 1 − (1 − 1/K)^N.
+    const n = Math.max(0, ...results.runs.map((r) => r.usage.reduce((t, [c, m]) => t + c * m, 0)));
+    const ceiling = n > 0 ? [{
+      label: 'uniform random', dashed: true, markers: false, color: '#999',
+      points: ks.map((k) => ({ x: k, y: 100 * (1 - Math.exp(n * Math.log1p(-1 / k))) })),
+    }] : [];
+    const figs = [
+      metricLineFigure(codebookSize, results, {
+        name: 'utilization-vs-k', metricKey: 'utilization', title: 'Test-set codebook utilization vs K',
+        caption: `Share of codes used on the test set (mean ± std across seeds). Dashed: the expected share if all ${n} test latents picked codes uniformly at random, 1 − (1 − 1/K)^${n}; no quantizer can show more than ${n}/K.`,
+        x: kAxis, y: { domain: [0, 100] }, extra: ceiling,
+      }),
+      metricLineFigure(codebookSize, results, {
+        name: 'used-codes-vs-k', metricKey: 'usedCodes', title: 'Codes used on the test set vs K (log–log)',
+        caption: 'Number of distinct codes chosen on the test set. Collapse shows as a flat line: adding codes adds no used codes. Dashed: all K codes.',
+        x: kAxis, y: { scale: 'log2' },
+        extra: [{ label: 'all K codes', points: ks.map((k) => ({ x: k, y: k })), dashed: true, markers: false, color: '#999' }],
+      }),
+      metricLineFigure(codebookSize, results, {
+        name: 'train-utilization-vs-k', metricKey: 'trainUtilization', title: 'Training-set utilization vs K (last epoch)',
+        caption: 'Share of codes chosen at least once by the training batches of the last epoch — every training latent counts, so unlike the test-set figure this is not capped by the sample size.',
+        x: kAxis, y: { domain: [0, 100] },
+      }),
+      metricLineFigure(codebookSize, results, {
+        name: 'psnr-vs-k', metricKey: 'psnr', title: 'Reconstruction PSNR vs K',
+        caption: 'Test-set PSNR in dB (higher is better).', x: kAxis,
+      }),
+      metricLineFigure(codebookSize, results, {
+        name: 'perplexity-vs-k', metricKey: 'perplexity', title: 'Code perplexity vs K',
+        caption: 'exp(entropy) of test-set code usage; the dashed line is the ideal, perplexity = K.', x: kAxis, y: { scale: 'log2' },
+        extra: [{ label: 'ideal (= K)', points: ks.map((k) => ({ x: k, y: k })), dashed: true, markers: false, color: '#999' }],
+      }),
+      metricLineFigure(codebookSize, results, {
+        name: 'train-time-vs-k', metricKey: 'trainSeconds', title: 'Training wall time vs K',
+        caption: `Training wall time per run in seconds on ${results.machine.cpus} cores (${results.settings.threads} ORT thread(s) per run). The machine was shared with other work, so differences of a few tens of percent are noise.`, x: kAxis,
+      }),
+    ];
+    for (const q of unique(results.runs.map((r) => r.spec.variant))) {
+      figs.push(curveFigure(codebookSize, results, {
+        name: `train-utilization-${q}`, title: `Training-set utilization per epoch: ${q}`,
+        caption: `How ${q}'s utilization on the training batches evolves, one line per K (mean across seeds).`,
+        keys: TRAIN_UTILIZATION_KEYS, scale: 100, y: { label: 'utilization (%)', domain: [0, 100] }, filter: (r) => r.spec.variant === q,
+      }));
+    }
+    return figs;
+  },
+};

@@ -1,0 +1,37 @@
+/**
+ * What distinguishes one experiment from another: which runs it plans, which variable its figures
+ * put on the x axis, and which summary figures it draws. Everything else (running, resuming,
+ * results files, the HTML report) is shared.
+ */
+import type { RunResult, ExperimentKind, ExperimentResults, ExperimentSettings, RunSpec } from './types.js';
+
+export interface Figure {
+  /** File name without extension, e.g. "utilization-vs-k" (written as figures/<name>.svg). */
+  readonly name: string;
+  readonly caption: string;
+  readonly svg: string;
+}
+
+export interface ExperimentDefinition {
+  readonly kind: ExperimentKind;
+  readonly title: string;
+  /** One paragraph for the report: the question the experiment answers. */
+  readonly description: string;
+  /** The swept variable of the summary table and reconstruction grid rows. */
+  readonly xLabel: string;
+  xOf(r: RunResult): number;
+  /** Format an x value for tables ("1024", "β = 0.25"). */
+  formatX(x: number): string;
+  plan(settings: ExperimentSettings): RunSpec[];
+  figures(results: ExperimentResults): Figure[];
+}
+
+/** Fields every planned run copies from the settings. */
+export function commonSpec(s: ExperimentSettings): Pick<RunSpec, 'epochs' | 'lr' | 'batch' | 'dim' | 'trainLimit' | 'testLimit' | 'data'> {
+  return { epochs: s.epochs, lr: s.lr, batch: s.batch, dim: s.dim, trainLimit: s.trainLimit, testLimit: s.testLimit, data: s.data };
+}
+
+/** β in a run id without characters that are awkward in paths ("0.25" → "0p25"). */
+export function betaTag(beta: number): string {
+  return String(beta).replace('.', 'p');
+}

@@ -1,0 +1,77 @@
+/**
+ * The full and --quick settings of each experiment. The CLI resolves its options through
+ * `resolveSettings`, and the tests check the quick preset here, so the two cannot drift apart.
+ */
+import { TRAIN_DEFAULTS } from '../train/defaults.js';
+import type { ExperimentKind, ExperimentSettings } from './types.js';
+
+export type PresetName = 'full' | 'quick';
+
+/** The issue's grid: K from 256 to 65,536, all three quantizers, three seeds, the whole of MNIST. */
+const FULL: ExperimentSettings = {
+  sizes: [256, 1024, 4096, 16384, 65536],
+  size: 1024,
+  quantizers: ['vq', 'ema', 'simvq'],
+  seeds: [0, 1, 2],
+  beta: 0.25,
+  betas: [0.1, 0.25, 0.5, 1, 2],
+  optimize: ['W', 'C', 'both'],
+  epochs: 5,
+  // The trainer's reference settings, written out so results.json records what was used.
+  lr: TRAIN_DEFAULTS.lr,
+  batch: TRAIN_DEFAULTS.batch,
+  dim: TRAIN_DEFAULTS.dim,
+  threads: 2,
+};
+
+/**
+ * Minutes, not hours: two codebook sizes far apart (so collapse can already show), one epoch on
+ * 2,000 training and 500 test images, one seed. Meant to finish in under 3 minutes on 2 cores.
+ */
+const QUICK: ExperimentSettings = {
+  ...FULL,
+  sizes: [64, 1024],
+  size: 256,
+  seeds: [0],
+  betas: [0.25, 1],
+  epochs: 1,
+  trainLimit: 2000,
+  testLimit: 500,
+};
+
+/** Per-experiment departures from the shared preset (the beta sweep compares VQ and SimVQ only). */
+const PER_EXPERIMENT: Readonly<Record<ExperimentKind, Partial<ExperimentSettings>>> = {
+  'codebook-size': {},
+  optimization: {},
+  beta: { quantizers: ['vq', 'simvq'] },
+};
+
+export function presetSettings(kind: ExperimentKind, preset: PresetName): ExperimentSettings {
+  return { ...(preset === 'quick' ? QUICK : FULL), ...PER_EXPERIMENT[kind] };
+}
+
+/** Preset values overridden by whichever options were given (undefined means "not given"). */
+export function resolveSettings(kind: ExperimentKind, preset: PresetName, overrides: Partial<ExperimentSettings>): ExperimentSettings {
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const s = { ...presetSettings(kind, preset), ...defined } as ExperimentSettings;
+  validateSettings(s);
+  return s;
+}
+
+export function validateSettings(s: ExperimentSettings): void {
+  const posInt = (name: string, v: number | undefined): void => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new Error(`${name} must be an integer >= 1, got ${v}`);
+  };
+  for (const k of s.sizes) posInt('codebook size', k);
+  posInt('--size', s.size);
+  posInt('--epochs', s.epochs);
+  posInt('--threads', s.threads);
+  posInt('--train-limit', s.trainLimit);
+  posInt('--test-limit', s.testLimit);
+  posInt('--batch', s.batch);
+  posInt('--dim', s.dim);
+  for (const seed of s.seeds) if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`seeds must be integers >= 0, got ${seed}`);
+  for (const b of [s.beta, ...s.betas]) if (!(Number.isFinite(b) && b >= 0)) throw new Error(`β must be a finite number >= 0, got ${b}`);
+  if (s.lr !== undefined && !(Number.isFinite(s.lr) && s.lr > 0)) throw new Error(`--lr must be > 0, got ${s.lr}`);
+  if (s.sizes.length === 0 || s.quantizers.length === 0 || s.seeds.length === 0) throw new Error('need at least one size, quantizer and seed');
+}

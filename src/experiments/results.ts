@@ -1,0 +1,89 @@
+/**
+ * Reading and writing an experiment's results: results.json (the source of truth the report is
+ * rebuilt from) and results.csv (one row per run, for spreadsheets and scripts).
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExperimentResults, RunResult } from './types.js';
+
+export const RESULTS_JSON = 'results.json';
+export const RESULTS_CSV = 'results.csv';
+
+/** Write via a temporary file and rename, so an interrupted write never leaves a truncated file. */
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+export function writeResults(dir: string, results: ExperimentResults): void {
+  writeFileAtomic(join(dir, RESULTS_JSON), `${JSON.stringify(results, null, 1)}\n`);
+  writeFileAtomic(join(dir, RESULTS_CSV), resultsCsv(results.runs));
+}
+
+export function readResults(dir: string): ExperimentResults {
+  const path = join(dir, RESULTS_JSON);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)} (run an experiment into this directory first)`);
+  }
+  return checkResults(parsed, path);
+}
+
+/** Structural check of parsed results.json: enough to render a report, with a clear error otherwise. */
+export function checkResults(value: unknown, where: string): ExperimentResults {
+  const fail = (what: string): never => { throw new Error(`${where}: not an experiment results file (${what})`); };
+  if (typeof value !== 'object' || value === null) fail('not a JSON object');
+  const v = value as Record<string, unknown>;
+  if (v['version'] !== 1) fail(`unsupported version ${String(v['version'])}`);
+  if (typeof v['experiment'] !== 'string') fail('missing "experiment"');
+  if (!Array.isArray(v['runs'])) fail('missing "runs" array');
+  for (const [i, r] of (v['runs'] as unknown[]).entries()) {
+    const run = r as Record<string, unknown> | null;
+    if (!run || typeof run['spec'] !== 'object' || typeof run['metrics'] !== 'object' || !Array.isArray(run['usage'])) fail(`run ${i} lacks spec/metrics/usage`);
+  }
+  return value as ExperimentResults;
+}
+
+interface Column {
+  readonly name: string;
+  readonly get: (r: RunResult) => string | number | null | undefined;
+}
+
+/** CSV columns, one row per run. Units: utilization as a fraction, times in seconds, PSNR in dB. */
+export const CSV_COLUMNS: readonly Column[] = [
+  { name: 'id', get: (r) => r.spec.id },
+  { name: 'experiment', get: (r) => r.spec.experiment },
+  { name: 'variant', get: (r) => r.spec.variant },
+  { name: 'quantizer', get: (r) => r.spec.quantizer },
+  { name: 'codebook_size', get: (r) => r.spec.codebookSize },
+  { name: 'beta', get: (r) => r.spec.beta },
+  { name: 'simvq_optimize', get: (r) => r.spec.simvqOptimize },
+  { name: 'seed', get: (r) => r.spec.seed },
+  { name: 'epochs', get: (r) => r.spec.epochs },
+  { name: 'train_limit', get: (r) => r.spec.trainLimit },
+  { name: 'test_limit', get: (r) => r.spec.testLimit },
+  { name: 'utilization', get: (r) => r.metrics.utilization },
+  { name: 'perplexity', get: (r) => r.metrics.perplexity },
+  { name: 'dead_codes', get: (r) => r.metrics.deadCodes },
+  { name: 'mse', get: (r) => r.metrics.mse },
+  { name: 'psnr', get: (r) => r.metrics.psnr },
+  { name: 'ssim', get: (r) => r.metrics.ssim },
+  { name: 'train_seconds', get: (r) => r.timing.trainSeconds },
+  { name: 'eval_seconds', get: (r) => r.timing.evalSeconds },
+  { name: 'images_per_second', get: (r) => r.timing.imagesPerSecond },
+];
+
+function csvCell(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function resultsCsv(runs: readonly RunResult[]): string {
+  const lines = [CSV_COLUMNS.map((c) => c.name).join(',')];
+  for (const r of runs) lines.push(CSV_COLUMNS.map((c) => csvCell(c.get(r))).join(','));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,111 @@
+/**
+ * Executing one run resumably. Each run lives in <out>/runs/<id>/; the file result.json in it is
+ * the completion marker, written atomically only after training and evaluation both finished.
+ *
+ *  - result.json present, same spec  → the run is not redone; its saved result is returned.
+ *  - result.json present, other spec → error: the directory belongs to different settings, and
+ *                                       silently mixing them would corrupt the mean ± std.
+ *  - directory present, no marker    → interrupted: training resumes from its checkpoint (the
+ *                                       trainer restarts if there is none), then evaluation reruns.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sortedRuns } from '../report/usage-chart.js';
+import type { Backend } from './backend.js';
+import { findKey, readMetricsLog } from './metrics-log.js';
+import { writeFileAtomic } from './results.js';
+import type { EpochRecord, ExperimentSettings, RunResult, RunSpec } from './types.js';
+
+export const RUNS_DIR = 'runs';
+export const RUN_MARKER = 'result.json';
+
+export function runDir(out: string, spec: RunSpec): string {
+  return join(out, RUNS_DIR, spec.id);
+}
+
+/** JSON with sorted keys, so that two specs compare equal regardless of property order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function sameSpec(a: RunSpec, b: RunSpec): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** The saved result of a completed run, or null when the run has not completed. */
+export function completedRun(out: string, spec: RunSpec): RunResult | null {
+  const marker = join(runDir(out, spec), RUN_MARKER);
+  if (!existsSync(marker)) return null;
+  let saved: RunResult;
+  try {
+    saved = JSON.parse(readFileSync(marker, 'utf8')) as RunResult;
+  } catch {
+    return null; // An unreadable marker counts as not completed: the run is redone.
+  }
+  if (!sameSpec(saved.spec, spec)) {
+    throw new Error(`${marker} was produced with different settings (${canonical(saved.spec)}) than now (${canonical(spec)}); use another --out directory or remove ${runDir(out, spec)}`);
+  }
+  return saved;
+}
+
+const TIME_KEYS = ['seconds', 'epochSeconds', 'epoch_seconds', 'wallSeconds', 'wall_seconds', 'time', 'wall', 'timing.seconds', 'time.seconds'];
+const RATE_KEYS = ['imagesPerSecond', 'images_per_second', 'imgPerSec', 'img_per_s', 'img/s', 'throughput', 'timing.imagesPerSecond'];
+
+/** Training time and throughput from the per-epoch log (covers epochs run before a resume too). */
+export function timingFromLog(records: readonly EpochRecord[]): { seconds: number | null; rate: number | null } {
+  const tKey = findKey(records, TIME_KEYS);
+  const rKey = findKey(records, RATE_KEYS);
+  const seconds = tKey ? records.reduce((s, r) => s + (r.values[tKey] ?? 0), 0) : null;
+  const rates = rKey ? records.map((r) => r.values[rKey]).filter((v): v is number => v !== undefined) : [];
+  return { seconds, rate: rates.length ? rates.reduce((s, v) => s + v, 0) / rates.length : null };
+}
+
+export interface ExecuteOptions {
+  readonly out: string;
+  readonly settings: ExperimentSettings;
+  readonly backend: Backend;
+  readonly log: (line: string) => void;
+}
+
+export async function executeRun(spec: RunSpec, o: ExecuteOptions): Promise<{ result: RunResult; reused: boolean }> {
+  const done = completedRun(o.out, spec);
+  if (done) return { result: done, reused: true };
+  const dir = runDir(o.out, spec);
+  const interrupted = existsSync(dir) && readdirSync(dir).length > 0;
+  mkdirSync(dir, { recursive: true });
+  if (interrupted) o.log(`${spec.id}: resuming an interrupted run`);
+  // The spec is saved before training so an interrupted directory can be recognized later.
+  writeFileAtomic(join(dir, 'spec.json'), `${JSON.stringify(spec, null, 1)}\n`);
+
+  const t0 = performance.now();
+  await o.backend.train({ spec, settings: o.settings, dir, resume: interrupted, log: o.log });
+  const trainMeasured = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const grid = join(dir, 'recon.png');
+  const evaluation = await o.backend.evaluate({ spec, settings: o.settings, dir, grid });
+  const evalSeconds = (performance.now() - t1) / 1000;
+
+  const curves = readMetricsLog(join(dir, 'metrics.jsonl'));
+  const logged = timingFromLog(curves);
+  const result: RunResult = {
+    spec,
+    metrics: evaluation.metrics,
+    timing: {
+      // A resumed run's measured time misses the epochs before the interruption; the log has them all.
+      trainSeconds: logged.seconds ?? trainMeasured,
+      evalSeconds,
+      imagesPerSecond: logged.rate,
+    },
+    curves,
+    usage: sortedRuns(evaluation.counts),
+    recon: existsSync(grid) ? [RUNS_DIR, spec.id, 'recon.png'].join('/') : null,
+    completedAt: new Date().toISOString(),
+  };
+  writeFileAtomic(join(dir, RUN_MARKER), `${JSON.stringify(result)}\n`);
+  return { result, reused: false };
+}

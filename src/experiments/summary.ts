@@ -1,0 +1,58 @@
+/**
+ * Aggregation of runs across seeds: for each (variant, x) cell — x being K, β or whatever the
+ * experiment sweeps — the mean ± std of every reported metric. Tables and figures both read these
+ * cells, so they always show the same numbers.
+ */
+import { groupBy, summarize, type Summary } from './stats.js';
+import type { RunResult } from './types.js';
+
+export interface MetricDef {
+  readonly key: string;
+  /** Column / axis label, with unit. */
+  readonly label: string;
+  readonly digits: number;
+  readonly get: (r: RunResult) => number | null;
+}
+
+/** A value from the last epoch of the training log (scaled), or null when it was not logged. */
+function lastEpochValue(r: RunResult, key: string, scale = 1): number | null {
+  const v = r.curves[r.curves.length - 1]?.values[key];
+  return v === undefined ? null : v * scale;
+}
+
+export const METRICS: readonly MetricDef[] = [
+  // Two decimals: at K = 65,536 a handful of used codes is a few hundredths of a percent.
+  { key: 'utilization', label: 'utilization (%)', digits: 2, get: (r) => 100 * r.metrics.utilization },
+  // Codes used at least once during the last training epoch (all training latents, not a test sample).
+  { key: 'trainUtilization', label: 'train utilization (%)', digits: 2, get: (r) => lastEpochValue(r, 'utilization', 100) },
+  { key: 'usedCodes', label: 'used codes', digits: 0, get: (r) => r.spec.codebookSize - r.metrics.deadCodes },
+  { key: 'perplexity', label: 'perplexity', digits: 1, get: (r) => r.metrics.perplexity },
+  { key: 'deadCodes', label: 'dead codes', digits: 0, get: (r) => r.metrics.deadCodes },
+  { key: 'mse', label: 'test MSE', digits: 5, get: (r) => r.metrics.mse },
+  { key: 'psnr', label: 'PSNR (dB)', digits: 2, get: (r) => r.metrics.psnr },
+  { key: 'ssim', label: 'SSIM', digits: 3, get: (r) => r.metrics.ssim },
+  { key: 'trainSeconds', label: 'train time (s)', digits: 0, get: (r) => r.timing.trainSeconds },
+];
+
+export function metric(key: string): MetricDef {
+  const m = METRICS.find((d) => d.key === key);
+  if (!m) throw new Error(`unknown metric '${key}'`);
+  return m;
+}
+
+export interface Cell {
+  readonly variant: string;
+  readonly x: number;
+  readonly runs: readonly RunResult[];
+  readonly stats: Readonly<Record<string, Summary>>;
+}
+
+/** Cells in the order variants and x values first appear in `runs` (the plan's order). */
+export function aggregate(runs: readonly RunResult[], xOf: (r: RunResult) => number): Cell[] {
+  const groups = groupBy(runs, (r) => `${r.spec.variant}\u0000${xOf(r)}`);
+  return [...groups.values()].map((rs) => {
+    const stats: Record<string, Summary> = {};
+    for (const m of METRICS) stats[m.key] = summarize(rs.map(m.get));
+    return { variant: rs[0]!.spec.variant, x: xOf(rs[0]!), runs: rs, stats };
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * The data model of an experiment: what each run is (RunSpec), what it measured (RunResult) and the
+ * whole experiment as saved in results.json (ExperimentResults). Everything here is plain JSON so
+ * `vqlab report DIR` can rebuild figures and HTML from results.json alone.
+ */
+import type { CountRun } from '../report/usage-chart.js';
+
+export type QuantizerKind = 'vq' | 'ema' | 'simvq';
+export type SimvqOptimize = 'W' | 'C' | 'both';
+export type ExperimentKind = 'codebook-size' | 'optimization' | 'beta';
+
+export const EXPERIMENT_KINDS: readonly ExperimentKind[] = ['codebook-size', 'optimization', 'beta'];
+export const QUANTIZER_KINDS: readonly QuantizerKind[] = ['vq', 'ema', 'simvq'];
+
+/** Settings shared by every run of an experiment (from the preset and CLI options). */
+export interface ExperimentSettings {
+  /** Codebook sizes K (codebook-size experiment). */
+  readonly sizes: readonly number[];
+  /** The fixed K of the optimization and beta experiments. */
+  readonly size: number;
+  readonly quantizers: readonly QuantizerKind[];
+  readonly seeds: readonly number[];
+  /** Commitment weight β for experiments that do not sweep it. */
+  readonly beta: number;
+  /** β values (beta experiment). */
+  readonly betas: readonly number[];
+  /** SimVQ variants (optimization experiment). */
+  readonly optimize: readonly SimvqOptimize[];
+  readonly epochs: number;
+  /** Optional training hyper-parameters; undefined means the trainer's default for the reference model. */
+  readonly lr?: number;
+  readonly batch?: number;
+  readonly dim?: number;
+  /** Use only the first N training / test images (undefined: all). */
+  readonly trainLimit?: number;
+  readonly testLimit?: number;
+  /** ORT intra-op threads per run. */
+  readonly threads: number;
+  /** MNIST directory (undefined: the trainer's default source). */
+  readonly data?: string;
+}
+
+/** One training run: a quantizer configuration and a seed. */
+export interface RunSpec {
+  /** Directory name under <out>/runs/, unique within the experiment, e.g. "simvq-K1024-b0.25-s0". */
+  readonly id: string;
+  readonly experiment: ExperimentKind;
+  /** The series this run belongs to in figures, e.g. "vq", "ema", "simvq", "simvq (W)". */
+  readonly variant: string;
+  readonly quantizer: QuantizerKind;
+  readonly codebookSize: number;
+  readonly beta: number;
+  readonly seed: number;
+  readonly simvqOptimize?: SimvqOptimize;
+  readonly epochs: number;
+  readonly lr?: number;
+  readonly batch?: number;
+  readonly dim?: number;
+  readonly trainLimit?: number;
+  readonly testLimit?: number;
+  /** Dataset path (undefined: the bundled MNIST digits); part of the spec so runs on other data are not reused. */
+  readonly data?: string;
+}
+
+/** Test-set metrics of a trained run. */
+export interface RunMetrics {
+  /** Fraction of the K codes chosen at least once on the test set, in [0, 1]. */
+  readonly utilization: number;
+  readonly perplexity: number;
+  readonly deadCodes: number;
+  readonly mse: number;
+  readonly psnr: number;
+  readonly ssim: number | null;
+}
+
+export interface RunTiming {
+  /** Training wall time (from metrics.jsonl when available, so resumed runs count all epochs). */
+  readonly trainSeconds: number;
+  readonly evalSeconds: number;
+  /** Training throughput (images/s) averaged over epochs. */
+  readonly imagesPerSecond: number | null;
+}
+
+/** One epoch's numbers from metrics.jsonl, flattened to name → value. */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+export interface RunResult {
+  readonly spec: RunSpec;
+  readonly metrics: RunMetrics;
+  readonly timing: RunTiming;
+  readonly curves: readonly EpochRecord[];
+  /** Test-set per-code counts, sorted descending, run-length encoded as [count, repeat]. */
+  readonly usage: readonly CountRun[];
+  /** Reconstruction grid, relative to the experiment directory (e.g. "runs/vq-K256-s0/recon.png"). */
+  readonly recon: string | null;
+  readonly completedAt: string;
+}
+
+export interface MachineInfo {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly platform: string;
+}
+
+export interface ExperimentResults {
+  readonly version: 1;
+  readonly experiment: ExperimentKind;
+  readonly title: string;
+  readonly preset: string;
+  readonly settings: ExperimentSettings;
+  readonly machine: MachineInfo;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly runs: readonly RunResult[];
+}

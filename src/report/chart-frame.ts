@@ -1,0 +1,91 @@
+/**
+ * The parts every chart shares: layout (plot area inside margins), title, axes with ticks and grid
+ * lines, and a legend to the right of the plot. Line, bar and usage charts only draw their marks.
+ */
+import type { Axis } from './axis.js';
+import { el, textEl } from './svg.js';
+
+/** Tableau 10: distinguishable, and readable by most colour-blind viewers. */
+export const PALETTE: readonly string[] = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+
+export function colorAt(i: number): string {
+  return PALETTE[i % PALETTE.length]!;
+}
+
+export interface Layout {
+  readonly width: number;
+  readonly height: number;
+  /** Plot area. */
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+}
+
+export interface SizeOptions {
+  readonly width?: number;
+  readonly height?: number;
+  /** Reserve room on the right for a legend (default: when there is more than one series). */
+  readonly legend?: boolean;
+}
+
+export function layout(o: SizeOptions, hasLegend: boolean): Layout {
+  const width = o.width ?? 520;
+  const height = o.height ?? 320;
+  const legendRoom = hasLegend ? 130 : 16;
+  return { width, height, left: 62, right: width - legendRoom, top: 34, bottom: height - 46 };
+}
+
+export function titleEl(l: Layout, title: string): string {
+  return textEl('text', { x: l.width / 2, y: 18, 'text-anchor': 'middle', 'font-size': 13, 'font-weight': 'bold', class: 'title' }, title);
+}
+
+/** X axis line, ticks, labels, vertical grid lines and the axis title. */
+export function xAxisEl(l: Layout, axis: Axis, grid = true): string {
+  const parts: string[] = [el('line', { x1: l.left, x2: l.right, y1: l.bottom, y2: l.bottom, stroke: '#333' })];
+  for (const t of axis.ticks) {
+    if (grid) parts.push(el('line', { x1: t.position, x2: t.position, y1: l.top, y2: l.bottom, stroke: '#e5e5e5' }));
+    parts.push(el('line', { x1: t.position, x2: t.position, y1: l.bottom, y2: l.bottom + 4, stroke: '#333' }));
+    parts.push(textEl('text', { x: t.position, y: l.bottom + 16, 'text-anchor': 'middle', class: 'tick x-tick' }, t.label));
+  }
+  parts.push(textEl('text', { x: (l.left + l.right) / 2, y: l.height - 10, 'text-anchor': 'middle', class: 'axis-label' }, axis.spec.label));
+  return el('g', { class: 'x-axis' }, parts);
+}
+
+/** Y axis line, ticks, labels, horizontal grid lines and the (rotated) axis title. */
+export function yAxisEl(l: Layout, axis: Axis, grid = true): string {
+  const parts: string[] = [el('line', { x1: l.left, x2: l.left, y1: l.top, y2: l.bottom, stroke: '#333' })];
+  for (const t of axis.ticks) {
+    if (grid) parts.push(el('line', { x1: l.left, x2: l.right, y1: t.position, y2: t.position, stroke: '#e5e5e5' }));
+    parts.push(el('line', { x1: l.left - 4, x2: l.left, y1: t.position, y2: t.position, stroke: '#333' }));
+    parts.push(textEl('text', { x: l.left - 7, y: t.position + 4, 'text-anchor': 'end', class: 'tick y-tick' }, t.label));
+  }
+  const cy = (l.top + l.bottom) / 2;
+  parts.push(textEl('text', { x: 14, y: cy, 'text-anchor': 'middle', transform: `rotate(-90 14 ${cy})`, class: 'axis-label' }, axis.spec.label));
+  return el('g', { class: 'y-axis' }, parts);
+}
+
+export interface LegendEntry {
+  readonly label: string;
+  readonly color: string;
+  readonly dashed?: boolean;
+  /** 'line' for line charts, 'box' for bars. */
+  readonly mark: 'line' | 'box';
+}
+
+export function legendEl(l: Layout, entries: readonly LegendEntry[]): string {
+  const x = l.right + 12;
+  const parts = entries.map((e, i) => {
+    const y = l.top + 6 + i * 18;
+    const mark = e.mark === 'line'
+      ? el('line', { x1: x, x2: x + 18, y1: y, y2: y, stroke: e.color, 'stroke-width': 2, 'stroke-dasharray': e.dashed ? '5 3' : undefined })
+      : el('rect', { x, y: y - 5, width: 14, height: 10, fill: e.color });
+    return el('g', { class: 'legend-entry' }, [mark, textEl('text', { x: x + 24, y: y + 4 }, e.label)]);
+  });
+  return el('g', { class: 'legend' }, parts);
+}
+
+/** A note in the plot's top-left corner (e.g. "no data"). */
+export function noteEl(l: Layout, note: string): string {
+  return textEl('text', { x: l.left + 8, y: l.top + 14, fill: '#666', class: 'note' }, note);
+}

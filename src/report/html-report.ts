@@ -1,0 +1,155 @@
+/**
+ * The self-contained report.html: settings, the mean ± std summary table, the summary figures
+ * (inline SVG), reconstruction grids side by side (PNG as base64 data URIs), and per run its loss
+ * curves, code-usage chart and reconstructions. No external files, scripts or fonts are referenced,
+ * so the one file can be mailed or attached to an issue.
+ */
+import type { ExperimentDefinition, Figure } from '../experiments/definition.js';
+import { unique } from '../experiments/stats.js';
+import { aggregate, METRICS } from '../experiments/summary.js';
+import type { ExperimentResults, RunResult } from '../experiments/types.js';
+import { formatDuration, formatFixed, formatMeanStd } from './format.js';
+import { runLabel } from './run-figures.js';
+import { escapeXml as esc } from './svg.js';
+
+export interface RunFigures {
+  readonly loss: string;
+  readonly usage: string;
+}
+
+export interface HtmlReportInput {
+  readonly results: ExperimentResults;
+  readonly def: ExperimentDefinition;
+  readonly figures: readonly Figure[];
+  /** Per-run SVGs by run id. */
+  readonly runFigures: ReadonlyMap<string, RunFigures>;
+  /** PNG bytes by the run's `recon` path; missing grids are shown as such. */
+  readonly images: ReadonlyMap<string, Uint8Array>;
+}
+
+const STYLE = `
+body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; max-width: 1500px; }
+h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; } h3 { font-size: 14px; margin: 16px 0 4px; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th { background: #f3f3f3; } td.l, th.l { text-align: left; }
+.grid { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+figure { margin: 0; } figcaption { font-size: 12px; color: #555; max-width: 520px; }
+.row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+img.recon { image-rendering: pixelated; border: 1px solid #ccc; max-width: 420px; }
+p.note { color: #555; font-size: 13px; }
+`;
+
+function table(head: readonly string[], rows: readonly (readonly string[])[], leftCols = 1): string {
+  const th = head.map((h, i) => `<th${i < leftCols ? ' class="l"' : ''}>${esc(h)}</th>`).join('');
+  const trs = rows.map((r) => `<tr>${r.map((c, i) => `<td${i < leftCols ? ' class="l"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
+}
+
+function img(input: HtmlReportInput, r: RunResult, alt: string): string {
+  const bytes = r.recon ? input.images.get(r.recon) : undefined;
+  if (!bytes) return `<p class="note">no reconstruction grid</p>`;
+  return `<img class="recon" alt="${esc(alt)}" title="${esc(alt)}" src="data:image/png;base64,${Buffer.from(bytes).toString('base64')}">`;
+}
+
+function settingsTable(results: ExperimentResults): string {
+  const s = results.settings;
+  const m = results.machine;
+  const total = results.runs.reduce((t, r) => t + r.timing.trainSeconds + r.timing.evalSeconds, 0);
+  const rows: [string, string][] = [
+    ['preset', results.preset],
+    ['epochs', String(s.epochs)],
+    ['training images', s.trainLimit === undefined ? 'all' : String(s.trainLimit)],
+    ['test images', s.testLimit === undefined ? 'all' : String(s.testLimit)],
+    ['seeds', s.seeds.join(', ')],
+    ['β (unless swept)', String(s.beta)],
+    ['learning rate / batch / code dim', [s.lr, s.batch, s.dim].map((v) => (v === undefined ? 'default' : String(v))).join(' / ')],
+    ['ORT threads per run', String(s.threads)],
+    ['machine', `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB.toFixed(0)} GiB, Node ${m.node} (${m.platform})`],
+    ['runs', `${results.runs.length} completed`],
+    ['total train + eval time', formatDuration(total)],
+    ['started / finished', `${results.startedAt} / ${results.finishedAt ?? 'not finished'}`],
+  ];
+  return table(['setting', 'value'], rows, 2);
+}
+
+function summaryTable(input: HtmlReportInput): string {
+  const { def, results } = input;
+  const cells = aggregate(results.runs, (r) => def.xOf(r));
+  const head = ['variant', def.xLabel, 'seeds', ...METRICS.map((m) => m.label)];
+  const rows = cells.map((c) => [
+    c.variant, def.formatX(c.x), String(c.runs.length),
+    ...METRICS.map((m) => { const s = c.stats[m.key]!; return formatMeanStd(s.mean, s.std, s.n, m.digits); }),
+  ]);
+  return table(head, rows, 2);
+}
+
+function runsTable(input: HtmlReportInput): string {
+  const head = ['run', 'variant', 'K', 'β', 'seed', ...METRICS.map((m) => m.label), 'img/s'];
+  const rows = input.results.runs.map((r) => [
+    r.spec.id, r.spec.variant, String(r.spec.codebookSize), String(r.spec.beta), String(r.spec.seed),
+    ...METRICS.map((m) => formatFixed(m.get(r), m.digits)),
+    formatFixed(r.timing.imagesPerSecond, 0),
+  ]);
+  return table(head, rows, 2);
+}
+
+/** Reconstruction grids of the first seed: one row per swept value, one column per variant. */
+function reconGrid(input: HtmlReportInput): string {
+  const { def, results } = input;
+  const seed = results.runs[0]?.spec.seed;
+  const runs = results.runs.filter((r) => r.spec.seed === seed);
+  const variants = unique(runs.map((r) => r.spec.variant));
+  const xs = unique(runs.map((r) => def.xOf(r)));
+  const head = `<tr><th class="l">${esc(def.xLabel)}</th>${variants.map((v) => `<th>${esc(v)}</th>`).join('')}</tr>`;
+  const rows = xs.map((x) => {
+    const cells = variants.map((v) => {
+      const r = runs.find((q) => q.spec.variant === v && def.xOf(q) === x);
+      if (!r) return '<td></td>';
+      return `<td>${img(input, r, runLabel(r))}<br><small>PSNR ${formatFixed(r.metrics.psnr, 2)} dB, utilization ${formatFixed(100 * r.metrics.utilization, 2)}%</small></td>`;
+    });
+    return `<tr><td class="l">${esc(def.formatX(x))}</td>${cells.join('')}</tr>`;
+  });
+  return `<p class="note">Seed ${esc(String(seed))}. Each grid shows test images and their reconstructions as laid out by the evaluator.</p>
+<table class="recon-grid"><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table>`;
+}
+
+function runSections(input: HtmlReportInput): string {
+  return input.results.runs.map((r) => {
+    const f = input.runFigures.get(r.spec.id);
+    return `<div class="run" id="run-${esc(r.spec.id)}"><h3>${esc(r.spec.id)} — ${esc(runLabel(r))}</h3>
+<div class="row">${f ? `<figure class="loss">${f.loss}</figure><figure class="usage">${f.usage}</figure>` : ''}<figure>${img(input, r, runLabel(r))}</figure></div></div>`;
+  }).join('\n');
+}
+
+export function renderHtmlReport(input: HtmlReportInput): string {
+  const { results, def } = input;
+  const nSeeds = results.settings.seeds.length;
+  const figures = input.figures.map((f) => `<figure class="summary-figure" id="fig-${esc(f.name)}">${f.svg}<figcaption>${esc(f.caption)}</figcaption></figure>`).join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${esc(results.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${esc(results.title)}</h1>
+<p>${esc(def.description)}</p>
+<h2>Settings</h2>
+${settingsTable(results)}
+<h2>Summary (mean ± std over ${nSeeds} seed${nSeeds === 1 ? '' : 's'})</h2>
+${summaryTable(input)}
+<h2>Figures</h2>
+<div class="grid">
+${figures}
+</div>
+<h2>Reconstructions</h2>
+${reconGrid(input)}
+<h2>Runs</h2>
+${runsTable(input)}
+${runSections(input)}
+</body>
+</html>
+`;
+}

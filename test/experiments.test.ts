@@ -1,0 +1,244 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XMLValidator } from 'fast-xml-parser';
+import { parseExperimentArgs, reportCommand } from '../src/cli/experiment.js';
+import type { Backend, TrainRequest } from '../src/experiments/backend.js';
+import { presetSettings, resolveSettings } from '../src/experiments/presets.js';
+import { experimentDefinition } from '../src/experiments/registry.js';
+import { checkResults, readResults } from '../src/experiments/results.js';
+import { markdownSummary } from '../src/report/markdown-table.js';
+import { runExperiment } from '../src/experiments/run-experiment.js';
+import { summarize } from '../src/experiments/stats.js';
+import type { ExperimentKind } from '../src/experiments/types.js';
+
+function assertSvg(svg: string, where: string): void {
+  const valid = XMLValidator.validate(svg);
+  assert.equal(valid, true, `${where} is not well-formed XML: ${JSON.stringify(valid)}`);
+  assert.ok(svg.startsWith('<svg'), `${where} starts with <svg>`);
+}
+
+/** Files an experiment must leave behind, checked for existence and parseability. */
+function checkOutputs(dir: string, expectedRuns: number): void {
+  const results = checkResults(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')), 'results.json');
+  assert.equal(results.runs.length, expectedRuns);
+  const csv = readFileSync(join(dir, 'results.csv'), 'utf8').trimEnd().split('\n');
+  assert.equal(csv.length, expectedRuns + 1, 'CSV: header plus one row per run');
+  const cols = csv[0]!.split(',').length;
+  for (const row of csv.slice(1)) assert.equal(row.split(',').length, cols, `CSV row has ${cols} cells: ${row}`);
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  const figures = readdirSync(join(dir, 'figures')).filter((f) => f.endsWith('.svg'));
+  assert.ok(figures.length >= 3, `summary figures written, got ${figures.join(', ')}`);
+  for (const f of figures) {
+    const svg = readFileSync(join(dir, 'figures', f), 'utf8').trim();
+    assertSvg(svg, f);
+    assert.ok(html.includes(svg), `report.html inlines ${f}`);
+  }
+  const runFigures = readdirSync(join(dir, 'figures', 'runs'));
+  assert.equal(runFigures.length, 2 * expectedRuns, 'a loss-curve and a usage SVG per run');
+  for (const f of runFigures) assertSvg(readFileSync(join(dir, 'figures', 'runs', f), 'utf8').trim(), f);
+  // Self-contained: no external references, reconstruction grids as data URIs.
+  assert.ok(!/(src|href)="(?!data:)/.test(html), 'report.html references no external files');
+  for (const r of results.runs) if (r.recon) assert.ok(html.includes('data:image/png;base64,'), 'recon grids are inlined');
+}
+
+// A deterministic stand-in for training: writes a metrics.jsonl and a tiny PNG, and reports counts
+// that collapse with K for VQ but not for SimVQ. It lets the pipeline be tested in milliseconds.
+const PNG_1x1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgAB4iG8MwAAAABJRU5ErkJggg==', 'base64');
+
+function fakeBackend(trained: TrainRequest[]): Backend {
+  return {
+    async train(req) {
+      trained.push(req);
+      for (let e = 1; e <= req.spec.epochs; e++) {
+        appendFileSync(join(req.dir, 'metrics.jsonl'), `${JSON.stringify({ epoch: e, loss: { recon: 0.1 / e, commitment: 0.01 / e }, utilization: 0.5, seconds: 1.5, imagesPerSecond: 100 })}\n`);
+      }
+    },
+    async evaluate(req) {
+      const k = req.spec.codebookSize;
+      const used = req.spec.quantizer === 'simvq' ? k : Math.min(k, 20 + req.spec.seed);
+      const counts = new Float64Array(k);
+      for (let i = 0; i < used; i++) counts[i] = 1 + (i % 5);
+      writeFileSync(req.grid, PNG_1x1);
+      return { metrics: { utilization: used / k, perplexity: used / 2, deadCodes: k - used, mse: 0.01 + req.spec.seed / 1000, psnr: 20 - req.spec.seed, ssim: 0.9 }, counts };
+    },
+  };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'vqlab-exp-'));
+}
+
+test('the CLI --quick flag resolves to exactly the quick preset', () => {
+  for (const kind of ['codebook-size', 'optimization', 'beta'] as ExperimentKind[]) {
+    const parsed = parseExperimentArgs([kind, '--quick']);
+    assert.deepEqual(parsed.settings, presetSettings(kind, 'quick'));
+    assert.equal(parsed.out, `experiments/${kind}-quick`);
+  }
+  const q = presetSettings('codebook-size', 'quick');
+  assert.deepEqual(q.sizes, [64, 1024]);
+  assert.deepEqual(q.quantizers, ['vq', 'ema', 'simvq']);
+  assert.deepEqual(q.seeds, [0]);
+  assert.equal(q.epochs, 1);
+  assert.equal(q.trainLimit, 2000);
+  assert.equal(q.testLimit, 500);
+  const full = parseExperimentArgs(['codebook-size']).settings;
+  assert.deepEqual(full.sizes, [256, 1024, 4096, 16384, 65536]);
+  assert.deepEqual(full.seeds, [0, 1, 2]);
+  assert.equal(experimentDefinition('codebook-size').plan(full).length, 45);
+  assert.deepEqual(parseExperimentArgs(['beta']).settings.quantizers, ['vq', 'simvq']);
+  assert.deepEqual(parseExperimentArgs(['beta']).settings.betas, [0.1, 0.25, 0.5, 1, 2]);
+  assert.equal(parseExperimentArgs(['optimization']).settings.size, 1024);
+});
+
+test('CLI options override the preset and bad values are rejected', () => {
+  const p = parseExperimentArgs(['codebook-size', '--quick', '--sizes', '256,1024', '--seeds', '0,1', '--quantizers', 'vq,simvq', '--epochs', '2', '--beta', '0.5', '--threads', '1', '--train-limit', '300', '--out', 'x']);
+  assert.deepEqual(p.settings.sizes, [256, 1024]);
+  assert.deepEqual(p.settings.seeds, [0, 1]);
+  assert.deepEqual(p.settings.quantizers, ['vq', 'simvq']);
+  assert.equal(p.settings.epochs, 2);
+  assert.equal(p.settings.beta, 0.5);
+  assert.equal(p.settings.threads, 1);
+  assert.equal(p.settings.trainLimit, 300);
+  assert.equal(p.settings.testLimit, 500, 'not overridden: stays at the preset');
+  assert.equal(p.out, 'x');
+  assert.throws(() => parseExperimentArgs(['codebook-size', '--sizes', '256,abc']), /'abc' is not a number/);
+  assert.throws(() => parseExperimentArgs(['codebook-size', '--quantizers', 'vq,foo']), /unknown 'foo'/);
+  assert.throws(() => parseExperimentArgs(['nope']), /unknown experiment/);
+  assert.throws(() => parseExperimentArgs(['beta', '--epochs', '0']), /epochs/);
+  assert.throws(() => parseExperimentArgs(['beta', '--bogus']), /unknown option '--bogus'/);
+  assert.throws(() => parseExperimentArgs(['beta', '--sizes', '0']), /codebook size must be an integer >= 1/);
+});
+
+test('mean ± std uses the sample standard deviation', () => {
+  const s = summarize([1, 2, 3, 4]);
+  assert.equal(s.mean, 2.5);
+  assert.ok(Math.abs(s.std! - Math.sqrt(5 / 3)) < 1e-12);
+  assert.deepEqual(summarize([7]), { n: 1, mean: 7, std: null });
+  assert.deepEqual(summarize([null, Number.NaN]), { n: 0, mean: null, std: null });
+});
+
+test('each experiment writes results.json, results.csv, valid SVG figures and a self-contained report', async () => {
+  for (const kind of ['codebook-size', 'optimization', 'beta'] as ExperimentKind[]) {
+    const dir = tmp();
+    try {
+      const settings = resolveSettings(kind, 'quick', { seeds: [0, 1], sizes: [16, 64], size: 32 });
+      const trained: TrainRequest[] = [];
+      const { results } = await runExperiment({ kind, settings, out: dir, backend: fakeBackend(trained) });
+      const expected = experimentDefinition(kind).plan(settings).length;
+      assert.equal(trained.length, expected);
+      checkOutputs(dir, expected);
+      const html = readFileSync(join(dir, 'report.html'), 'utf8');
+      assert.match(html, /± /, 'two seeds give mean ± std in the summary');
+      if (kind === 'codebook-size') {
+        assert.ok(existsSync(join(dir, 'figures', 'utilization-vs-k.svg')));
+        assert.ok(existsSync(join(dir, 'figures', 'psnr-vs-k.svg')));
+        const vq64 = results.runs.find((r) => r.spec.id === 'vq-K64-s0')!;
+        assert.deepEqual(vq64.usage, [[5, 4], [4, 4], [3, 4], [2, 4], [1, 4], [0, 44]], 'sorted, run-length encoded usage');
+        assert.equal(vq64.recon, 'runs/vq-K64-s0/recon.png');
+        assert.equal(vq64.timing.trainSeconds, 1.5, 'training time comes from metrics.jsonl');
+        assert.equal(vq64.curves.length, 1);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('runs are resumable: completed runs are reused, interrupted ones resumed, other settings refused', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16], quantizers: ['vq', 'simvq'], seeds: [0, 1] });
+    await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend([]) });
+    const again: TrainRequest[] = [];
+    const second = await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend(again) });
+    assert.equal(again.length, 0, 'nothing retrained');
+    assert.equal(second.reused, 4);
+    // Simulate an interruption after training: the completion marker is missing.
+    unlinkSync(join(dir, 'runs', 'simvq-K16-s1', 'result.json'));
+    const resumed: TrainRequest[] = [];
+    const third = await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend(resumed) });
+    assert.deepEqual(resumed.map((r) => [r.spec.id, r.resume]), [['simvq-K16-s1', true]]);
+    assert.equal(third.reused, 3);
+    checkOutputs(dir, 4);
+    // Same directory, different epochs: refuse rather than mix results.
+    const other = resolveSettings('codebook-size', 'quick', { sizes: [16], quantizers: ['vq', 'simvq'], seeds: [0, 1], epochs: 2 });
+    await assert.rejects(runExperiment({ kind: 'codebook-size', settings: other, out: dir, backend: fakeBackend([]) }), /different settings/);
+    await assert.rejects(runExperiment({ kind: 'beta', settings, out: dir, backend: fakeBackend([]) }), /holds a 'codebook-size' experiment/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('`vqlab report DIR` rebuilds the figures and report from results.json', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('optimization', 'quick', { size: 16 });
+    await runExperiment({ kind: 'optimization', settings, out: dir, backend: fakeBackend([]) });
+    const before = readFileSync(join(dir, 'report.html'), 'utf8');
+    rmSync(join(dir, 'figures'), { recursive: true });
+    unlinkSync(join(dir, 'report.html'));
+    await reportCommand.run([dir]);
+    assert.equal(readFileSync(join(dir, 'report.html'), 'utf8'), before);
+    checkOutputs(dir, 4);
+    await assert.rejects(reportCommand.run([join(dir, 'missing')]), /cannot read .*results\.json.*run an experiment into this directory first/);
+    await assert.rejects(reportCommand.run([]), /needs one experiment directory/);
+    // The Markdown summary quoted in EXPERIMENTS.md: a header, a separator and one row per variant.
+    const md = markdownSummary(readResults(dir), experimentDefinition('optimization')).trimEnd().split('\n');
+    assert.equal(md.length, 2 + 4);
+    assert.match(md[0]!, /^\| variant \| K \| seeds \| utilization \(%\) \|/);
+    assert.match(md[2]!, /^\| vq \| 16 \| 1 \| /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The real trainer and evaluator, with settings far below the quick preset (a few steps per run)
+// so the whole pipeline — training, resumable runs, per-code counts, figures, report — runs in CI.
+
+test('a tiny real codebook-size experiment: all three quantizers train, evaluate and report', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [32], epochs: 1, trainLimit: 256, testLimit: 100, threads: 1 });
+    const { defaultBackend } = await import('../src/experiments/default-backend.js');
+    const { results } = await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: defaultBackend() });
+    checkOutputs(dir, 3);
+    for (const r of results.runs) {
+      assert.equal(r.usage.reduce((s, [, n]) => s + n, 0), 32, `${r.spec.id}: a count for each of the K codes`);
+      // 100 test images × 7×7 latents, each choosing one code.
+      assert.equal(r.usage.reduce((s, [c, n]) => s + c * n, 0), 100 * 49, `${r.spec.id}: counts cover every test latent`);
+      const used = r.usage.filter(([c]) => c > 0).reduce((s, [, n]) => s + n, 0);
+      assert.equal(r.metrics.utilization, used / 32, 'utilization agrees with the counts');
+      assert.equal(r.metrics.deadCodes, 32 - used);
+      assert.ok(Number.isFinite(r.metrics.psnr) && r.metrics.psnr > 0);
+      assert.ok(existsSync(join(dir, r.recon!)), 'reconstruction grid written');
+      assert.equal(r.curves.length, 1, 'one epoch in metrics.jsonl');
+      assert.ok(r.timing.imagesPerSecond! > 0);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an interrupted real run resumes from its last epoch checkpoint', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16], quantizers: ['vq'], epochs: 2, trainLimit: 256, testLimit: 50, threads: 1 });
+    const { defaultBackend } = await import('../src/experiments/default-backend.js');
+    const backend = defaultBackend();
+    const [spec] = experimentDefinition('codebook-size').plan(settings);
+    // "Interrupted" after epoch 1 of 2: the checkpoint exists, result.json does not.
+    await backend.train({ spec: { ...spec!, epochs: 1 }, settings, dir: join(dir, 'runs', spec!.id), resume: false, log: () => {} });
+    const trained: TrainRequest[] = [];
+    const spy: Backend = { train: (req) => { trained.push(req); return backend.train(req); }, evaluate: (req) => backend.evaluate(req) };
+    const { results } = await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: spy });
+    assert.deepEqual(trained.map((t) => t.resume), [true]);
+    assert.deepEqual(results.runs[0]!.curves.map((c) => c.epoch), [1, 2], 'epoch 1 from before the interruption, epoch 2 after');
+    checkOutputs(dir, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
