@@ -24,7 +24,9 @@ export interface ProgressSink {
 const REDRAW_MS = 125;
 
 export class ProgressReporter {
-  private lastDraw = 0;
+  // -Infinity, not 0: performance.now() counts from process start, so 0 would swallow the first
+  // draw of a process younger than the redraw interval.
+  private lastDraw = -Infinity;
   private drawn = false;
 
   constructor(
