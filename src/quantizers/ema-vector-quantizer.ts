@@ -46,8 +46,8 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import { nearestCode, type SearchBlocking } from './nearest-code.js';
-import { COMMON_OPTION_KEYS, commonOptions, validateNonNegative, type CodebookInit, type CommonQuantizerOptions } from './options.js';
+import { nearestCode } from './nearest-code.js';
+import { COMMON_OPTION_KEYS, QuantizerBase, validateNonNegative, type CodebookInit, type CommonQuantizerOptions } from './options.js';
 import {
   checkQuantizerInput,
   codeCounts,
@@ -74,28 +74,18 @@ export interface EmaVectorQuantizerOptions extends CommonQuantizerOptions {
 
 export const EMA_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'decay', 'epsilon', 'init', 'initScale', 'initialCount'];
 
-export class EmaVectorQuantizer implements Quantizer {
+export class EmaVectorQuantizer extends QuantizerBase implements Quantizer {
   readonly kind = 'ema' as const;
-  readonly codebookSize: number;
-  readonly dim: number;
-  readonly beta: number;
-  readonly weight: number;
   readonly decay: number;
   readonly epsilon: number;
   readonly init: CodebookInit;
   readonly initScale: number | undefined;
   readonly initialCount: number;
-  readonly search: SearchBlocking;
   private readonly initializer: Initializer;
 
   constructor(o: EmaVectorQuantizerOptions) {
+    super('EmaVectorQuantizer', o);
     const name = 'EmaVectorQuantizer';
-    const c = commonOptions(name, o);
-    this.codebookSize = c.codebookSize;
-    this.dim = c.dim;
-    this.beta = c.beta;
-    this.weight = c.weight;
-    this.search = c.search;
     this.decay = o.decay ?? 0.99;
     this.epsilon = o.epsilon ?? 1e-5;
     this.init = o.init ?? 'normal';
@@ -108,19 +98,13 @@ export class EmaVectorQuantizer implements Quantizer {
   }
 
   get config(): Readonly<Record<string, unknown>> {
-    return {
-      kind: this.kind,
-      codebookSize: this.codebookSize,
-      dim: this.dim,
-      beta: this.beta,
-      weight: this.weight,
+    return this.configWith(this.kind, {
       decay: this.decay,
       epsilon: this.epsilon,
       init: this.init,
       ...(this.initScale !== undefined ? { initScale: this.initScale } : {}),
       initialCount: this.initialCount,
-      ...(Object.keys(this.search).length ? { search: { ...this.search } } : {}),
-    };
+    });
   }
 
   /** The codebook e [K, d] (state, not a parameter). */

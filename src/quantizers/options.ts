@@ -59,6 +59,40 @@ export function rejectUnknownKeys(name: string, options: object, known: readonly
   }
 }
 
+/**
+ * The options every quantizer shares, validated once and kept as fields, with their part of the
+ * quantizer's `config`. VectorQuantizer, EmaVectorQuantizer and SimVQ extend it.
+ */
+export abstract class QuantizerBase {
+  readonly codebookSize: number;
+  readonly dim: number;
+  readonly beta: number;
+  readonly weight: number;
+  readonly search: SearchBlocking;
+
+  protected constructor(name: string, o: CommonQuantizerOptions) {
+    const c = commonOptions(name, o);
+    this.codebookSize = c.codebookSize;
+    this.dim = c.dim;
+    this.beta = c.beta;
+    this.weight = c.weight;
+    this.search = c.search;
+  }
+
+  /** `config` = kind and the shared options, then `specific`, then the search blocking if set. */
+  protected configWith(kind: string, specific: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+    return {
+      kind,
+      codebookSize: this.codebookSize,
+      dim: this.dim,
+      beta: this.beta,
+      weight: this.weight,
+      ...specific,
+      ...(Object.keys(this.search).length ? { search: { ...this.search } } : {}),
+    };
+  }
+}
+
 /** Validate the common options and return them with defaults filled in. */
 export function commonOptions(name: string, o: CommonQuantizerOptions): { codebookSize: number; dim: number; beta: number; weight: number; search: SearchBlocking } {
   if (o === null || typeof o !== 'object') throw new Error(`${name}: options must be an object with at least codebookSize and dim`);

@@ -44,8 +44,7 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { identity, normal, uniform, zeros, type Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import type { SearchBlocking } from './nearest-code.js';
-import { COMMON_OPTION_KEYS, commonOptions, validateChoice, type CommonQuantizerOptions } from './options.js';
+import { COMMON_OPTION_KEYS, QuantizerBase, validateChoice, type CommonQuantizerOptions } from './options.js';
 import {
   checkQuantizerInput,
   quantizeAgainst,
@@ -67,25 +66,15 @@ export interface SimVQOptions extends CommonQuantizerOptions {
 
 export const SIMVQ_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'optimize', 'bias', 'initScale'];
 
-export class SimVQ implements Quantizer {
+export class SimVQ extends QuantizerBase implements Quantizer {
   readonly kind = 'simvq' as const;
-  readonly codebookSize: number;
-  readonly dim: number;
-  readonly beta: number;
-  readonly weight: number;
   readonly optimize: SimVQOptimize;
   readonly bias: boolean;
   readonly initScale: number;
-  readonly search: SearchBlocking;
 
   constructor(o: SimVQOptions) {
+    super('SimVQ', o);
     const name = 'SimVQ';
-    const c = commonOptions(name, o);
-    this.codebookSize = c.codebookSize;
-    this.dim = c.dim;
-    this.beta = c.beta;
-    this.weight = c.weight;
-    this.search = c.search;
     this.optimize = o.optimize ?? 'W';
     validateChoice(name, 'optimize', this.optimize, SIMVQ_OPTIMIZE_MODES);
     this.bias = o.bias ?? true;
@@ -95,17 +84,11 @@ export class SimVQ implements Quantizer {
   }
 
   get config(): Readonly<Record<string, unknown>> {
-    return {
-      kind: this.kind,
-      codebookSize: this.codebookSize,
-      dim: this.dim,
-      beta: this.beta,
-      weight: this.weight,
+    return this.configWith(this.kind, {
       optimize: this.optimize,
       bias: this.bias,
       initScale: this.initScale,
-      ...(Object.keys(this.search).length ? { search: { ...this.search } } : {}),
-    };
+    });
   }
 
   /** The factors C [K, d], W [d, d] and b [d] (undefined without bias), created on first use. */

@@ -37,11 +37,10 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { normal, uniform, type Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import type { SearchBlocking } from './nearest-code.js';
 import {
   CODEBOOK_INITS,
   COMMON_OPTION_KEYS,
-  commonOptions,
+  QuantizerBase,
   validateChoice,
   type CodebookInit,
   type CommonQuantizerOptions,
@@ -77,40 +76,24 @@ export function codebookInitializer(name: string, init: CodebookInit, initScale:
   return normal(initScale ?? 1);
 }
 
-export class VectorQuantizer implements Quantizer {
+export class VectorQuantizer extends QuantizerBase implements Quantizer {
   readonly kind = 'vq' as const;
-  readonly codebookSize: number;
-  readonly dim: number;
-  readonly beta: number;
-  readonly weight: number;
   readonly init: CodebookInit;
   readonly initScale: number | undefined;
-  readonly search: SearchBlocking;
   private readonly initializer: Initializer;
 
   constructor(o: VectorQuantizerOptions) {
-    const c = commonOptions('VectorQuantizer', o);
-    this.codebookSize = c.codebookSize;
-    this.dim = c.dim;
-    this.beta = c.beta;
-    this.weight = c.weight;
-    this.search = c.search;
+    super('VectorQuantizer', o);
     this.init = o.init ?? 'uniform';
     this.initScale = o.initScale;
     this.initializer = codebookInitializer('VectorQuantizer', this.init, this.initScale, this.codebookSize);
   }
 
   get config(): Readonly<Record<string, unknown>> {
-    return {
-      kind: this.kind,
-      codebookSize: this.codebookSize,
-      dim: this.dim,
-      beta: this.beta,
-      weight: this.weight,
+    return this.configWith(this.kind, {
       init: this.init,
       ...(this.initScale !== undefined ? { initScale: this.initScale } : {}),
-      ...(Object.keys(this.search).length ? { search: { ...this.search } } : {}),
-    };
+    });
   }
 
   codebook(ctx: BuildContext): Tensor {
