@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Evaluator } from '../eval/evaluator.js';
+import { Evaluator, pickImages, spreadIndices } from '../eval/evaluator.js';
 import { reconstructionGrid } from '../eval/image-grid.js';
 import { writeFileAtomic } from '../train/atomic-file.js';
 import { CHECKPOINT_FILES, loadModelCheckpoint } from '../train/checkpoint.js';
@@ -53,11 +53,14 @@ export function defaultBackend(): Backend {
     async evaluate({ spec, settings, dir, grid }) {
       const { model, store } = await loadModelCheckpoint(dir);
       const test = loadTestSet(settings.data, model.input, spec.testLimit);
-      const keep = Math.min(GRID_IMAGES, test.count);
+      // Spread the grid over the test set: the bundled MNIST split keeps the digits in label order,
+      // so the first images would all be zeros.
+      const keep = spreadIndices(test.count, GRID_IMAGES);
       const evaluator = await Evaluator.create(model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: settings.threads });
       try {
         const r = await evaluator.evaluate(test, { ssim: true, keep });
-        await writeFileAtomic(grid, reconstructionGrid(test.images, r.reconstructions, keep, model.input));
+        const originals = pickImages(test.images, model.input.channels * model.input.height * model.input.width, keep);
+        await writeFileAtomic(grid, reconstructionGrid(originals, r.reconstructions, keep.length, model.input));
         const m = r.metrics;
         return {
           metrics: { utilization: m.utilization, perplexity: m.perplexity, deadCodes: m.dead_codes, mse: m.mse, psnr: m.psnr, ssim: Number.isFinite(m.ssim) ? m.ssim : null },
