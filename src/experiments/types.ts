@@ -12,8 +12,20 @@ export type ExperimentKind = 'codebook-size' | 'optimization' | 'beta';
 export const EXPERIMENT_KINDS: readonly ExperimentKind[] = ['codebook-size', 'optimization', 'beta'];
 export const QUANTIZER_KINDS: readonly QuantizerKind[] = ['vq', 'ema', 'simvq'];
 
+/** Training settings that an experiment passes to each of its runs. */
+export interface TrainingSettings {
+  readonly epochs: number;
+  /** Optional training hyper-parameters; undefined means the trainer's default for the reference model. */
+  readonly lr?: number;
+  readonly batch?: number;
+  readonly dim?: number;
+  /** Use only N training / test images, a fixed seeded choice (undefined: all). */
+  readonly trainLimit?: number;
+  readonly testLimit?: number;
+}
+
 /** Settings shared by every run of an experiment (from the preset and CLI options). */
-export interface ExperimentSettings {
+export interface ExperimentSettings extends TrainingSettings {
   /** Codebook sizes K (codebook-size experiment). */
   readonly sizes: readonly number[];
   /** The fixed K of the optimization and beta experiments. */
@@ -26,14 +38,6 @@ export interface ExperimentSettings {
   readonly betas: readonly number[];
   /** SimVQ variants (optimization experiment). */
   readonly optimize: readonly SimvqOptimize[];
-  readonly epochs: number;
-  /** Optional training hyper-parameters; undefined means the trainer's default for the reference model. */
-  readonly lr?: number;
-  readonly batch?: number;
-  readonly dim?: number;
-  /** Use only the first N training / test images (undefined: all). */
-  readonly trainLimit?: number;
-  readonly testLimit?: number;
   /** ORT intra-op threads per run. */
   readonly threads: number;
   /** MNIST directory (undefined: the trainer's default source). */
@@ -41,7 +45,7 @@ export interface ExperimentSettings {
 }
 
 /** One training run: a quantizer configuration and a seed. */
-export interface RunSpec {
+export interface RunSpec extends TrainingSettings {
   /** Directory name under <out>/runs/, unique within the experiment, e.g. "simvq-K1024-b0.25-s0". */
   readonly id: string;
   readonly experiment: ExperimentKind;
@@ -52,12 +56,6 @@ export interface RunSpec {
   readonly beta: number;
   readonly seed: number;
   readonly simvqOptimize?: SimvqOptimize;
-  readonly epochs: number;
-  readonly lr?: number;
-  readonly batch?: number;
-  readonly dim?: number;
-  readonly trainLimit?: number;
-  readonly testLimit?: number;
   /** Dataset path (undefined: the bundled MNIST digits); part of the spec so runs on other data are not reused. */
   readonly data?: string;
 }
