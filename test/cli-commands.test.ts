@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { loadBundledMnist, splitTrainTest } from '../src/data/index.js';
-import { encodePng } from '../src/tokenize/image-files.js';
+import { encodePng } from '../src/images/encode-png.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
 import { runCli } from './helpers/run-cli.js';
 import { tempDir } from './helpers/checkpoint-fixture.js';

@@ -6,7 +6,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { buildModel, makeModelConfig } from '../src/models/config.js';
 import { checkTrainingMemory, MemoryBudgetError } from '../src/train/memory.js';
-import { decodeSafetensors, encodeSafetensors } from '../src/train/safetensors.js';
+import { decodeSafetensors, encodeSafetensors } from '../src/persistence/safetensors.js';
 import { runCli, type CliResult } from './helpers/run-cli.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
 
@@ -96,7 +96,7 @@ test('images of the wrong size or channels are refused naming expected and found
   writeFileSync(join(dir, 'photo.jpg'), jpeg.encode({ width: 28, height: 28, data: new Uint8Array(28 * 28 * 4).fill(200) }, 90).data);
   assertOneLineError(await runCli(['encode', checkpoint, join(dir, 'big.png')]), /big\.png is 32×32 pixels but the model expects 28×28; resize it or pass --fit/);
   assertOneLineError(await runCli(['encode', checkpoint, join(dir, 'rgb.png')]), /rgb\.png has 3 channels \(RGB\) but the model expects 1 channel \(grayscale\); convert it or pass --fit/);
-  assertOneLineError(await runCli(['encode', checkpoint, join(dir, 'notes.txt')]), /notes\.txt is neither PNG nor JPEG/);
+  assertOneLineError(await runCli(['encode', checkpoint, join(dir, 'notes.txt')]), /notes\.txt is neither a PNG nor a JPEG/);
   assertOneLineError(await runCli(['encode', checkpoint, join(dir, 'photo.jpg')]), /photo\.jpg has 3 channels \(RGB\) but the model expects 1 channel/);
   const fitted = await runCli(['encode', checkpoint, join(dir, 'big.png'), join(dir, 'rgb.png'), join(dir, 'photo.jpg'), '--fit']);
   assert.equal(fitted.code, 0, fitted.stderr);

@@ -12,7 +12,7 @@ import { loadBundledMnist } from '../src/data/mnist-bundled.js';
 import { loadIdx } from '../src/data/idx.js';
 import { loadCifarFiles } from '../src/data/cifar.js';
 import { loadImageFolder } from '../src/data/image-folder.js';
-import { resizeImage } from '../src/data/resize.js';
+import { resizeImage } from '../src/images/resize.js';
 import { loadDataset, loadDatasetSplit } from '../src/data/load.js';
 import { BatchIterator, evalBatches } from '../src/data/batches.js';
 

@@ -9,7 +9,7 @@ import type { Backend, TrainRequest } from '../src/experiments/backend.js';
 import { presetSettings, resolveSettings } from '../src/experiments/presets.js';
 import { experimentDefinition } from '../src/experiments/registry.js';
 import { checkResults, readResults } from '../src/experiments/results.js';
-import { markdownSummary } from '../src/report/markdown-table.js';
+import { markdownSummary } from '../src/experiments/markdown-summary.js';
 import { runExperiment } from '../src/experiments/run-experiment.js';
 import { summarize } from '../src/experiments/stats.js';
 import type { ExperimentKind } from '../src/experiments/types.js';

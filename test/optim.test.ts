@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as op from '../src/graph/ops.js';
 import { Adam, adamW } from '../src/optim/adam.js';
 import { Sgd } from '../src/optim/sgd.js';
-import type { Optimizer } from '../src/optim/optimizer.js';
+import type { Optimizer } from '../src/runtime/optimizer.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableStore } from '../src/runtime/variables.js';
 import { normal } from '../src/init/initializers.js';

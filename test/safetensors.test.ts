@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeSafetensors, encodeSafetensors, SafetensorsError, type NamedTensor } from '../src/train/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type NamedTensor } from '../src/persistence/safetensors.js';
 
 const tensors = (): Map<string, NamedTensor> =>
   new Map([

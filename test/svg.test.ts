@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { barChart, escapeXml, lineChart, makeAxis, sortedRuns, usageChart } from '../src/report/svg-plot.js';
+import { sortedRuns } from '../src/experiments/count-runs.js';
+import { barChart, escapeXml, lineChart, makeAxis, usageChart } from '../src/report/svg-plot.js';
 
 /** Well-formedness by a real XML parser; returns the document tree for further checks. */
 function parseSvg(svg: string): Record<string, unknown> {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundledMnist, makeDataset, splitTrainTest, subset } from '../src/data/index.js';
-import { CHECKPOINT_FILES } from '../src/train/checkpoint.js';
-import { decodeSafetensors } from '../src/train/safetensors.js';
+import { CHECKPOINT_FILES } from '../src/persistence/checkpoint.js';
+import { decodeSafetensors } from '../src/persistence/safetensors.js';
 import { trainModel, TrainingDivergedError, TrainOptionsError, type TrainOptions } from '../src/train/train.js';
 import { tempDir, TINY } from './helpers/checkpoint-fixture.js';
 

@@ -1,8 +1,8 @@
 /** `vqlab decode DIR indices.json`: images from code indices, written as PNG files. */
 import { readFile, mkdir } from 'node:fs/promises';
 import { extname, basename, join } from 'node:path';
-import { writeFileAtomic } from '../train/atomic-file.js';
-import { encodePng } from '../tokenize/image-files.js';
+import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { encodePng } from '../images/encode-png.js';
 import { Tokenizer } from '../tokenize/tokenizer.js';
 import { helpText, intOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { writeStdout, type Command } from './command.js';

@@ -1,7 +1,7 @@
 /** `vqlab encode DIR images…`: code indices of PNG/JPEG images as JSON. */
 import { basename, resolve } from 'node:path';
-import { writeFileAtomic } from '../train/atomic-file.js';
-import { readModelInput } from '../tokenize/image-files.js';
+import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { readModelInput } from '../tokenize/model-input.js';
 import { Tokenizer } from '../tokenize/tokenizer.js';
 import { helpText, intOption, parseCommandArgs, stringOption, type OptionTable } from './args.js';
 import { writeStdout, type Command } from './command.js';

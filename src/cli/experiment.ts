@@ -9,8 +9,8 @@ import { EXPERIMENTS, experimentDefinition } from '../experiments/registry.js';
 import { runExperiment } from '../experiments/run-experiment.js';
 import { QUANTIZER_KINDS, type ExperimentKind, type ExperimentSettings, type QuantizerKind, type SimvqOptimize } from '../experiments/types.js';
 import { readResults } from '../experiments/results.js';
-import { markdownSummary } from '../report/markdown-table.js';
-import { rebuildReport } from '../report/rebuild.js';
+import { markdownSummary } from '../experiments/markdown-summary.js';
+import { rebuildReport } from '../experiments/rebuild-report.js';
 import { helpText, intOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable, type ParsedArgs } from './args.js';
 import { writeStdout, type Command } from './command.js';
 

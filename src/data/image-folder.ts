@@ -8,10 +8,11 @@
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { makeDataset, type ImageDataset } from './dataset.js';
-import { decodeImageFile, planarFromRgba } from './decode-image.js';
+import { planarFromRgba } from '../images/channels.js';
+import { decodeImage, ImageError, type RgbaImage } from '../images/decode.js';
 import { DataError } from './errors.js';
-import { pathKind } from './read-file.js';
-import { resizeImage } from './resize.js';
+import { pathKind, readDataFile } from './read-file.js';
+import { resizeImage } from '../images/resize.js';
 
 /** File extensions picked up from an image folder (case-insensitive). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg'];
@@ -90,7 +91,7 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions): Image
   const perImage = channels * height * width;
   const images = new Float32Array(files.length * perImage);
   files.forEach((rel, i) => {
-    const decoded = decodeImageFile(join(dir, rel));
+    const decoded = decodeFolderImage(join(dir, rel));
     const planar = planarFromRgba(decoded, channels);
     const sized = decoded.height === height && decoded.width === width
       ? planar
@@ -108,6 +109,16 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions): Image
     name: options.name ?? dir,
     ...(labelled !== undefined ? { labels: labelled.labels, classNames: labelled.classNames } : {}),
   });
+}
+
+/** One image of the folder; a bad one is named with the advice to fix or remove it. */
+function decodeFolderImage(file: string): RgbaImage {
+  try {
+    return decodeImage(readDataFile(file, 'image'), file);
+  } catch (err) {
+    if (err instanceof ImageError) throw new DataError(`${err.message} or remove it from the folder`);
+    throw err;
+  }
 }
 
 /** Labels = index of the first path component among the sorted subfolder names, when all have one. */

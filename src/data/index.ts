@@ -8,8 +8,6 @@ export { loadBundledMnist } from './mnist-bundled.js';
 export { loadIdx, parseIdxImages, parseIdxLabels, findIdxFiles, type IdxImages, type IdxDirectory, type IdxFilePair } from './idx.js';
 export { loadCifarFiles, parseCifarBatch, findCifarFiles, CIFAR10_CLASSES, type CifarDirectory } from './cifar.js';
 export { loadImageFolder, listImageFiles, parseSize, IMAGE_EXTENSIONS, type ImageFolderOptions } from './image-folder.js';
-export { decodeImageFile, planarFromRgba, sniffImageFormat, type RgbaImage } from './decode-image.js';
-export { resizeImage } from './resize.js';
 export { resizeDataset, convertChannels } from './transform.js';
 export { loadDataset, loadDatasetSplit, defaultTestCount, type LoadOptions, type LoadedDataset, type DatasetFormat } from './load.js';
 export {

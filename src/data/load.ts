@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { splitTrainTest, type ImageDataset } from './dataset.js';
 import { findCifarFiles, loadCifarFiles } from './cifar.js';
-import { sniffImageFormat } from './decode-image.js';
+import { sniffImageFormat } from '../images/decode.js';
 import { DataError } from './errors.js';
 import { findIdxFiles, labelsFileFor, loadIdx, type IdxFilePair } from './idx.js';
 import { listImageFiles, loadImageFolder, parseSize, type ImageFolderOptions } from './image-folder.js';

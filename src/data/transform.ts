@@ -4,7 +4,8 @@
  */
 import { imageAt, makeDataset, type ImageDataset } from './dataset.js';
 import { DataError } from './errors.js';
-import { resizeImage } from './resize.js';
+import { convertPlanarChannels } from '../images/channels.js';
+import { resizeImage } from '../images/resize.js';
 
 /** Every image resized to height × width (box filter when shrinking, bilinear when enlarging). */
 export function resizeDataset(ds: ImageDataset, height: number, width: number): ImageDataset {
@@ -19,7 +20,7 @@ export function resizeDataset(ds: ImageDataset, height: number, width: number): 
 
 /**
  * Converts between grayscale and RGB: 1 → 3 repeats the gray plane, 3 → 1 takes the BT.601 luma
- * (0.299 R + 0.587 G + 0.114 B), the same rule the image-folder loader uses.
+ * (0.299 R + 0.587 G + 0.114 B), the rules of the images module.
  */
 export function convertChannels(ds: ImageDataset, channels: 1 | 3): ImageDataset {
   if (ds.channels === channels) return ds;
@@ -29,15 +30,7 @@ export function convertChannels(ds: ImageDataset, channels: 1 | 3): ImageDataset
   const plane = ds.height * ds.width;
   const images = new Float32Array(ds.count * channels * plane);
   for (let i = 0; i < ds.count; i++) {
-    const src = imageAt(ds, i);
-    const dst = images.subarray(i * channels * plane, (i + 1) * channels * plane);
-    if (channels === 3) {
-      dst.set(src, 0);
-      dst.set(src, plane);
-      dst.set(src, 2 * plane);
-    } else {
-      for (let p = 0; p < plane; p++) dst[p] = 0.299 * src[p] + 0.587 * src[plane + p] + 0.114 * src[2 * plane + p];
-    }
+    images.set(convertPlanarChannels(imageAt(ds, i), plane, ds.channels, channels), i * channels * plane);
   }
   return makeDataset({ ...ds, images, channels });
 }

@@ -8,9 +8,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../train/atomic-file.js';
-import { CHECKPOINT_FILES, loadModelCheckpoint, readTrainerState } from '../train/checkpoint.js';
-import { loadTestSet } from '../train/datasets.js';
+import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { CHECKPOINT_FILES, loadModelCheckpoint, readTrainerState } from '../persistence/checkpoint.js';
+import { loadTestSet } from '../data/selection.js';
 import { Evaluator, pickImages, spreadIndices, type EvalMetrics } from './evaluator.js';
 import { reconstructionGrid } from './image-grid.js';
 

@@ -4,7 +4,7 @@
  * each scaled up by an integer factor so small images (28×28 digits) stay visible.
  */
 import type { ImageShape } from '../models/model.js';
-import { encodePng } from '../tokenize/image-files.js';
+import { encodePng } from '../images/encode-png.js';
 
 export interface GridOptions {
   /** Images per row (default 8). */

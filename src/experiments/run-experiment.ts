@@ -4,7 +4,7 @@
  * its finished runs on disk), and finally draw the figures and report.html.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { rebuildReport, type RebuildSummary } from '../report/rebuild.js';
+import { rebuildReport, type RebuildSummary } from './rebuild-report.js';
 import { formatDuration } from '../report/format.js';
 import type { Backend } from './backend.js';
 import { machineInfo } from './machine.js';

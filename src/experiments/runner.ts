@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { sortedRuns } from '../report/usage-chart.js';
+import { sortedRuns } from './count-runs.js';
 import type { Backend } from './backend.js';
 import { findKey, readMetricsLog } from './metrics-log.js';
 import { writeFileAtomic } from './results.js';

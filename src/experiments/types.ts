@@ -3,7 +3,7 @@
  * whole experiment as saved in results.json (ExperimentResults). Everything here is plain JSON so
  * `vqlab report DIR` can rebuild figures and HTML from results.json alone.
  */
-import type { CountRun } from '../report/usage-chart.js';
+import type { CountRun } from './count-runs.js';
 
 export type QuantizerKind = 'vq' | 'ema' | 'simvq';
 export type SimvqOptimize = 'W' | 'C' | 'both';

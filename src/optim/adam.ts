@@ -10,7 +10,7 @@
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { Variable } from '../runtime/variables.js';
-import type { Optimizer, UpdateContext } from './optimizer.js';
+import type { Optimizer, UpdateContext } from '../runtime/optimizer.js';
 
 export interface AdamOptions {
   /** Exponential decay of the first moment (default 0.9). */

@@ -11,25 +11,13 @@ import { layout, legendEl, titleEl, xAxisEl, yAxisEl, type SizeOptions } from '.
 import { formatSi } from './format.js';
 import { el, fmtCoord, svgRoot, textEl } from './svg.js';
 
-/** [count, how many consecutive codes have it] in descending count order. */
-export type CountRun = readonly [number, number];
-
-/** Sort counts descending and collapse equal neighbours. */
-export function sortedRuns(counts: ArrayLike<number>): CountRun[] {
-  const sorted = Array.from(counts).sort((a, b) => b - a);
-  const runs: [number, number][] = [];
-  for (const c of sorted) {
-    const last = runs[runs.length - 1];
-    if (last && last[0] === c) last[1]++;
-    else runs.push([c, 1]);
-  }
-  return runs;
-}
+/** [count, how many consecutive codes have it], in descending count order. */
+export type CountStep = readonly [count: number, codes: number];
 
 export interface UsageChartOptions extends SizeOptions {
   readonly title: string;
-  /** Descending runs as from `sortedRuns`. */
-  readonly runs: readonly CountRun[];
+  /** Descending steps: equal counts of consecutive codes collapsed into one. */
+  readonly runs: readonly CountStep[];
   readonly color?: string;
 }
 

@@ -9,8 +9,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadModelCheckpoint } from '../train/checkpoint.js';
-import { writeFileAtomic } from '../train/atomic-file.js';
+import { loadModelCheckpoint } from '../persistence/checkpoint.js';
+import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { decoderModelBytes, encoderModelBytes } from './tokenizer.js';
 
 export interface ExportOptions {

@@ -12,7 +12,7 @@ import type { ModelConfig } from '../models/config.js';
 import { clampToUnit, decodeFromIndices, encodeToIndices } from '../models/forward.js';
 import type { ImageShape, LatentShape, VqvaeModel } from '../models/model.js';
 import type { VariableStore } from '../runtime/variables.js';
-import { loadModelCheckpoint } from '../train/checkpoint.js';
+import { loadModelCheckpoint } from '../persistence/checkpoint.js';
 import { bakeModel, BakedSession } from './baked-model.js';
 
 export interface TokenizerOptions {

@@ -5,8 +5,8 @@
  * step's single `session.run`.
  */
 import type { Tensor } from '../graph/tensor.js';
-import type { BuildContext } from '../runtime/build-context.js';
-import type { Variable } from '../runtime/variables.js';
+import type { BuildContext } from './build-context.js';
+import type { Variable } from './variables.js';
 
 export interface UpdateContext {
   /** For reading and writing optimizer slots. */

@@ -3,7 +3,7 @@
  * limited for quick runs, and described in the trainer state so resume and eval find them again.
  */
 import { resolve } from 'node:path';
-import { loadDataset, loadDatasetSplit, subset, type ImageDataset, type LoadOptions } from '../data/index.js';
+import { loadDataset, loadDatasetSplit, subset, type ImageDataset, type LoadOptions } from './index.js';
 import { Rng } from '../init/rng.js';
 import type { ImageShape } from '../models/model.js';
 

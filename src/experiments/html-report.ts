@@ -1,16 +1,17 @@
 /**
- * The self-contained report.html: settings, the mean ± std summary table, the summary figures
+ * The experiment's report.html: settings, the mean ± std summary table, the summary figures
  * (inline SVG), reconstruction grids side by side (PNG as base64 data URIs), and per run its loss
- * curves, code-usage chart and reconstructions. No external files, scripts or fonts are referenced,
- * so the one file can be mailed or attached to an issue.
+ * curves, code-usage chart and reconstructions, laid out on the self-contained page of
+ * `report/html-page.ts`.
  */
-import type { ExperimentDefinition, Figure } from '../experiments/definition.js';
-import { unique } from '../experiments/stats.js';
-import { aggregate, METRICS } from '../experiments/summary.js';
-import type { ExperimentResults, RunResult } from '../experiments/types.js';
-import { formatDuration, formatFixed, formatMeanStd } from './format.js';
+import { formatDuration, formatFixed, formatMeanStd } from '../report/format.js';
+import { htmlPage, htmlTable, pngImage } from '../report/html-page.js';
+import { escapeXml as esc } from '../report/svg.js';
+import type { ExperimentDefinition, Figure } from './definition.js';
 import { runLabel } from './run-figures.js';
-import { escapeXml as esc } from './svg.js';
+import { unique } from './stats.js';
+import { aggregate, METRICS } from './summary.js';
+import type { ExperimentResults, RunResult } from './types.js';
 
 export interface RunFigures {
   readonly loss: string;
@@ -27,29 +28,10 @@ export interface HtmlReportInput {
   readonly images: ReadonlyMap<string, Uint8Array>;
 }
 
-const STYLE = `
-body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; max-width: 1500px; }
-h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; } h3 { font-size: 14px; margin: 16px 0 4px; }
-table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
-th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
-th { background: #f3f3f3; } td.l, th.l { text-align: left; }
-.grid { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
-figure { margin: 0; } figcaption { font-size: 12px; color: #555; max-width: 520px; }
-.row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
-img.recon { image-rendering: pixelated; border: 1px solid #ccc; max-width: 420px; }
-p.note { color: #555; font-size: 13px; }
-`;
-
-function table(head: readonly string[], rows: readonly (readonly string[])[], leftCols = 1): string {
-  const th = head.map((h, i) => `<th${i < leftCols ? ' class="l"' : ''}>${esc(h)}</th>`).join('');
-  const trs = rows.map((r) => `<tr>${r.map((c, i) => `<td${i < leftCols ? ' class="l"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n');
-  return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
-}
-
 function img(input: HtmlReportInput, r: RunResult, alt: string): string {
   const bytes = r.recon ? input.images.get(r.recon) : undefined;
   if (!bytes) return `<p class="note">no reconstruction grid</p>`;
-  return `<img class="recon" alt="${esc(alt)}" title="${esc(alt)}" src="data:image/png;base64,${Buffer.from(bytes).toString('base64')}">`;
+  return pngImage(bytes, alt);
 }
 
 function settingsTable(results: ExperimentResults): string {
@@ -70,7 +52,7 @@ function settingsTable(results: ExperimentResults): string {
     ['total train + eval time', formatDuration(total)],
     ['started / finished', `${results.startedAt} / ${results.finishedAt ?? 'not finished'}`],
   ];
-  return table(['setting', 'value'], rows, 2);
+  return htmlTable(['setting', 'value'], rows, 2);
 }
 
 function summaryTable(input: HtmlReportInput): string {
@@ -81,7 +63,7 @@ function summaryTable(input: HtmlReportInput): string {
     c.variant, def.formatX(c.x), String(c.runs.length),
     ...METRICS.map((m) => { const s = c.stats[m.key]!; return formatMeanStd(s.mean, s.std, s.n, m.digits); }),
   ]);
-  return table(head, rows, 2);
+  return htmlTable(head, rows, 2);
 }
 
 function runsTable(input: HtmlReportInput): string {
@@ -91,7 +73,7 @@ function runsTable(input: HtmlReportInput): string {
     ...METRICS.map((m) => formatFixed(m.get(r), m.digits)),
     formatFixed(r.timing.imagesPerSecond, 0),
   ]);
-  return table(head, rows, 2);
+  return htmlTable(head, rows, 2);
 }
 
 /** Reconstruction grids of the first seed: one row per swept value, one column per variant. */
@@ -126,16 +108,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const { results, def } = input;
   const nSeeds = results.settings.seeds.length;
   const figures = input.figures.map((f) => `<figure class="summary-figure" id="fig-${esc(f.name)}">${f.svg}<figcaption>${esc(f.caption)}</figcaption></figure>`).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${esc(results.title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${esc(results.title)}</h1>
-<p>${esc(def.description)}</p>
+  return htmlPage(results.title, `<p>${esc(def.description)}</p>
 <h2>Settings</h2>
 ${settingsTable(results)}
 <h2>Summary (mean ± std over ${nSeeds} seed${nSeeds === 1 ? '' : 's'})</h2>
@@ -148,8 +121,5 @@ ${figures}
 ${reconGrid(input)}
 <h2>Runs</h2>
 ${runsTable(input)}
-${runSections(input)}
-</body>
-</html>
-`;
+${runSections(input)}`);
 }

@@ -2,11 +2,11 @@
  * Figures for a single run: its training loss terms per epoch, and its sorted per-code usage on the
  * test set. They sit next to the run's reconstruction grid in the report.
  */
-import { lossKeys } from '../experiments/metrics-log.js';
-import type { RunResult } from '../experiments/types.js';
-import type { AxisSpec } from './axis.js';
-import { lineChart } from './line-chart.js';
-import { usageChart } from './usage-chart.js';
+import { lossKeys } from './metrics-log.js';
+import type { RunResult } from './types.js';
+import type { AxisSpec } from '../report/axis.js';
+import { lineChart } from '../report/line-chart.js';
+import { usageChart } from '../report/usage-chart.js';
 
 const SMALL = { width: 420, height: 260 } as const;
 

@@ -5,9 +5,9 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { experimentDefinition } from '../experiments/registry.js';
-import { readResults, writeFileAtomic } from '../experiments/results.js';
-import type { ExperimentResults } from '../experiments/types.js';
+import { experimentDefinition } from './registry.js';
+import { readResults, writeFileAtomic } from './results.js';
+import type { ExperimentResults } from './types.js';
 import { renderHtmlReport, type RunFigures } from './html-report.js';
 import { lossCurveSvg, usageSvg } from './run-figures.js';
 
