@@ -41,6 +41,7 @@ export { planarFromRgba, convertPlanarChannels, type PlanarImage } from './image
 export { encodePng } from './images/encode-png.js';
 export { resizeImage } from './images/resize.js';
 export { trainModel, resumeOptions, type TrainOptions, type TrainSummary } from './train/train.js';
+export { readMetricsLog, type EpochRecord } from './train/metrics-log.js';
 export { encodeSafetensors, decodeSafetensors } from './persistence/safetensors.js';
 export { evaluateCheckpoint, type EvalResult } from './eval/evaluate-checkpoint.js';
 export { Evaluator, psnrFromMse } from './eval/evaluator.js';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { parseExperimentArgs, reportCommand } from '../src/cli/experiment.js';
 import type { Backend, TrainRequest } from '../src/experiments/backend.js';
+import type { EpochRecord } from '../src/train/metrics-log.js';
 import { presetSettings, resolveSettings } from '../src/experiments/presets.js';
 import { experimentDefinition } from '../src/experiments/registry.js';
 import { checkResults, readResults } from '../src/experiments/results.js';
@@ -53,7 +54,11 @@ function fakeBackend(trained: TrainRequest[]): Backend {
     async train(req) {
       trained.push(req);
       for (let e = 1; e <= req.spec.epochs; e++) {
-        appendFileSync(join(req.dir, 'metrics.jsonl'), `${JSON.stringify({ epoch: e, loss: { recon: 0.1 / e, commitment: 0.01 / e }, utilization: 0.5, seconds: 1.5, imagesPerSecond: 100 })}\n`);
+        const record: EpochRecord = {
+          epoch: e, step: 10 * e, loss: { reconstruction: 0.1 / e, codebook: 0.01 / e, commitment: 0.01 / e, quantizer: 0.0125 / e, total: 0.1125 / e },
+          utilization: 0.5, perplexity: 4, dead_codes: 2, img_per_s: 100, epoch_seconds: 1.5, wall_seconds: 1.5 * e, lr: 1e-3, test: null,
+        };
+        appendFileSync(join(req.dir, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
       }
     },
     async evaluate(req) {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateCheckpoint } from '../src/eval/evaluate-checkpoint.js';
-import { trainModel, type EpochRecord } from '../src/train/train.js';
+import type { EpochRecord } from '../src/train/metrics-log.js';
+import { trainModel } from '../src/train/train.js';
 import { tempDir } from './helpers/checkpoint-fixture.js';
 
 test('a short SimVQ run on 384 MNIST digits lowers the loss and reports code usage', async () => {

@@ -1,14 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundledMnist, makeDataset, splitTrainTest, subset } from '../src/data/index.js';
 import { CHECKPOINT_FILES } from '../src/persistence/checkpoint.js';
 import { decodeSafetensors } from '../src/persistence/safetensors.js';
+import { readMetricsLog } from '../src/train/metrics-log.js';
 import { trainModel, TrainingDivergedError, TrainOptionsError, type TrainOptions } from '../src/train/train.js';
 import { tempDir, TINY } from './helpers/checkpoint-fixture.js';
 
 const base: Omit<TrainOptions, 'out'> = { ...TINY, quantizer: 'simvq', epochs: 2 };
+
+/** The lines of a metrics.jsonl with the wall-clock fields (which differ between identical runs) removed. */
+function withoutClock(path: string): unknown[] {
+  return readFileSync(path, 'utf8').trim().split('\n').map((l) => {
+    const { img_per_s: _rate, epoch_seconds: _epoch, wall_seconds: _wall, ...rest } = JSON.parse(l) as Record<string, unknown>;
+    return rest;
+  });
+}
 
 function tensorsOf(dir: string, file: string) {
   return decodeSafetensors(readFileSync(join(dir, file)), file).tensors;
@@ -21,6 +30,7 @@ test('2 epochs in one go and 1 epoch + resume 1 give identical weights, optimize
   await trainModel({ ...base, out: split, epochs: 1 });
   const firstMetrics = readFileSync(join(split, 'metrics.jsonl'), 'utf8').trim().split('\n');
   assert.equal(firstMetrics.length, 1);
+  const logInode = statSync(join(split, 'metrics.jsonl')).ino;
   const resumed = await trainModel({ ...base, out: split, resume: true });
   assert.equal(resumed.startEpoch, 1);
   assert.equal(resumed.completedEpochs, 2);
@@ -33,7 +43,11 @@ test('2 epochs in one go and 1 epoch + resume 1 give identical weights, optimize
   const state = (dir: string) => JSON.parse(readFileSync(join(dir, CHECKPOINT_FILES.trainer), 'utf8')) as { step: number; epoch: number; dataPosition: unknown };
   assert.deepEqual(state(split), state(straight));
   assert.equal(state(split).step, 2 * (64 / 16));
-  assert.equal(readFileSync(join(split, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  // The second epoch's line was appended to the same file, and the lines equal the straight run's
+  // but for the wall-clock fields.
+  assert.equal(statSync(join(split, 'metrics.jsonl')).ino, logInode);
+  assert.deepEqual(withoutClock(join(split, 'metrics.jsonl')), withoutClock(join(straight, 'metrics.jsonl')));
+  assert.equal(withoutClock(join(split, 'metrics.jsonl')).length, 2);
   // Nothing is left behind under temporary names.
   assert.deepEqual(readdirSync(split).filter((f) => f.includes('.tmp')), []);
 });
@@ -70,4 +84,22 @@ test('a NaN loss stops training with a clear error and leaves the last good chec
   for (const [file, bytes] of before) assert.deepEqual(readFileSync(join(dir, file)), bytes, `${file} changed`);
   assert.deepEqual(Object.values(CHECKPOINT_FILES).map((f) => statSync(join(dir, f)).mtimeMs), mtimes);
   assert.equal(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1);
+});
+
+test('a line torn by a crash mid-append, and a line the checkpoint never got, are dropped on resume', async () => {
+  const straight = tempDir('torn-straight');
+  const torn = tempDir('torn');
+  await trainModel({ ...base, out: straight, epochs: 3 });
+  await trainModel({ ...base, out: torn, epochs: 1 });
+  const log = join(torn, 'metrics.jsonl');
+  const complete = readFileSync(join(straight, 'metrics.jsonl'), 'utf8').split('\n');
+  // A crash after epoch 2's line was written but before its checkpoint, then one halfway through
+  // appending epoch 3's line: the file holds more than the epoch-1 checkpoint says.
+  appendFileSync(log, `${complete[1]}\n${complete[2]!.slice(0, 40)}`);
+  assert.deepEqual((await readMetricsLog(log)).map((r) => r.epoch), [1, 2], 'a reader skips the torn line');
+  await trainModel({ ...base, out: torn, epochs: 3, resume: true });
+  const text = readFileSync(log, 'utf8');
+  assert.ok(text.endsWith('}\n'), 'the log ends with a complete line');
+  assert.deepEqual(withoutClock(log), withoutClock(join(straight, 'metrics.jsonl')));
+  assert.deepEqual((await readMetricsLog(log)).map((r) => [r.epoch, r.step]), [[1, 4], [2, 8], [3, 12]]);
 });

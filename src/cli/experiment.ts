@@ -145,7 +145,7 @@ export const reportCommand: Command = {
     if (values.help) return writeStdout(helpText(REPORT_USAGE, REPORT_SUMMARY, REPORT_OPTIONS));
     const dir = positionals[0]!;
     const results = readResults(dir);
-    const summary = rebuildReport(dir, results);
+    const summary = await rebuildReport(dir, results);
     if (values.markdown) await writeStdout(markdownSummary(results, experimentDefinition(results.experiment)));
     else await writeStdout(`wrote ${summary.figures.length} SVG figures and ${summary.report}\n`);
   },

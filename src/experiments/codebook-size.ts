@@ -5,7 +5,8 @@
  */
 import type { ExperimentDefinition } from './definition.js';
 import { commonSpec } from './definition.js';
-import { curveFigure, metricLineFigure, TRAIN_UTILIZATION_KEYS } from './figure-helpers.js';
+import { curveFigure, metricLineFigure } from './figure-helpers.js';
+import { TRAIN_UTILIZATION_KEY } from './metrics-log.js';
 import { unique } from './stats.js';
 import type { ExperimentSettings, RunSpec } from './types.js';
 
@@ -76,7 +77,7 @@ export const codebookSize: ExperimentDefinition = {
       figs.push(curveFigure(codebookSize, results, {
         name: `train-utilization-${q}`, title: `Training-set utilization per epoch: ${q}`,
         caption: `How ${q}'s utilization on the training batches evolves, one line per K (mean across seeds).`,
-        keys: TRAIN_UTILIZATION_KEYS, scale: 100, y: { label: 'utilization (%)', domain: [0, 100] }, filter: (r) => r.spec.variant === q,
+        key: TRAIN_UTILIZATION_KEY, scale: 100, y: { label: 'utilization (%)', domain: [0, 100] }, filter: (r) => r.spec.variant === q,
       }));
     }
     return figs;

@@ -6,7 +6,6 @@ import type { AxisSpec } from '../report/axis.js';
 import { barChart } from '../report/bar-chart.js';
 import { lineChart, type Series } from '../report/line-chart.js';
 import type { ExperimentDefinition, Figure } from './definition.js';
-import { findKey } from './metrics-log.js';
 import { groupBy, summarize, unique } from './stats.js';
 import { aggregate, metric } from './summary.js';
 import type { ExperimentResults, RunResult } from './types.js';
@@ -55,20 +54,16 @@ export function metricBarFigure(def: ExperimentDefinition, results: ExperimentRe
   return { name: o.name, caption: o.caption, svg };
 }
 
-/** Candidate names of the trainer's per-epoch training-set utilization and reconstruction loss. */
-export const TRAIN_UTILIZATION_KEYS = ['utilization', 'train.utilization', 'usage.utilization', 'codes.utilization'];
-export const RECON_LOSS_KEYS = ['loss.recon', 'losses.recon', 'recon', 'recon_loss', 'reconLoss', 'loss.reconstruction', 'losses.reconstruction', 'train.recon'];
-
 /**
  * A per-epoch quantity from the training logs, one line per (variant, x) averaged across seeds —
  * e.g. how utilization evolves during training at each K.
  */
 export function curveFigure(def: ExperimentDefinition, results: ExperimentResults, o: {
-  readonly name: string; readonly title: string; readonly caption: string; readonly keys: readonly string[];
+  readonly name: string; readonly title: string; readonly caption: string; readonly key: string;
   readonly y: AxisSpec; readonly scale?: number; readonly filter?: (r: RunResult) => boolean;
 }): Figure {
   const runs = results.runs.filter(o.filter ?? (() => true));
-  const key = findKey(runs.flatMap((r) => r.curves), o.keys);
+  const key = runs.some((r) => r.curves.some((c) => o.key in c.values)) ? o.key : undefined;
   const series: Series[] = [];
   const multiX = unique(runs.map((r) => def.xOf(r))).length > 1;
   const multiVariant = unique(runs.map((r) => r.spec.variant)).length > 1;

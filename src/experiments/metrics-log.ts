@@ -1,54 +1,48 @@
 /**
- * Reading a run's metrics.jsonl (one JSON object per epoch, written by the trainer) into per-epoch
- * records for loss curves and timing. Nested objects are flattened ("loss": {"recon": …} becomes
- * "loss.recon") so the reader does not depend on how the trainer groups its numbers.
+ * A run's training log as experiment curves: the trainer's per-epoch records (train/metrics-log.ts)
+ * flattened to name → value ("loss": {"reconstruction": …} becomes "loss.reconstruction"), the form
+ * results.json keeps and the per-epoch figures plot, and the run's training time and throughput.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import type { EpochRecord } from './types.js';
+import type { EpochRecord } from '../train/metrics-log.js';
+import type { EpochValues } from './types.js';
+
+/** The flattened name of the training-set utilization of an epoch. */
+export const TRAIN_UTILIZATION_KEY = 'utilization' satisfies keyof EpochRecord;
+/** The flattened name of the mean reconstruction loss of an epoch. */
+export const RECONSTRUCTION_LOSS_KEY = `loss.${'reconstruction' satisfies keyof EpochRecord['loss']}`;
 
 function flatten(prefix: string, value: unknown, out: Record<string, number>): void {
   if (typeof value === 'number') {
     if (Number.isFinite(value)) out[prefix] = value;
-  } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+  } else if (typeof value === 'object' && value !== null) {
     for (const [k, v] of Object.entries(value)) flatten(prefix ? `${prefix}.${k}` : k, v, out);
   }
 }
 
-/**
- * Per-epoch records from metrics.jsonl. Lines that are not epoch summaries (no numeric "epoch"),
- * or that are truncated by an interrupted write, are skipped; a later line for the same epoch (after
- * a resume) replaces the earlier one.
- */
-export function readMetricsLog(path: string): EpochRecord[] {
-  if (!existsSync(path)) return [];
-  const byEpoch = new Map<number, EpochRecord>();
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let obj: unknown;
-    try { obj = JSON.parse(line); } catch { continue; }
+/** One flattened record per epoch; numbers that were not logged (null, NaN) are left out. */
+export function epochCurves(records: readonly EpochRecord[]): EpochValues[] {
+  return records.map(({ epoch, ...rest }) => {
     const values: Record<string, number> = {};
-    flatten('', obj, values);
-    const epoch = values['epoch'];
-    if (epoch === undefined) continue;
-    // Only epoch-level records (the trainer may also log other events, marked by a "type"/"kind").
-    const rec = obj as Record<string, unknown>;
-    const type = rec['type'] ?? rec['kind'] ?? rec['event'];
-    if (type !== undefined && type !== 'epoch') continue;
-    delete values['epoch'];
-    byEpoch.set(epoch, { epoch, values });
-  }
-  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+    flatten('', rest, values);
+    return { epoch, values };
+  });
 }
 
-/** Names of the loss terms in the records (keys mentioning "loss", excluding test-set ones first). */
-export function lossKeys(records: readonly EpochRecord[]): string[] {
+/** Names of the training loss terms in the curves, sorted. */
+export function lossKeys(curves: readonly EpochValues[]): string[] {
   const keys = new Set<string>();
-  for (const r of records) for (const k of Object.keys(r.values)) if (/loss/i.test(k)) keys.add(k);
+  for (const c of curves) for (const k of Object.keys(c.values)) if (k.startsWith('loss.')) keys.add(k);
   return [...keys].sort((a, b) => a.localeCompare(b));
 }
 
-/** First key present in the records among candidates (trainers name the same number differently). */
-export function findKey(records: readonly EpochRecord[], candidates: readonly string[]): string | undefined {
-  for (const c of candidates) if (records.some((r) => c in r.values)) return c;
-  return undefined;
+/**
+ * Training seconds (summed over epochs) and images per second (mean over epochs) from the log,
+ * which covers the epochs run before a resume too; null when the log has no epochs.
+ */
+export function timingFromLog(records: readonly EpochRecord[]): { seconds: number | null; rate: number | null } {
+  if (records.length === 0) return { seconds: null, rate: null };
+  return {
+    seconds: records.reduce((s, r) => s + r.epoch_seconds, 0),
+    rate: records.reduce((s, r) => s + r.img_per_s, 0) / records.length,
+  };
 }

@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { experimentDefinition } from './registry.js';
-import { readResults, writeFileAtomic } from './results.js';
+import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { readResults } from './results.js';
 import type { ExperimentResults } from './types.js';
 import { renderHtmlReport, type RunFigures } from './html-report.js';
 import { lossCurveSvg, usageSvg } from './run-figures.js';
@@ -20,7 +21,7 @@ export interface RebuildSummary {
   readonly figures: readonly string[];
 }
 
-export function rebuildReport(dir: string, given?: ExperimentResults): RebuildSummary {
+export async function rebuildReport(dir: string, given?: ExperimentResults): Promise<RebuildSummary> {
   const results = given ?? readResults(dir);
   const def = experimentDefinition(results.experiment);
   const figDir = join(dir, FIGURES_DIR);
@@ -29,7 +30,7 @@ export function rebuildReport(dir: string, given?: ExperimentResults): RebuildSu
   const figures = def.figures(results);
   for (const f of figures) {
     const rel = `${FIGURES_DIR}/${f.name}.svg`;
-    writeFileAtomic(join(dir, rel), `${f.svg}\n`);
+    await writeFileAtomic(join(dir, rel), `${f.svg}\n`);
     written.push(rel);
   }
   const runFigures = new Map<string, RunFigures>();
@@ -39,12 +40,12 @@ export function rebuildReport(dir: string, given?: ExperimentResults): RebuildSu
     runFigures.set(r.spec.id, figs);
     for (const [kind, svg] of Object.entries(figs)) {
       const rel = `${FIGURES_DIR}/runs/${r.spec.id}-${kind}.svg`;
-      writeFileAtomic(join(dir, rel), `${svg}\n`);
+      await writeFileAtomic(join(dir, rel), `${svg}\n`);
       written.push(rel);
     }
     if (r.recon && existsSync(join(dir, r.recon))) images.set(r.recon, readFileSync(join(dir, r.recon)));
   }
   const report = join(dir, REPORT_HTML);
-  writeFileAtomic(report, renderHtmlReport({ results, def, figures, runFigures, images }));
+  await writeFileAtomic(report, renderHtmlReport({ results, def, figures, runFigures, images }));
   return { report, figures: written };
 }

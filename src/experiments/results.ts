@@ -2,23 +2,17 @@
  * Reading and writing an experiment's results: results.json (the source of truth the report is
  * rebuilt from) and results.csv (one row per run, for spreadsheets and scripts).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../persistence/atomic-file.js';
 import type { ExperimentResults, RunResult } from './types.js';
 
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_CSV = 'results.csv';
 
-/** Write via a temporary file and rename, so an interrupted write never leaves a truncated file. */
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
-}
-
-export function writeResults(dir: string, results: ExperimentResults): void {
-  writeFileAtomic(join(dir, RESULTS_JSON), `${JSON.stringify(results, null, 1)}\n`);
-  writeFileAtomic(join(dir, RESULTS_CSV), resultsCsv(results.runs));
+export async function writeResults(dir: string, results: ExperimentResults): Promise<void> {
+  await writeFileAtomic(join(dir, RESULTS_JSON), `${JSON.stringify(results, null, 1)}\n`);
+  await writeFileAtomic(join(dir, RESULTS_CSV), resultsCsv(results.runs));
 }
 
 export function readResults(dir: string): ExperimentResults {

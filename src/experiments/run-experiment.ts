@@ -67,11 +67,11 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     const eta = fresh ? ` — about ${formatDuration((freshSeconds / fresh) * toTrain)} left` : '';
     log(`[${i + 1}/${plan.length}] ${spec.id}${wasDone ? ' (already done)' : ''}: utilization ${pct(m.utilization)}, perplexity ${m.perplexity.toFixed(1)}, `
       + `dead ${m.deadCodes}, PSNR ${m.psnr.toFixed(2)} dB, ${formatDuration(seconds)}${eta}`);
-    writeResults(o.out, { ...base, finishedAt: null, runs });
+    await writeResults(o.out, { ...base, finishedAt: null, runs });
   }
   const results: ExperimentResults = { ...base, finishedAt: new Date().toISOString(), runs };
-  writeResults(o.out, results);
-  const report = rebuildReport(o.out, results);
+  await writeResults(o.out, results);
+  const report = await rebuildReport(o.out, results);
   log(`${o.kind}: wrote ${o.out}/results.json, results.csv, ${report.figures.length} figures and ${report.report}`);
   return { results, report, reused };
 }

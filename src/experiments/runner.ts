@@ -12,9 +12,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sortedRuns } from './count-runs.js';
 import type { Backend } from './backend.js';
-import { findKey, readMetricsLog } from './metrics-log.js';
-import { writeFileAtomic } from './results.js';
-import type { EpochRecord, ExperimentSettings, RunResult, RunSpec } from './types.js';
+import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { METRICS_FILE, readMetricsLog } from '../train/metrics-log.js';
+import { epochCurves, timingFromLog } from './metrics-log.js';
+import type { ExperimentSettings, RunResult, RunSpec } from './types.js';
 
 export const RUNS_DIR = 'runs';
 export const RUN_MARKER = 'result.json';
@@ -53,18 +54,6 @@ export function completedRun(out: string, spec: RunSpec): RunResult | null {
   return saved;
 }
 
-const TIME_KEYS = ['seconds', 'epochSeconds', 'epoch_seconds', 'wallSeconds', 'wall_seconds', 'time', 'wall', 'timing.seconds', 'time.seconds'];
-const RATE_KEYS = ['imagesPerSecond', 'images_per_second', 'imgPerSec', 'img_per_s', 'img/s', 'throughput', 'timing.imagesPerSecond'];
-
-/** Training time and throughput from the per-epoch log (covers epochs run before a resume too). */
-export function timingFromLog(records: readonly EpochRecord[]): { seconds: number | null; rate: number | null } {
-  const tKey = findKey(records, TIME_KEYS);
-  const rKey = findKey(records, RATE_KEYS);
-  const seconds = tKey ? records.reduce((s, r) => s + (r.values[tKey] ?? 0), 0) : null;
-  const rates = rKey ? records.map((r) => r.values[rKey]).filter((v): v is number => v !== undefined) : [];
-  return { seconds, rate: rates.length ? rates.reduce((s, v) => s + v, 0) / rates.length : null };
-}
-
 export interface ExecuteOptions {
   readonly out: string;
   readonly settings: ExperimentSettings;
@@ -80,7 +69,7 @@ export async function executeRun(spec: RunSpec, o: ExecuteOptions): Promise<{ re
   mkdirSync(dir, { recursive: true });
   if (interrupted) o.log(`${spec.id}: resuming an interrupted run`);
   // The spec is saved before training so an interrupted directory can be recognized later.
-  writeFileAtomic(join(dir, 'spec.json'), `${JSON.stringify(spec, null, 1)}\n`);
+  await writeFileAtomic(join(dir, 'spec.json'), `${JSON.stringify(spec, null, 1)}\n`);
 
   const t0 = performance.now();
   await o.backend.train({ spec, settings: o.settings, dir, resume: interrupted, log: o.log });
@@ -90,8 +79,8 @@ export async function executeRun(spec: RunSpec, o: ExecuteOptions): Promise<{ re
   const evaluation = await o.backend.evaluate({ spec, settings: o.settings, dir, grid });
   const evalSeconds = (performance.now() - t1) / 1000;
 
-  const curves = readMetricsLog(join(dir, 'metrics.jsonl'));
-  const logged = timingFromLog(curves);
+  const log = await readMetricsLog(join(dir, METRICS_FILE));
+  const logged = timingFromLog(log);
   const result: RunResult = {
     spec,
     metrics: evaluation.metrics,
@@ -101,11 +90,11 @@ export async function executeRun(spec: RunSpec, o: ExecuteOptions): Promise<{ re
       evalSeconds,
       imagesPerSecond: logged.rate,
     },
-    curves,
+    curves: epochCurves(log),
     usage: sortedRuns(evaluation.counts),
     recon: existsSync(grid) ? [RUNS_DIR, spec.id, 'recon.png'].join('/') : null,
     completedAt: new Date().toISOString(),
   };
-  writeFileAtomic(join(dir, RUN_MARKER), `${JSON.stringify(result)}\n`);
+  await writeFileAtomic(join(dir, RUN_MARKER), `${JSON.stringify(result)}\n`);
   return { result, reused: false };
 }

@@ -3,6 +3,7 @@
  * experiment sweeps — the mean ± std of every reported metric. Tables and figures both read these
  * cells, so they always show the same numbers.
  */
+import { TRAIN_UTILIZATION_KEY } from './metrics-log.js';
 import { groupBy, summarize, type Summary } from './stats.js';
 import type { RunResult } from './types.js';
 
@@ -24,7 +25,7 @@ export const METRICS: readonly MetricDef[] = [
   // Two decimals: at K = 65,536 a handful of used codes is a few hundredths of a percent.
   { key: 'utilization', label: 'utilization (%)', digits: 2, get: (r) => 100 * r.metrics.utilization },
   // Codes used at least once during the last training epoch (all training latents, not a test sample).
-  { key: 'trainUtilization', label: 'train utilization (%)', digits: 2, get: (r) => lastEpochValue(r, 'utilization', 100) },
+  { key: 'trainUtilization', label: 'train utilization (%)', digits: 2, get: (r) => lastEpochValue(r, TRAIN_UTILIZATION_KEY, 100) },
   { key: 'usedCodes', label: 'used codes', digits: 0, get: (r) => r.spec.codebookSize - r.metrics.deadCodes },
   { key: 'perplexity', label: 'perplexity', digits: 1, get: (r) => r.metrics.perplexity },
   { key: 'deadCodes', label: 'dead codes', digits: 0, get: (r) => r.metrics.deadCodes },

@@ -79,8 +79,8 @@ export interface RunTiming {
   readonly imagesPerSecond: number | null;
 }
 
-/** One epoch's numbers from metrics.jsonl, flattened to name → value. */
-export interface EpochRecord {
+/** One epoch's numbers from the trainer's metrics.jsonl, flattened to name → value. */
+export interface EpochValues {
   readonly epoch: number;
   readonly values: Readonly<Record<string, number>>;
 }
@@ -89,7 +89,7 @@ export interface RunResult {
   readonly spec: RunSpec;
   readonly metrics: RunMetrics;
   readonly timing: RunTiming;
-  readonly curves: readonly EpochRecord[];
+  readonly curves: readonly EpochValues[];
   /** Test-set per-code counts, sorted descending, run-length encoded as [count, repeat]. */
   readonly usage: readonly CountRun[];
   /** Reconstruction grid, relative to the experiment directory (e.g. "runs/vq-K256-s0/recon.png"). */

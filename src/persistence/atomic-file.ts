@@ -1,10 +1,23 @@
 /**
  * Crash-safe file replacement: write to a temporary name in the same directory, flush it to disk,
- * then rename over the target. A rename within one directory is atomic on POSIX file systems, so
- * a reader sees either the old complete file or the new complete file, never a partial one.
+ * rename over the target, then flush the directory. A rename within one directory is atomic on
+ * POSIX file systems, so a reader sees either the old complete file or the new complete file, never
+ * a partial one; flushing the file before the rename keeps a crash from publishing a name whose
+ * data never reached the disk, and flushing the directory after it makes the new name survive a
+ * power loss.
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+/** Flushes a directory's entries (new and renamed names) to disk. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
 
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
@@ -19,4 +32,5 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   }
   await handle.close();
   await rename(temp, path);
+  await syncDirectory(dirname(path));
 }

@@ -1,11 +1,13 @@
 /**
  * `trainModel`: the training loop of vqlab.
  *
- * Each step is one `TrainingProgram.step` — forward, backward, Adam update in one ONNX graph and
- * one `session.run` — on a batch from the seeded `BatchIterator` (the incomplete last batch of an
- * epoch is dropped, so every step has the same shape). Per epoch it accumulates the loss terms and
- * the exact per-code counts, evaluates the test set (mse, PSNR, SSIM, code usage), appends one
- * JSON line to `metrics.jsonl` and writes a checkpoint (see checkpoint.ts).
+ * It runs in four named steps: `prepareRun` (data, model, programs, and on resume the checkpoint),
+ * then per epoch `runEpoch` (the training steps), `makeEpochRecord` (loss terms, code usage, test
+ * metrics) and `saveEpoch` (one line appended to metrics.jsonl, then the checkpoint).
+ *
+ * Each training step is one `TrainingProgram.step` — forward, backward, Adam update in one ONNX
+ * graph and one `session.run` — on a batch from the seeded `BatchIterator` (the incomplete last
+ * batch of an epoch is dropped, so every step has the same shape).
  *
  * Resume (`resume: true`, `out` = the run directory) reloads parameters, quantizer state, Adam
  * moments and the step counter, and restarts the data iterator at the saved position, so 1 + 1
@@ -15,7 +17,7 @@
  * the last good checkpoint stays as it was.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BatchIterator, type ImageDataset } from '../data/index.js';
 import { Evaluator, type EvalMetrics } from '../eval/evaluator.js';
@@ -27,12 +29,12 @@ import { Adam } from '../optim/adam.js';
 import type { QuantizerName } from '../quantizers/quantizer.js';
 import { TrainingProgram } from '../runtime/training-program.js';
 import { VariableStore } from '../runtime/variables.js';
-import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, readTrainerState, saveCheckpoint, TRAINER_FORMAT, type TrainerState } from '../persistence/checkpoint.js';
 import { loadRunData, type RunData } from '../data/selection.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
 import { batchUtilization, EpochStats } from './epoch-stats.js';
 import { checkTrainingMemory } from './memory.js';
+import { appendEpochRecord, METRICS_FILE, trimMetricsLog, type EpochRecord } from './metrics-log.js';
 import { ProgressReporter, type ProgressSink } from './progress.js';
 
 export interface TrainOptions {
@@ -73,22 +75,6 @@ export interface TrainOptions {
   readonly progressSink?: ProgressSink;
 }
 
-/** One line of metrics.jsonl. Loss terms are means over the epoch's steps. */
-export interface EpochRecord {
-  readonly epoch: number;
-  readonly step: number;
-  readonly loss: { readonly reconstruction: number; readonly codebook: number | null; readonly commitment: number | null; readonly quantizer: number; readonly total: number };
-  /** From the exact per-code counts summed over the epoch's training batches. */
-  readonly utilization: number;
-  readonly perplexity: number;
-  readonly dead_codes: number;
-  readonly img_per_s: number;
-  readonly epoch_seconds: number;
-  readonly wall_seconds: number;
-  readonly lr: number;
-  readonly test: EvalMetrics | null;
-}
-
 export interface TrainSummary {
   readonly out: string;
   readonly config: ModelConfig;
@@ -117,7 +103,6 @@ export class TrainingDivergedError extends Error {
   }
 }
 
-const METRICS_FILE = 'metrics.jsonl';
 const EVAL_BATCH = 200;
 
 function requireInteger(name: string, v: number, min: number): void {
@@ -142,11 +127,6 @@ function validate(o: TrainOptions): void {
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new TrainOptionsError(`learning rate must be a finite number > 0, got ${o.lr}`);
   if (o.trainLimit !== undefined) requireInteger('train limit', o.trainLimit, 1);
   if (o.testLimit !== undefined) requireInteger('test limit', o.testLimit, 1);
-}
-
-/** JSON with non-finite numbers as null (JSON has no NaN). */
-function jsonLine(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
 }
 
 /**
@@ -197,9 +177,73 @@ function resumeConflicts(o: TrainOptions, config: ModelConfig, s: TrainerState, 
   return out;
 }
 
+/** Everything one invocation of the trainer works with, set up by `prepareRun`. */
+interface Run {
+  readonly options: TrainOptions;
+  readonly out: string;
+  readonly log: (line: string) => void;
+  readonly config: ModelConfig;
+  readonly data: RunData;
+  readonly store: VariableStore;
+  readonly optimizer: Adam;
+  readonly program: TrainingProgram;
+  /** Names of the quantizer's loss terms, as the step's metrics `term_<name>`. */
+  readonly termNames: readonly string[];
+  readonly evaluator: Evaluator | undefined;
+  readonly iterator: BatchIterator;
+  readonly progress: ProgressReporter;
+  /** Epochs completed before this invocation (0 unless resumed). */
+  readonly startEpoch: number;
+  /** Optimizer steps taken so far. */
+  step: number;
+}
+
+/** What one epoch of training steps leaves behind. */
+interface EpochTotals {
+  readonly stats: EpochStats;
+  /** Milliseconds spent in the training steps themselves. */
+  readonly stepMs: number;
+}
+
 export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
   validate(options);
   const started = performance.now();
+  const run = await prepareRun(options);
+  try {
+    const history: EpochRecord[] = [];
+    for (let epoch = run.startEpoch; epoch < options.epochs; epoch++) {
+      const epochStart = performance.now();
+      const totals = await runEpoch(run, epoch);
+      const test = run.evaluator ? (await run.evaluator.evaluate(run.data.test, { ssim: true })).metrics : null;
+      const now = performance.now();
+      const record = makeEpochRecord(run, epoch, totals, test, { epochSeconds: (now - epochStart) / 1000, wallSeconds: (now - started) / 1000 });
+      history.push(record);
+      await saveEpoch(run, record);
+      run.log(describeEpoch(record, options.epochs));
+    }
+    run.iterator.close();
+    return {
+      out: run.out,
+      config: run.config,
+      completedEpochs: Math.max(run.startEpoch, options.epochs),
+      steps: run.step,
+      startEpoch: run.startEpoch,
+      history,
+      last: history[history.length - 1],
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await run.program.release();
+    await run.evaluator?.release();
+  }
+}
+
+/**
+ * Checks the run directory, loads the data, builds the model and its training and evaluation
+ * programs, and on resume restores the checkpoint and checks it against the options. The variables
+ * are created (seeded) in the same order on every run, so a fixed seed gives the same weights.
+ */
+async function prepareRun(options: TrainOptions): Promise<Run> {
   const log = options.log ?? ((): void => {});
   const out = resolve(options.out);
   const resuming = options.resume ?? false;
@@ -211,7 +255,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
     throw new TrainOptionsError(`${out} already holds a training checkpoint; pass --resume ${options.out} to continue it, or choose another --out`);
   }
 
-  // ---- data and model
   const savedConfig = resuming ? await readConfig(out) : undefined;
   const data: RunData = options.datasets
     ? { ...options.datasets, path: null }
@@ -237,7 +280,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
   const model = buildModel(config);
   checkTrainingMemory(model, options.batch);
 
-  // ---- programs
   const store = new VariableStore(options.seed);
   const optimizer = new Adam();
   const { channels, height, width } = model.input;
@@ -261,11 +303,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
       return { loss: f.loss, metrics };
     },
   });
-  const evaluator = options.evaluateEachEpoch ?? true
-    ? await Evaluator.create(model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: options.threads })
-    : undefined;
-
+  let evaluator: Evaluator | undefined;
   try {
+    evaluator = options.evaluateEachEpoch ?? true
+      ? await Evaluator.create(model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: options.threads })
+      : undefined;
     let trainer: TrainerState | undefined;
     if (resuming) {
       trainer = await loadTrainingCheckpoint(out, store);
@@ -276,138 +318,116 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
       await mkdir(out, { recursive: true });
     }
     const startEpoch = trainer?.epoch ?? 0;
-    let step = trainer?.step ?? 0;
-    await trimMetrics(out, startEpoch);
+    await trimMetricsLog(join(out, METRICS_FILE), startEpoch);
 
     const iterator = new BatchIterator(train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
     const progress = new ProgressReporter(options.progressSink ?? process.stderr, options.progress ?? false);
-    const history: EpochRecord[] = [];
-    const steps = iterator.batchesPerEpoch;
-    const lr = options.lr;
     if (startEpoch >= options.epochs) log(`${out} has already trained ${startEpoch} of ${options.epochs} epochs; nothing to do`);
-    else log(`training ${config.architecture.kind} + ${config.quantizer.name} (K=${config.quantizer.codebookSize}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${steps} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
-
-    for (let epoch = startEpoch; epoch < options.epochs; epoch++) {
-      const epochStart = performance.now();
-      const stats = new EpochStats(config.quantizer.codebookSize);
-      let stepMs = 0;
-      for (const batch of iterator.epochBatches()) {
-        const t0 = performance.now();
-        const r = await program.step({ x: batch.data }, lr);
-        stepMs += performance.now() - t0;
-        step++;
-        const counts = r.metrics.counts as Float32Array;
-        const losses: Record<string, number> = { total: r.loss, reconstruction: r.metrics.reconstruction as number, quantizer: r.metrics.quantizer as number };
-        for (const name of termNames) losses[name] = r.metrics[`term_${name}`] as number;
-        const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
-        if (bad) {
-          iterator.close();
-          progress.clear();
-          const kept = epoch > 0 ? `the last good checkpoint (epoch ${epoch}) in ${out} is intact` : 'no checkpoint was written';
-          const nonFinite = typeof r.metrics.non_finite === 'number' && r.metrics.non_finite > 0 ? ` (${r.metrics.non_finite} encoder outputs were NaN/Inf)` : '';
-          throw new TrainingDivergedError(`${bad[0] === 'total' ? '' : `${bad[0]} `}loss became ${bad[1]} at epoch ${epoch + 1}, step ${step}${nonFinite}; ${kept}; lower --lr (now ${lr}) or check the data for NaN/Inf values`);
-        }
-        stats.add(losses, counts);
-        progress.update({
-          epoch: epoch + 1,
-          epochs: options.epochs,
-          step: batch.index + 1,
-          steps,
-          loss: r.loss,
-          batchUtilization: batchUtilization(counts),
-          imagesPerSecond: (stats.stepCount * options.batch * 1000) / stepMs,
-        });
-      }
-      progress.clear();
-      const testMetrics = evaluator ? (await evaluator.evaluate(test, { ssim: true })).metrics : null;
-      const usage = stats.usage;
-      const m = stats.means();
-      const now = performance.now();
-      const record: EpochRecord = {
-        epoch: epoch + 1,
-        step,
-        loss: {
-          reconstruction: m.reconstruction!,
-          codebook: m.codebook ?? null,
-          commitment: m.commitment ?? null,
-          quantizer: m.quantizer!,
-          total: m.total!,
-        },
-        utilization: usage.utilization(),
-        perplexity: usage.perplexity(),
-        dead_codes: usage.codebookSize - usage.usedCodes(),
-        img_per_s: (stats.stepCount * options.batch * 1000) / stepMs,
-        epoch_seconds: (now - epochStart) / 1000,
-        wall_seconds: (now - started) / 1000,
-        lr,
-        test: testMetrics,
-      };
-      history.push(record);
-      // The metrics line goes first; a crash before the checkpoint rename leaves a line that
-      // `trimMetrics` drops on resume.
-      await appendMetrics(out, record);
-      trainer = {
-        format: TRAINER_FORMAT,
-        version: 1,
-        epoch: epoch + 1,
-        step,
-        epochs: options.epochs,
-        seed: options.seed,
-        batch: options.batch,
-        lr,
-        dataPosition: iterator.position,
-        data: {
-          path: data.path,
-          name: train.name,
-          trainCount: train.count,
-          testCount: test.count,
-          trainLimit: options.trainLimit ?? null,
-          testLimit: options.testLimit ?? null,
-        },
-        optimizer: { name: optimizer.name, config: optimizer.config },
-      };
-      await saveCheckpoint(out, config, store, trainer);
-      log(describeEpoch(record, options.epochs));
-    }
-    iterator.close();
-    return {
-      out,
-      config,
-      completedEpochs: Math.max(startEpoch, options.epochs),
-      steps: step,
-      startEpoch,
-      history,
-      last: history[history.length - 1],
-      seconds: (performance.now() - started) / 1000,
-    };
-  } finally {
+    else log(`training ${config.architecture.kind} + ${config.quantizer.name} (K=${config.quantizer.codebookSize}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
+    return { options, out, log, config, data, store, optimizer, program, termNames, evaluator, iterator, progress, startEpoch, step: trainer?.step ?? 0 };
+  } catch (err) {
     await program.release();
     await evaluator?.release();
+    throw err;
   }
+}
+
+/**
+ * One epoch of training steps. A non-finite loss term stops the run with a `TrainingDivergedError`
+ * before anything of the epoch is written, so the last good checkpoint stays as it was.
+ */
+async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
+  const { options, iterator, progress } = run;
+  const stats = new EpochStats(run.config.quantizer.codebookSize);
+  let stepMs = 0;
+  for (const batch of iterator.epochBatches()) {
+    const t0 = performance.now();
+    const r = await run.program.step({ x: batch.data }, options.lr);
+    stepMs += performance.now() - t0;
+    run.step++;
+    const counts = r.metrics.counts as Float32Array;
+    const losses: Record<string, number> = { total: r.loss, reconstruction: r.metrics.reconstruction as number, quantizer: r.metrics.quantizer as number };
+    for (const name of run.termNames) losses[name] = r.metrics[`term_${name}`] as number;
+    const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
+    if (bad) {
+      iterator.close();
+      progress.clear();
+      const kept = epoch > 0 ? `the last good checkpoint (epoch ${epoch}) in ${run.out} is intact` : 'no checkpoint was written';
+      const nonFinite = typeof r.metrics.non_finite === 'number' && r.metrics.non_finite > 0 ? ` (${r.metrics.non_finite} encoder outputs were NaN/Inf)` : '';
+      throw new TrainingDivergedError(`${bad[0] === 'total' ? '' : `${bad[0]} `}loss became ${bad[1]} at epoch ${epoch + 1}, step ${run.step}${nonFinite}; ${kept}; lower --lr (now ${options.lr}) or check the data for NaN/Inf values`);
+    }
+    stats.add(losses, counts);
+    progress.update({
+      epoch: epoch + 1,
+      epochs: options.epochs,
+      step: batch.index + 1,
+      steps: iterator.batchesPerEpoch,
+      loss: r.loss,
+      batchUtilization: batchUtilization(counts),
+      imagesPerSecond: (stats.stepCount * options.batch * 1000) / stepMs,
+    });
+  }
+  progress.clear();
+  return { stats, stepMs };
+}
+
+/** The metrics.jsonl line of an epoch: mean loss terms, training-set code usage, test metrics, timing. */
+function makeEpochRecord(run: Run, epoch: number, totals: EpochTotals, test: EvalMetrics | null, time: { epochSeconds: number; wallSeconds: number }): EpochRecord {
+  const { stats, stepMs } = totals;
+  const usage = stats.usage;
+  const m = stats.means();
+  return {
+    epoch: epoch + 1,
+    step: run.step,
+    loss: {
+      reconstruction: m.reconstruction!,
+      codebook: m.codebook ?? null,
+      commitment: m.commitment ?? null,
+      quantizer: m.quantizer!,
+      total: m.total!,
+    },
+    utilization: usage.utilization(),
+    perplexity: usage.perplexity(),
+    dead_codes: usage.codebookSize - usage.usedCodes(),
+    img_per_s: (stats.stepCount * run.options.batch * 1000) / stepMs,
+    epoch_seconds: time.epochSeconds,
+    wall_seconds: time.wallSeconds,
+    lr: run.options.lr,
+    test,
+  };
+}
+
+/**
+ * Appends the epoch's metrics line, then writes the checkpoint. In that order a crash in between
+ * leaves a line for an epoch the checkpoint does not have, which `trimMetricsLog` drops on resume.
+ */
+async function saveEpoch(run: Run, record: EpochRecord): Promise<void> {
+  const { options, data, optimizer } = run;
+  await appendEpochRecord(join(run.out, METRICS_FILE), record);
+  const trainer: TrainerState = {
+    format: TRAINER_FORMAT,
+    version: 1,
+    epoch: record.epoch,
+    step: record.step,
+    epochs: options.epochs,
+    seed: options.seed,
+    batch: options.batch,
+    lr: options.lr,
+    dataPosition: run.iterator.position,
+    data: {
+      path: data.path,
+      name: data.train.name,
+      trainCount: data.train.count,
+      testCount: data.test.count,
+      trainLimit: options.trainLimit ?? null,
+      testLimit: options.testLimit ?? null,
+    },
+    optimizer: { name: optimizer.name, config: optimizer.config },
+  };
+  await saveCheckpoint(run.out, run.config, run.store, trainer);
 }
 
 function describeEpoch(r: EpochRecord, epochs: number): string {
   const test = r.test ? `  test mse ${r.test.mse.toFixed(5)} psnr ${r.test.psnr.toFixed(2)} dB ssim ${r.test.ssim.toFixed(3)} util ${(100 * r.test.utilization).toFixed(1)}%` : '';
   return `epoch ${r.epoch}/${epochs}  loss ${r.loss.total.toFixed(5)} (recon ${r.loss.reconstruction.toFixed(5)})  util ${(100 * r.utilization).toFixed(1)}%  perplexity ${r.perplexity.toFixed(1)}  ${Math.round(r.img_per_s)} img/s  ${r.epoch_seconds.toFixed(1)} s${test}`;
-}
-
-async function appendMetrics(out: string, record: EpochRecord): Promise<void> {
-  const path = join(out, METRICS_FILE);
-  const previous = existsSync(path) ? await readFile(path, 'utf8') : '';
-  await writeFileAtomic(path, `${previous}${jsonLine(record)}\n`);
-}
-
-/** Drop metrics lines of epochs after the checkpoint (written just before a crash). */
-async function trimMetrics(out: string, completedEpochs: number): Promise<void> {
-  const path = join(out, METRICS_FILE);
-  if (!existsSync(path)) return;
-  const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '');
-  const kept = lines.filter((l) => {
-    try {
-      return (JSON.parse(l) as { epoch?: number }).epoch! <= completedEpochs;
-    } catch {
-      return false;
-    }
-  });
-  if (kept.length !== lines.length) await writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
 }

@@ -1,0 +1,92 @@
+/**
+ * metrics.jsonl: the trainer's per-epoch log, one JSON line per epoch, appended after every epoch.
+ *
+ * Crash safety without rewriting the file: a line is appended with one write and flushed
+ * (fsync) before the epoch's checkpoint is saved. A crash mid-append can leave a torn last line
+ * (no newline, or not valid JSON), and a crash between the append and the checkpoint leaves a
+ * line for an epoch the checkpoint does not have. `trimMetricsLog`, run when training starts or
+ * resumes, drops both, so the log always matches the checkpoint beside it; `readMetricsLog` skips a
+ * torn line so a run can be read while it trains.
+ */
+import { existsSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { syncDirectory, writeFileAtomic } from '../persistence/atomic-file.js';
+import type { EvalMetrics } from '../eval/evaluator.js';
+
+export const METRICS_FILE = 'metrics.jsonl';
+
+/** One line of metrics.jsonl. Loss terms are means over the epoch's steps. */
+export interface EpochRecord {
+  readonly epoch: number;
+  /** Optimizer steps taken when the epoch ended. */
+  readonly step: number;
+  readonly loss: { readonly reconstruction: number; readonly codebook: number | null; readonly commitment: number | null; readonly quantizer: number; readonly total: number };
+  /** From the exact per-code counts summed over the epoch's training batches. */
+  readonly utilization: number;
+  readonly perplexity: number;
+  readonly dead_codes: number;
+  /** Training images per second of the epoch's steps (wall-clock; differs between identical runs). */
+  readonly img_per_s: number;
+  /** Wall-clock seconds of the epoch, test evaluation included. */
+  readonly epoch_seconds: number;
+  /** Wall-clock seconds since this invocation of the trainer started. */
+  readonly wall_seconds: number;
+  readonly lr: number;
+  /** Test-set metrics after the epoch, or null when the trainer was told not to evaluate. */
+  readonly test: EvalMetrics | null;
+}
+
+/** JSON with non-finite numbers as null (JSON has no NaN). */
+function jsonLine(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+}
+
+/** Appends one record as one line and flushes it to disk (and the directory entry of a new file). */
+export async function appendEpochRecord(path: string, record: EpochRecord): Promise<void> {
+  const created = !existsSync(path);
+  const handle = await open(path, 'a');
+  try {
+    await handle.writeFile(`${jsonLine(record)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  if (created) await syncDirectory(dirname(path));
+}
+
+/** The complete lines of the log: newline-terminated and valid JSON objects with a numeric epoch. */
+function completeRecords(text: string): { line: string; record: EpochRecord }[] {
+  const lines = text.split('\n');
+  lines.pop(); // after the last '\n': empty, or a line torn by a crash mid-append
+  const out: { line: string; record: EpochRecord }[] = [];
+  for (const line of lines) {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof value === 'object' && value !== null && typeof (value as { epoch?: unknown }).epoch === 'number') {
+      out.push({ line, record: value as EpochRecord });
+    }
+  }
+  return out;
+}
+
+/** The records of a run's log in epoch order ([] when there is no log yet); a torn last line is skipped. */
+export async function readMetricsLog(path: string): Promise<EpochRecord[]> {
+  if (!existsSync(path)) return [];
+  return completeRecords(await readFile(path, 'utf8')).map((l) => l.record);
+}
+
+/**
+ * Makes the log match a checkpoint of `completedEpochs` epochs: lines of later epochs and torn lines
+ * are dropped (the file is replaced atomically, and only when something is dropped).
+ */
+export async function trimMetricsLog(path: string, completedEpochs: number): Promise<void> {
+  if (!existsSync(path)) return;
+  const text = await readFile(path, 'utf8');
+  const kept = completeRecords(text).filter((l) => l.record.epoch <= completedEpochs).map((l) => `${l.line}\n`).join('');
+  if (kept !== text) await writeFileAtomic(path, kept);
+}
