@@ -14,7 +14,7 @@ import { loadCifarFiles } from '../src/data/cifar.js';
 import { loadImageFolder } from '../src/data/image-folder.js';
 import { resizeImage } from '../src/images/resize.js';
 import { loadDataset, loadDatasetSplit } from '../src/data/load.js';
-import { BatchIterator, evalBatches } from '../src/data/batches.js';
+import { BatchIterator } from '../src/data/batches.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vqlab-data-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
@@ -375,15 +375,4 @@ test('BatchIterator: resuming at (epoch, batch) continues the same sequence; pre
   db.close();
   throwsData(() => new BatchIterator(ds, 41, 0), /has 40 images, fewer than one batch of 41/);
   throwsData(() => new BatchIterator(ds, 8, 0, { start: { epoch: 0, batch: 9 } }), /cannot resume at epoch 0, batch 9/);
-});
-
-test('evalBatches: in order, fixed batch size, zero-padded tail with the valid count', () => {
-  const ds = toy(7, false);
-  // Copy each batch while it is current: the generator reuses one buffer.
-  const batches: { count: number; start: number; data: number[]; shape: readonly number[] }[] = [];
-  for (const b of evalBatches(ds, 3)) batches.push({ count: b.count, start: b.start, data: [...b.data], shape: b.shape });
-  assert.deepEqual(batches.map((b) => [b.start, b.count]), [[0, 3], [3, 3], [6, 1]]);
-  assert.deepEqual(batches[2].data, [6, -6, 0, 0, 0, 0]);
-  assert.deepEqual(batches[0].shape, [3, 1, 1, 2]);
-  assert.deepEqual(batches[1].data, [3, -3, 4, -4, 5, -5]);
 });

@@ -42,7 +42,10 @@ test('a short SimVQ run on 384 MNIST digits lowers the loss and reports code usa
   assert.equal(lines.filter((l) => l.startsWith('epoch ')).length, 3);
 
   // evaluateCheckpoint agrees with the last epoch's test metrics (same images, same weights).
-  const evaluated = await evaluateCheckpoint(out, { threads: 1 });
+  const { metrics: evaluated, counts } = await evaluateCheckpoint(out, { threads: 1 });
+  assert.equal(counts.length, 64);
+  assert.equal(counts.reduce((s, c) => s + c, 0), 100 * 7 * 7, 'one count per test latent');
+  assert.equal(counts.filter((c) => c === 0).length, evaluated.dead_codes);
   assert.deepEqual(Object.keys(evaluated).sort(), ['dead_codes', 'mse', 'perplexity', 'psnr', 'ssim', 'utilization']);
   assert.ok(Math.abs(evaluated.mse - last.test!.mse) < 1e-9);
   assert.ok(Math.abs(evaluated.psnr - 10 * Math.log10(1 / evaluated.mse)) < 1e-9);

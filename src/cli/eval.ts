@@ -23,7 +23,7 @@ export const evalCommand: Command = {
     const data = stringOption(values, 'data');
     const testLimit = intOption(values, 'test-limit', 1);
     const grid = stringOption(values, 'grid');
-    const metrics = await evaluateCheckpoint(positionals[0]!, {
+    const { metrics } = await evaluateCheckpoint(positionals[0]!, {
       threads: intOption(values, 'threads', 0) ?? 2,
       ...(data !== undefined ? { data } : {}),
       ...(testLimit !== undefined ? { testLimit } : {}),

@@ -84,7 +84,7 @@ export const trainCommand: Command = {
       ...(imageSize !== undefined ? { imageSize } : {}),
     };
     const summary = await trainModel(options);
-    const metrics = await evaluateCheckpoint(summary.out, { threads: options.threads });
+    const { metrics } = await evaluateCheckpoint(summary.out, { threads: options.threads });
     if (!quiet) process.stderr.write(`test set: ${toJson(metrics)}; reconstructions in ${resolve(summary.out, 'recon.png')}\n`);
     await writeStdout(`${toJson({ out: summary.out, epochs: summary.completedEpochs, steps: summary.steps, train_seconds: summary.seconds, ...metrics })}\n`);
   },

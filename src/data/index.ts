@@ -11,5 +11,5 @@ export { loadImageFolder, listImageFiles, parseSize, IMAGE_EXTENSIONS, type Imag
 export { resizeDataset, convertChannels } from './transform.js';
 export { loadDataset, loadDatasetSplit, defaultTestCount, type LoadOptions, type LoadedDataset, type DatasetFormat } from './load.js';
 export {
-  BatchIterator, evalBatches, type BatchIteratorOptions, type BatchPosition, type TrainingBatch, type EvalBatch,
+  BatchIterator, type BatchIteratorOptions, type BatchPosition, type TrainingBatch,
 } from './batches.js';

@@ -14,7 +14,11 @@ import { loadTestSet } from '../data/selection.js';
 import { Evaluator, pickImages, spreadIndices, type EvalMetrics } from './evaluator.js';
 import { reconstructionGrid } from './image-grid.js';
 
-export type EvalResult = EvalMetrics;
+export interface EvalResult {
+  readonly metrics: EvalMetrics;
+  /** How many test latents chose each code (length K), for usage histograms. */
+  readonly counts: Float64Array;
+}
 
 export interface EvaluateCheckpointOptions {
   /** Dataset path (default: the one the checkpoint was trained on, else the bundled MNIST digits). */
@@ -46,7 +50,7 @@ export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpoin
       const png = reconstructionGrid(originals, result.reconstructions, keep.length, model.input);
       await writeFileAtomic(options.grid ?? join(dir, 'recon.png'), png);
     }
-    return result.metrics;
+    return { metrics: result.metrics, counts: result.counts };
   } finally {
     await evaluator.release();
   }

@@ -13,6 +13,7 @@
 import * as op from '../graph/ops.js';
 import type { VqvaeModel } from '../models/model.js';
 import { autoencode, clampToUnit } from '../models/forward.js';
+import { forEachFixedBatch } from '../runtime/fixed-batches.js';
 import { InferenceProgram } from '../runtime/inference-program.js';
 import type { VariableStore } from '../runtime/variables.js';
 import { CodeUsage } from '../quantizers/usage.js';
@@ -117,14 +118,10 @@ export class Evaluator {
     for (const i of keep) if (!(Number.isInteger(i) && i >= 0 && i < set.count)) throw new Error(`preview index ${i} is outside the ${set.count} images`);
     // The whole reconstructed set is kept when SSIM or a preview needs it (the size of the input set).
     const all = (options.ssim ?? true) || keep.length > 0 ? new Float32Array(set.count * imageSize) : undefined;
-    const input = new Float32Array(this.batch * imageSize);
     const recon = new Float32Array(this.batch * imageSize);
     const indices = new BigInt64Array(this.batch * codesPerImage);
     let squaredError = 0;
-    for (let start = 0; start < set.count; start += this.batch) {
-      const n = Math.min(this.batch, set.count - start);
-      input.fill(0);
-      input.set(set.images.subarray(start * imageSize, (start + n) * imageSize));
+    await forEachFixedBatch(set.images.subarray(0, set.count * imageSize), imageSize, this.batch, async (input, start, n) => {
       await this.program.run({ x: input }, { reconstruction: recon, indices });
       for (let i = 0; i < n * imageSize; i++) {
         const d = recon[i]! - input[i]!;
@@ -132,7 +129,7 @@ export class Evaluator {
       }
       usage.addIndices(indices.subarray(0, n * codesPerImage));
       all?.set(recon.subarray(0, n * imageSize), start * imageSize);
-    }
+    });
     const mse = squaredError / (set.count * imageSize);
     const reconstructions = all ? pickImages(all, imageSize, keep) : new Float32Array(0);
     const ssim = options.ssim ?? true ? meanSsim(set.images, all!, set.count, { channels, height, width }) : Number.NaN;

@@ -1,18 +1,12 @@
 /**
- * The real backend: trains with `trainModel` and evaluates the final checkpoint with the project's
- * `Evaluator`.
- *
- * Evaluation does what `evaluateCheckpoint` does (same test set, same metrics, same PNG grid) but
- * with the lower-level Evaluator, because `evaluateCheckpoint` returns only the summary metrics and
- * the experiment also needs the per-code counts for its usage histograms.
+ * The real backend: trains with `trainModel` and evaluates the final checkpoint with
+ * `evaluateCheckpoint`, exactly as `vqlab train` and `vqlab eval` do (same test set, metrics and
+ * reconstruction grid), keeping its per-code counts for the usage histograms.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Evaluator, pickImages, spreadIndices } from '../eval/evaluator.js';
-import { reconstructionGrid } from '../eval/image-grid.js';
-import { writeFileAtomic } from '../persistence/atomic-file.js';
-import { CHECKPOINT_FILES, loadModelCheckpoint } from '../persistence/checkpoint.js';
-import { loadTestSet } from '../data/selection.js';
+import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
+import { CHECKPOINT_FILES } from '../persistence/checkpoint.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
 import { trainModel } from '../train/train.js';
 import type { Backend } from './backend.js';
@@ -51,24 +45,18 @@ export function defaultBackend(): Backend {
     },
 
     async evaluate({ spec, settings, dir, grid }) {
-      const { model, store } = await loadModelCheckpoint(dir);
-      const test = loadTestSet(settings.data, model.input, spec.testLimit);
-      // Spread the grid over the test set: the bundled MNIST split keeps the digits in label order,
-      // so the first images would all be zeros.
-      const keep = spreadIndices(test.count, GRID_IMAGES);
-      const evaluator = await Evaluator.create(model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: settings.threads });
-      try {
-        const r = await evaluator.evaluate(test, { ssim: true, keep });
-        const originals = pickImages(test.images, model.input.channels * model.input.height * model.input.width, keep);
-        await writeFileAtomic(grid, reconstructionGrid(originals, r.reconstructions, keep.length, model.input));
-        const m = r.metrics;
-        return {
-          metrics: { utilization: m.utilization, perplexity: m.perplexity, deadCodes: m.dead_codes, mse: m.mse, psnr: m.psnr, ssim: Number.isFinite(m.ssim) ? m.ssim : null },
-          counts: r.counts,
-        };
-      } finally {
-        await evaluator.release();
-      }
+      const { metrics: m, counts } = await evaluateCheckpoint(dir, {
+        threads: settings.threads,
+        grid,
+        gridImages: GRID_IMAGES,
+        batch: EVAL_BATCH,
+        ...(settings.data !== undefined ? { data: settings.data } : {}),
+        ...(spec.testLimit !== undefined ? { testLimit: spec.testLimit } : {}),
+      });
+      return {
+        metrics: { utilization: m.utilization, perplexity: m.perplexity, deadCodes: m.dead_codes, mse: m.mse, psnr: m.psnr, ssim: Number.isFinite(m.ssim) ? m.ssim : null },
+        counts,
+      };
     },
   };
 }

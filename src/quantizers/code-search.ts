@@ -17,6 +17,7 @@
  */
 import { Graph } from '../graph/graph.js';
 import * as op from '../graph/ops.js';
+import { forEachFixedBatch } from '../runtime/fixed-batches.js';
 import { CompiledGraph } from '../runtime/session.js';
 import { nearestCode, resolveBlocking, type Blocking, type SearchBlocking } from './nearest-code.js';
 
@@ -98,17 +99,14 @@ export class CodeSearch {
     this.checkArray('codebook', codebook, this.codes);
     const indices = new BigInt64Array(n);
     const distances = new Float32Array(n);
-    const batch = new Float32Array(this.queries * d);
     const into: CodeSearchResult = { indices: new BigInt64Array(this.queries), distances: new Float32Array(this.queries) };
-    for (let start = 0; start < n; start += this.queries) {
-      const rows = Math.min(this.queries, n - start);
-      batch.set(vectors.subarray(start * d, (start + rows) * d));
-      for (let r = rows; r < this.queries; r++) batch.copyWithin(r * d, 0, d);
+    // Padding with a real row keeps the finiteness check meaningful and the distances well defined.
+    await forEachFixedBatch(vectors, d, this.queries, async (batch, start, rows) => {
       this.checkArray('vectors', batch.subarray(0, rows * d), rows, start);
       await this.runUnchecked(batch, codebook, into);
       indices.set(into.indices.subarray(0, rows), start);
       distances.set(into.distances.subarray(0, rows), start);
-    }
+    }, 'first-row');
     return { indices, distances };
   }
 

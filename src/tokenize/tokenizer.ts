@@ -11,6 +11,7 @@
 import type { ModelConfig } from '../models/config.js';
 import { clampToUnit, decodeFromIndices, encodeToIndices } from '../models/forward.js';
 import type { ImageShape, LatentShape, VqvaeModel } from '../models/model.js';
+import { forEachFixedBatch } from '../runtime/fixed-batches.js';
 import type { VariableStore } from '../runtime/variables.js';
 import { loadModelCheckpoint } from '../persistence/checkpoint.js';
 import { bakeModel, BakedSession } from './baked-model.js';
@@ -97,14 +98,10 @@ export class Tokenizer {
     }
     const count = images.length / size;
     const out = new Int32Array(count * this.codesPerImage);
-    const buffer = new Float32Array(this.batch * size);
-    for (let start = 0; start < count; start += this.batch) {
-      const n = Math.min(this.batch, count - start);
-      buffer.fill(0);
-      buffer.set(images.subarray(start * size, (start + n) * size));
+    await forEachFixedBatch(images, size, this.batch, async (buffer, start, n) => {
       const indices = (await this.encoder.run(buffer)) as BigInt64Array;
       for (let i = 0; i < n * this.codesPerImage; i++) out[start * this.codesPerImage + i] = Number(indices[i]!);
-    }
+    });
     return out;
   }
 
@@ -123,14 +120,10 @@ export class Tokenizer {
     const count = indices.length / per;
     const size = this.imageSize;
     const out = new Float32Array(count * size);
-    const buffer = new BigInt64Array(this.batch * per);
-    for (let start = 0; start < count; start += this.batch) {
-      const n = Math.min(this.batch, count - start);
-      buffer.fill(0n);
-      for (let i = 0; i < n * per; i++) buffer[i] = BigInt(indices[start * per + i]!);
+    await forEachFixedBatch(BigInt64Array.from(indices as ArrayLike<number>, (v) => BigInt(v)), per, this.batch, async (buffer, start, n) => {
       const images = (await this.decoder.run(buffer)) as Float32Array;
       out.set(images.subarray(0, n * size), start * size);
-    }
+    });
     return out;
   }
 
