@@ -5,6 +5,7 @@
  * Every rule is checked against central finite differences in `test/gradients.test.ts`.
  */
 import * as op from './ops.js';
+import type { Primitive } from './primitive.js';
 import { GraphError, shapeEquals, type Node, type Shape, type Tensor } from './tensor.js';
 
 /** Sum `g` down to `shape`: the adjoint of numpy broadcasting. */
@@ -39,7 +40,7 @@ function keptShape(node: Node): number[] {
   return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
-const rules: Record<string, Rule> = {
+const rules = {
   Add: (n, gy) => {
     const [a, b] = inputs2(n);
     return [unbroadcast(gy, a.shape), unbroadcast(gy, b.shape)];
@@ -180,7 +181,7 @@ const rules: Record<string, Rule> = {
     gw = op.slice(op.slice(gw, 2, 0, w.shape[2]!), 3, 0, w.shape[3]!);
     return [fitShape(gx, x.shape, 'ConvTranspose'), op.transpose(gw, [1, 0, 2, 3])];
   },
-};
+} satisfies Record<Primitive, Rule>;
 
 /** Gradient of ReduceMax/ReduceMin: split evenly between the entries that attain the extremum. */
 function extremumGrad(n: Node, gy: Tensor): Grads {
@@ -255,11 +256,5 @@ function convWeightGrad(x: Tensor, w: Tensor, gy: Tensor, n: Node): Tensor {
 }
 
 export function vjp(node: Node, gy: Tensor): Grads {
-  const rule = rules[node.op];
-  if (!rule) throw new GraphError(node.op, 'has no gradient rule');
-  return floatOnly(node, rule(node, gy));
-}
-
-export function hasGradientRule(opName: string): boolean {
-  return opName in rules;
+  return floatOnly(node, rules[node.op](node, gy));
 }

@@ -2,6 +2,7 @@
  * A graph under construction: its inputs, constants and primitive nodes in creation order (which
  * is a topological order, since a node can only consume tensors that already exist).
  */
+import type { Primitive } from './primitive.js';
 import { GraphError, shapeSize, Tensor, type Attrs, type DType, type Node, type Shape } from './tensor.js';
 
 /** What feeds a graph input: per-step data, a model parameter, or other persistent state. */
@@ -66,7 +67,7 @@ export class Graph {
   }
 
   /** Append a node. Used by the primitive ops only; shapes are already validated there. */
-  addNode(op: string, inputs: readonly Tensor[], attrs: Attrs, outputTypes: readonly { shape: Shape; dtype: DType }[]): Tensor[] {
+  addNode(op: Primitive, inputs: readonly Tensor[], attrs: Attrs, outputTypes: readonly { shape: Shape; dtype: DType }[]): Tensor[] {
     for (const x of inputs) {
       if (x.graph !== this) throw new GraphError(op, `input ${x.toString()} belongs to another graph`);
     }

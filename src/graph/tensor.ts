@@ -5,6 +5,7 @@
  * graph input (data, parameter or state) or by one primitive `Node`. Nothing is computed when a
  * tensor is created; the graph is lowered to ONNX and run by ONNX Runtime (see `src/onnx`).
  */
+import type { Primitive } from './primitive.js';
 import type { Graph } from './graph.js';
 
 /** Element types vqlab uses. Gradients flow only through `float32`. */
@@ -43,7 +44,7 @@ export class Tensor {
 
 /** One application of a primitive op. */
 export interface Node {
-  readonly op: string;
+  readonly op: Primitive;
   readonly inputs: readonly Tensor[];
   readonly attrs: Attrs;
   readonly outputs: Tensor[];
