@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { sortedRuns } from '../src/experiments/count-runs.js';
-import { barChart, escapeXml, lineChart, makeAxis, usageChart } from '../src/report/svg-plot.js';
+import { makeAxis } from '../src/report/axis.js';
+import { barChart } from '../src/report/bar-chart.js';
+import { lineChart } from '../src/report/line-chart.js';
+import { escapeXml } from '../src/report/svg.js';
+import { usageChart } from '../src/report/usage-chart.js';
 
 /** Well-formedness by a real XML parser; returns the document tree for further checks. */
 function parseSvg(svg: string): Record<string, unknown> {

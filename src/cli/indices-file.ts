@@ -10,7 +10,7 @@ export interface IndicesFile {
   readonly images: readonly { readonly file?: string; readonly indices: readonly (readonly number[])[] }[];
 }
 
-export class IndicesFileError extends Error {
+class IndicesFileError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'IndicesFileError';

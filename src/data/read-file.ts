@@ -21,12 +21,12 @@ export function readDataFile(file: string, what: string): Buffer {
 }
 
 /** True when the bytes start with the gzip magic number. */
-export function isGzip(data: Uint8Array): boolean {
+function isGzip(data: Uint8Array): boolean {
   return data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b;
 }
 
 /** Returns the bytes unchanged, or gunzipped when they carry the gzip magic number. */
-export function maybeGunzip(data: Buffer, file: string): Buffer {
+function maybeGunzip(data: Buffer, file: string): Buffer {
   if (!isGzip(data)) return data;
   try {
     return gunzipSync(data);

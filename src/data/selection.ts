@@ -15,7 +15,7 @@ const LIMIT_SEED = 0;
  * first `limit` images: sources may be sorted by class (the bundled MNIST split is), and a quick run
  * on 300 zeros would say nothing.
  */
-export function limitDataset(ds: ImageDataset, limit: number | undefined, what: string): ImageDataset {
+function limitDataset(ds: ImageDataset, limit: number | undefined, what: string): ImageDataset {
   if (limit === undefined || limit >= ds.count) return ds;
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`${what} limit must be a positive integer, got ${limit}`);
   const picked = new Rng(LIMIT_SEED).permutation(ds.count).slice(0, limit).sort();

@@ -58,7 +58,7 @@ export function resolveSettings(kind: ExperimentKind, preset: PresetName, overri
   return s;
 }
 
-export function validateSettings(s: ExperimentSettings): void {
+function validateSettings(s: ExperimentSettings): void {
   const posInt = (name: string, v: number | undefined): void => {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new Error(`${name} must be an integer >= 1, got ${v}`);
   };

@@ -12,8 +12,8 @@ import type { ExperimentResults } from './types.js';
 import { renderHtmlReport, type RunFigures } from './html-report.js';
 import { lossCurveSvg, usageSvg } from './run-figures.js';
 
-export const FIGURES_DIR = 'figures';
-export const REPORT_HTML = 'report.html';
+const FIGURES_DIR = 'figures';
+const REPORT_HTML = 'report.html';
 
 export interface RebuildSummary {
   readonly report: string;

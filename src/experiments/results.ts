@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
 import type { ExperimentResults, RunResult } from './types.js';
 
-export const RESULTS_JSON = 'results.json';
-export const RESULTS_CSV = 'results.csv';
+const RESULTS_JSON = 'results.json';
+const RESULTS_CSV = 'results.csv';
 
 export async function writeResults(dir: string, results: ExperimentResults): Promise<void> {
   await writeFileAtomic(join(dir, RESULTS_JSON), `${JSON.stringify(results, null, 1)}\n`);
@@ -47,7 +47,7 @@ interface Column {
 }
 
 /** CSV columns, one row per run. Units: utilization as a fraction, times in seconds, PSNR in dB. */
-export const CSV_COLUMNS: readonly Column[] = [
+const CSV_COLUMNS: readonly Column[] = [
   { name: 'id', get: (r) => r.spec.id },
   { name: 'experiment', get: (r) => r.spec.experiment },
   { name: 'variant', get: (r) => r.spec.variant },
@@ -76,7 +76,7 @@ function csvCell(v: string | number | null | undefined): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function resultsCsv(runs: readonly RunResult[]): string {
+function resultsCsv(runs: readonly RunResult[]): string {
   const lines = [CSV_COLUMNS.map((c) => c.name).join(',')];
   for (const r of runs) lines.push(CSV_COLUMNS.map((c) => csvCell(c.get(r))).join(','));
   return `${lines.join('\n')}\n`;

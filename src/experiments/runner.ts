@@ -17,10 +17,10 @@ import { METRICS_FILE, readMetricsLog } from '../train/metrics-log.js';
 import { epochCurves, timingFromLog } from './metrics-log.js';
 import type { ExperimentSettings, RunResult, RunSpec } from './types.js';
 
-export const RUNS_DIR = 'runs';
-export const RUN_MARKER = 'result.json';
+const RUNS_DIR = 'runs';
+const RUN_MARKER = 'result.json';
 
-export function runDir(out: string, spec: RunSpec): string {
+function runDir(out: string, spec: RunSpec): string {
   return join(out, RUNS_DIR, spec.id);
 }
 
@@ -34,7 +34,7 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function sameSpec(a: RunSpec, b: RunSpec): boolean {
+function sameSpec(a: RunSpec, b: RunSpec): boolean {
   return canonical(a) === canonical(b);
 }
 

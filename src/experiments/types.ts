@@ -9,7 +9,6 @@ export type QuantizerKind = 'vq' | 'ema' | 'simvq';
 export type SimvqOptimize = 'W' | 'C' | 'both';
 export type ExperimentKind = 'codebook-size' | 'optimization' | 'beta';
 
-export const EXPERIMENT_KINDS: readonly ExperimentKind[] = ['codebook-size', 'optimization', 'beta'];
 export const QUANTIZER_KINDS: readonly QuantizerKind[] = ['vq', 'ema', 'simvq'];
 
 /** Training settings that an experiment passes to each of its runs. */

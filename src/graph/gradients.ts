@@ -9,7 +9,7 @@ import type { Primitive } from './primitive.js';
 import { GraphError, shapeEquals, type Node, type Shape, type Tensor } from './tensor.js';
 
 /** Sum `g` down to `shape`: the adjoint of numpy broadcasting. */
-export function unbroadcast(g: Tensor, shape: Shape): Tensor {
+function unbroadcast(g: Tensor, shape: Shape): Tensor {
   if (shapeEquals(g.shape, shape)) return g;
   const lead = g.rank - shape.length;
   const axes: number[] = [];

@@ -19,7 +19,7 @@ export type Activation = 'relu' | 'groupnorm-silu';
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'groupnorm-silu'];
 
 /** Largest group count ≤ 32 (taming's choice) that divides `channels`. */
-export function defaultGroups(channels: number): number {
+function defaultGroups(channels: number): number {
   for (let g = Math.min(32, channels); g > 1; g--) if (channels % g === 0) return g;
   return 1;
 }
@@ -42,7 +42,7 @@ export interface ResidualBlockOptions {
   readonly activation: Activation;
 }
 
-export function residualBlock(ctx: BuildContext, x: Tensor, o: ResidualBlockOptions): Tensor {
+function residualBlock(ctx: BuildContext, x: Tensor, o: ResidualBlockOptions): Tensor {
   const channels = x.shape[1]!;
   if (o.activation === 'relu') {
     let h = op.relu(x);

@@ -16,8 +16,8 @@ export type ArchitectureConfig = ReferenceMnistArchitecture | ConvArchitecture;
 export type ModelKind = ArchitectureConfig['kind'];
 export const MODEL_KINDS: readonly ModelKind[] = ['reference-mnist', 'conv'];
 
-export const CONFIG_FORMAT = 'vqlab-model';
-export const CONFIG_VERSION = 1;
+const CONFIG_FORMAT = 'vqlab-model';
+const CONFIG_VERSION = 1;
 
 export interface ModelConfig {
   readonly format: typeof CONFIG_FORMAT;

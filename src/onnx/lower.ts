@@ -19,10 +19,6 @@ const ELEM: Record<DType, number> = {
   bool: P.TensorProto.DataType.BOOL,
 };
 
-export function elemType(dtype: DType): number {
-  return ELEM[dtype];
-}
-
 export interface OutputSpec {
   readonly name: string;
   readonly tensor: Tensor;

@@ -58,7 +58,7 @@ export interface TrainerState {
 }
 
 /** A checkpoint that is missing, corrupt or does not fit the model; one line, naming the fix. */
-export class CheckpointError extends Error {
+class CheckpointError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CheckpointError';
@@ -134,7 +134,7 @@ export async function readTrainerState(dir: string): Promise<TrainerState> {
  * Create every variable the model defines (parameters and state) in `store` by building its
  * training forward pass symbolically; no ONNX session is made.
  */
-export function instantiateModel(model: VqvaeModel, store: VariableStore): void {
+function instantiateModel(model: VqvaeModel, store: VariableStore): void {
   const ctx = BuildContext.create(new Graph(), store, 'train');
   const { channels, height, width } = model.input;
   autoencode(ctx, model, ctx.input('x', [1, channels, height, width]));

@@ -25,12 +25,12 @@ export interface CommonQuantizerOptions {
 
 export const COMMON_OPTION_KEYS = ['codebookSize', 'dim', 'beta', 'weight', 'search'] as const;
 
-export function validateCodebookShape(name: string, codebookSize: number, dim: number): void {
+function validateCodebookShape(name: string, codebookSize: number, dim: number): void {
   if (!Number.isInteger(codebookSize) || codebookSize < 1) throw new Error(`${name}: codebook size K must be an integer >= 1, got ${codebookSize}`);
   if (!Number.isInteger(dim) || dim < 1) throw new Error(`${name}: code dimension d must be an integer >= 1, got ${dim}`);
 }
 
-export function validateBeta(name: string, beta: number): void {
+function validateBeta(name: string, beta: number): void {
   if (!(typeof beta === 'number' && Number.isFinite(beta) && beta >= 0)) throw new Error(`${name}: beta must be a finite number >= 0, got ${String(beta)}`);
 }
 
@@ -42,7 +42,7 @@ export function validateChoice<T extends string>(name: string, option: string, v
   if (!choices.includes(value)) throw new Error(`${name}: ${option} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got '${String(value)}'`);
 }
 
-export function validateSearch(name: string, search: SearchBlocking | undefined): void {
+function validateSearch(name: string, search: SearchBlocking | undefined): void {
   if (search === undefined) return;
   for (const key of Object.keys(search)) {
     if (!['chunkM', 'chunkK', 'group'].includes(key)) throw new Error(`${name}: unknown search option '${key}'; valid: chunkM, chunkK, group`);
@@ -94,7 +94,7 @@ export abstract class QuantizerBase {
 }
 
 /** Validate the common options and return them with defaults filled in. */
-export function commonOptions(name: string, o: CommonQuantizerOptions): { codebookSize: number; dim: number; beta: number; weight: number; search: SearchBlocking } {
+function commonOptions(name: string, o: CommonQuantizerOptions): { codebookSize: number; dim: number; beta: number; weight: number; search: SearchBlocking } {
   if (o === null || typeof o !== 'object') throw new Error(`${name}: options must be an object with at least codebookSize and dim`);
   validateCodebookShape(name, o.codebookSize, o.dim);
   const beta = o.beta ?? 0.25;

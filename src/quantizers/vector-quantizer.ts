@@ -52,8 +52,6 @@ import {
   type QuantizerOutput,
 } from './quantizer.js';
 
-export { validateBeta, validateCodebookShape } from './options.js';
-
 export interface VectorQuantizerOptions extends CommonQuantizerOptions {
   /** Codebook initialization: 'uniform' U(±1/K) or 'normal' N(0, 1) (default 'uniform'). */
   readonly init?: CodebookInit;

@@ -6,7 +6,7 @@ import type { Axis } from './axis.js';
 import { el, textEl } from './svg.js';
 
 /** Tableau 10: distinguishable, and readable by most colour-blind viewers. */
-export const PALETTE: readonly string[] = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+const PALETTE: readonly string[] = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 export function colorAt(i: number): string {
   return PALETTE[i % PALETTE.length]!;

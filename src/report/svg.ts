@@ -58,8 +58,3 @@ export function svgRoot(width: number, height: number, children: readonly string
     'font-size': 11,
   }, [...head, ...children]);
 }
-
-/** Path data for a polyline through points (M … L …). */
-export function polylinePath(points: readonly (readonly [number, number])[]): string {
-  return points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${fmtCoord(x)},${fmtCoord(y)}`).join('');
-}

@@ -41,7 +41,7 @@ export function decoderModelBytes(model: VqvaeModel, store: VariableStore, confi
   });
 }
 
-export class TokenizerInputError extends Error {
+class TokenizerInputError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'TokenizerInputError';

@@ -59,7 +59,7 @@ export interface MemoryEstimate {
 
 const FLOAT_BYTES = 4;
 
-export function estimateTrainingMemory(model: VqvaeModel, batch: number): MemoryEstimate {
+function estimateTrainingMemory(model: VqvaeModel, batch: number): MemoryEstimate {
   const store = new ShapeOnlyStore(0);
   const graph = new Graph();
   const ctx = BuildContext.create(graph, store, 'train');
@@ -99,7 +99,7 @@ export function estimateTrainingMemory(model: VqvaeModel, batch: number): Memory
 }
 
 /** Share of the machine's memory a run may plan to use (the rest is for the OS and other users). */
-export const MEMORY_BUDGET_FRACTION = 0.8;
+const MEMORY_BUDGET_FRACTION = 0.8;
 
 export class MemoryBudgetError extends Error {
   constructor(message: string) {
