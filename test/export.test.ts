@@ -46,3 +46,37 @@ test('exported encoder.onnx / decoder.onnx run in plain ONNX Runtime and match t
   await encoder.release();
   await decoder.release();
 });
+
+test('an exported model with a dynamic batch runs at batch 1 and batch 5 and matches the library', async () => {
+  for (const quantizer of ['vq', 'ema', 'simvq'] as const) {
+    const { out } = await tinyCheckpoint({ quantizer });
+    const target = tempDir(`export-dynamic-${quantizer}`);
+    const result = await exportOnnx(out, { outDir: target });
+    assert.deepEqual(result.inputShape, ['batch', 1, 28, 28]);
+    assert.deepEqual(result.indicesShape, ['batch', 7, 7]);
+    const { test: digits } = splitTrainTest(loadBundledMnist(), 1000, 0);
+    const images = digits.images.slice(0, 5 * 784);
+
+    const encoder = await ort.InferenceSession.create(result.encoder);
+    const decoder = await ort.InferenceSession.create(result.decoder);
+    const five = await encoder.run({ image: new ort.Tensor('float32', images, [5, 1, 28, 28]) });
+    assert.deepEqual(five.indices!.dims, [5, 7, 7]);
+    // Image 3 alone gives the codes it got inside the batch of five.
+    const one = await encoder.run({ image: new ort.Tensor('float32', images.slice(3 * 784, 4 * 784), [1, 1, 28, 28]) });
+    assert.deepEqual(one.indices!.dims, [1, 7, 7]);
+    assert.deepEqual([...(one.indices!.data as BigInt64Array)], [...(five.indices!.data as BigInt64Array)].slice(3 * 49, 4 * 49));
+    const decodedFive = (await decoder.run({ indices: five.indices! })).image!;
+    const decodedOne = (await decoder.run({ indices: one.indices! })).image!;
+    assert.deepEqual(decodedFive.dims, [5, 1, 28, 28]);
+    assert.deepEqual(decodedOne.dims, [1, 1, 28, 28]);
+    const pixelsFive = decodedFive.data as Float32Array, pixelsOne = decodedOne.data as Float32Array;
+    for (let i = 0; i < 784; i++) assert.ok(Math.abs(pixelsOne[i]! - pixelsFive[3 * 784 + i]!) < 1e-5, `${quantizer}: pixel ${i} of image 3`);
+
+    // The library's fixed-batch tokenizer gives the same codes.
+    const tokenizer = await Tokenizer.load(out, { batch: 2, threads: 1 });
+    assert.deepEqual([...(await tokenizer.encode(images))], [...(five.indices!.data as BigInt64Array)].map(Number), quantizer);
+    await tokenizer.release();
+    await encoder.release();
+    await decoder.release();
+  }
+});

@@ -5,7 +5,7 @@ import { toJson, writeStdout, type Command } from './command.js';
 
 const OPTIONS: OptionTable = {
   out: { type: 'string', value: 'DIR', description: 'where to write the files (default: the checkpoint directory)' },
-  batch: { type: 'string', value: 'N', description: 'batch size fixed in the graphs (default 1)' },
+  batch: { type: 'string', value: 'N', description: 'batch size fixed in the graphs (default: any batch size at run time)' },
 };
 
 const USAGE = 'vqlab export DIR [options]';

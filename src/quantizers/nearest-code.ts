@@ -99,8 +99,12 @@ export function augmentedCodebook(codebook: Tensor): Tensor {
 
 /** [z | 1]: queries [M, d] as the [M, d + 1] left operand of the score MatMul. */
 export function augmentedQueries(z: Tensor): Tensor {
-  const ones = op.expand(z.graph.scalar(1), [z.shape[0]!, 1]);
-  return op.concat([op.stopGradient(z), ones], 1);
+  const queries = op.stopGradient(z);
+  // The column of ones takes its height from z's own first column instead of recording M, so a
+  // graph exported with a dynamic batch (tokenize/batch-free-graph.ts) accepts any number of rows.
+  const column = op.slice(queries, 1, 0, 1);
+  const ones = op.where(op.equal(column, column), 1, 1);
+  return op.concat([queries, ones], 1);
 }
 
 function checkSearchInputs(z: Tensor, codebook: Tensor): void {

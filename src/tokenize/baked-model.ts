@@ -9,10 +9,12 @@
 import ort from 'onnxruntime-node';
 import { Graph } from '../graph/graph.js';
 import { formatShape, shapeSize, type Tensor } from '../graph/tensor.js';
+import type { onnx } from 'onnx-proto';
 import { encodeModel, tensorProto, toModelProto } from '../onnx/lower.js';
 import { BuildContext } from '../runtime/build-context.js';
 import type { TypedData } from '../runtime/session.js';
 import type { VariableStore } from '../runtime/variables.js';
+import { buildBatchFree } from './batch-free-graph.js';
 
 export interface BakeOptions {
   readonly graphName: string;
@@ -20,12 +22,23 @@ export interface BakeOptions {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** Serialized ONNX of `build`'s outputs with the store's current values baked in. */
-export function bakeModel(store: VariableStore, build: (ctx: BuildContext) => Readonly<Record<string, Tensor>>, options: BakeOptions): Uint8Array {
-  const graph = new Graph();
-  const ctx = BuildContext.create(graph, store, 'eval');
-  const outputs = build(ctx);
-  const model = toModelProto(graph, Object.entries(outputs).map(([name, tensor]) => ({ name, tensor })), { graphName: options.graphName });
+/** Name of the symbolic batch dimension of exported models with a dynamic batch. */
+export const BATCH_DIM = 'batch';
+
+/**
+ * Serialized ONNX of `build`'s outputs with the store's current values baked in. A number fixes
+ * the batch size; 'dynamic' leaves it to run time (see batch-free-graph.ts), with the inputs' and
+ * outputs' batch dimension named `batch`.
+ */
+export function bakeModel(
+  store: VariableStore,
+  batch: number | 'dynamic',
+  build: (ctx: BuildContext, batch: number) => Readonly<Record<string, Tensor>>,
+  options: BakeOptions,
+): Uint8Array {
+  const free = batch === 'dynamic' ? buildBatchFree((graph, b) => build(BuildContext.create(graph, store, 'eval'), b)) : undefined;
+  const built = free ?? fixedBatch(store, batch as number, build);
+  const model = toModelProto(built.graph, Object.entries(built.outputs).map(([name, tensor]) => ({ name, tensor })), { graphName: options.graphName });
   const g = model.graph!;
   const inputs = g.input ?? [];
   const baked = inputs.filter((i) => store.get(i.name!) !== undefined);
@@ -37,8 +50,20 @@ export function bakeModel(store: VariableStore, build: (ctx: BuildContext) => Re
     }),
     ...(g.initializer ?? []),
   ];
+  if (free) {
+    const symbolic = (info: onnx.IValueInfoProto, dims: readonly number[] | undefined): void => {
+      for (const d of dims ?? []) info.type!.tensorType!.shape!.dim![d] = { dimParam: BATCH_DIM };
+    };
+    for (const info of g.input) symbolic(info, free.batchDims.get(info.name!));
+    for (const info of g.output ?? []) symbolic(info, free.outputBatchDims.get(info.name!));
+  }
   model.metadataProps = Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value }));
   return encodeModel(model);
+}
+
+function fixedBatch(store: VariableStore, batch: number, build: (ctx: BuildContext, batch: number) => Readonly<Record<string, Tensor>>): { graph: Graph; outputs: Readonly<Record<string, Tensor>> } {
+  const graph = new Graph();
+  return { graph, outputs: build(BuildContext.create(graph, store, 'eval'), batch) };
 }
 
 interface IoSpec {

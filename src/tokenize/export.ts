@@ -5,32 +5,35 @@
  *   const s = await ort.InferenceSession.create('encoder.onnx');
  *   const { indices } = await s.run({ image: new ort.Tensor('float32', pixels, [1, 1, 28, 28]) });
  *
- * Shapes are static (the batch is fixed at export time, default 1).
+ * The batch dimension is dynamic (named `batch`): one exported model runs any number of images.
+ * A fixed batch can be asked for instead.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadModelCheckpoint } from '../persistence/checkpoint.js';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { BATCH_DIM } from './baked-model.js';
 import { decoderModelBytes, encoderModelBytes } from './tokenizer.js';
 
 export interface ExportOptions {
   /** Where to write the two files (default: the checkpoint directory). */
   readonly outDir?: string;
-  /** Batch size baked into the graphs (default 1). */
-  readonly batch?: number;
+  /** Batch size fixed in the graphs (default: dynamic, any size at run time). */
+  readonly batch?: number | 'dynamic';
 }
 
 export interface ExportResult {
   readonly encoder: string;
   readonly decoder: string;
-  readonly batch: number;
-  readonly inputShape: readonly number[];
-  readonly indicesShape: readonly number[];
+  readonly batch: number | 'dynamic';
+  /** Shapes of the encoder's input and output; a dynamic batch dimension is the string 'batch'. */
+  readonly inputShape: readonly (number | string)[];
+  readonly indicesShape: readonly (number | string)[];
 }
 
 export async function exportOnnx(dir: string, options: ExportOptions = {}): Promise<ExportResult> {
-  const batch = options.batch ?? 1;
-  if (!Number.isInteger(batch) || batch < 1) throw new Error(`export batch must be a positive integer, got ${batch}`);
+  const batch = options.batch ?? 'dynamic';
+  if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1)) throw new Error(`export batch must be a positive integer or 'dynamic', got ${batch}`);
   const { config, model, store } = await loadModelCheckpoint(dir);
   const outDir = options.outDir ?? dir;
   await mkdir(outDir, { recursive: true });
@@ -39,5 +42,6 @@ export async function exportOnnx(dir: string, options: ExportOptions = {}): Prom
   await writeFileAtomic(encoder, encoderModelBytes(model, store, config, batch));
   await writeFileAtomic(decoder, decoderModelBytes(model, store, config, batch));
   const { channels, height, width } = model.input;
-  return { encoder, decoder, batch, inputShape: [batch, channels, height, width], indicesShape: [batch, model.latent.height, model.latent.width] };
+  const n = batch === 'dynamic' ? BATCH_DIM : batch;
+  return { encoder, decoder, batch, inputShape: [n, channels, height, width], indicesShape: [n, model.latent.height, model.latent.width] };
 }

@@ -23,19 +23,25 @@ export interface TokenizerOptions {
   readonly threads?: number;
 }
 
-/** ONNX bytes of the encoder: input `image` float32 [batch, C, H, W] → output `indices` int64 [batch, h, w]. */
-export function encoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number): Uint8Array {
+/**
+ * ONNX bytes of the encoder: input `image` float32 [batch, C, H, W] → output `indices` int64
+ * [batch, h, w]; `batch` is a fixed size or 'dynamic' (any size at run time).
+ */
+export function encoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic'): Uint8Array {
   const { channels, height, width } = model.input;
-  return bakeModel(store, (ctx) => ({ indices: encodeToIndices(ctx, model, ctx.input('image', [batch, channels, height, width])) }), {
+  return bakeModel(store, batch, (ctx, n) => ({ indices: encodeToIndices(ctx, model, ctx.input('image', [n, channels, height, width])) }), {
     graphName: 'vqlab_encoder',
     metadata: { vqlab_config: JSON.stringify(config), role: 'encoder' },
   });
 }
 
-/** ONNX bytes of the decoder: input `indices` int64 [batch, h, w] → output `image` float32 [batch, C, H, W] in [0, 1]. */
-export function decoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number): Uint8Array {
+/**
+ * ONNX bytes of the decoder: input `indices` int64 [batch, h, w] → output `image` float32
+ * [batch, C, H, W] in [0, 1]; `batch` is a fixed size or 'dynamic' (any size at run time).
+ */
+export function decoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic'): Uint8Array {
   const { height, width } = model.latent;
-  return bakeModel(store, (ctx) => ({ image: clampToUnit(decodeFromIndices(ctx, model, ctx.input('indices', [batch, height, width], 'int64'))) }), {
+  return bakeModel(store, batch, (ctx, n) => ({ image: clampToUnit(decodeFromIndices(ctx, model, ctx.input('indices', [n, height, width], 'int64'))) }), {
     graphName: 'vqlab_decoder',
     metadata: { vqlab_config: JSON.stringify(config), role: 'decoder' },
   });

@@ -1,0 +1,99 @@
+/**
+ * Graphs whose batch size is left to run time, for exported models. vqlab's graphs have static
+ * shapes: a reshape records its target sizes, and a quantizer that flattens [N, d, h, w] to
+ * [N·h·w, d] records N·h·w. To find what depends on the batch, the graph is built twice, at batch 1
+ * and batch 2. The two builds must have the same nodes; a size that differs between them depends on
+ * the batch, and is rewritten in the batch-1 graph so that ONNX Runtime infers it:
+ *   - a Reshape target dimension becomes -1 (at most one per Reshape, as ONNX allows);
+ *   - an Expand target dimension becomes 1, which broadcasting keeps at the input's size — valid
+ *     only where the input's dimension depends on the batch too.
+ * Anything else that differs (a slice bound, a constant's size, the node list itself) cannot follow
+ * the batch, and the build is refused with an error naming the op.
+ */
+import { Graph } from '../graph/graph.js';
+import { GraphError, type Attrs, type Node, type Tensor } from '../graph/tensor.js';
+
+export interface BatchFreeGraph {
+  /** The batch-1 build with its batch-dependent sizes rewritten. */
+  readonly graph: Graph;
+  readonly outputs: Readonly<Record<string, Tensor>>;
+  /** Per graph input (by name), the dimensions that are the batch. */
+  readonly batchDims: ReadonlyMap<string, readonly number[]>;
+  /** Per output (by name), the dimensions that are the batch. */
+  readonly outputBatchDims: ReadonlyMap<string, readonly number[]>;
+}
+
+/** Positions where two shapes differ (the shapes have equal rank where this is used). */
+function differing(a: readonly number[], b: readonly number[]): number[] {
+  return a.flatMap((d, i) => (d !== b[i] ? [i] : []));
+}
+
+function refuse(op: string, what: string): never {
+  throw new GraphError(op, `${what} depends on the batch size, so this model cannot be exported with a dynamic batch; export it with a fixed --batch`);
+}
+
+/** The attributes of one node of the batch-1 build, with batch-dependent sizes left to run time. */
+function batchFreeAttrs(one: Node, two: Node): Attrs | undefined {
+  if (JSON.stringify(one.attrs) === JSON.stringify(two.attrs)) return undefined;
+  const keys = Object.keys(one.attrs);
+  if (keys.some((k) => k !== 'shape' && JSON.stringify(one.attrs[k]) !== JSON.stringify(two.attrs[k]))) {
+    refuse(one.op, `an attribute of ${one.op}`);
+  }
+  const target = one.attrs.shape as readonly number[];
+  const positions = differing(target, two.attrs.shape as readonly number[]);
+  if (one.op === 'Reshape') {
+    if (positions.length > 1) refuse('Reshape', `more than one target dimension of a Reshape`);
+    return { ...one.attrs, shape: target.map((d, i) => (i === positions[0] ? -1 : d)) };
+  }
+  if (one.op === 'Expand') {
+    // Broadcasting aligns shapes from the right.
+    const input1 = one.inputs[0]!.shape, input2 = two.inputs[0]!.shape;
+    const offset = target.length - input1.length;
+    for (const p of positions) {
+      if (p < offset || input1[p - offset] === input2[p - offset]) refuse('Expand', 'an Expand to a batch-sized dimension');
+    }
+    return { ...one.attrs, shape: target.map((d, i) => (positions.includes(i) ? 1 : d)) };
+  }
+  return refuse(one.op, `the shape attribute of ${one.op}`);
+}
+
+/** Every tensor the outputs are computed from, themselves included. */
+function liveTensors(outputs: readonly Tensor[]): Set<Tensor> {
+  const live = new Set<Tensor>();
+  const stack = [...outputs];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (live.has(t)) continue;
+    live.add(t);
+    if (t.producer) stack.push(...t.producer.inputs);
+  }
+  return live;
+}
+
+/** Builds the graph at batch 1 and 2 and returns the batch-1 build made independent of the batch. */
+export function buildBatchFree(build: (graph: Graph, batch: number) => Readonly<Record<string, Tensor>>): BatchFreeGraph {
+  const graphOne = new Graph(), graphTwo = new Graph();
+  const outputs = build(graphOne, 1);
+  const outputsTwo = build(graphTwo, 2);
+  const nodesOne = graphOne.nodes, nodesTwo = graphTwo.nodes;
+  if (nodesOne.length !== nodesTwo.length || nodesOne.some((n, i) => n.op !== nodesTwo[i]!.op)) {
+    refuse('compile', 'the graph structure');
+  }
+  // Only what the outputs depend on is exported (a quantizer also computes code counts, say).
+  const live = liveTensors(Object.values(outputs));
+  graphOne.constants.forEach((c, i) => {
+    const other = graphTwo.constants[i];
+    if (live.has(c.tensor) && (!other || c.tensor.shape.length !== other.tensor.shape.length || differing(c.tensor.shape, other.tensor.shape).length > 0)) {
+      refuse('constant', `the shape of constant ${c.tensor.name}`);
+    }
+  });
+  nodesOne.forEach((node, i) => {
+    if (!node.outputs.some((t) => live.has(t))) return;
+    const attrs = batchFreeAttrs(node, nodesTwo[i]!);
+    // The batch-1 build is used for nothing but this export, so its nodes are rewritten in place.
+    if (attrs) (node as { attrs: Attrs }).attrs = attrs;
+  });
+  const batchDims = new Map(graphOne.inputs.map((input, i) => [input.tensor.name, differing(input.tensor.shape, graphTwo.inputs[i]!.tensor.shape)]));
+  const outputBatchDims = new Map(Object.entries(outputs).map(([name, t]) => [name, differing(t.shape, outputsTwo[name]!.shape)]));
+  return { graph: graphOne, outputs, batchDims, outputBatchDims };
+}
