@@ -2,50 +2,80 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ort from 'onnxruntime-node';
 import { PNG } from 'pngjs';
 import { loadBundledMnist, splitTrainTest } from '../src/data/index.js';
 import { encodePng } from '../src/images/encode-png.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
+import type { TrainSummary } from '../src/train/train.js';
 import { runCli } from './helpers/run-cli.js';
-import { tempDir } from './helpers/checkpoint-fixture.js';
+import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
 
 const TINY_FLAGS = ['--quantizer', 'vq', '--codebook-size', '16', '--dim', '8', '--batch', '32', '--train-limit', '64', '--test-limit', '40', '--threads', '1', '--lr', '0.001'];
+const METRIC_KEYS = ['dead_codes', 'mse', 'perplexity', 'psnr', 'ssim', 'utilization'];
 
-test('train, resume, eval, encode, decode and export from the command line', async () => {
-  const work = tempDir('cli');
-  const run = join(work, 'run');
+// One small checkpoint shared by the eval, encode, decode and export tests; each test checks one
+// command, so a failing command does not hide the others.
+let shared: Promise<TrainSummary> | undefined;
+const checkpoint = async (): Promise<string> => (await (shared ??= tinyCheckpoint())).out;
 
-  // train prints one JSON object: the test metrics of the trained checkpoint.
-  const trained = await runCli(['train', ...TINY_FLAGS, '--epochs', '1', '--out', run, '--quiet']);
-  assert.equal(trained.code, 0, trained.stderr);
-  assert.equal(trained.stderr, '');
-  const summary = JSON.parse(trained.stdout) as Record<string, number>;
-  assert.equal(summary.epochs, 1);
-  for (const key of ['mse', 'psnr', 'ssim', 'utilization', 'perplexity', 'dead_codes']) assert.equal(typeof summary[key], 'number', key);
-
-  // --resume takes everything else from the checkpoint and trains the remaining epoch.
-  const resumed = await runCli(['train', '--resume', run, '--epochs', '2', '--threads', '1']);
-  assert.equal(resumed.code, 0, resumed.stderr);
-  assert.equal((JSON.parse(resumed.stdout) as { epochs: number }).epochs, 2);
-  assert.match(resumed.stderr, /epoch 2\/2/);
-  assert.equal(readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
-
-  // eval: exactly one JSON object with the six keys, and the PNG grid.
-  const grid = join(work, 'grid.png');
-  const evaluated = await runCli(['eval', run, '--grid', grid, '--threads', '1']);
-  assert.equal(evaluated.code, 0, evaluated.stderr);
-  assert.equal(evaluated.stdout.trim().split('\n').length, 1);
-  assert.deepEqual(Object.keys(JSON.parse(evaluated.stdout) as object).sort(), ['dead_codes', 'mse', 'perplexity', 'psnr', 'ssim', 'utilization']);
-  const png = PNG.sync.read(readFileSync(grid));
-  assert.ok(png.width > 8 * 28 && png.height > 4 * 28, `${png.width}×${png.height}`);
-
-  // encode two digit PNGs → JSON indices equal to the library's.
+/** Two test digits written as 8-bit grayscale PNGs, and their pixels as the files hold them. */
+function digitFiles(dir: string): { files: string[]; pixels: Float32Array } {
   const { test: digits } = splitTrainTest(loadBundledMnist(), 1000, 0);
   const files = [0, 1].map((i) => {
-    const file = join(work, `digit${i}.png`);
+    const file = join(dir, `digit${i}.png`);
     writeFileSync(file, encodePng(digits.images.subarray(i * 784, (i + 1) * 784), { channels: 1, height: 28, width: 28 }));
     return file;
   });
+  // The PNG round trip quantizes pixels to 8 bits, as the CLI sees them.
+  const pixels = new Float32Array(2 * 784);
+  files.forEach((f, i) => PNG.sync.read(readFileSync(f)).data.forEach((v, j) => { if (j % 4 === 0) pixels[i * 784 + j / 4] = v / 255; }));
+  return { files, pixels };
+}
+
+test('train prints the test metrics of the checkpoint it wrote as one JSON object', async () => {
+  const run = join(tempDir('cli-train'), 'run');
+  const trained = await runCli(['train', ...TINY_FLAGS, '--epochs', '1', '--out', run, '--quiet']);
+  assert.equal(trained.code, 0, trained.stderr);
+  assert.equal(trained.stderr, '', '--quiet prints nothing on stderr');
+  assert.equal(trained.stdout.trim().split('\n').length, 1);
+  const summary = JSON.parse(trained.stdout) as Record<string, number | string>;
+  assert.equal(summary.out, run);
+  assert.equal(summary.epochs, 1);
+  assert.equal(summary.steps, 2, '64 images in batches of 32');
+  for (const key of METRIC_KEYS) assert.equal(typeof summary[key], 'number', key);
+  for (const file of ['model.safetensors', 'optimizer.safetensors', 'config.json', 'trainer-state.json', 'metrics.jsonl', 'recon.png']) {
+    assert.ok(existsSync(join(run, file)), `${file} written`);
+  }
+});
+
+test('train --resume takes the settings from the checkpoint and trains the remaining epochs', async () => {
+  const run = (await tinyCheckpoint()).out;
+  const resumed = await runCli(['train', '--resume', run, '--epochs', '2', '--threads', '1']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const summary = JSON.parse(resumed.stdout) as { epochs: number; steps: number };
+  assert.deepEqual([summary.epochs, summary.steps], [2, 2 * (64 / 16)], 'batch 16 and 64 images from the checkpoint');
+  assert.match(resumed.stderr, /epoch 2\/2/);
+  assert.doesNotMatch(resumed.stderr, /epoch 1\/2/, 'the first epoch is not trained again');
+  assert.deepEqual(readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { epoch: number }).epoch), [1, 2]);
+});
+
+test('eval prints exactly one JSON object with the six metrics and writes the PNG grid', async () => {
+  const run = await checkpoint();
+  const grid = join(tempDir('cli-eval'), 'grid.png');
+  const evaluated = await runCli(['eval', run, '--grid', grid, '--threads', '1']);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.equal(evaluated.stdout.trim().split('\n').length, 1);
+  assert.deepEqual(Object.keys(JSON.parse(evaluated.stdout) as object).sort(), METRIC_KEYS);
+  // 16 test images, 8 a row, each pair of rows originals above reconstructions, scaled up 3×.
+  const png = PNG.sync.read(readFileSync(grid));
+  assert.ok(png.width > 8 * 28 && png.height > 4 * 28, `${png.width}×${png.height}`);
+});
+
+test('encode writes the code indices of PNG files, equal to the library tokenizer\'s', async () => {
+  const run = await checkpoint();
+  const work = tempDir('cli-encode');
+  const { files, pixels } = digitFiles(work);
   const codes = join(work, 'codes.json');
   const encoded = await runCli(['encode', run, ...files, '--out', codes, '--threads', '1']);
   assert.equal(encoded.code, 0, encoded.stderr);
@@ -54,12 +84,26 @@ test('train, resume, eval, encode, decode and export from the command line', asy
   assert.equal(json.codebook_size, 16);
   assert.deepEqual(json.images.map((i) => i.file), ['digit0.png', 'digit1.png']);
   const tokenizer = await Tokenizer.load(run, { threads: 1 });
-  // The PNG round trip quantizes pixels to 8 bits, as the CLI saw them.
-  const pixels = new Float32Array(2 * 784);
-  files.forEach((f, i) => PNG.sync.read(readFileSync(f)).data.forEach((v, j) => { if (j % 4 === 0) pixels[i * 784 + j / 4] = v / 255; }));
-  assert.deepEqual(json.images.flatMap((i) => i.indices.flat()), [...(await tokenizer.encode(pixels))]);
+  try {
+    assert.deepEqual(json.images.flatMap((i) => i.indices.flat()), [...(await tokenizer.encode(pixels))]);
+  } finally {
+    await tokenizer.release();
+  }
+});
 
-  // decode the JSON → one 28×28 grayscale PNG per image.
+test('decode turns code indices into one grayscale PNG per image and refuses a grid of the wrong size', async () => {
+  const run = await checkpoint();
+  const work = tempDir('cli-decode');
+  const tokenizer = await Tokenizer.load(run, { threads: 1 });
+  let indices: Int32Array;
+  try {
+    indices = await tokenizer.encode(digitFiles(work).pixels);
+  } finally {
+    await tokenizer.release();
+  }
+  const grid = (i: number): number[][] => Array.from({ length: 7 }, (_, y) => [...indices.subarray(i * 49 + y * 7, i * 49 + y * 7 + 7)]);
+  const codes = join(work, 'codes.json');
+  writeFileSync(codes, JSON.stringify({ grid: [7, 7], codebook_size: 16, images: [{ file: 'digit0.png', indices: grid(0) }, { file: 'digit1.png', indices: grid(1) }] }));
   const decodedDir = join(work, 'decoded');
   const decoded = await runCli(['decode', run, codes, '--out', decodedDir, '--threads', '1']);
   assert.equal(decoded.code, 0, decoded.stderr);
@@ -67,16 +111,27 @@ test('train, resume, eval, encode, decode and export from the command line', asy
   const image = PNG.sync.read(readFileSync(join(decodedDir, 'digit0.decoded.png')));
   assert.deepEqual([image.width, image.height, image.color], [28, 28, false]);
   // A bare h×w grid is accepted too; a grid of the wrong size is refused.
-  writeFileSync(join(work, 'bare.json'), JSON.stringify(json.images[0]!.indices));
+  writeFileSync(join(work, 'bare.json'), JSON.stringify(grid(0)));
   assert.equal((await runCli(['decode', run, join(work, 'bare.json'), '--out', decodedDir])).code, 0);
   writeFileSync(join(work, 'small.json'), JSON.stringify([[1, 2], [3, 4]]));
   const small = await runCli(['decode', run, join(work, 'small.json')]);
   assert.equal(small.code, 1);
   assert.match(small.stderr, /^vqlab: .*small\.json: grid 0 is 2×2 but the model's latent grid is 7×7\n$/);
+});
 
-  // export writes both models.
-  const exported = await runCli(['export', run, '--out', join(work, 'onnx')]);
+test('export writes an encoder and a decoder that plain ONNX Runtime runs at any batch size', async () => {
+  const run = await checkpoint();
+  const out = join(tempDir('cli-export'), 'onnx');
+  const exported = await runCli(['export', run, '--out', out]);
   assert.equal(exported.code, 0, exported.stderr);
-  assert.ok(existsSync(join(work, 'onnx', 'encoder.onnx')) && existsSync(join(work, 'onnx', 'decoder.onnx')));
-  await tokenizer.release();
+  const result = JSON.parse(exported.stdout) as { encoder: string; decoder: string; inputShape: unknown[]; indicesShape: unknown[] };
+  assert.deepEqual([result.encoder, result.decoder], [join(out, 'encoder.onnx'), join(out, 'decoder.onnx')]);
+  assert.deepEqual([result.inputShape, result.indicesShape], [['batch', 1, 28, 28], ['batch', 7, 7]]);
+  const encoder = await ort.InferenceSession.create(result.encoder);
+  try {
+    const codes = await encoder.run({ image: new ort.Tensor('float32', new Float32Array(3 * 784), [3, 1, 28, 28]) });
+    assert.deepEqual(codes.indices!.dims, [3, 7, 7]);
+  } finally {
+    await encoder.release();
+  }
 });

@@ -221,7 +221,10 @@ test('a tiny real codebook-size experiment: all three quantizers train, evaluate
       assert.ok(Number.isFinite(r.metrics.psnr) && r.metrics.psnr > 0);
       assert.ok(existsSync(join(dir, r.recon!)), 'reconstruction grid written');
       assert.equal(r.curves.length, 1, 'one epoch in metrics.jsonl');
-      assert.ok(r.timing.imagesPerSecond! > 0);
+      // Timing comes from the trainer's log: the sum of its epoch times, the mean of its rates.
+      const log = readFileSync(join(dir, 'runs', r.spec.id, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
+      assert.equal(r.timing.trainSeconds, log.reduce((s, e) => s + e.epoch_seconds, 0));
+      assert.equal(r.timing.imagesPerSecond, log.reduce((s, e) => s + e.img_per_s, 0) / log.length);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
