@@ -5,6 +5,7 @@
  * rebuilt exactly as it was trained.
  */
 import type { Tensor } from '../graph/tensor.js';
+import type { SearchBlocking } from '../quantizers/nearest-code.js';
 import type { QuantizerName } from '../quantizers/quantizer.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { convVqvae, defaultConvArchitecture, type ConvArchitecture } from './conv-vqvae.js';
@@ -75,14 +76,18 @@ function architectureOf(config: ModelConfig): Architecture {
   }
 }
 
-export function buildModel(config: ModelConfig): VqvaeModel {
+/**
+ * The model a config describes. `search` overrides the nearest-code search's block sizes, which
+ * change speed and memory but not the codes found (exported models use it, see tokenize/export.ts).
+ */
+export function buildModel(config: ModelConfig, options: { readonly search?: SearchBlocking } = {}): VqvaeModel {
   let architecture: Architecture;
   try {
     architecture = architectureOf(config);
   } catch (err) {
     throw new ModelConfigError(err instanceof Error ? err.message : String(err));
   }
-  const quantizer = createModelQuantizer(config.quantizer);
+  const quantizer = createModelQuantizer(config.quantizer, options.search);
   return {
     input: config.input,
     latent: architecture.latentShape(),

@@ -1,7 +1,7 @@
 /**
  * The quantizer part of a model config, and its construction through the quantizer registry.
  */
-import { createQuantizer, QUANTIZER_KINDS, SIMVQ_OPTIMIZE_MODES, type Quantizer, type QuantizerName, type SimVQOptimize } from '../quantizers/index.js';
+import { createQuantizer, QUANTIZER_KINDS, SIMVQ_OPTIMIZE_MODES, type Quantizer, type QuantizerName, type SearchBlocking, type SimVQOptimize } from '../quantizers/index.js';
 
 export const QUANTIZER_NAMES: readonly QuantizerName[] = QUANTIZER_KINDS;
 export const SIMVQ_OPTIMIZE = SIMVQ_OPTIMIZE_MODES;
@@ -26,8 +26,8 @@ export class UnknownQuantizerError extends Error {
   }
 }
 
-export function createModelQuantizer(s: QuantizerSettings): Quantizer {
+export function createModelQuantizer(s: QuantizerSettings, search?: SearchBlocking): Quantizer {
   if (!QUANTIZER_NAMES.includes(s.name)) throw new UnknownQuantizerError(String(s.name));
-  const common = { codebookSize: s.codebookSize, dim: s.dim, beta: s.beta };
+  const common = { codebookSize: s.codebookSize, dim: s.dim, beta: s.beta, ...(search !== undefined ? { search } : {}) };
   return s.name === 'simvq' ? createQuantizer('simvq', { ...common, optimize: s.optimize ?? 'W' }) : createQuantizer(s.name, common);
 }

@@ -1,20 +1,22 @@
 /**
  * Graphs whose batch size is left to run time, for exported models. vqlab's graphs have static
  * shapes: a reshape records its target sizes, and a quantizer that flattens [N, d, h, w] to
- * [N·h·w, d] records N·h·w. To find what depends on the batch, the graph is built twice, at batch 1
- * and batch 2. The two builds must have the same nodes; a size that differs between them depends on
- * the batch, and is rewritten in the batch-1 graph so that ONNX Runtime infers it:
+ * [N·h·w, d] records N·h·w. To find what depends on the batch, the graph is built twice, at batch
+ * b and b + 1. The two builds must have the same nodes; a size that differs between them depends on
+ * the batch, and is rewritten in the batch-b graph so that ONNX Runtime infers it:
  *   - a Reshape target dimension becomes -1 (at most one per Reshape, as ONNX allows);
  *   - an Expand target dimension becomes 1, which broadcasting keeps at the input's size — valid
  *     only where the input's dimension depends on the batch too.
- * Anything else that differs (a slice bound, a constant's size, the node list itself) cannot follow
- * the batch, and the build is refused with an error naming the op.
+ * Anything else that differs (a slice bound, a constant's size) cannot follow the batch, and the
+ * build is refused with an error naming the op. Model code may choose its algorithm by size (SimVQ
+ * decodes fewer indices than codes by projecting only the gathered rows), so b runs through
+ * 1, 2, 4, … until the builds at b and b + 1 make the same choices.
  */
 import { Graph } from '../graph/graph.js';
 import { GraphError, type Attrs, type Node, type Tensor } from '../graph/tensor.js';
 
 export interface BatchFreeGraph {
-  /** The batch-1 build with its batch-dependent sizes rewritten. */
+  /** The batch-b build with its batch-dependent sizes rewritten. */
   readonly graph: Graph;
   readonly outputs: Readonly<Record<string, Tensor>>;
   /** Per graph input (by name), the dimensions that are the batch. */
@@ -70,15 +72,27 @@ function liveTensors(outputs: readonly Tensor[]): Set<Tensor> {
   return live;
 }
 
-/** Builds the graph at batch 1 and 2 and returns the batch-1 build made independent of the batch. */
+/** Batch sizes b tried in turn (see the file comment). */
+const FIRST_BATCHES = Array.from({ length: 13 }, (_, i) => 2 ** i);
+
+function sameOps(a: Graph, b: Graph): boolean {
+  return a.nodes.length === b.nodes.length && a.nodes.every((n, i) => n.op === b.nodes[i]!.op);
+}
+
+/** Builds the graph at batch b and b + 1 and returns the batch-b build made independent of the batch. */
 export function buildBatchFree(build: (graph: Graph, batch: number) => Readonly<Record<string, Tensor>>): BatchFreeGraph {
-  const graphOne = new Graph(), graphTwo = new Graph();
-  const outputs = build(graphOne, 1);
-  const outputsTwo = build(graphTwo, 2);
-  const nodesOne = graphOne.nodes, nodesTwo = graphTwo.nodes;
-  if (nodesOne.length !== nodesTwo.length || nodesOne.some((n, i) => n.op !== nodesTwo[i]!.op)) {
-    refuse('compile', 'the graph structure');
+  for (const b of FIRST_BATCHES) {
+    const graphOne = new Graph(), graphTwo = new Graph();
+    const outputs = build(graphOne, b);
+    const outputsTwo = build(graphTwo, b + 1);
+    if (sameOps(graphOne, graphTwo)) return rewrite(graphOne, outputs, graphTwo, outputsTwo);
   }
+  return refuse('compile', `the graph structure (up to batch ${FIRST_BATCHES[FIRST_BATCHES.length - 1]! + 1})`);
+}
+
+/** The batch-b build (`graphOne`) with what differs from the batch-(b + 1) build left to run time. */
+function rewrite(graphOne: Graph, outputs: Readonly<Record<string, Tensor>>, graphTwo: Graph, outputsTwo: Readonly<Record<string, Tensor>>): BatchFreeGraph {
+  const nodesOne = graphOne.nodes, nodesTwo = graphTwo.nodes;
   // Only what the outputs depend on is exported (a quantizer also computes code counts, say).
   const live = liveTensors(Object.values(outputs));
   graphOne.constants.forEach((c, i) => {
@@ -90,7 +104,7 @@ export function buildBatchFree(build: (graph: Graph, batch: number) => Readonly<
   nodesOne.forEach((node, i) => {
     if (!node.outputs.some((t) => live.has(t))) return;
     const attrs = batchFreeAttrs(node, nodesTwo[i]!);
-    // The batch-1 build is used for nothing but this export, so its nodes are rewritten in place.
+    // The build is used for nothing but this export, so its nodes are rewritten in place.
     if (attrs) (node as { attrs: Attrs }).attrs = attrs;
   });
   const batchDims = new Map(graphOne.inputs.map((input, i) => [input.tensor.name, differing(input.tensor.shape, graphTwo.inputs[i]!.tensor.shape)]));
