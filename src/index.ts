@@ -1,11 +1,9 @@
 /**
- * vqlab's public API. Layers of the library, from the bottom up:
- *   graph     symbolic tensors, the primitive ops, composites and reverse-mode autodiff
- *   onnx      lowering to standard ONNX
- *   runtime   ONNX Runtime sessions, variables, training and inference programs
- *   init / optim / layers
- *   quantizers  VQ, EMA-VQ, SimVQ, code search and usage statistics
- *   models / data / train / eval / tokenize
+ * vqlab's public API, grouped by folder from the bottom floor up (src/floors.json holds the order):
+ *   graph, init, images   symbolic tensors and primitive ops; seeded initializers; image files
+ *   onnx, runtime         lowering to standard ONNX; sessions, variables, training and inference programs
+ *   layers, optim, quantizers, models
+ *   persistence, data, eval, tokenize, train
  */
 export { Graph, type GraphInput, type InputKind } from './graph/graph.js';
 export { Tensor, GraphError, type DType, type Shape } from './graph/tensor.js';
