@@ -3,10 +3,11 @@
  * runs it with typed-array feeds. Outputs can be written into caller-owned buffers so a training
  * loop allocates nothing per step.
  */
-import ort from 'onnxruntime-node';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { Graph } from '../graph/graph.js';
 import { formatShape, shapeSize, type DType, type Shape, type Tensor } from '../graph/tensor.js';
 import { encodeModel, toModelProto } from '../onnx/lower.js';
+import { currentRuntime, type Runtime } from './runtime.js';
 
 export type TypedData = Float32Array | BigInt64Array | Uint8Array;
 
@@ -17,6 +18,8 @@ export interface SessionOptions {
   inputs?: readonly Tensor[];
   /** Name stored in the ONNX graph. */
   graphName?: string;
+  /** The ONNX Runtime build to run on (default: `currentRuntime()`). */
+  runtime?: Runtime;
 }
 
 interface IoSpec {
@@ -42,7 +45,8 @@ export class CompiledGraph {
   lastSessionRunMs = 0;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceSession,
+    private readonly runtime: Runtime,
     readonly inputs: readonly IoSpec[],
     readonly outputs: readonly IoSpec[],
     /** Milliseconds spent lowering, serializing and creating the ORT session. */
@@ -57,19 +61,15 @@ export class CompiledGraph {
     const specs = Object.entries(outputs).map(([name, tensor]) => ({ name, tensor }));
     const model = toModelProto(graph, specs, { inputs: options.inputs, graphName: options.graphName });
     const bytes = encodeModel(model);
-    const session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: options.threads ?? 0,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    const runtime = options.runtime ?? currentRuntime();
+    const session = await runtime.createSession(bytes, { threads: options.threads ?? 0 });
     const inputNames = new Set(model.graph!.input!.map((i) => i.name!));
     const inputs = graph.inputs
       .map((i) => i.tensor)
       .filter((t) => inputNames.has(t.name))
       .map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype }));
     const outs = specs.map((o) => ({ name: o.name, shape: o.tensor.shape, dtype: o.tensor.dtype }));
-    return new CompiledGraph(session, inputs, outs, performance.now() - t0, bytes);
+    return new CompiledGraph(session, runtime, inputs, outs, performance.now() - t0, bytes);
   }
 
   /**
@@ -77,24 +77,24 @@ export class CompiledGraph {
    * those buffers (which must have the right size and type); the rest are returned fresh.
    */
   async run(feeds: Readonly<Record<string, TypedData>>, into: Readonly<Record<string, TypedData>> = {}): Promise<Record<string, TypedData>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
+    const ortFeeds: Record<string, OrtTensor> = {};
     for (const spec of this.inputs) {
       const data = feeds[spec.name];
       if (!data) throw new Error(`run: missing input '${spec.name}' ${spec.dtype}${formatShape(spec.shape)}; pass it in the feeds`);
       checkBuffer('input', spec, data);
-      ortFeeds[spec.name] = new ort.Tensor(dataTypeName(spec.dtype), data, spec.shape as number[]);
+      ortFeeds[spec.name] = this.runtime.tensor(dataTypeName(spec.dtype), data, spec.shape as number[]);
     }
     for (const name of Object.keys(feeds)) {
       if (!this.inputs.some((s) => s.name === name)) {
         throw new Error(`run: unknown input '${name}'; this graph takes ${this.inputs.map((s) => s.name).join(', ') || 'no inputs'}`);
       }
     }
-    const fetches: Record<string, ort.Tensor | null> = {};
+    const fetches: Record<string, OrtTensor | null> = {};
     for (const spec of this.outputs) {
       const buf = into[spec.name];
       if (buf) {
         checkBuffer('output', spec, buf);
-        fetches[spec.name] = new ort.Tensor(dataTypeName(spec.dtype), buf, spec.shape as number[]);
+        fetches[spec.name] = this.runtime.tensor(dataTypeName(spec.dtype), buf, spec.shape as number[]);
       } else {
         fetches[spec.name] = null;
       }

@@ -6,12 +6,13 @@
  * The graph is built exactly as an `InferenceProgram` builds it (same `BuildContext`, mode
  * 'eval'); only the lowered ModelProto is changed afterwards, which keeps the runtime untouched.
  */
-import ort from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-common';
 import { Graph } from '../graph/graph.js';
 import { formatShape, shapeSize, type Tensor } from '../graph/tensor.js';
 import type { onnx } from 'onnx-proto';
 import { encodeModel, tensorProto, toModelProto } from '../onnx/lower.js';
 import { BuildContext } from '../runtime/build-context.js';
+import { currentRuntime, type Runtime } from '../runtime/runtime.js';
 import type { TypedData } from '../runtime/session.js';
 import type { VariableStore } from '../runtime/variables.js';
 import { buildBatchFree } from './batch-free-graph.js';
@@ -75,26 +76,23 @@ interface IoSpec {
 /** An ORT session over baked ONNX bytes with one data input and one output. */
 export class BakedSession {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceSession,
+    private readonly runtime: Runtime,
     readonly input: IoSpec,
     readonly output: IoSpec,
   ) {}
 
   static async create(bytes: Uint8Array, input: IoSpec, output: IoSpec, threads = 0): Promise<BakedSession> {
-    const session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-    return new BakedSession(session, input, output);
+    const runtime = currentRuntime();
+    const session = await runtime.createSession(bytes, { threads });
+    return new BakedSession(session, runtime, input, output);
   }
 
   async run(data: TypedData): Promise<TypedData> {
     if (data.length !== shapeSize(this.input.shape)) {
       throw new Error(`input '${this.input.name}' must have ${shapeSize(this.input.shape)} values (${this.input.dtype}${formatShape(this.input.shape)}), got ${data.length}`);
     }
-    const result = await this.session.run({ [this.input.name]: new ort.Tensor(this.input.dtype, data, [...this.input.shape]) });
+    const result = await this.session.run({ [this.input.name]: this.runtime.tensor(this.input.dtype, data, [...this.input.shape]) });
     return result[this.output.name]!.data as TypedData;
   }
 

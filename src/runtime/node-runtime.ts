@@ -1,0 +1,23 @@
+/**
+ * The `Runtime` of Node.js: onnxruntime-node's native CPU execution provider. Sessions run their
+ * kernels sequentially on one intra-op thread pool of `threads` threads.
+ */
+import ort from 'onnxruntime-node';
+import type { Runtime } from './runtime.js';
+
+export const nodeRuntime: Runtime = {
+  description: `onnxruntime-node ${ort.env.versions.common} (CPU)`,
+  createSession: (model, { threads }) =>
+    ort.InferenceSession.create(model, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    }),
+  tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),
+};
+
+/** What `#default-runtime` resolves to under Node. */
+export function defaultRuntime(): Runtime {
+  return nodeRuntime;
+}

@@ -1,0 +1,42 @@
+/**
+ * The one seam between vqlab and an ONNX Runtime build. Graphs, autodiff, layers, quantizers,
+ * models and the programs are plain TypeScript; only this interface touches ORT, and two packages
+ * implement it with the same `onnxruntime-common` API: `onnxruntime-node` (node-runtime.ts) and
+ * `onnxruntime-web` (web-runtime.ts: WebAssembly with threads, or WebGPU).
+ *
+ * Which one a program gets by default is decided by the package's `imports` map, not by code:
+ * `#default-runtime` resolves to the Node runtime under Node and to the WebAssembly runtime under a
+ * bundler's `browser` condition, so a browser bundle never contains onnxruntime-node.
+ * `useRuntime` replaces the default (e.g. with WebGPU, or a chosen thread count).
+ */
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { defaultRuntime } from '#default-runtime';
+
+export type RuntimeDType = 'float32' | 'int64' | 'bool';
+export type RuntimeData = Float32Array | BigInt64Array | Uint8Array;
+
+export interface RuntimeSessionOptions {
+  /** Intra-op threads; 0 lets the runtime choose. Runtimes whose thread pool is global ignore it. */
+  readonly threads: number;
+}
+
+export interface Runtime {
+  /** What runs the sessions, for people: e.g. "onnxruntime-node 1.30.0 (CPU)", "onnxruntime-web 1.30.0 (wasm, 2 threads)". */
+  readonly description: string;
+  /** Open a session on serialized ONNX bytes. */
+  createSession(model: Uint8Array, options: RuntimeSessionOptions): Promise<InferenceSession>;
+  /** A tensor of this runtime's own class (sessions of one build do not accept another's tensors). */
+  tensor(dtype: RuntimeDType, data: RuntimeData, dims: readonly number[]): Tensor;
+}
+
+let active: Runtime | undefined;
+
+/** Run every program compiled from now on with `runtime` (or, given undefined, the default again). */
+export function useRuntime(runtime: Runtime | undefined): void {
+  active = runtime;
+}
+
+/** The runtime new programs are compiled for. */
+export function currentRuntime(): Runtime {
+  return active ?? defaultRuntime();
+}
