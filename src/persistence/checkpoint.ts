@@ -12,14 +12,12 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Graph } from '../graph/graph.js';
-import { buildModel, parseModelConfig, type ModelConfig } from '../models/config.js';
-import { autoencode } from '../models/forward.js';
-import type { VqvaeModel } from '../models/model.js';
-import { BuildContext } from '../runtime/build-context.js';
-import { VariableStore, type VariableKind } from '../runtime/variables.js';
+import type { ModelConfig } from '../models/config.js';
+import type { VariableKind, VariableStore } from '../runtime/variables.js';
 import { writeFileAtomic } from './atomic-file.js';
-import { decodeSafetensors, encodeSafetensors, SafetensorsError, type NamedTensor } from './safetensors.js';
+import { CheckpointError, configFromJson, loadInto, modelFromWeights, readSafetensors, requireAll, type ModelWeights } from './checkpoint-weights.js';
+import { encodeSafetensors, type NamedTensor } from './safetensors.js';
+
 
 export const CHECKPOINT_FILES = {
   model: 'model.safetensors',
@@ -57,14 +55,6 @@ export interface TrainerState {
   readonly optimizer: { readonly name: string; readonly config: Readonly<Record<string, number | boolean | string>> };
 }
 
-/** A checkpoint that is missing, corrupt or does not fit the model; one line, naming the fix. */
-class CheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointError';
-  }
-}
-
 function snapshotOf(store: VariableStore, kinds: readonly VariableKind[]): Map<string, NamedTensor> {
   const out = new Map<string, NamedTensor>();
   for (const [name, { shape, data }] of store.snapshot(kinds)) out.set(name, { shape, data });
@@ -91,15 +81,6 @@ async function readBytes(dir: string, file: string, hint: string): Promise<Buffe
   }
 }
 
-function readSafetensors(bytes: Uint8Array, path: string): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
-  try {
-    return decodeSafetensors(bytes, path);
-  } catch (err) {
-    if (err instanceof SafetensorsError) throw new CheckpointError(`${err.message}; the checkpoint is corrupt, retrain or restore it`);
-    throw err;
-  }
-}
-
 /** Read and parse one JSON file of a checkpoint; `hint` completes the error for a missing file. */
 async function readJson(dir: string, name: string, hint: string): Promise<{ path: string; json: unknown }> {
   const path = join(dir, name);
@@ -113,11 +94,7 @@ async function readJson(dir: string, name: string, hint: string): Promise<{ path
 
 export async function readConfig(dir: string): Promise<ModelConfig> {
   const { path, json } = await readJson(dir, CHECKPOINT_FILES.config, 'is this a vqlab checkpoint directory (written by `vqlab train --out DIR`)?');
-  try {
-    return parseModelConfig(json, path);
-  } catch (err) {
-    throw new CheckpointError(err instanceof Error ? err.message : String(err));
-  }
+  return configFromJson(json, path);
 }
 
 export async function readTrainerState(dir: string): Promise<TrainerState> {
@@ -130,55 +107,15 @@ export async function readTrainerState(dir: string): Promise<TrainerState> {
   return s as TrainerState;
 }
 
-/**
- * Create every variable the model defines (parameters and state) in `store` by building its
- * training forward pass symbolically; no ONNX session is made.
- */
-function instantiateModel(model: VqvaeModel, store: VariableStore): void {
-  const ctx = BuildContext.create(new Graph(), store, 'train');
-  const { channels, height, width } = model.input;
-  autoencode(ctx, model, ctx.input('x', [1, channels, height, width]));
-}
-
-/** Every variable of `kinds` in the store must be in the file (store.load checks parameters only). */
-function requireAll(store: VariableStore, tensors: ReadonlyMap<string, NamedTensor>, kinds: readonly VariableKind[], path: string): void {
-  for (const kind of kinds) {
-    for (const v of store.list(kind)) {
-      if (!tensors.has(v.name)) throw new CheckpointError(`${path} lacks ${kind === 'optimizer' ? 'optimizer slot' : kind} '${v.name}'; was it saved by another model or optimizer configuration?`);
-    }
-  }
-}
-
-function loadInto(store: VariableStore, tensors: ReadonlyMap<string, NamedTensor>, path: string, allowMissing = false): void {
-  try {
-    store.load(new Map([...tensors].map(([k, v]) => [k, { shape: v.shape, data: v.data }])), { allowMissing });
-  } catch (err) {
-    throw new CheckpointError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-export interface LoadedModel {
+export interface LoadedModel extends ModelWeights {
   readonly dir: string;
-  readonly config: ModelConfig;
-  readonly model: VqvaeModel;
-  /** Holds the checkpoint's parameters and state. */
-  readonly store: VariableStore;
-  /** Epoch recorded in model.safetensors. */
-  readonly epoch: number;
 }
 
 /** Rebuild a model from `dir` with its trained weights (parameters and state, not the optimizer). */
 export async function loadModelCheckpoint(dir: string): Promise<LoadedModel> {
   const config = await readConfig(dir);
-  const model = buildModel(config);
-  const path = join(dir, CHECKPOINT_FILES.model);
   const bytes = await readBytes(dir, CHECKPOINT_FILES.model, 'the checkpoint has no weights (did training finish its first epoch?)');
-  const { tensors, metadata } = readSafetensors(bytes, path);
-  const store = new VariableStore(0);
-  instantiateModel(model, store);
-  requireAll(store, tensors, ['param', 'state'], path);
-  loadInto(store, tensors, path);
-  return { dir, config, model, store, epoch: Number(metadata.epoch ?? 0) };
+  return { dir, ...modelFromWeights(config, bytes, join(dir, CHECKPOINT_FILES.model)) };
 }
 
 /**

@@ -11,8 +11,6 @@
  *
  * Only float32 ("F32") is written or read: every vqlab variable is float32.
  */
-import { endianness } from 'node:os';
-
 export interface NamedTensor {
   readonly shape: readonly number[];
   readonly data: Float32Array;
@@ -28,7 +26,8 @@ export class SafetensorsError extends Error {
 
 /** The same bound the reference implementation applies, so a garbage length fails fast. */
 const MAX_HEADER_BYTES = 100_000_000;
-const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+/** Typed arrays use the host's byte order; safetensors data is little-endian. */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function shapeSize(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -48,9 +47,9 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, NamedTensor>, met
     offset += data.byteLength;
   }
   let json = JSON.stringify(header);
-  const unpadded = Buffer.byteLength(json, 'utf8');
-  json += ' '.repeat((8 - ((8 + unpadded) % 8)) % 8);
-  const headerBytes = Buffer.from(json, 'utf8');
+  const utf8 = new TextEncoder();
+  json += ' '.repeat((8 - ((8 + utf8.encode(json).length) % 8)) % 8);
+  const headerBytes = utf8.encode(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(headerBytes.length), true);
@@ -94,7 +93,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
   const n = Number(n64);
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString('utf8'));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch {
     fail('header is not valid JSON; the file is corrupt or not safetensors');
   }

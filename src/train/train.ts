@@ -22,15 +22,13 @@ import { join, resolve } from 'node:path';
 import { BatchIterator, type ImageDataset } from '../data/index.js';
 import { loadRunData, type RunData } from '../data/selection.js';
 import { Evaluator, type EvalMetrics } from '../eval/evaluator.js';
-import type { Tensor } from '../graph/tensor.js';
 import { buildModel, makeModelConfig, MODEL_KINDS, type ModelConfig, type ModelKind } from '../models/config.js';
-import { autoencode } from '../models/forward.js';
 import { QUANTIZER_NAMES, SIMVQ_OPTIMIZE, UnknownQuantizerError, type SimvqOptimize } from '../models/quantizer-settings.js';
 import { Adam } from '../optim/adam.js';
 import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, readTrainerState, saveCheckpoint, TRAINER_FORMAT, type TrainerState } from '../persistence/checkpoint.js';
 import type { QuantizerName } from '../quantizers/quantizer.js';
-import { TrainingProgram } from '../runtime/training-program.js';
 import { VariableStore } from '../runtime/variables.js';
+import { createAutoencoderStep, runAutoencoderStep, type AutoencoderStep } from './autoencoder-step.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
 import { batchUtilization, EpochStats } from './epoch-stats.js';
 import { checkTrainingMemory } from './memory.js';
@@ -186,9 +184,7 @@ interface Run {
   readonly data: RunData;
   readonly store: VariableStore;
   readonly optimizer: Adam;
-  readonly program: TrainingProgram;
-  /** Names of the quantizer's loss terms, as the step's metrics `term_<name>`. */
-  readonly termNames: readonly string[];
+  readonly trainingStep: AutoencoderStep;
   readonly evaluator: Evaluator | undefined;
   readonly iterator: BatchIterator;
   readonly progress: ProgressReporter;
@@ -233,7 +229,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await run.program.release();
+    await run.trainingStep.program.release();
     await run.evaluator?.release();
   }
 }
@@ -282,27 +278,8 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
 
   const store = new VariableStore(options.seed);
   const optimizer = new Adam();
-  const { channels, height, width } = model.input;
-  const termNames: string[] = [];
-  const program = await TrainingProgram.create({
-    store,
-    optimizer,
-    threads: options.threads,
-    build: (ctx) => {
-      const f = autoencode(ctx, model, ctx.input('x', [options.batch, channels, height, width]));
-      const metrics: Record<string, Tensor> = {
-        reconstruction: f.reconstructionLoss,
-        quantizer: f.quantized.loss,
-        counts: f.quantized.counts,
-        ...(f.quantized.nonFinite ? { non_finite: f.quantized.nonFinite } : {}),
-      };
-      for (const [name, t] of Object.entries(f.quantized.terms)) {
-        termNames.push(name);
-        metrics[`term_${name}`] = t;
-      }
-      return { loss: f.loss, metrics };
-    },
-  });
+  const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads });
+  const program = trainingStep.program;
   let evaluator: Evaluator | undefined;
   try {
     evaluator = options.evaluateEachEpoch ?? true
@@ -324,7 +301,7 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
     const progress = new ProgressReporter(options.progressSink ?? process.stderr, options.progress ?? false);
     if (startEpoch >= options.epochs) log(`${out} has already trained ${startEpoch} of ${options.epochs} epochs; nothing to do`);
     else log(`training ${config.architecture.kind} + ${config.quantizer.name} (K=${config.quantizer.codebookSize}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
-    return { options, out, log, config, data, store, optimizer, program, termNames, evaluator, iterator, progress, startEpoch, step: trainer?.step ?? 0 };
+    return { options, out, log, config, data, store, optimizer, trainingStep, evaluator, iterator, progress, startEpoch, step: trainer?.step ?? 0 };
   } catch (err) {
     await program.release();
     await evaluator?.release();
@@ -342,18 +319,15 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
   let stepMs = 0;
   for (const batch of iterator.epochBatches()) {
     const t0 = performance.now();
-    const r = await run.program.step({ x: batch.data }, options.lr);
+    const { losses, counts, nonFinite: nonFiniteCount } = await runAutoencoderStep(run.trainingStep, batch.data, options.lr);
     stepMs += performance.now() - t0;
     run.step++;
-    const counts = r.metrics.counts as Float32Array;
-    const losses: Record<string, number> = { total: r.loss, reconstruction: r.metrics.reconstruction as number, quantizer: r.metrics.quantizer as number };
-    for (const name of run.termNames) losses[name] = r.metrics[`term_${name}`] as number;
     const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
     if (bad) {
       iterator.close();
       progress.clear();
       const kept = epoch > 0 ? `the last good checkpoint (epoch ${epoch}) in ${run.out} is intact` : 'no checkpoint was written';
-      const nonFinite = typeof r.metrics.non_finite === 'number' && r.metrics.non_finite > 0 ? ` (${r.metrics.non_finite} encoder outputs were NaN/Inf)` : '';
+      const nonFinite = nonFiniteCount > 0 ? ` (${nonFiniteCount} encoder outputs were NaN/Inf)` : '';
       throw new TrainingDivergedError(`${bad[0] === 'total' ? '' : `${bad[0]} `}loss became ${bad[1]} at epoch ${epoch + 1}, step ${run.step}${nonFinite}; ${kept}; lower --lr (now ${options.lr}) or check the data for NaN/Inf values`);
     }
     stats.add(losses, counts);
@@ -362,7 +336,7 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
       epochs: options.epochs,
       step: batch.index + 1,
       steps: iterator.batchesPerEpoch,
-      loss: r.loss,
+      loss: losses.total!,
       batchUtilization: batchUtilization(counts),
       imagesPerSecond: (stats.stepCount * options.batch * 1000) / stepMs,
     });

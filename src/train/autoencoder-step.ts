@@ -1,0 +1,68 @@
+/**
+ * The training step of a VQ-VAE as one `TrainingProgram`: the forward pass of models/forward.ts,
+ * its gradients and the optimizer update, fetching per step the loss terms and the per-code counts
+ * (from which utilization follows exactly). It opens no file, so the CLI's `trainModel` and a
+ * training loop in a browser tab build the same graph.
+ */
+import type { Tensor } from '../graph/tensor.js';
+import { autoencode } from '../models/forward.js';
+import type { VqvaeModel } from '../models/model.js';
+import type { Optimizer } from '../runtime/optimizer.js';
+import { TrainingProgram } from '../runtime/training-program.js';
+import type { VariableStore } from '../runtime/variables.js';
+
+export interface AutoencoderStep {
+  readonly program: TrainingProgram;
+  /** The quantizer's own loss terms (e.g. codebook, commitment), fetched as `term_<name>`. */
+  readonly termNames: readonly string[];
+}
+
+/** Per-step numbers of one `program.step` result. */
+export interface StepLosses {
+  /** total, reconstruction, quantizer and each quantizer term, by name. */
+  readonly losses: Record<string, number>;
+  /** Vectors assigned to each code in this batch. */
+  readonly counts: Float32Array;
+  /** Encoder outputs that were NaN/Inf (0 when the quantizer does not check). */
+  readonly nonFinite: number;
+}
+
+export async function createAutoencoderStep(o: {
+  readonly model: VqvaeModel;
+  readonly store: VariableStore;
+  readonly optimizer: Optimizer;
+  readonly batch: number;
+  readonly threads: number;
+}): Promise<AutoencoderStep> {
+  const { channels, height, width } = o.model.input;
+  const termNames: string[] = [];
+  const program = await TrainingProgram.create({
+    store: o.store,
+    optimizer: o.optimizer,
+    threads: o.threads,
+    build: (ctx) => {
+      const f = autoencode(ctx, o.model, ctx.input('x', [o.batch, channels, height, width]));
+      const metrics: Record<string, Tensor> = {
+        reconstruction: f.reconstructionLoss,
+        quantizer: f.quantized.loss,
+        counts: f.quantized.counts,
+        ...(f.quantized.nonFinite ? { non_finite: f.quantized.nonFinite } : {}),
+      };
+      for (const [name, t] of Object.entries(f.quantized.terms)) {
+        termNames.push(name);
+        metrics[`term_${name}`] = t;
+      }
+      return { loss: f.loss, metrics };
+    },
+  });
+  return { program, termNames };
+}
+
+/** Run one step on the batch `x` and read its losses and code counts. */
+export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array, lr: number): Promise<StepLosses> {
+  const r = await step.program.step({ x }, lr);
+  const losses: Record<string, number> = { total: r.loss, reconstruction: r.metrics.reconstruction as number, quantizer: r.metrics.quantizer as number };
+  for (const name of step.termNames) losses[name] = r.metrics[`term_${name}`] as number;
+  const nonFinite = typeof r.metrics.non_finite === 'number' ? r.metrics.non_finite : 0;
+  return { losses, counts: r.metrics.counts as Float32Array, nonFinite };
+}
