@@ -15,6 +15,7 @@ export const nodeRuntime: Runtime = {
       graphOptimizationLevel: 'all',
     }),
   tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),
+  writesIntoOutputs: true,
 };
 
 /** What `#default-runtime` resolves to under Node. */

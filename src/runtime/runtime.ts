@@ -27,6 +27,11 @@ export interface Runtime {
   createSession(model: Uint8Array, options: RuntimeSessionOptions): Promise<InferenceSession>;
   /** A tensor of this runtime's own class (sessions of one build do not accept another's tensors). */
   tensor(dtype: RuntimeDType, data: RuntimeData, dims: readonly number[]): Tensor;
+  /**
+   * Whether `session.run` writes an output into the tensor passed for it in `fetches`. onnxruntime-node
+   * does; onnxruntime-web returns outputs in fresh buffers, which CompiledGraph then copies.
+   */
+  readonly writesIntoOutputs: boolean;
 }
 
 let active: Runtime | undefined;

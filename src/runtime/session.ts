@@ -92,8 +92,8 @@ export class CompiledGraph {
     const fetches: Record<string, OrtTensor | null> = {};
     for (const spec of this.outputs) {
       const buf = into[spec.name];
-      if (buf) {
-        checkBuffer('output', spec, buf);
+      if (buf) checkBuffer('output', spec, buf);
+      if (buf && this.runtime.writesIntoOutputs) {
         fetches[spec.name] = this.runtime.tensor(dataTypeName(spec.dtype), buf, spec.shape as number[]);
       } else {
         fetches[spec.name] = null;
@@ -104,9 +104,13 @@ export class CompiledGraph {
     this.lastSessionRunMs = performance.now() - t0;
     const out: Record<string, TypedData> = {};
     for (const spec of this.outputs) {
-      // ORT writes a preallocated output in place; the binding then also hands back its own copy,
-      // which is dropped here so callers keep working on their buffers.
-      out[spec.name] = into[spec.name] ?? (result[spec.name]!.data as TypedData);
+      // onnxruntime-node writes a preallocated output in place and also hands back its own copy,
+      // which is dropped; onnxruntime-web only hands back a copy, which goes into the caller's
+      // buffer (checkBuffer made sure its type matches). Either way callers keep their buffers.
+      const fresh = result[spec.name]!.data as TypedData;
+      const buf = into[spec.name];
+      if (buf && !this.runtime.writesIntoOutputs) (buf as Float32Array).set(fresh as Float32Array);
+      out[spec.name] = buf ?? fresh;
     }
     return out;
   }

@@ -59,6 +59,7 @@ export function webRuntime(options: WebRuntimeOptions = {}): Runtime {
         graphOptimizationLevel: 'all',
       }),
     tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),
+    writesIntoOutputs: false,
   };
 }
 

@@ -1,0 +1,58 @@
+/**
+ * Headless Chromium for the browser test, the browser benchmark and the README screenshots:
+ * Debian's `chromium` driven by playwright-core (Playwright's own browser download does not work
+ * offline). The flags keep Chromium off the network it would otherwise call at start-up, and a
+ * fresh profile directory per launch keeps runs independent.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Browser {
+  readonly page: Page;
+  close(): Promise<void>;
+}
+
+/** Why a browser test cannot run here, or null when Chromium is installed. */
+export function missingChromium(): string | null {
+  return existsSync(CHROMIUM_PATH) ? null : `${CHROMIUM_PATH} is not installed (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+}
+
+/** Start headless Chromium with one page; `gpu` leaves the GPU on so WebGPU can be tried. */
+export async function launchChromium(options: { gpu?: boolean; width?: number; height?: number } = {}): Promise<Browser> {
+  const missing = missingChromium();
+  if (missing) throw new Error(missing);
+  const profile = mkdtempSync(join(tmpdir(), 'vqlab-chromium-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: [...FLAGS, ...(options.gpu ? ['--enable-unsafe-webgpu'] : ['--disable-gpu'])],
+      viewport: { width: options.width ?? 1100, height: options.height ?? 900 },
+    });
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    page,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

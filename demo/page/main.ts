@@ -1,0 +1,265 @@
+/**
+ * The demo page: controls, live charts, the test digits and the drawing pad. Everything that runs
+ * ONNX Runtime lives in the worker (worker.ts); this file only sends it requests and draws replies.
+ *
+ * `window.vqlabDemo` mirrors what the page shows (losses, code grids) as plain data, for the
+ * browser test and for anyone poking at the page from the console.
+ */
+import { drawGray, drawLossCurve, drawUsageHistogram } from './charts.js';
+import { DrawingPad } from './drawing-pad.js';
+import type { Backend, FromWorker, Progress, TestDigits, ToWorker, TrainSettings } from './protocol.js';
+
+interface DemoState {
+  runtime: string;
+  /** The model the page shows, e.g. "reference-mnist + simvq (K=1024, d=64)". */
+  model: string;
+  ready: boolean;
+  training: boolean;
+  losses: number[];
+  progress: Progress | null;
+  testDigits: TestDigits | null;
+  drawnCodes: number[] | null;
+  drawnImage: Float32Array | null;
+  errors: string[];
+}
+
+const state: DemoState = { runtime: '', model: '', ready: false, training: false, losses: [], progress: null, testDigits: null, drawnCodes: null, drawnImage: null, errors: [] };
+(globalThis as unknown as { vqlabDemo: DemoState }).vqlabDemo = state;
+
+const SIDE = 28;
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+let worker: Worker;
+let grid: readonly [number, number] = [7, 7];
+let codebookSize = 0;
+let requestId = 0;
+let selected: number | null = null;
+let originalCodes: Int32Array | null = null;
+
+function send(message: ToWorker, transfer: Transferable[] = []): void {
+  worker.postMessage(message, transfer);
+}
+
+function setStatus(text: string, kind: 'starting' | 'ready' | 'training' | 'error'): void {
+  const el = $('status');
+  el.textContent = text;
+  el.dataset.state = kind;
+}
+
+function startWorker(backend: Backend): void {
+  worker?.terminate();
+  state.ready = false;
+  worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = (event: MessageEvent<FromWorker>) => receive(event.data);
+  worker.onerror = (event) => fail(`the worker failed: ${event.message}`);
+  send({ kind: 'init', backend, threads: navigator.hardwareConcurrency || 1 });
+}
+
+function fail(message: string): void {
+  state.errors.push(message);
+  setStatus(message, 'error');
+  setTraining(false);
+}
+
+function setTraining(on: boolean): void {
+  state.training = on;
+  ($('train') as HTMLButtonElement).disabled = on;
+  ($('stop') as HTMLButtonElement).disabled = !on;
+}
+
+function receive(m: FromWorker): void {
+  switch (m.kind) {
+    case 'ready':
+      state.runtime = m.runtime;
+      state.ready = true;
+      $('runtime').textContent = m.runtime;
+      setStatus(`Ready: ${m.trainCount} training and ${m.testCount} test digits of MNIST loaded. Train a model or load a checkpoint.`, 'ready');
+      return;
+    case 'model':
+      grid = m.grid;
+      codebookSize = m.codebookSize;
+      state.model = m.description;
+      state.testDigits = null;
+      state.drawnCodes = null;
+      $('model').textContent = m.description;
+      ($('code') as HTMLInputElement).max = String(codebookSize - 1);
+      state.losses = [];
+      state.progress = null;
+      redrawDrawing();
+      return;
+    case 'progress':
+      showProgress(m.progress);
+      return;
+    case 'test-digits':
+      showTestDigits(m.digits);
+      return;
+    case 'stopped':
+      setTraining(false);
+      setStatus(`Stopped after ${m.steps} steps. Draw a digit below to see its codes.`, 'ready');
+      return;
+    case 'encoded':
+      if (m.id !== requestId) return;
+      originalCodes = m.codes.slice();
+      showCodes(m.codes);
+      showDecoded(m.image);
+      return;
+    case 'decoded':
+      if (m.id === requestId) showDecoded(m.image);
+      return;
+    case 'error':
+      fail(m.message);
+      return;
+  }
+}
+
+function showProgress(p: Progress): void {
+  state.progress = p;
+  state.losses.push(p.loss);
+  drawLossCurve($('loss'), state.losses);
+  drawUsageHistogram($('usage'), p.usage);
+  const progress = $('progress');
+  progress.dataset.step = String(p.step);
+  progress.textContent = `epoch ${p.epoch}, step ${p.step} (${p.stepsPerEpoch} per epoch) · loss ${p.loss.toFixed(4)} · reconstruction ${p.reconstruction.toFixed(4)}`;
+  const util = $('utilization');
+  util.dataset.utilization = String(p.utilization);
+  const last = p.lastEpochUtilization === null ? '' : ` · last epoch ${(100 * p.lastEpochUtilization).toFixed(1)}%`;
+  util.textContent = `codebook utilization this epoch ${(100 * p.utilization).toFixed(1)}%${last} · perplexity ${p.perplexity.toFixed(1)}`;
+  const speed = $('speed');
+  speed.dataset.imagesPerSecond = String(p.imagesPerSecond);
+  speed.textContent = `${Math.round(p.imagesPerSecond)} img/s`;
+}
+
+function showTestDigits(d: TestDigits): void {
+  state.testDigits = d;
+  const box = $('test-digits');
+  box.replaceChildren();
+  const codes = grid[0] * grid[1];
+  for (const row of [d.images, d.reconstructions]) {
+    for (let i = 0; i < d.count; i++) {
+      const c = document.createElement('canvas');
+      c.className = 'digit';
+      drawGray(c, row.subarray(i * SIDE * SIDE, (i + 1) * SIDE * SIDE), SIDE, SIDE);
+      if (row === d.reconstructions) c.title = `codes: ${Array.from(d.codes.subarray(i * codes, (i + 1) * codes)).join(' ')}`;
+      box.append(c);
+    }
+  }
+}
+
+function showCodes(codes: Int32Array): void {
+  state.drawnCodes = Array.from(codes);
+  const table = $('grid');
+  table.replaceChildren();
+  for (let r = 0; r < grid[0]; r++) {
+    const tr = document.createElement('tr');
+    for (let c = 0; c < grid[1]; c++) {
+      const at = r * grid[1] + c;
+      const td = document.createElement('td');
+      td.textContent = String(codes[at]);
+      td.dataset.index = String(at);
+      if (originalCodes && originalCodes[at] !== codes[at]) td.classList.add('changed');
+      if (selected === at) td.classList.add('selected');
+      td.onclick = () => select(at);
+      tr.append(td);
+    }
+    table.append(tr);
+  }
+}
+
+function showDecoded(image: Float32Array): void {
+  state.drawnImage = image;
+  drawGray($('decoded'), image, SIDE, SIDE);
+}
+
+function select(at: number): void {
+  selected = at;
+  $('editor').hidden = false;
+  $('cell').textContent = `row ${Math.floor(at / grid[1]) + 1}, column ${(at % grid[1]) + 1}`;
+  ($('code') as HTMLInputElement).value = String(state.drawnCodes![at]);
+  showCodes(Int32Array.from(state.drawnCodes!));
+  $('code').focus();
+}
+
+function applyCode(): void {
+  if (selected === null || !state.drawnCodes) return;
+  const value = Number(($('code') as HTMLInputElement).value);
+  if (!(Number.isInteger(value) && value >= 0 && value < codebookSize)) {
+    fail(`a code must be an integer from 0 to ${codebookSize - 1}, got ${($('code') as HTMLInputElement).value}`);
+    return;
+  }
+  const codes = Int32Array.from(state.drawnCodes);
+  codes[selected] = value;
+  showCodes(codes);
+  send({ kind: 'decode', id: ++requestId, codes });
+}
+
+const pad = new DrawingPad($('pad'), () => redrawDrawing());
+
+function redrawDrawing(): void {
+  const digit = pad.toDigit();
+  if (!digit || codebookSize === 0) return;
+  selected = null;
+  $('editor').hidden = true;
+  send({ kind: 'encode', id: ++requestId, image: digit }, [digit.buffer]);
+}
+
+function settings(): TrainSettings {
+  return {
+    quantizer: ($('quantizer') as HTMLSelectElement).value as TrainSettings['quantizer'],
+    codebookSize: Number(($('codebook-size') as HTMLSelectElement).value),
+    batch: Number(($('batch') as HTMLInputElement).value),
+    lr: Number(($('lr') as HTMLInputElement).value),
+    seed: 0,
+  };
+}
+
+async function loadCheckpoint(files: FileList): Promise<void> {
+  const list = Array.from(files);
+  const config = list.find((f) => f.name.endsWith('.json') && f.name !== 'trainer-state.json');
+  const weights = list.find((f) => f.name === 'model.safetensors') ?? list.find((f) => f.name.endsWith('.safetensors') && f.name !== 'optimizer.safetensors');
+  if (!config || !weights) {
+    fail(`choose both config.json and model.safetensors from a vqlab train run directory (got ${list.map((f) => f.name).join(', ') || 'nothing'})`);
+    return;
+  }
+  setStatus(`Loading ${weights.name}…`, 'starting');
+  const buffer = await weights.arrayBuffer();
+  send({ kind: 'load', configName: config.name, configText: await config.text(), weightsName: weights.name, weights: buffer }, [buffer]);
+  setStatus(`Loaded the checkpoint (${config.name}, ${weights.name}). Draw a digit below.`, 'ready');
+}
+
+$('train').onclick = () => {
+  const s = settings();
+  if (!(Number.isInteger(s.batch) && s.batch >= 1) || !(s.lr > 0)) {
+    fail('batch must be a positive integer and the learning rate a positive number');
+    return;
+  }
+  setTraining(true);
+  setStatus(`Training ${s.quantizer} with K=${s.codebookSize}, batch ${s.batch}, lr ${s.lr}…`, 'training');
+  send({ kind: 'train', settings: s });
+};
+$('stop').onclick = () => send({ kind: 'stop' });
+$('clear').onclick = () => pad.clear();
+$('apply').onclick = applyCode;
+$('code').onkeydown = (e) => {
+  if (e.key === 'Enter') applyCode();
+};
+$('checkpoint').onchange = () => {
+  const files = ($('checkpoint') as HTMLInputElement).files;
+  if (files && files.length > 0) loadCheckpoint(files).catch((err: unknown) => fail(String(err)));
+};
+
+async function chooseBackend(): Promise<Backend> {
+  const picker = $('backend') as HTMLSelectElement;
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  const available = gpu ? (await gpu.requestAdapter().catch(() => null)) !== null : false;
+  const webgpuOption = picker.querySelector('option[value=webgpu]') as HTMLOptionElement;
+  webgpuOption.disabled = !available;
+  if (!available) webgpuOption.textContent = 'WebGPU (not available here)';
+  const asked = new URLSearchParams(location.search).get('backend');
+  const backend: Backend = asked === 'webgpu' && available ? 'webgpu' : 'wasm';
+  picker.value = backend;
+  return backend;
+}
+
+$('backend').onchange = () => startWorker(($('backend') as HTMLSelectElement).value as Backend);
+if (!crossOriginIsolated) state.errors.push('the page is not cross-origin isolated, so WebAssembly runs on one thread');
+chooseBackend().then(startWorker, (err: unknown) => fail(String(err)));

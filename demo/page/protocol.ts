@@ -1,0 +1,69 @@
+/** The messages between the demo page and its training worker (structured-cloned, typed arrays transferred). */
+import type { QuantizerName } from '../../dist/src/browser.js';
+
+export type Backend = 'wasm' | 'webgpu';
+
+export interface TrainSettings {
+  readonly quantizer: QuantizerName;
+  readonly codebookSize: number;
+  readonly batch: number;
+  readonly lr: number;
+  readonly seed: number;
+}
+
+export type ToWorker =
+  | { readonly kind: 'init'; readonly backend: Backend; readonly threads: number }
+  | { readonly kind: 'train'; readonly settings: TrainSettings }
+  | { readonly kind: 'stop' }
+  | { readonly kind: 'load'; readonly configName: string; readonly configText: string; readonly weightsName: string; readonly weights: ArrayBuffer }
+  | { readonly kind: 'encode'; readonly id: number; readonly image: Float32Array }
+  | { readonly kind: 'decode'; readonly id: number; readonly codes: Int32Array };
+
+export interface Progress {
+  readonly step: number;
+  readonly epoch: number;
+  readonly stepsPerEpoch: number;
+  readonly loss: number;
+  readonly reconstruction: number;
+  /** Share of codes used so far in the running epoch (exact per-code counts, as `vqlab train` reports per epoch). */
+  readonly utilization: number;
+  /** The last completed epoch's utilization, or null before the first epoch ends. */
+  readonly lastEpochUtilization: number | null;
+  readonly perplexity: number;
+  /** Per-code counts of the running epoch. */
+  readonly usage: Float64Array;
+  /** Training images per second of the steps so far (session time and batch preparation). */
+  readonly imagesPerSecond: number;
+}
+
+/** The first test digits, their code grids and their reconstructions by the current model. */
+export interface TestDigits {
+  readonly count: number;
+  readonly images: Float32Array;
+  readonly codes: Int32Array;
+  readonly reconstructions: Float32Array;
+}
+
+export type FromWorker =
+  | { readonly kind: 'ready'; readonly runtime: string; readonly trainCount: number; readonly testCount: number }
+  | { readonly kind: 'model'; readonly description: string; readonly codebookSize: number; readonly grid: readonly [number, number] }
+  | { readonly kind: 'progress'; readonly progress: Progress }
+  | { readonly kind: 'test-digits'; readonly digits: TestDigits }
+  | { readonly kind: 'stopped'; readonly steps: number }
+  | { readonly kind: 'encoded'; readonly id: number; readonly codes: Int32Array; readonly image: Float32Array }
+  | { readonly kind: 'decoded'; readonly id: number; readonly image: Float32Array }
+  | { readonly kind: 'error'; readonly message: string };
+
+/** How many test digits the page shows (and the browser test compares with the Node tokenizer). */
+export const TEST_DIGITS = 8;
+
+/**
+ * Which test images the page shows: spread evenly over the test set, which keeps the bundled
+ * digits' order (all 0s first, then 1s, …), so the strip holds different digits.
+ */
+export function testDigitIndices(testCount: number): number[] {
+  return Array.from({ length: TEST_DIGITS }, (_, i) => Math.floor(((i + 0.5) * testCount) / TEST_DIGITS));
+}
+/** Where the build puts the MNIST bytes and onnxruntime-web's files, relative to the page. */
+export const MNIST_FILE = 'mnist-digits.bin';
+export const ORT_DIRECTORY = 'ort/';

@@ -1,0 +1,254 @@
+/**
+ * The demo's Web Worker: owns the MNIST digits, the model and every ONNX Runtime session, so the
+ * page stays responsive while a training step runs. Training is vqlab's own training step
+ * (`createAutoencoderStep`, the graph `vqlab train` runs) on onnxruntime-web.
+ */
+import {
+  Adam, BatchIterator, buildModel, clampToUnit, configFromJson, createAutoencoderStep, decodeFromIndices, encodeToIndices, EpochStats,
+  InferenceProgram, makeDataset, makeModelConfig, modelFromWeights, runAutoencoderStep, splitTrainTest, TRAIN_DEFAULTS,
+  unitFromBytes, useRuntime, VariableStore, webRuntime, type ImageDataset, type ModelConfig, type VqvaeModel,
+} from '../../dist/src/browser.js';
+import { MNIST_FILE, ORT_DIRECTORY, TEST_DIGITS, testDigitIndices, type FromWorker, type TestDigits, type ToWorker, type TrainSettings } from './protocol.js';
+
+interface WorkerScope {
+  onmessage: ((event: { data: ToWorker }) => void) | null;
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  readonly location: { readonly href: string };
+}
+const scope = globalThis as unknown as WorkerScope;
+
+const SIDE = 28;
+const PIXELS = SIDE * SIDE;
+/** The bundled digits are held out exactly as `vqlab train` holds them out (load.ts): 1,000 test images, split seed 0. */
+const TEST_COUNT = 1000;
+const SPLIT_SEED = 0;
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+}
+
+/** The model the page is looking at, with the small inference programs the page needs. */
+interface Loaded {
+  readonly config: ModelConfig;
+  readonly model: VqvaeModel;
+  readonly store: VariableStore;
+  readonly encode: InferenceProgram;
+  readonly decode: InferenceProgram;
+  readonly testDigits: InferenceProgram;
+}
+
+let data: { train: ImageDataset; test: ImageDataset } | undefined;
+let loaded: Loaded | undefined;
+let stopRequested = false;
+let training = false;
+/** onnxruntime-web runs one session at a time per instance; every ORT call goes through this chain. */
+let ortQueue: Promise<unknown> = Promise.resolve();
+
+function exclusive<T>(work: () => Promise<T>): Promise<T> {
+  const result = ortQueue.then(work);
+  ortQueue = result.catch(() => undefined);
+  return result;
+}
+
+async function loadDigits(): Promise<{ train: ImageDataset; test: ImageDataset }> {
+  const response = await fetch(new URL(MNIST_FILE, scope.location.href));
+  if (!response.ok) throw new Error(`cannot fetch the MNIST digits (${MNIST_FILE}): HTTP ${response.status}; rebuild the demo with npm run demo`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const count = bytes.length / (PIXELS + 1);
+  if (!Number.isInteger(count)) throw new Error(`${MNIST_FILE} holds ${bytes.length} bytes, not a whole number of 28×28 digits with labels; rebuild the demo`);
+  const all = makeDataset({
+    images: unitFromBytes(bytes.subarray(0, count * PIXELS)),
+    labels: bytes.slice(count * PIXELS),
+    count,
+    channels: 1,
+    height: SIDE,
+    width: SIDE,
+    name: 'mnist-bundled',
+  });
+  return splitTrainTest(all, TEST_COUNT, SPLIT_SEED);
+}
+
+async function useModel(config: ModelConfig, model: VqvaeModel, store: VariableStore): Promise<Loaded> {
+  const previous = loaded;
+  loaded = undefined;
+  if (previous) await releaseAll(previous);
+  const { channels, height, width } = model.input;
+  const grid = model.latent;
+  const encode = await InferenceProgram.create({
+    store,
+    graphName: 'encode',
+    build: (ctx) => ({ codes: encodeToIndices(ctx, model, ctx.input('image', [1, channels, height, width])) }),
+  });
+  const decode = await InferenceProgram.create({
+    store,
+    graphName: 'decode',
+    build: (ctx) => ({ image: clampToUnit(decodeFromIndices(ctx, model, ctx.input('codes', [1, grid.height, grid.width], 'int64'))) }),
+  });
+  const testDigits = await InferenceProgram.create({
+    store,
+    graphName: 'test_digits',
+    build: (ctx) => {
+      const codes = encodeToIndices(ctx, model, ctx.input('images', [TEST_DIGITS, channels, height, width]));
+      return { codes, reconstructions: clampToUnit(decodeFromIndices(ctx, model, codes)) };
+    },
+  });
+  loaded = { config, model, store, encode, decode, testDigits };
+  const q = config.quantizer;
+  post({
+    kind: 'model',
+    description: `${config.architecture.kind} + ${q.name} (K=${q.codebookSize}, d=${q.dim})`,
+    codebookSize: q.codebookSize,
+    grid: [grid.height, grid.width],
+  });
+  return loaded;
+}
+
+async function releaseAll(l: Loaded): Promise<void> {
+  await exclusive(async () => {
+    await l.encode.release();
+    await l.decode.release();
+    await l.testDigits.release();
+  });
+}
+
+async function sendTestDigits(l: Loaded): Promise<void> {
+  const test = data!.test;
+  const images = new Float32Array(TEST_DIGITS * PIXELS);
+  testDigitIndices(test.count).forEach((at, i) => images.set(test.images.subarray(at * PIXELS, (at + 1) * PIXELS), i * PIXELS));
+  const out = await exclusive(() => l.testDigits.run({ images }));
+  const digits: TestDigits = {
+    count: TEST_DIGITS,
+    images,
+    codes: Int32Array.from(out.codes as BigInt64Array, Number),
+    reconstructions: (out.reconstructions as Float32Array).slice(),
+  };
+  post({ kind: 'test-digits', digits });
+}
+
+async function train(settings: TrainSettings): Promise<void> {
+  const { train: trainSet } = data!;
+  const config = makeModelConfig({
+    model: 'reference-mnist',
+    input: { channels: 1, height: SIDE, width: SIDE },
+    quantizer: settings.quantizer,
+    codebookSize: settings.codebookSize,
+    dim: TRAIN_DEFAULTS.dim,
+    beta: TRAIN_DEFAULTS.beta,
+  });
+  const model = buildModel(config);
+  const store = new VariableStore(settings.seed);
+  const step = await exclusive(() => createAutoencoderStep({ model, store, optimizer: new Adam(), batch: settings.batch, threads: 0 }));
+  const current = await useModel(config, model, store);
+  const iterator = new BatchIterator(trainSet, settings.batch, settings.seed, { dropLast: true, prefetch: false });
+  let stats = new EpochStats(settings.codebookSize);
+  let epoch = 0;
+  let lastEpochUtilization: number | null = null;
+  let steps = 0;
+  /** Time of the steps after the first, whose time includes onnxruntime-web's lazy set-up. */
+  let busyMs = 0;
+  training = true;
+  stopRequested = false;
+  try {
+    while (!stopRequested && loaded === current) {
+      const t0 = performance.now();
+      const batch = iterator.next();
+      if (batch.epoch !== epoch) {
+        lastEpochUtilization = stats.usage.utilization();
+        stats = new EpochStats(settings.codebookSize);
+        epoch = batch.epoch;
+      }
+      const r = await exclusive(() => runAutoencoderStep(step, batch.data, settings.lr));
+      if (steps > 0) busyMs += performance.now() - t0;
+      steps++;
+      if (!Number.isFinite(r.losses.total!)) throw new Error(`the loss became ${r.losses.total} at step ${steps}; lower the learning rate (now ${settings.lr})`);
+      stats.add(r.losses, r.counts);
+      post({
+        kind: 'progress',
+        progress: {
+          step: steps,
+          epoch: epoch + 1,
+          stepsPerEpoch: iterator.batchesPerEpoch,
+          loss: r.losses.total!,
+          reconstruction: r.losses.reconstruction!,
+          utilization: stats.usage.utilization(),
+          lastEpochUtilization,
+          perplexity: stats.usage.perplexity(),
+          usage: stats.usage.counts.slice(),
+          imagesPerSecond: steps > 1 ? ((steps - 1) * settings.batch * 1000) / busyMs : 0,
+        },
+      });
+      if (steps % 10 === 1) await sendTestDigits(current);
+      // Let the page's messages (stop, a drawing to encode) in between steps.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    if (loaded === current) await sendTestDigits(current);
+  } finally {
+    training = false;
+    iterator.close();
+    await exclusive(() => step.program.release());
+    post({ kind: 'stopped', steps });
+  }
+}
+
+async function loadCheckpoint(m: Extract<ToWorker, { kind: 'load' }>): Promise<void> {
+  if (training) {
+    stopRequested = true;
+    while (training) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(m.configText);
+  } catch {
+    throw new Error(`${m.configName} is not valid JSON; choose the config.json that vqlab train wrote`);
+  }
+  const config = configFromJson(json, m.configName);
+  const weights = modelFromWeights(config, new Uint8Array(m.weights), m.weightsName);
+  const l = await useModel(weights.config, weights.model, weights.store);
+  await sendTestDigits(l);
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.kind) {
+    case 'init': {
+      const runtime = webRuntime({ backend: m.backend, threads: m.threads, wasmPaths: new URL(ORT_DIRECTORY, scope.location.href).href });
+      useRuntime(runtime);
+      data = await loadDigits();
+      post({ kind: 'ready', runtime: runtime.description, trainCount: data.train.count, testCount: data.test.count });
+      return;
+    }
+    case 'train':
+      if (training) throw new Error('training is already running; stop it first');
+      return train(m.settings);
+    case 'stop':
+      stopRequested = true;
+      return;
+    case 'load':
+      return loadCheckpoint(m);
+    case 'encode': {
+      const l = requireModel();
+      const codes = await exclusive(() => l.encode.run({ image: m.image }));
+      const image = await exclusive(() => l.decode.run({ codes: codes.codes! }));
+      const asNumbers = Int32Array.from(codes.codes as BigInt64Array, Number);
+      post({ kind: 'encoded', id: m.id, codes: asNumbers, image: image.image as Float32Array });
+      return;
+    }
+    case 'decode': {
+      const l = requireModel();
+      const size = l.config.quantizer.codebookSize;
+      const bad = m.codes.find((c) => !(Number.isInteger(c) && c >= 0 && c < size));
+      if (bad !== undefined) throw new Error(`code ${bad} is outside the codebook [0, ${size})`);
+      const image = await exclusive(() => l.decode.run({ codes: BigInt64Array.from(m.codes, BigInt) }));
+      post({ kind: 'decoded', id: m.id, image: image.image as Float32Array });
+      return;
+    }
+  }
+}
+
+function requireModel(): Loaded {
+  if (!loaded) throw new Error('no model yet: train one or load a checkpoint first');
+  return loaded;
+}
+
+scope.onmessage = (event) => {
+  handle(event.data).catch((err: unknown) => post({ kind: 'error', message: err instanceof Error ? err.message : String(err) }));
+};
