@@ -1,10 +1,10 @@
 /**
  * `npm run bench -- <name>` runs one benchmark and prints its result as one JSON object on stdout.
- * Names: engine, quantize, train. With no name, runs all and prints one object keyed by name.
+ * Names: engine, quantize, train, browser. With no name, runs all and prints one object keyed by name.
  */
 import { benchEngine } from './engine.js';
 
-type Bench = () => Promise<Record<string, number>>;
+type Bench = () => Promise<Record<string, number | string | null>>;
 
 async function lazy(path: string, exportName: string): Promise<Bench> {
   const mod = (await import(path)) as Record<string, unknown>;
@@ -17,6 +17,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   engine: async () => benchEngine,
   quantize: () => lazy('./quantize.js', 'benchQuantize'),
   train: () => lazy('./train.js', 'benchTrain'),
+  browser: () => lazy('./browser.js', 'benchBrowser'),
 };
 
 async function main(): Promise<void> {
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     const result = await (await benches[names[0]!]!())();
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
-    const all: Record<string, Record<string, number>> = {};
+    const all: Record<string, Record<string, number | string | null>> = {};
     for (const n of names.length ? names : Object.keys(benches)) all[n] = await (await benches[n]!())();
     process.stdout.write(`${JSON.stringify(all)}\n`);
   }

@@ -16,6 +16,8 @@ interface DemoState {
   ready: boolean;
   training: boolean;
   losses: number[];
+  /** Milliseconds of each training step, in order. */
+  stepMs: number[];
   progress: Progress | null;
   testDigits: TestDigits | null;
   drawnCodes: number[] | null;
@@ -23,7 +25,7 @@ interface DemoState {
   errors: string[];
 }
 
-const state: DemoState = { runtime: '', model: '', ready: false, training: false, losses: [], progress: null, testDigits: null, drawnCodes: null, drawnImage: null, errors: [] };
+const state: DemoState = { runtime: '', model: '', ready: false, training: false, losses: [], stepMs: [], progress: null, testDigits: null, drawnCodes: null, drawnImage: null, errors: [] };
 (globalThis as unknown as { vqlabDemo: DemoState }).vqlabDemo = state;
 
 const SIDE = 28;
@@ -84,6 +86,7 @@ function receive(m: FromWorker): void {
       $('model').textContent = m.description;
       ($('code') as HTMLInputElement).max = String(codebookSize - 1);
       state.losses = [];
+      state.stepMs = [];
       state.progress = null;
       redrawDrawing();
       return;
@@ -115,6 +118,7 @@ function receive(m: FromWorker): void {
 function showProgress(p: Progress): void {
   state.progress = p;
   state.losses.push(p.loss);
+  state.stepMs.push(p.stepMs);
   drawLossCurve($('loss'), state.losses);
   drawUsageHistogram($('usage'), p.usage);
   const progress = $('progress');

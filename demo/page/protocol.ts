@@ -32,7 +32,9 @@ export interface Progress {
   readonly perplexity: number;
   /** Per-code counts of the running epoch. */
   readonly usage: Float64Array;
-  /** Training images per second of the steps so far (session time and batch preparation). */
+  /** Milliseconds of this step: batch preparation and the training session run. */
+  readonly stepMs: number;
+  /** Training images per second of the steps so far but the first (whose time includes onnxruntime-web's set-up). */
   readonly imagesPerSecond: number;
 }
 

@@ -144,7 +144,7 @@ async function train(settings: TrainSettings): Promise<void> {
   let epoch = 0;
   let lastEpochUtilization: number | null = null;
   let steps = 0;
-  /** Time of the steps after the first, whose time includes onnxruntime-web's lazy set-up. */
+  /** Time of the steps after the first. */
   let busyMs = 0;
   training = true;
   stopRequested = false;
@@ -158,7 +158,8 @@ async function train(settings: TrainSettings): Promise<void> {
         epoch = batch.epoch;
       }
       const r = await exclusive(() => runAutoencoderStep(step, batch.data, settings.lr));
-      if (steps > 0) busyMs += performance.now() - t0;
+      const stepMs = performance.now() - t0;
+      if (steps > 0) busyMs += stepMs;
       steps++;
       if (!Number.isFinite(r.losses.total!)) throw new Error(`the loss became ${r.losses.total} at step ${steps}; lower the learning rate (now ${settings.lr})`);
       stats.add(r.losses, r.counts);
@@ -174,6 +175,7 @@ async function train(settings: TrainSettings): Promise<void> {
           lastEpochUtilization,
           perplexity: stats.usage.perplexity(),
           usage: stats.usage.counts.slice(),
+          stepMs,
           imagesPerSecond: steps > 1 ? ((steps - 1) * settings.batch * 1000) / busyMs : 0,
         },
       });
