@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- <name>` runs one benchmark and prints its result as one JSON object on stdout.
- * Names: engine, quantize, train, browser. With no name, runs all and prints one object keyed by name.
+ * Names: engine, quantize, train, browser, profile. With no name, runs all and prints one object keyed by name.
  */
 import { benchEngine } from './engine.js';
 
@@ -18,6 +18,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   quantize: () => lazy('./quantize.js', 'benchQuantize'),
   train: () => lazy('./train.js', 'benchTrain'),
   browser: () => lazy('./browser.js', 'benchBrowser'),
+  profile: () => lazy('./profile.js', 'benchProfile'),
 };
 
 async function main(): Promise<void> {

@@ -7,12 +7,13 @@ import type { Runtime } from './runtime.js';
 
 export const nodeRuntime: Runtime = {
   description: `onnxruntime-node ${ort.env.versions.common} (CPU)`,
-  createSession: (model, { threads }) =>
+  createSession: (model, { threads, profilePrefix }) =>
     ort.InferenceSession.create(model, {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
     }),
   tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),
   writesIntoOutputs: true,

@@ -18,6 +18,8 @@ export type RuntimeData = Float32Array | BigInt64Array | Uint8Array;
 export interface RuntimeSessionOptions {
   /** Intra-op threads; 0 lets the runtime choose. Runtimes whose thread pool is global ignore it. */
   readonly threads: number;
+  /** Record the runtime's per-node profile into a file starting with this prefix, where it has a profiler. */
+  readonly profilePrefix?: string;
 }
 
 export interface Runtime {

@@ -20,6 +20,11 @@ export interface SessionOptions {
   graphName?: string;
   /** The ONNX Runtime build to run on (default: `currentRuntime()`). */
   runtime?: Runtime;
+  /**
+   * Record ORT's per-node profile; the JSON file is written at `endProfiling()` to a path that
+   * starts with this prefix (ORT appends a timestamp). Runtimes without a profiler ignore it.
+   */
+  profilePrefix?: string;
 }
 
 interface IoSpec {
@@ -62,7 +67,7 @@ export class CompiledGraph {
     const model = toModelProto(graph, specs, { inputs: options.inputs, graphName: options.graphName });
     const bytes = encodeModel(model);
     const runtime = options.runtime ?? currentRuntime();
-    const session = await runtime.createSession(bytes, { threads: options.threads ?? 0 });
+    const session = await runtime.createSession(bytes, { threads: options.threads ?? 0, profilePrefix: options.profilePrefix });
     const inputNames = new Set(model.graph!.input!.map((i) => i.name!));
     const inputs = graph.inputs
       .map((i) => i.tensor)
@@ -120,6 +125,11 @@ export class CompiledGraph {
     const spec = this.inputs.find((s) => s.name === name) ?? this.outputs.find((s) => s.name === name);
     if (!spec) throw new Error(`allocate: no input or output named '${name}'`);
     return allocate(spec.dtype, shapeSize(spec.shape));
+  }
+
+  /** Stop profiling and write ORT's profile file (only for a graph created with `profilePrefix`). */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {

@@ -32,6 +32,8 @@ export interface TrainingProgramOptions {
   readonly clipGradNorm?: number;
   /** ORT intra-op threads (default 0: ORT's choice). */
   readonly threads?: number;
+  /** Record ORT's per-node profile to a file starting with this prefix (see `CompiledGraph`). */
+  readonly profilePrefix?: string;
 }
 
 export interface StepResult {
@@ -93,7 +95,7 @@ export class TrainingProgram {
     const outputs: Record<string, Tensor> = { loss: out.loss, ...prefixed(metrics) };
     const updates = ctx.stateUpdates();
     for (const [name, next] of updates) outputs[NEXT + name] = next;
-    const compiled = await CompiledGraph.create(graph, outputs, { threads: options.threads, graphName: 'train_step' });
+    const compiled = await CompiledGraph.create(graph, outputs, { threads: options.threads, graphName: 'train_step', profilePrefix: options.profilePrefix });
 
     const fedNames = new Set(compiled.inputs.map((i) => i.name));
     const fed = store.list().filter((v) => fedNames.has(v.name));
