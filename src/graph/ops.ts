@@ -331,6 +331,34 @@ export function conv2d(x: Tensor, w: Tensor, options: ConvOptions = {}): Tensor 
   return x.graph.addNode('Conv', [x, w], { stride, pad: p, dilation }, [{ shape: [n, cout, ho, wo], dtype: 'float32' }])[0]!;
 }
 
+export interface ConvFilterGradOptions extends ConvOptions {
+  /** Spatial size [kh, kw] of the filter whose gradient is computed. */
+  kernel: readonly [number, number];
+}
+
+/**
+ * The filter gradient of conv2d: for y = conv2d(x, w, options) and an upstream gradient gy of y's
+ * shape, ∂L/∂w[o,c,a,b] = Σ_{n,i,j} gy[n,o,i,j] · x[n, c, i·s − p + a·d, j·s − p + b·d], shape
+ * [Cout, Cin, kh, kw]. A primitive of its own (rather than a convolution of the transposed
+ * operands) so that the lowering can pick the fastest exact form for its shape.
+ */
+export function conv2dFilterGrad(x: Tensor, gy: Tensor, options: ConvFilterGradOptions): Tensor {
+  requireFloat('ConvFilterGrad', x, gy);
+  const { stride, pad: p, dilation } = convParams('ConvFilterGrad', options);
+  const [kh, kw] = options.kernel;
+  if (![kh, kw].every((k) => Number.isInteger(k) && k >= 1)) throw new GraphError('ConvFilterGrad', `kernel [${kh},${kw}] must be positive integers`);
+  if (x.rank !== 4 || gy.rank !== 4 || x.shape[0] !== gy.shape[0]) {
+    throw new GraphError('ConvFilterGrad', `input ${formatShape(x.shape)} and output gradient ${formatShape(gy.shape)} must both be [N,C,H,W] with the same N`);
+  }
+  const [, cin, h, wd] = x.shape as [number, number, number, number];
+  const [, cout, ho, wo] = gy.shape as [number, number, number, number];
+  const expected = [Math.floor((h + 2 * p - dilation * (kh - 1) - 1) / stride) + 1, Math.floor((wd + 2 * p - dilation * (kw - 1) - 1) / stride) + 1];
+  if (expected[0] !== ho || expected[1] !== wo) {
+    throw new GraphError('ConvFilterGrad', `a ${kh}x${kw} conv (stride ${stride}, pad ${p}, dilation ${dilation}) of ${formatShape(x.shape)} gives ${expected[0]}x${expected[1]} maps, but the gradient is ${formatShape(gy.shape)}`);
+  }
+  return x.graph.addNode('ConvFilterGrad', [x, gy], { kernel: [kh, kw], stride, pad: p, dilation }, [{ shape: [cout, cin, kh, kw], dtype: 'float32' }])[0]!;
+}
+
 export interface ConvTransposeOptions extends ConvOptions {
   /** Extra rows/columns added at the end of the output (default 0). */
   outputPadding?: number;

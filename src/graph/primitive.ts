@@ -16,4 +16,4 @@ export type Primitive =
   // indexing
   | 'Gather' | 'ScatterAdd' | 'OneHot'
   // convolution
-  | 'Conv' | 'ConvTranspose';
+  | 'Conv' | 'ConvTranspose' | 'ConvFilterGrad';

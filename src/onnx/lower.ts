@@ -1,23 +1,20 @@
 /**
- * Lowering of the primitive graph to ONNX (opset 18). One function per primitive; every primitive
- * maps to one standard ONNX operator (plus shape/axes constants), so exported models run on any
- * ONNX Runtime build.
+ * Lowering of the primitive graph to ONNX (opset 18). One function per primitive; most map to one
+ * standard ONNX operator (plus shape/axes constants). Convolutions may become a faster exact form
+ * (`conv-forms.ts`), using ONNX Runtime's NCHWc kernels only when `convTarget` allows it, so
+ * models lowered without it (exports) run on any ONNX runtime; ScatterAdd becomes a
+ * deterministic form (`scatter-add.ts`).
  */
-import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
 import type { Graph } from '../graph/graph.js';
 import { GraphError, type DType, type Node, type Tensor } from '../graph/tensor.js';
-
-/** The protobuf classes (onnx-proto is CommonJS, so they come through its default export). */
-const P = onnxProto.onnx;
+import { lowerConv, lowerConvFilterGrad, lowerConvTranspose, type ConvTarget } from './conv-forms.js';
+import { ELEM, Emitter, intAttr, intsAttr, P, strAttr, tensorProto } from './emitter.js';
+import { lowerScatterAdd } from './scatter-add.js';
 
 export const OPSET = 18;
 
-const ELEM: Record<DType, number> = {
-  float32: P.TensorProto.DataType.FLOAT,
-  int64: P.TensorProto.DataType.INT64,
-  bool: P.TensorProto.DataType.BOOL,
-};
+export { tensorProto };
 
 export interface OutputSpec {
   readonly name: string;
@@ -28,22 +25,12 @@ export interface LowerOptions {
   /** Graph inputs to expose (default: all that the outputs depend on). */
   readonly inputs?: readonly Tensor[];
   readonly graphName?: string;
-}
-
-type Attr = onnx.IAttributeProto;
-
-const A = P.AttributeProto.AttributeType;
-const intAttr = (name: string, i: number): Attr => ({ name, type: A.INT, i });
-const intsAttr = (name: string, ints: readonly number[]): Attr => ({ name, type: A.INTS, ints: [...ints] });
-const strAttr = (name: string, s: string): Attr => ({ name, type: A.STRING, s: new TextEncoder().encode(s) });
-
-export function tensorProto(name: string, dtype: DType, dims: readonly number[], data: Float32Array | BigInt64Array | Uint8Array): onnx.ITensorProto {
-  return {
-    name,
-    dataType: ELEM[dtype],
-    dims: [...dims],
-    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  };
+  /**
+   * Where ONNX Runtime's blocked-layout (NCHWc) kernels may be used for convolutions: their block
+   * size, as `nchwcBlockSize()` in `src/runtime` reports it. Omitted: standard ONNX ops only, so
+   * the model runs on any ONNX runtime (exported models).
+   */
+  readonly convTarget?: ConvTarget;
 }
 
 function valueInfo(name: string, t: Tensor): onnx.IValueInfoProto {
@@ -53,46 +40,7 @@ function valueInfo(name: string, t: Tensor): onnx.IValueInfoProto {
   };
 }
 
-/** Builds the NodeProto list; shape constants become initializers named `k<n>`. */
-class Emitter {
-  readonly nodes: onnx.INodeProto[] = [];
-  readonly initializers: onnx.ITensorProto[] = [];
-  private counter = 0;
-  private readonly intConstants = new Map<string, string>();
-
-  ints(values: readonly number[]): string {
-    const key = values.join(',');
-    let name = this.intConstants.get(key);
-    if (!name) {
-      name = `k${this.counter++}`;
-      this.initializers.push(tensorProto(name, 'int64', [values.length], BigInt64Array.from(values.map(BigInt))));
-      this.intConstants.set(key, name);
-    }
-    return name;
-  }
-
-  scalarInt(value: number): string {
-    const name = `k${this.counter++}`;
-    this.initializers.push(tensorProto(name, 'int64', [], BigInt64Array.of(BigInt(value))));
-    return name;
-  }
-
-  floats(values: readonly number[]): string {
-    const name = `k${this.counter++}`;
-    this.initializers.push(tensorProto(name, 'float32', [values.length], Float32Array.from(values)));
-    return name;
-  }
-
-  temp(): string {
-    return `k${this.counter++}`;
-  }
-
-  node(opType: string, input: readonly string[], output: readonly string[], attribute: Attr[] = []): void {
-    this.nodes.push({ opType, input: [...input], output: [...output], attribute, name: `${opType}_${this.nodes.length}` });
-  }
-}
-
-function lowerNode(e: Emitter, n: Node): void {
+function lowerNode(e: Emitter, n: Node, target: ConvTarget | undefined): void {
   const ins = n.inputs.map((t) => t.name);
   const out = n.outputs[0]!.name;
   const a = n.attrs;
@@ -133,30 +81,16 @@ function lowerNode(e: Emitter, n: Node): void {
     }
     case 'Gather':
       return e.node('Gather', ins, [out], [intAttr('axis', 0)]);
-    case 'ScatterAdd': {
-      const idx = e.temp();
-      e.node('Reshape', [ins[1]!, e.ints([n.inputs[1]!.shape[0]!, 1])], [idx]);
-      return e.node('ScatterND', [ins[0]!, idx, ins[2]!], [out], [strAttr('reduction', 'add')]);
-    }
+    case 'ScatterAdd':
+      return lowerScatterAdd(e, n);
     case 'OneHot':
       return e.node('OneHot', [ins[0]!, e.scalarInt(a.depth as number), e.floats([0, 1])], [out], [intAttr('axis', -1)]);
     case 'Conv':
-    case 'ConvTranspose': {
-      const w = n.inputs[1]!;
-      const p = a.pad as number;
-      const attrs: Attr[] = [
-        intsAttr('kernel_shape', w.shape.slice(2)),
-        intsAttr('strides', [a.stride as number, a.stride as number]),
-        intsAttr('pads', [p, p, p, p]),
-        intsAttr('dilations', [a.dilation as number, a.dilation as number]),
-        intAttr('group', 1),
-      ];
-      if (n.op === 'ConvTranspose') {
-        const op = a.outputPadding as number;
-        attrs.push(intsAttr('output_padding', [op, op]));
-      }
-      return e.node(n.op, ins, [out], attrs);
-    }
+      return lowerConv(e, n, target);
+    case 'ConvTranspose':
+      return lowerConvTranspose(e, n, target);
+    case 'ConvFilterGrad':
+      return lowerConvFilterGrad(e, n, target);
     default: {
       // Every primitive is handled above; the compiler rejects a new one without a lowering here.
       const missing: never = n.op;
@@ -196,7 +130,7 @@ export function toModelProto(graph: Graph, outputs: readonly OutputSpec[], optio
   }
   const { nodes, tensors } = liveNodes(graph, outputs.map((o) => o.tensor));
   const e = new Emitter();
-  for (const n of nodes) lowerNode(e, n);
+  for (const n of nodes) lowerNode(e, n, options.convTarget);
 
   const inputTensors = options.inputs ?? graph.inputs.map((i) => i.tensor).filter((t) => tensors.has(t));
   for (const o of outputs) {
@@ -211,7 +145,7 @@ export function toModelProto(graph: Graph, outputs: readonly OutputSpec[], optio
   return {
     irVersion: 8,
     producerName: 'vqlab',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...[...e.domains].map((domain) => ({ domain, version: 1 }))],
     graph: {
       name: options.graphName ?? 'vqlab',
       node: e.nodes,

@@ -7,6 +7,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { Graph } from '../graph/graph.js';
 import { formatShape, shapeSize, type DType, type Shape, type Tensor } from '../graph/tensor.js';
 import { encodeModel, toModelProto } from '../onnx/lower.js';
+import { nchwcTarget } from './conv-target.js';
 import { currentRuntime, type Runtime } from './runtime.js';
 
 export type TypedData = Float32Array | BigInt64Array | Uint8Array;
@@ -25,6 +26,11 @@ export interface SessionOptions {
    * starts with this prefix (ORT appends a timestamp). Runtimes without a profiler ignore it.
    */
   profilePrefix?: string;
+  /**
+   * Lower convolutions to standard ONNX ops only, never to ONNX Runtime's NCHWc kernels (default
+   * false: the fastest exact form per shape, see `src/onnx/conv-forms.ts`).
+   */
+  standardOpsOnly?: boolean;
 }
 
 interface IoSpec {
@@ -64,9 +70,10 @@ export class CompiledGraph {
   static async create(graph: Graph, outputs: Readonly<Record<string, Tensor>>, options: SessionOptions = {}): Promise<CompiledGraph> {
     const t0 = performance.now();
     const specs = Object.entries(outputs).map(([name, tensor]) => ({ name, tensor }));
-    const model = toModelProto(graph, specs, { inputs: options.inputs, graphName: options.graphName });
-    const bytes = encodeModel(model);
     const runtime = options.runtime ?? currentRuntime();
+    const convTarget = options.standardOpsOnly ? undefined : await nchwcTarget(runtime);
+    const model = toModelProto(graph, specs, { inputs: options.inputs, graphName: options.graphName, convTarget });
+    const bytes = encodeModel(model);
     const session = await runtime.createSession(bytes, { threads: options.threads ?? 0, profilePrefix: options.profilePrefix });
     const inputNames = new Set(model.graph!.input!.map((i) => i.name!));
     const inputs = graph.inputs

@@ -34,6 +34,8 @@ export interface TrainingProgramOptions {
   readonly threads?: number;
   /** Record ORT's per-node profile to a file starting with this prefix (see `CompiledGraph`). */
   readonly profilePrefix?: string;
+  /** Standard ONNX ops only for convolutions (see `SessionOptions.standardOpsOnly`); for comparisons. */
+  readonly standardOpsOnly?: boolean;
 }
 
 export interface StepResult {
@@ -95,7 +97,7 @@ export class TrainingProgram {
     const outputs: Record<string, Tensor> = { loss: out.loss, ...prefixed(metrics) };
     const updates = ctx.stateUpdates();
     for (const [name, next] of updates) outputs[NEXT + name] = next;
-    const compiled = await CompiledGraph.create(graph, outputs, { threads: options.threads, graphName: 'train_step', profilePrefix: options.profilePrefix });
+    const compiled = await CompiledGraph.create(graph, outputs, { threads: options.threads, graphName: 'train_step', profilePrefix: options.profilePrefix, standardOpsOnly: options.standardOpsOnly });
 
     const fedNames = new Set(compiled.inputs.map((i) => i.name));
     const fed = store.list().filter((v) => fedNames.has(v.name));

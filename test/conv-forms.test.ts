@@ -1,0 +1,175 @@
+/**
+ * The fast convolution forms (src/onnx/conv-forms.ts) against the plain ONNX Conv/ConvTranspose
+ * lowering: one shape per form, each compared to fp32 tolerance, and the finite-difference
+ * gradient check run through them (the checker compiles with the fast forms, as training does).
+ * The deterministic ScatterAdd (src/onnx/scatter-add.ts) is checked for bit-identical reruns at
+ * two threads, and a whole training run at two threads for bit-identical weights.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Graph } from '../src/graph/graph.js';
+import * as op from '../src/graph/ops.js';
+import { shapeSize, type Shape, type Tensor } from '../src/graph/tensor.js';
+import { Rng } from '../src/init/rng.js';
+import { conv2dLayer } from '../src/layers/conv2d.js';
+import { convTranspose2dLayer } from '../src/layers/conv-transpose2d.js';
+import { Adam } from '../src/optim/adam.js';
+import { nchwcTarget } from '../src/runtime/conv-target.js';
+import { currentRuntime } from '../src/runtime/runtime.js';
+import { CompiledGraph } from '../src/runtime/session.js';
+import { TrainingProgram } from '../src/runtime/training-program.js';
+import { VariableStore } from '../src/runtime/variables.js';
+import { flattenNCHW, unflattenToNCHW } from '../src/quantizers/quantizer.js';
+import { VectorQuantizer } from '../src/quantizers/vector-quantizer.js';
+import { gradCheck } from './helpers/gradcheck.js';
+
+const blocked = await nchwcTarget(currentRuntime());
+const skip = blocked ? false : 'this ONNX Runtime build or CPU has no NCHWc kernels';
+
+function randomData(shape: Shape, rng: Rng): Float32Array {
+  return Float32Array.from({ length: shapeSize(shape) }, () => rng.normal());
+}
+
+type Build = (a: Tensor, b: Tensor) => Tensor;
+
+/**
+ * ∂L/∂w[o,c,u,v] = Σ_{n,i,j} gy[n,o,i,j] · x[n, c, i·s − p + u, j·s − p + v] summed directly in
+ * float64: the reference for the filter-gradient forms (whose standard-ops lowering is itself one
+ * of the forms).
+ */
+function filterGradReference(x: Float32Array, xs: Shape, gy: Float32Array, gs: Shape, k: number, s: number, p: number): Float32Array {
+  const [n, c, h, w] = xs as [number, number, number, number];
+  const [, o, ho, wo] = gs as [number, number, number, number];
+  const out = new Float32Array(o * c * k * k);
+  for (let oc = 0; oc < o; oc++) for (let ic = 0; ic < c; ic++) for (let u = 0; u < k; u++) for (let v = 0; v < k; v++) {
+    let sum = 0;
+    for (let b = 0; b < n; b++) for (let i = 0; i < ho; i++) for (let j = 0; j < wo; j++) {
+      const [r, q] = [i * s - p + u, j * s - p + v];
+      if (r >= 0 && r < h && q >= 0 && q < w) sum += gy[((b * o + oc) * ho + i) * wo + j]! * x[((b * c + ic) * h + r) * w + q]!;
+    }
+    out[((oc * c + ic) * k + u) * k + v] = sum;
+  }
+  return out;
+}
+
+/** Max |fast − reference| over the output, and the reference's largest magnitude. */
+async function compareForms(a: Shape, b: Shape, build: Build, reference?: (a: Float32Array, b: Float32Array) => Float32Array): Promise<{ error: number; scale: number; ops: string[] }> {
+  const rng = new Rng(5);
+  const feeds = { a: randomData(a, rng), b: randomData(b, rng) };
+  const results: Float32Array[] = [];
+  let ops: string[] = [];
+  for (const standardOpsOnly of reference ? [false] : [true, false]) {
+    const g = new Graph();
+    const y = build(g.input('a', a), g.input('b', b));
+    const compiled = await CompiledGraph.create(g, { y }, { threads: 1, standardOpsOnly });
+    results.push((await compiled.run(feeds)).y as Float32Array);
+    if (!standardOpsOnly) ops = opTypes(compiled.modelBytes);
+    await compiled.release();
+  }
+  if (reference) results.unshift(reference(feeds.a, feeds.b));
+  const [plain, fast] = results as [Float32Array, Float32Array];
+  assert.equal(fast.length, plain.length);
+  let error = 0;
+  let scale = 0;
+  for (let i = 0; i < plain.length; i++) {
+    error = Math.max(error, Math.abs(fast[i]! - plain[i]!));
+    scale = Math.max(scale, Math.abs(plain[i]!));
+  }
+  return { error, scale, ops };
+}
+
+/** The operator types in a serialized model (the op_type strings are plain UTF-8 in the protobuf). */
+function opTypes(bytes: Uint8Array): string[] {
+  const text = Buffer.from(bytes).toString('latin1');
+  return ['ReorderInput', 'DepthToSpace', 'MatMul', 'ConvTranspose', 'Conv'].filter((t) => text.includes(t));
+}
+
+const filterGrad = (a: Shape, b: Shape, k: number, s: number, p: number) => (x: Float32Array, gy: Float32Array) => filterGradReference(x, a, gy, b, k, s, p);
+
+const FORMS: readonly { label: string; a: Shape; b: Shape; build: Build; uses: string; avoids?: string; reference?: (a: Float32Array, b: Float32Array) => Float32Array }[] = [
+  { label: 'Conv 3×3 s1 as NCHWc', a: [2, 8, 6, 6], b: [16, 8, 3, 3], build: (x, w) => op.conv2d(x, w, { pad: 1 }), uses: 'ReorderInput' },
+  { label: 'Conv 4×4 s2 as NCHWc', a: [2, 8, 8, 8], b: [8, 8, 4, 4], build: (x, w) => op.conv2d(x, w, { stride: 2, pad: 1 }), uses: 'ReorderInput' },
+  { label: 'ConvTranspose 3×3 s1 as the NCHWc conv with the flipped filter', a: [2, 8, 5, 5], b: [8, 16, 3, 3], build: (x, w) => op.convTranspose2d(x, w, { pad: 1 }), uses: 'ReorderInput', avoids: 'ConvTranspose' },
+  { label: 'ConvTranspose 4×4 s2 p1 as four sub-pixel NCHWc convs', a: [2, 16, 4, 5], b: [16, 8, 4, 4], build: (x, w) => op.convTranspose2d(x, w, { stride: 2, pad: 1 }), uses: 'DepthToSpace', avoids: 'ConvTranspose' },
+  { label: 'ConvFilterGrad 1×1 as one MatMul', a: [2, 8, 5, 5], b: [2, 16, 5, 5], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [1, 1] }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad([2, 8, 5, 5], [2, 16, 5, 5], 1, 1, 0) },
+  { label: 'ConvFilterGrad 3×3 to 64 channels as im2col + MatMul', a: [2, 8, 5, 5], b: [2, 64, 5, 5], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [3, 3], pad: 1 }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad([2, 8, 5, 5], [2, 64, 5, 5], 3, 1, 1) },
+  { label: 'ConvFilterGrad 3×3 to 16 channels as the swapped NCHWc conv', a: [8, 8, 5, 5], b: [8, 16, 5, 5], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [3, 3], pad: 1 }), uses: 'ReorderInput', reference: filterGrad([8, 8, 5, 5], [8, 16, 5, 5], 3, 1, 1) },
+  { label: 'ConvFilterGrad 4×4 s2 as the swapped plain conv', a: [2, 8, 8, 8], b: [2, 8, 4, 4], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [4, 4], stride: 2, pad: 1 }), uses: 'Conv', avoids: 'ReorderInput', reference: filterGrad([2, 8, 8, 8], [2, 8, 4, 4], 4, 2, 1) },
+];
+
+for (const { label, a, b, build, uses, avoids, reference } of FORMS) {
+  test(`${label} equals the ${reference ? 'direct sum' : 'plain lowering'} to fp32 tolerance`, { skip }, async () => {
+    const { error, scale, ops } = await compareForms(a, b, build, reference);
+    assert.ok(ops.includes(uses), `${label}: expected the fast form to use ${uses}, got ${ops.join(', ')}`);
+    if (avoids) assert.ok(!ops.includes(avoids), `${label}: the fast form still uses ${avoids}`);
+    assert.ok(error <= 1e-5 * (1 + scale), `${label}: max |fast − plain| = ${error} at output scale ${scale}`);
+  });
+}
+
+test('finite-difference gradients through the fast conv forms', { skip }, async () => {
+  const conv = (o: op.ConvOptions) => ([x, w]: Tensor[]) => op.conv2d(x!, w!, o);
+  const convT = (o: op.ConvTransposeOptions) => ([x, w]: Tensor[]) => op.convTranspose2d(x!, w!, o);
+  await gradCheck('Conv 3×3 NCHWc', [{ shape: [2, 8, 5, 5], name: 'x' }, { shape: [8, 8, 3, 3], name: 'w' }], conv({ pad: 1 }));
+  await gradCheck('Conv 4×4 s2 NCHWc', [{ shape: [2, 8, 8, 8], name: 'x' }, { shape: [8, 8, 4, 4], name: 'w' }], conv({ stride: 2, pad: 1 }));
+  await gradCheck('ConvTranspose 4×4 s2 sub-pixel', [{ shape: [2, 8, 4, 4], name: 'x' }, { shape: [8, 8, 4, 4], name: 'w' }], convT({ stride: 2, pad: 1 }));
+  await gradCheck('ConvTranspose 3×3 s1 flipped', [{ shape: [2, 8, 4, 4], name: 'x' }, { shape: [8, 8, 3, 3], name: 'w' }], convT({ pad: 1 }));
+  await gradCheck('ConvFilterGrad im2col', [{ shape: [2, 4, 5, 5], name: 'x' }, { shape: [2, 64, 5, 5], name: 'gy' }], ([x, gy]) => op.conv2dFilterGrad(x!, gy!, { kernel: [3, 3], pad: 1 }));
+  await gradCheck('ConvFilterGrad swapped NCHWc', [{ shape: [8, 8, 4, 4], name: 'x' }, { shape: [8, 8, 4, 4], name: 'gy' }], ([x, gy]) => op.conv2dFilterGrad(x!, gy!, { kernel: [3, 3], pad: 1 }));
+});
+
+test('ConvFilterGrad refuses a gradient whose maps do not match the conv', () => {
+  const g = new Graph();
+  assert.throws(() => op.conv2dFilterGrad(g.input('x', [2, 3, 8, 8]), g.input('gy', [2, 4, 5, 5]), { kernel: [3, 3], pad: 1 }), /gives 8x8 maps, but the gradient is \[2,4,5,5\]/);
+});
+
+test('ScatterAdd with many repeated rows is bit-identical across reruns at 2 threads and matches a float64 sum', async () => {
+  const [k, d, n] = [16, 64, 8192];
+  const rng = new Rng(9);
+  const updates = randomData([n, d], rng);
+  const indices = BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 7919) % 16));
+  const g = new Graph();
+  const y = op.scatterAdd(op.expand(g.scalar(0), [k, d]), g.input('i', [n], 'int64'), g.input('u', [n, d]));
+  const compiled = await CompiledGraph.create(g, { y }, { threads: 2 });
+  const first = Buffer.from(((await compiled.run({ i: indices, u: updates })).y as Float32Array).slice().buffer);
+  for (let r = 0; r < 150; r++) {
+    const again = (await compiled.run({ i: indices, u: updates })).y as Float32Array;
+    assert.ok(first.equals(Buffer.from(again.slice().buffer)), `rerun ${r} differs from the first`);
+  }
+  await compiled.release();
+  const exact = new Float64Array(k * d);
+  for (let j = 0; j < n; j++) for (let c = 0; c < d; c++) exact[Number(indices[j]) * d + c]! += updates[j * d + c]!;
+  const got = new Float32Array(first.buffer, first.byteOffset, k * d);
+  for (let i = 0; i < k * d; i++) assert.ok(Math.abs(got[i]! - exact[i]!) <= 1e-4 * (1 + Math.abs(exact[i]!)), `element ${i}: ${got[i]} vs ${exact[i]}`);
+});
+
+test('two trainings at 2 threads with the same seed end with byte-identical variables', async () => {
+  // Big enough that ORT splits the codebook's ScatterAdd between threads (6272 rows of 64 into
+  // 16 codes), which is where the step used to depend on scheduling.
+  const rng = new Rng(3);
+  const images = Float32Array.from({ length: 32 * 28 * 28 }, () => rng.uniform());
+  const train = async (): Promise<Map<string, Buffer>> => {
+    const store = new VariableStore(4);
+    const quantizer = new VectorQuantizer({ codebookSize: 16, dim: 64 });
+    const program = await TrainingProgram.create({
+      store,
+      optimizer: new Adam(),
+      threads: 2,
+      build: (ctx) => {
+        const x = ctx.input('x', [32, 1, 28, 28]);
+        let h = op.relu(conv2dLayer(ctx.scope('enc1'), x, { outChannels: 16, kernel: 4, stride: 2, pad: 1 }));
+        h = conv2dLayer(ctx.scope('enc2'), h, { outChannels: 64, kernel: 4, stride: 2, pad: 1 });
+        const q = quantizer.quantize(ctx.scope('vq'), flattenNCHW(h));
+        h = conv2dLayer(ctx.scope('dec0'), unflattenToNCHW(q.quantized, 32, 7, 7), { outChannels: 16, kernel: 3, pad: 1 });
+        h = op.relu(convTranspose2dLayer(ctx.scope('dec1'), h, { outChannels: 8, kernel: 4, stride: 2, pad: 1 }));
+        const y = convTranspose2dLayer(ctx.scope('dec2'), h, { outChannels: 1, kernel: 4, stride: 2, pad: 1 });
+        const err = op.sub(y, x);
+        return { loss: op.add(op.reduceMean(op.mul(err, err)), q.loss) };
+      },
+    });
+    for (let s = 0; s < 6; s++) await program.step({ x: images }, 1e-2);
+    await program.release();
+    return new Map(store.list().map((v) => [v.name, Buffer.from(v.value.slice().buffer)]));
+  };
+  const [a, b] = [await train(), await train()];
+  for (const [name, bytes] of a) assert.ok(bytes.equals(b.get(name)!), `${name} differs between the two runs`);
+});
