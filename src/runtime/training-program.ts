@@ -7,6 +7,7 @@
  * the run (ping-pong). So a step allocates no parameter-sized memory in JavaScript.
  */
 import { grad } from '../graph/autodiff.js';
+import { countFlops } from '../graph/flops.js';
 import * as op from '../graph/ops.js';
 import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
@@ -65,6 +66,8 @@ export class TrainingProgram {
     private readonly metricNames: readonly string[],
     private readonly metricBuffers: Record<string, TypedData>,
     readonly trainableCount: number,
+    /** Counted FLOPs of one step (matrix products and convolutions, see `countFlops`). */
+    readonly flopsPerStep: number,
   ) {}
 
   static async create(options: TrainingProgramOptions): Promise<TrainingProgram> {
@@ -109,7 +112,8 @@ export class TrainingProgram {
     const metricNames = Object.keys(metrics);
     const metricBuffers: Record<string, TypedData> = {};
     for (const name of ['loss', ...metricNames.map((m) => `metric:${m}`)]) metricBuffers[name] = compiled.allocate(name);
-    return new TrainingProgram(store, compiled, fed, updated, dataInputs, metricNames, metricBuffers, params.length);
+    const flops = countFlops(Object.values(outputs));
+    return new TrainingProgram(store, compiled, fed, updated, dataInputs, metricNames, metricBuffers, params.length, flops);
   }
 
   /** Names of the per-step data inputs the model declared. */
