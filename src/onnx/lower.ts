@@ -27,8 +27,8 @@ export interface LowerOptions {
   readonly graphName?: string;
   /**
    * Where ONNX Runtime's blocked-layout (NCHWc) kernels may be used for convolutions: their block
-   * size, as `nchwcBlockSize()` in `src/runtime` reports it. Omitted: standard ONNX ops only, so
-   * the model runs on any ONNX runtime (exported models).
+   * size, as `nchwcTarget()` in `src/runtime/conv-target.ts` reports it. Omitted: standard ONNX
+   * ops only, so the model runs on any ONNX runtime (exported models).
    */
   readonly convTarget?: ConvTarget;
 }
