@@ -40,8 +40,11 @@ function writePng(file: string, width: number, height: number, color: boolean): 
 }
 
 test('unknown flags, commands and choices are refused with the valid ones listed', async () => {
-  assertOneLineError(await runCli(['train', '--bogus', '1']), /unknown option '--bogus' for 'vqlab train'; valid options: --quantizer, --codebook-size, .*--simvq-optimize.*--help/);
-  assertOneLineError(await runCli(['train', '--quantizer', 'pq']), /--quantizer must be one of vq, ema, simvq, got 'pq'/);
+  assertOneLineError(await runCli(['train', '--bogus', '1']), /unknown option '--bogus' for 'vqlab train'; valid options: --quantizer, --quantizer-option, --codebook-size, .*--simvq-optimize.*--help/);
+  assertOneLineError(await runCli(['train', '--quantizer', 'pq']), /--quantizer: quantizer 'pq': unknown quantizer 'pq'; valid names: vq, ema, simvq, fsq, lfq, residual/);
+  assertOneLineError(await runCli(['train', '--quantizer', 'ema', '--quantizer-option', 'decai=0.9']), /ema: unknown option 'decai'; valid options: codebookSize, dim, beta, weight, search, decay/);
+  assertOneLineError(await runCli(['train', '--quantizer', 'ema', '--quantizer-option', 'decay=1.5']), /ema: decay must be a finite number >= 0 and < 1, got 1.5/);
+  assertOneLineError(await runCli(['train', '--quantizer', 'fsq', '--codebook-size', '512']), /--codebook-size does not apply to quantizer 'fsq' \(it has no option 'codebookSize'\); its options: dim, levels/);
   assertOneLineError(await runCli(['train', '--batch', 'lots']), /--batch must be an integer >= 1, got 'lots'/);
   assertOneLineError(await runCli(['eval']), /'vqlab eval' needs one checkpoint directory/);
   const unknown = await runCli(['frobnicate']);

@@ -110,7 +110,9 @@ test('CLI options override the preset and bad values are rejected', () => {
   assert.equal(p.settings.testLimit, 500, 'not overridden: stays at the preset');
   assert.equal(p.out, 'x');
   assert.throws(() => parseExperimentArgs(['codebook-size', '--sizes', '256,abc']), /'abc' is not a number/);
-  assert.throws(() => parseExperimentArgs(['codebook-size', '--quantizers', 'vq,foo']), /unknown 'foo'/);
+  assert.throws(() => parseExperimentArgs(['codebook-size', '--quantizers', 'vq,foo']), /unknown quantizer 'foo'; valid names: vq, ema, simvq, fsq, lfq, residual/);
+  assert.throws(() => parseExperimentArgs(['codebook-size', '--quantizers', 'ema:decai=0.9']), /ema: unknown option 'decai'; valid options: .*decay/);
+  assert.deepEqual(parseExperimentArgs(['codebook-size', '--quantizers', 'vq,ema:decay=0.95,fsq:levels=8x5x5x5']).settings.quantizers, ['vq', 'ema:decay=0.95', 'fsq:levels=8x5x5x5']);
   assert.throws(() => parseExperimentArgs(['nope']), /unknown experiment/);
   assert.throws(() => parseExperimentArgs(['beta', '--epochs', '0']), /epochs/);
   assert.throws(() => parseExperimentArgs(['beta', '--bogus']), /unknown option '--bogus'/);

@@ -72,6 +72,7 @@ async function useModel(config: ModelConfig, model: VqvaeModel, store: VariableS
   const previous = loaded;
   loaded = undefined;
   if (previous) await releaseAll(previous);
+  if (model.quantizer.depth > 1) throw new Error(`the page shows one code per grid cell; a ${model.quantizer.kind} quantizer with ${model.quantizer.depth} stages is not supported here (use vqlab encode/decode)`);
   const { channels, height, width } = model.input;
   const grid = model.latent;
   const encode = await InferenceProgram.create({
@@ -93,10 +94,10 @@ async function useModel(config: ModelConfig, model: VqvaeModel, store: VariableS
     },
   });
   loaded = { config, model, store, encode, decode, testDigits };
-  const q = config.quantizer;
+  const q = model.quantizer;
   post({
     kind: 'model',
-    description: `${config.architecture.kind} + ${q.name} (K=${q.codebookSize}, d=${q.dim})`,
+    description: `${config.architecture.kind} + ${q.kind} (K=${q.codebookSize}, d=${q.dim})`,
     codebookSize: q.codebookSize,
     grid: [grid.height, grid.width],
   });
@@ -236,7 +237,7 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'decode': {
       const l = requireModel();
-      const size = l.config.quantizer.codebookSize;
+      const size = l.model.quantizer.codebookSize;
       const bad = m.codes.find((c) => !(Number.isInteger(c) && c >= 0 && c < size));
       if (bad !== undefined) throw new Error(`code ${bad} is outside the codebook [0, ${size})`);
       const image = await exclusive(() => l.decode.run({ codes: BigInt64Array.from(m.codes, BigInt) }));

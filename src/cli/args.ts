@@ -12,6 +12,8 @@ export interface OptionSpec {
   /** Placeholder in --help, e.g. "N" or "DIR". */
   readonly value?: string;
   readonly short?: string;
+  /** May be given several times; the values arrive as a string array. */
+  readonly multiple?: boolean;
 }
 
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
@@ -25,7 +27,7 @@ export class UsageError extends Error {
 }
 
 export interface ParsedArgs {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly values: Readonly<Record<string, string | boolean | string[] | undefined>>;
   readonly positionals: readonly string[];
 }
 
@@ -36,9 +38,9 @@ function flagList(table: OptionTable): string {
 }
 
 export function parseCommandArgs(command: string, argv: readonly string[], table: OptionTable, positionals: { min: number; max: number; names: string }): ParsedArgs {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, spec] of Object.entries({ ...table, help: HELP })) {
-    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}) };
+    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
   }
   let parsed;
   try {
@@ -58,7 +60,7 @@ export function parseCommandArgs(command: string, argv: readonly string[], table
     }
     throw new UsageError(`${message} (vqlab ${command})`);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (!values.help) {
     const n = parsed.positionals.length;
     if (n < positionals.min) throw new UsageError(`'vqlab ${command}' needs ${positionals.names}; see 'vqlab ${command} --help'`);
@@ -78,6 +80,12 @@ export function helpText(usage: string, summary: string, table: OptionTable, ext
 export function stringOption(values: ParsedArgs['values'], name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** All values of a repeatable option (empty when not given). */
+export function listOption(values: ParsedArgs['values'], name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
 export function intOption(values: ParsedArgs['values'], name: string, min = 0): number | undefined {

@@ -31,7 +31,7 @@ export const decodeCommand: Command = {
     }
     const tokenizer = await Tokenizer.load(dir, { threads: intOption(values, 'threads', 0) ?? 2 });
     try {
-      const { names, indices } = parseIndicesFile(json, file, tokenizer.latent.height, tokenizer.latent.width);
+      const { names, indices } = parseIndicesFile(json, file, tokenizer.latent.height, tokenizer.latent.width, tokenizer.depth);
       const images = await tokenizer.decode(indices);
       const outDir = stringOption(values, 'out') ?? '.';
       await mkdir(outDir, { recursive: true });

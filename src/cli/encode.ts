@@ -15,13 +15,21 @@ const OPTIONS: OptionTable = {
 
 const USAGE = 'vqlab encode DIR IMAGE... [options]';
 const SUMMARY = 'Encode PNG/JPEG images with a trained checkpoint into code indices.';
-const EXTRA = `Output: {"checkpoint", "codebook_size", "grid": [h, w], "images": [{"file", "indices": h×w nested arrays}]}.
+const EXTRA = `Output: {"checkpoint", "codebook_size", "grid": [h, w], "images": [{"file", "indices": h×w nested arrays}]};
+for a residual quantizer of depth D, "grid" is [h, w, D] and each cell is an array of D indices (one per stage).
 Images must have the model's input size and channels (e.g. 28×28 grayscale for MNIST) unless --fit.`;
 
-/** Split an array of h·w indices into h rows of w. */
-function toRows(indices: Int32Array, height: number, width: number): number[][] {
-  const rows: number[][] = [];
-  for (let y = 0; y < height; y++) rows.push(Array.from(indices.subarray(y * width, (y + 1) * width)));
+/** Split an array of h·w·D indices into h rows of w cells (a number, or D numbers when D > 1). */
+function toRows(indices: Int32Array, height: number, width: number, depth: number): (number | number[])[][] {
+  const rows: (number | number[])[][] = [];
+  for (let y = 0; y < height; y++) {
+    const row: (number | number[])[] = [];
+    for (let x = 0; x < width; x++) {
+      const at = (y * width + x) * depth;
+      row.push(depth === 1 ? indices[at]! : Array.from(indices.subarray(at, at + depth)));
+    }
+    rows.push(row);
+  }
   return rows;
 }
 
@@ -37,12 +45,13 @@ export const encodeCommand: Command = {
       files.forEach((file, i) => images.set(readModelInput(file, tokenizer.input, values.fit === true), i * size));
       const indices = await tokenizer.encode(images);
       const { height, width } = tokenizer.latent;
-      const per = height * width;
+      const depth = tokenizer.depth;
+      const per = height * width * depth;
       const result: IndicesFile = {
         checkpoint: resolve(dir),
         codebook_size: tokenizer.codebookSize,
-        grid: [height, width],
-        images: files.map((file, i) => ({ file: basename(file), indices: toRows(indices.subarray(i * per, (i + 1) * per), height, width) })),
+        grid: depth > 1 ? [height, width, depth] : [height, width],
+        images: files.map((file, i) => ({ file: basename(file), indices: toRows(indices.subarray(i * per, (i + 1) * per), height, width, depth) })),
       };
       const text = `${JSON.stringify(result)}\n`;
       const out = stringOption(values, 'out');

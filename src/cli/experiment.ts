@@ -7,7 +7,8 @@
 import { resolveSettings, type PresetName } from '../experiments/presets.js';
 import { EXPERIMENTS, experimentDefinition } from '../experiments/registry.js';
 import { runExperiment } from '../experiments/run-experiment.js';
-import { QUANTIZER_KINDS, type ExperimentKind, type ExperimentSettings, type QuantizerKind, type SimvqOptimize } from '../experiments/types.js';
+import type { ExperimentKind, ExperimentSettings, SimvqOptimize } from '../experiments/types.js';
+import { parseQuantizerSpec } from '../quantizers/registry.js';
 import { readResults } from '../experiments/results.js';
 import { markdownSummary } from '../experiments/markdown-summary.js';
 import { rebuildReport } from '../experiments/rebuild-report.js';
@@ -19,7 +20,7 @@ const OPTIONS: OptionTable = {
   out: { type: 'string', value: 'DIR', description: 'output directory (default experiments/NAME, or experiments/NAME-quick)' },
   sizes: { type: 'string', value: 'K,K,…', description: 'codebook sizes (codebook-size; default 256,1024,4096,16384,65536)' },
   size: { type: 'string', value: 'K', description: 'the fixed codebook size (optimization, beta; default 1024)' },
-  quantizers: { type: 'string', value: 'Q,…', description: 'vq, ema, simvq (default all three; beta: vq,simvq)' },
+  quantizers: { type: 'string', value: 'Q,…', description: "quantizers as NAME[:key=value…] (e.g. vq,ema:decay=0.95,fsq:levels=8x5x5x5; see 'vqlab train --help'); default vq,ema,simvq (beta: vq,simvq)" },
   optimize: { type: 'string', value: 'W,C,both', description: 'SimVQ variants (optimization; default W,C,both)' },
   betas: { type: 'string', value: 'B,…', description: 'β values (beta; default 0.1,0.25,0.5,1,2)' },
   beta: { type: 'string', value: 'B', description: 'β where it is not swept (default 0.25)' },
@@ -65,6 +66,19 @@ function choices<T extends string>(values: ParsedArgs['values'], name: string, a
   return items as T[] | undefined;
 }
 
+/** --quantizers: comma-separated `NAME[:key=value…]` specs, each checked against the registry. */
+function quantizerSpecs(values: ParsedArgs['values']): string[] | undefined {
+  const items = list(values, 'quantizers');
+  for (const item of items ?? []) {
+    try {
+      parseQuantizerSpec(item);
+    } catch (err) {
+      throw new UsageError(`--quantizers: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return items;
+}
+
 export interface ParsedExperimentArgs {
   readonly kind: ExperimentKind;
   readonly preset: PresetName;
@@ -90,7 +104,7 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentAr
     settings = resolveSettings(kind, preset, {
       sizes: numbers(values, 'sizes'),
       size: intOption(values, 'size', 1),
-      quantizers: choices<QuantizerKind>(values, 'quantizers', QUANTIZER_KINDS),
+      quantizers: quantizerSpecs(values),
       optimize: choices<SimvqOptimize>(values, 'optimize', ['W', 'C', 'both']),
       betas: numbers(values, 'betas'),
       beta: numberOption(values, 'beta'),

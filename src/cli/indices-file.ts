@@ -5,9 +5,10 @@
 export interface IndicesFile {
   readonly checkpoint?: string;
   readonly codebook_size?: number;
-  /** [h, w] of every grid. */
-  readonly grid?: readonly [number, number];
-  readonly images: readonly { readonly file?: string; readonly indices: readonly (readonly number[])[] }[];
+  /** [h, w] of every grid, or [h, w, D] for a residual quantizer of depth D. */
+  readonly grid?: readonly number[];
+  /** h rows of w indices, or of w arrays of D indices (one per stage) for a residual quantizer. */
+  readonly images: readonly { readonly file?: string; readonly indices: readonly (readonly (number | readonly number[])[])[] }[];
 }
 
 class IndicesFileError extends Error {
@@ -24,12 +25,21 @@ export interface IndexGrids {
   readonly indices: Int32Array;
 }
 
-function isGrid(v: unknown): v is number[][] {
-  return Array.isArray(v) && v.length > 0 && v.every((row) => Array.isArray(row) && row.every((x) => typeof x === 'number'));
+type Cell = number | number[];
+
+function isCell(x: unknown): x is Cell {
+  return typeof x === 'number' || (Array.isArray(x) && x.length > 0 && x.every((v) => typeof v === 'number'));
 }
 
-/** Parse and check indices JSON against the model's latent grid [height, width]. */
-export function parseIndicesFile(json: unknown, source: string, height: number, width: number): IndexGrids {
+function isGrid(v: unknown): v is Cell[][] {
+  return Array.isArray(v) && v.length > 0 && v.every((row) => Array.isArray(row) && row.every(isCell));
+}
+
+/**
+ * Parse and check indices JSON against the model's latent grid [height, width] (each cell an
+ * array of `depth` stage indices when depth > 1).
+ */
+export function parseIndicesFile(json: unknown, source: string, height: number, width: number, depth = 1): IndexGrids {
   let grids: { name: string | undefined; grid: unknown }[];
   if (isGrid(json)) grids = [{ name: undefined, grid: json }];
   else if (Array.isArray(json) && json.every(isGrid)) grids = json.map((grid) => ({ name: undefined, grid }));
@@ -39,16 +49,22 @@ export function parseIndicesFile(json: unknown, source: string, height: number, 
     throw new IndicesFileError(`${source} is neither \`vqlab encode\` output ({"images": [{"indices": ...}]}) nor an h×w array of indices (or a list of them)`);
   }
   if (grids.length === 0) throw new IndicesFileError(`${source} holds no index grids`);
-  const per = height * width;
+  const per = height * width * depth;
   const indices = new Int32Array(grids.length * per);
   grids.forEach(({ grid }, i) => {
     if (!isGrid(grid) || grid.length !== height || grid.some((row) => row.length !== width)) {
       const got = isGrid(grid) ? `${grid.length}×${grid[0]!.length}` : 'not a grid of numbers';
       throw new IndicesFileError(`${source}: grid ${i} is ${got} but the model's latent grid is ${height}×${width}`);
     }
-    grid.forEach((row, y) => row.forEach((v, x) => {
-      if (!Number.isInteger(v)) throw new IndicesFileError(`${source}: grid ${i} has a non-integer index ${v} at row ${y}, column ${x}`);
-      indices[i * per + y * width + x] = v;
+    grid.forEach((row, y) => row.forEach((cell, x) => {
+      const values = typeof cell === 'number' ? [cell] : cell;
+      if (values.length !== depth) {
+        throw new IndicesFileError(`${source}: grid ${i} has ${values.length} ${values.length === 1 && typeof cell === 'number' ? 'index' : 'indices'} at row ${y}, column ${x} but the model's quantizer has ${depth} stage${depth === 1 ? '' : 's'}${depth > 1 ? ' (write each cell as an array of one index per stage)' : ''}`);
+      }
+      values.forEach((v, s) => {
+        if (!Number.isInteger(v)) throw new IndicesFileError(`${source}: grid ${i} has a non-integer index ${v} at row ${y}, column ${x}`);
+        indices[i * per + (y * width + x) * depth + s] = v;
+      });
     }));
   });
   return { names: grids.map((g) => g.name), indices };

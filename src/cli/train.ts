@@ -2,17 +2,19 @@
 import { resolve } from 'node:path';
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
 import { MODEL_KINDS } from '../models/config.js';
-import { QUANTIZER_NAMES, SIMVQ_OPTIMIZE } from '../models/quantizer-settings.js';
+import { describeQuantizers, optionsOf, parseQuantizerOptions, parseQuantizerSpec, SIMVQ_OPTIMIZE_MODES } from '../quantizers/index.js';
+import { QUANTIZER_KINDS } from '../quantizers/quantizer.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
 import { resumeOptions, trainModel, type TrainOptions } from '../train/train.js';
-import { choiceOption, helpText, intOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
+import { choiceOption, helpText, intOption, listOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
 
 const d = TRAIN_DEFAULTS;
 
 const OPTIONS: OptionTable = {
-  quantizer: { type: 'string', value: 'NAME', description: `${QUANTIZER_NAMES.join(' | ')} (default ${d.quantizer})` },
-  'codebook-size': { type: 'string', value: 'K', description: `number of codes (default ${d.codebookSize})` },
+  quantizer: { type: 'string', value: 'NAME', description: `${QUANTIZER_KINDS.join(' | ')} (default ${d.quantizer}); see "quantizers" below` },
+  'quantizer-option': { type: 'string', value: 'KEY=VALUE', multiple: true, description: 'an option of the quantizer (repeatable), e.g. levels=8,5,5,5 or decay=0.9' },
+  'codebook-size': { type: 'string', value: 'K', description: `number of codes (default ${d.codebookSize}; not for fsq)` },
   dim: { type: 'string', value: 'D', description: `code dimension (default ${d.dim})` },
   beta: { type: 'string', value: 'B', description: `commitment weight β (default ${d.beta})` },
   lr: { type: 'string', value: 'LR', description: `Adam learning rate (default ${d.lr})` },
@@ -34,7 +36,17 @@ const OPTIONS: OptionTable = {
 const USAGE = 'vqlab train [options]';
 const SUMMARY = 'Train a VQ-VAE and evaluate it on the test set. With no options: the reference MNIST model with SimVQ (K=1024) on the bundled 9,000/1,000 MNIST digits.';
 const EXTRA = `Writes model.safetensors, optimizer.safetensors, config.json, trainer-state.json and metrics.jsonl
-to the run directory after every epoch, then prints the test metrics as one JSON object on stdout.`;
+to the run directory after every epoch, then prints the test metrics as one JSON object on stdout.
+
+quantizers (--quantizer NAME, each option with --quantizer-option KEY=VALUE; --codebook-size,
+--dim and --beta set the options of those names; lists are written 8,5,5,5 or 8x5x5x5):
+${describeQuantizers()}
+
+examples:
+  vqlab train --quantizer fsq --quantizer-option levels=8,5,5,5
+  vqlab train --quantizer ema --quantizer-option decay=0.95 --quantizer-option initialCount=2
+  vqlab train --quantizer residual --quantizer-option base=simvq --quantizer-option depth=4 --codebook-size 256
+  vqlab train --quantizer vq --quantizer-option kmeansIters=10 --quantizer-option deadCodeThreshold=1`;
 
 function defaultOut(quantizer: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d\dZ$/, '');
@@ -53,13 +65,36 @@ export const trainCommand: Command = {
     const base: TrainOptions = resumeDir !== undefined
       ? await resumeOptions(resumeDir)
       : { ...d, quantizer: d.quantizer, model: d.model, out: '' };
-    const quantizer = choiceOption(values, 'quantizer', QUANTIZER_NAMES) ?? base.quantizer;
+    // --quantizer NAME or NAME:key=value:…; --quantizer-option adds (and overrides) options.
+    const spec = stringOption(values, 'quantizer');
+    let quantizer = base.quantizer;
+    let quantizerOptions: Record<string, unknown> = { ...(base.quantizerOptions ?? {}) };
+    try {
+      if (spec !== undefined) {
+        const parsed = parseQuantizerSpec(spec);
+        quantizer = parsed.name;
+        quantizerOptions = { ...(parsed.name === base.quantizer && resumeDir !== undefined ? quantizerOptions : {}), ...parsed.options };
+      }
+      const assignments = listOption(values, 'quantizer-option');
+      if (assignments.length) {
+        const withBase = typeof quantizerOptions.base === 'string' ? [`base=${quantizerOptions.base}`] : [];
+        quantizerOptions = { ...quantizerOptions, ...parseQuantizerOptions(quantizer, [...withBase, ...assignments]) };
+      }
+    } catch (err) {
+      throw new UsageError(`--quantizer: ${err instanceof Error ? err.message : String(err)}; see 'vqlab train --help'`);
+    }
+    const accepted = optionsOf(quantizer, typeof quantizerOptions.base === 'string' ? quantizerOptions.base : undefined);
+    for (const [flag, key] of [['codebook-size', 'codebookSize'], ['beta', 'beta'], ['simvq-optimize', 'optimize']] as const) {
+      if (values[flag] !== undefined && !(key in accepted)) {
+        throw new UsageError(`--${flag} does not apply to quantizer '${quantizer}' (it has no option '${key}'); its options: ${Object.keys(accepted).filter((k) => k !== 'search').join(', ')}`);
+      }
+    }
     const pick = <T>(v: T | undefined, fallback: T): T => (v === undefined ? fallback : v);
     const limitOf = (name: string, fallback: number | undefined): number | undefined => intOption(values, name, 1) ?? fallback;
     const trainLimit = limitOf('train-limit', base.trainLimit);
     const testLimit = limitOf('test-limit', base.testLimit);
     const data = stringOption(values, 'data') ?? base.data;
-    const simvqOptimize = choiceOption(values, 'simvq-optimize', SIMVQ_OPTIMIZE) ?? base.simvqOptimize;
+    const simvqOptimize = choiceOption(values, 'simvq-optimize', SIMVQ_OPTIMIZE_MODES) ?? base.simvqOptimize;
     const imageSize = intOption(values, 'image-size', 1);
     const quiet = values.quiet === true;
     const options: TrainOptions = {
@@ -77,6 +112,7 @@ export const trainCommand: Command = {
       model: choiceOption(values, 'model', MODEL_KINDS) ?? base.model ?? d.model,
       progress: !quiet,
       log: quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`),
+      ...(Object.keys(quantizerOptions).length ? { quantizerOptions } : {}),
       ...(data !== undefined ? { data } : {}),
       ...(simvqOptimize !== undefined ? { simvqOptimize } : {}),
       ...(trainLimit !== undefined ? { trainLimit } : {}),

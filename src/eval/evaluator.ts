@@ -111,8 +111,10 @@ export class Evaluator {
     }
     if (set.count < 1) throw new Error('cannot evaluate on an empty image set');
     const imageSize = channels * height * width;
-    const codesPerImage = this.model.latent.height * this.model.latent.width;
-    const usage = new CodeUsage(this.model.quantizer.codebookSize);
+    const { depth, codebookSize } = this.model.quantizer;
+    const codesPerImage = this.model.latent.height * this.model.latent.width * depth;
+    // A residual quantizer's stage s uses codes s·K … s·K + K − 1 of the usage counts (countsSize = D·K).
+    const usage = new CodeUsage(this.model.quantizer.countsSize);
     const wanted = options.keep ?? 0;
     const keep = typeof wanted === 'number' ? Array.from({ length: Math.min(wanted, set.count) }, (_, i) => i) : [...wanted];
     for (const i of keep) if (!(Number.isInteger(i) && i >= 0 && i < set.count)) throw new Error(`preview index ${i} is outside the ${set.count} images`);
@@ -127,7 +129,9 @@ export class Evaluator {
         const d = recon[i]! - input[i]!;
         squaredError += d * d;
       }
-      usage.addIndices(indices.subarray(0, n * codesPerImage));
+      const chosen = indices.subarray(0, n * codesPerImage);
+      if (depth > 1) for (let i = 0; i < chosen.length; i++) chosen[i] = chosen[i]! + BigInt((i % depth) * codebookSize);
+      usage.addIndices(chosen);
       all?.set(recon.subarray(0, n * imageSize), start * imageSize);
     });
     const mse = squaredError / (set.count * imageSize);

@@ -3,7 +3,7 @@
  * codes; the sweep shows how sensitive each quantizer's utilization and reconstruction are to it.
  */
 import type { ExperimentDefinition } from './definition.js';
-import { betaTag, commonSpec } from './definition.js';
+import { betaTag, commonSpec, quantizerSpecFields } from './definition.js';
 import { curveFigure, metricLineFigure } from './figure-helpers.js';
 import { TRAIN_UTILIZATION_KEY } from './metrics-log.js';
 import { unique } from './stats.js';
@@ -24,7 +24,8 @@ export const beta: ExperimentDefinition = {
     for (const q of s.quantizers) {
       for (const b of s.betas) {
         for (const seed of s.seeds) {
-          runs.push({ id: `${q}-K${k}-b${betaTag(b)}-s${seed}`, experiment: 'beta', variant: q, quantizer: q, codebookSize: k, beta: b, seed, ...commonSpec(s) });
+          const { tag, ...quantizer } = quantizerSpecFields(q);
+          runs.push({ id: `${tag}-K${k}-b${betaTag(b)}-s${seed}`, experiment: 'beta', variant: q, ...quantizer, codebookSize: k, beta: b, seed, ...commonSpec(s) });
         }
       }
     }

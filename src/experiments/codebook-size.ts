@@ -4,7 +4,7 @@
  * SimVQ's codebook C·W moves as a whole through W and should stay near 100%.
  */
 import type { ExperimentDefinition } from './definition.js';
-import { commonSpec } from './definition.js';
+import { commonSpec, quantizerSpecFields } from './definition.js';
 import { curveFigure, metricLineFigure } from './figure-helpers.js';
 import { TRAIN_UTILIZATION_KEY } from './metrics-log.js';
 import { unique } from './stats.js';
@@ -26,7 +26,8 @@ export const codebookSize: ExperimentDefinition = {
     for (const k of s.sizes) {
       for (const q of s.quantizers) {
         for (const seed of s.seeds) {
-          runs.push({ id: `${q}-K${k}-s${seed}`, experiment: 'codebook-size', variant: q, quantizer: q, codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
+          const { tag, ...quantizer } = quantizerSpecFields(q);
+          runs.push({ id: `${tag}-K${k}-s${seed}`, experiment: 'codebook-size', variant: q, ...quantizer, codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
         }
       }
     }

@@ -38,6 +38,7 @@ export function defaultBackend(): Backend {
         evaluateEachEpoch: false,
         ...(settings.data !== undefined ? { data: settings.data } : {}),
         ...(spec.simvqOptimize !== undefined ? { simvqOptimize: spec.simvqOptimize } : {}),
+        ...(spec.quantizerOptions !== undefined ? { quantizerOptions: spec.quantizerOptions } : {}),
         ...(spec.trainLimit !== undefined ? { trainLimit: spec.trainLimit } : {}),
         ...(spec.testLimit !== undefined ? { testLimit: spec.testLimit } : {}),
         log: (line) => log(`${spec.id}: ${line}`),

@@ -3,6 +3,7 @@
  * put on the x axis, and which summary figures it draws. Everything else (running, resuming,
  * results files, the HTML report) is shared.
  */
+import { parseQuantizerSpec } from '../quantizers/registry.js';
 import type { RunResult, ExperimentKind, ExperimentResults, ExperimentSettings, RunSpec } from './types.js';
 
 export interface Figure {
@@ -34,4 +35,14 @@ export function commonSpec(s: ExperimentSettings): Pick<RunSpec, 'epochs' | 'lr'
 /** β in a run id without characters that are awkward in paths ("0.25" → "0p25"). */
 export function betaTag(beta: number): string {
   return String(beta).replace('.', 'p');
+}
+
+/**
+ * The run fields of a quantizer spec ('vq', 'ema:decay=0.95', 'fsq:levels=8x5x5x5'): the registry
+ * name, its options, and a tag for run ids without characters awkward in paths.
+ */
+export function quantizerSpecFields(spec: string): { quantizer: RunSpec['quantizer']; quantizerOptions?: Readonly<Record<string, unknown>>; tag: string } {
+  const { name, options } = parseQuantizerSpec(spec);
+  const tag = spec.replace(/[:=]/g, '-').replace(/[^A-Za-z0-9._-]/g, '_');
+  return { quantizer: name, ...(Object.keys(options).length ? { quantizerOptions: options } : {}), tag };
 }

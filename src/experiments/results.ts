@@ -52,6 +52,7 @@ const CSV_COLUMNS: readonly Column[] = [
   { name: 'experiment', get: (r) => r.spec.experiment },
   { name: 'variant', get: (r) => r.spec.variant },
   { name: 'quantizer', get: (r) => r.spec.quantizer },
+  { name: 'quantizer_options', get: (r) => (r.spec.quantizerOptions ? JSON.stringify(r.spec.quantizerOptions) : undefined) },
   { name: 'codebook_size', get: (r) => r.spec.codebookSize },
   { name: 'beta', get: (r) => r.spec.beta },
   { name: 'simvq_optimize', get: (r) => r.spec.simvqOptimize },

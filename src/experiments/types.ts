@@ -3,13 +3,18 @@
  * whole experiment as saved in results.json (ExperimentResults). Everything here is plain JSON so
  * `vqlab report DIR` can rebuild figures and HTML from results.json alone.
  */
+import type { QuantizerName } from '../quantizers/quantizer.js';
 import type { CountRun } from './count-runs.js';
 
-export type QuantizerKind = 'vq' | 'ema' | 'simvq';
+/**
+ * A quantizer as an experiment names it: a registered name, optionally with options,
+ * `NAME[:key=value…]` (`parseQuantizerSpec` in quantizers/registry.ts), e.g. 'ema:decay=0.95' or
+ * 'fsq:levels=8x5x5x5'.
+ */
+export type QuantizerKind = string;
 export type SimvqOptimize = 'W' | 'C' | 'both';
 export type ExperimentKind = 'codebook-size' | 'optimization' | 'beta';
 
-export const QUANTIZER_KINDS: readonly QuantizerKind[] = ['vq', 'ema', 'simvq'];
 
 /** Training settings that an experiment passes to each of its runs. */
 export interface TrainingSettings {
@@ -50,7 +55,9 @@ export interface RunSpec extends TrainingSettings {
   readonly experiment: ExperimentKind;
   /** The series this run belongs to in figures, e.g. "vq", "ema", "simvq", "simvq (W)". */
   readonly variant: string;
-  readonly quantizer: QuantizerKind;
+  readonly quantizer: QuantizerName;
+  /** Options of the quantizer beyond K and β (from its spec), by the registry's names. */
+  readonly quantizerOptions?: Readonly<Record<string, unknown>>;
   readonly codebookSize: number;
   readonly beta: number;
   readonly seed: number;

@@ -3,14 +3,26 @@
  * is stored as `config.json` in every checkpoint, and `buildModel` that turns it into a
  * `VqvaeModel`. Train, eval, encode, decode and export all go through here, so a checkpoint is
  * rebuilt exactly as it was trained.
+ *
+ * Config versions. Version 2 (written today): `quantizer` is the quantizer's own config,
+ * `{ kind, ...every option }` (quantizers/registry.ts). Version 1: `quantizer` was
+ * `{ name, codebookSize, dim, beta, optimize? }`; `parseModelConfig` reads it and returns the
+ * equivalent version-2 config (same quantizer, same variable names, so old weights load).
  */
 import type { Tensor } from '../graph/tensor.js';
 import type { SearchBlocking } from '../quantizers/nearest-code.js';
-import type { QuantizerName } from '../quantizers/quantizer.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { convVqvae, defaultConvArchitecture, type ConvArchitecture } from './conv-vqvae.js';
 import type { Architecture, ImageShape, VqvaeModel } from './model.js';
-import { createModelQuantizer, QUANTIZER_NAMES, SIMVQ_OPTIMIZE, type QuantizerSettings } from './quantizer-settings.js';
+import {
+  createModelQuantizer,
+  quantizerOptionsFor,
+  resolveQuantizerConfig,
+  UnknownQuantizerError,
+  upgradeQuantizerV1,
+  type QuantizerConfig,
+} from './quantizer-settings.js';
+import { requireQuantizerName } from '../quantizers/index.js';
 import { referenceMnist, type ReferenceMnistArchitecture } from './reference-mnist.js';
 
 export type ArchitectureConfig = ReferenceMnistArchitecture | ConvArchitecture;
@@ -18,7 +30,9 @@ export type ModelKind = ArchitectureConfig['kind'];
 export const MODEL_KINDS: readonly ModelKind[] = ['reference-mnist', 'conv'];
 
 const CONFIG_FORMAT = 'vqlab-model';
-const CONFIG_VERSION = 1;
+const CONFIG_VERSION = 2;
+/** Versions `parseModelConfig` reads (1 is upgraded on read). */
+const READABLE_CONFIG_VERSIONS: readonly number[] = [1, 2];
 
 export interface ModelConfig {
   readonly format: typeof CONFIG_FORMAT;
@@ -26,7 +40,8 @@ export interface ModelConfig {
   /** Shape of one input image. */
   readonly input: ImageShape;
   readonly architecture: ArchitectureConfig;
-  readonly quantizer: QuantizerSettings;
+  /** The quantizer's own config, `{ kind, ...options }`. */
+  readonly quantizer: QuantizerConfig;
 }
 
 /** A config file or option that cannot describe a model; the message names the field and the fix. */
@@ -40,13 +55,34 @@ export class ModelConfigError extends Error {
 export interface ModelChoice {
   readonly model?: ModelKind;
   readonly input: ImageShape;
-  readonly quantizer: QuantizerName;
-  readonly codebookSize: number;
-  readonly dim: number;
-  readonly beta: number;
+  /** A registered quantizer name (quantizers/registry.ts). */
+  readonly quantizer: string;
+  /** K, d and β apply to the quantizers that have those options (FSQ has no K of its own). */
+  readonly codebookSize?: number;
+  readonly dim?: number;
+  readonly beta?: number;
+  /** SimVQ (and residual SimVQ): which factor is trained; the same as quantizerOptions.optimize. */
   readonly simvqOptimize?: 'W' | 'C' | 'both';
+  /** Any further options of the quantizer, by the registry's names (e.g. { decay: 0.9 }). */
+  readonly quantizerOptions?: Readonly<Record<string, unknown>>;
   /** Architecture overrides for the 'conv' model. */
   readonly conv?: Partial<Omit<ConvArchitecture, 'kind'>>;
+}
+
+/** The quantizer config for a choice: general settings, then simvqOptimize, then the options. */
+export function quantizerConfigOf(c: Pick<ModelChoice, 'quantizer' | 'codebookSize' | 'dim' | 'beta' | 'simvqOptimize' | 'quantizerOptions'>): QuantizerConfig {
+  let kind;
+  try {
+    kind = requireQuantizerName(c.quantizer);
+  } catch {
+    throw new UnknownQuantizerError(String(c.quantizer));
+  }
+  const specific = { ...(c.simvqOptimize !== undefined ? { optimize: c.simvqOptimize } : {}), ...(c.quantizerOptions ?? {}) };
+  try {
+    return resolveQuantizerConfig(kind, quantizerOptionsFor(kind, { codebookSize: c.codebookSize, dim: c.dim, beta: c.beta }, specific));
+  } catch (err) {
+    throw new ModelConfigError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 /** The config for command-line style choices (model kind + quantizer hyperparameters). */
@@ -54,13 +90,7 @@ export function makeModelConfig(c: ModelChoice): ModelConfig {
   const kind = c.model ?? 'reference-mnist';
   if (!MODEL_KINDS.includes(kind)) throw new ModelConfigError(`unknown model '${String(kind)}'; choose one of ${MODEL_KINDS.join(', ')}`);
   const architecture: ArchitectureConfig = kind === 'reference-mnist' ? { kind } : defaultConvArchitecture(c.conv);
-  const quantizer: QuantizerSettings = {
-    name: c.quantizer,
-    codebookSize: c.codebookSize,
-    dim: c.dim,
-    beta: c.beta,
-    ...(c.quantizer === 'simvq' ? { optimize: c.simvqOptimize ?? 'W' } : {}),
-  };
+  const quantizer = quantizerConfigOf(c);
   const config: ModelConfig = { format: CONFIG_FORMAT, version: CONFIG_VERSION, input: { ...c.input }, architecture, quantizer };
   buildModel(config); // validate now, so a bad choice fails before any data is loaded
   return config;
@@ -114,7 +144,9 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
   if (!isRecord(json) || json.format !== CONFIG_FORMAT) {
     throw new ModelConfigError(`${source} is not a vqlab model config (expected "format": "${CONFIG_FORMAT}")`);
   }
-  if (json.version !== CONFIG_VERSION) throw new ModelConfigError(`${source} has config version ${JSON.stringify(json.version)}; this vqlab reads version ${CONFIG_VERSION}`);
+  if (!READABLE_CONFIG_VERSIONS.includes(json.version as number)) {
+    throw new ModelConfigError(`${source} has config version ${JSON.stringify(json.version)}; this vqlab reads versions ${READABLE_CONFIG_VERSIONS.join(' and ')} (a newer vqlab wrote it?)`);
+  }
   const input = json.input;
   if (!isRecord(input)) throw new ModelConfigError(`${source}: missing "input" {channels, height, width}`);
   const shape: ImageShape = {
@@ -127,23 +159,24 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
     throw new ModelConfigError(`${source}: architecture.kind must be one of ${MODEL_KINDS.join(', ')}`);
   }
   const q = json.quantizer;
-  if (!isRecord(q) || !QUANTIZER_NAMES.includes(q.name as QuantizerName)) {
-    throw new ModelConfigError(`${source}: quantizer.name must be one of ${QUANTIZER_NAMES.join(', ')}`);
+  if (!isRecord(q)) throw new ModelConfigError(`${source}: missing "quantizer" section`);
+  let quantizer: QuantizerConfig;
+  try {
+    if (json.version === 1) {
+      quantizer = upgradeQuantizerV1(q);
+    } else {
+      const { kind, ...options } = q;
+      quantizer = resolveQuantizerConfig(String(kind), options);
+    }
+  } catch (err) {
+    throw new ModelConfigError(`${source}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (q.optimize !== undefined && !SIMVQ_OPTIMIZE.includes(q.optimize as 'W')) {
-    throw new ModelConfigError(`${source}: quantizer.optimize must be one of ${SIMVQ_OPTIMIZE.join(', ')}`);
-  }
-  if (typeof q.beta !== 'number' || !(q.beta >= 0)) throw new ModelConfigError(`${source}: quantizer.beta must be a number >= 0`);
   const config = {
     format: CONFIG_FORMAT,
     version: CONFIG_VERSION,
     input: shape,
     architecture: a as unknown as ArchitectureConfig,
-    quantizer: {
-      ...(q as unknown as QuantizerSettings),
-      codebookSize: positiveInt(source, 'quantizer.codebookSize', q.codebookSize),
-      dim: positiveInt(source, 'quantizer.dim', q.dim),
-    },
+    quantizer,
   } satisfies ModelConfig;
   try {
     buildModel(config);

@@ -16,7 +16,7 @@ import type { VqvaeModel } from './model.js';
 export interface AutoencoderOutputs {
   /** x̂ [N, C, H, W], unclamped. */
   readonly reconstruction: Tensor;
-  /** Code indices int64 [N, h, w]. */
+  /** Code indices int64 [N, h, w] ([N, h, w, D] for a residual quantizer of depth D). */
   readonly indices: Tensor;
   readonly quantized: QuantizerOutput;
   /** Mean squared reconstruction error (scalar). */
@@ -33,24 +33,31 @@ export function autoencode(ctx: BuildContext, model: VqvaeModel, x: Tensor): Aut
   const reconstructionLoss = mseLoss(reconstruction, x);
   return {
     reconstruction,
-    indices: op.reshape(quantized.indices, [n, h, w]),
+    indices: op.reshape(quantized.indices, indexGridShape(model, n, h, w)),
     quantized,
     reconstructionLoss,
     loss: op.add(reconstructionLoss, quantized.loss),
   };
 }
 
-/** Code indices int64 [N, h, w] of images x [N, C, H, W]. */
+/** [N, h, w], with a trailing depth axis D when the quantizer has several stages. */
+export function indexGridShape(model: VqvaeModel, n: number, h: number, w: number): number[] {
+  return model.quantizer.depth > 1 ? [n, h, w, model.quantizer.depth] : [n, h, w];
+}
+
+/** Code indices int64 [N, h, w] (or [N, h, w, D]) of images x [N, C, H, W]. */
 export function encodeToIndices(ctx: BuildContext, model: VqvaeModel, x: Tensor): Tensor {
   const z = model.encode(ctx, x);
   const [n, , h, w] = z.shape as [number, number, number, number];
-  return op.reshape(model.quantizer.quantize(model.quantizerScope(ctx), flattenNCHW(z)).indices, [n, h, w]);
+  return op.reshape(model.quantizer.quantize(model.quantizerScope(ctx), flattenNCHW(z)).indices, indexGridShape(model, n, h, w));
 }
 
-/** Images [N, C, H, W] (unclamped) decoded from int64 indices [N, h, w]. */
+/** Images [N, C, H, W] (unclamped) decoded from int64 indices [N, h, w] (or [N, h, w, D]). */
 export function decodeFromIndices(ctx: BuildContext, model: VqvaeModel, indices: Tensor): Tensor {
   const [n, h, w] = indices.shape as [number, number, number];
-  const codes = model.quantizer.lookup(model.quantizerScope(ctx), op.reshape(indices, [n * h * w]));
+  const depth = model.quantizer.depth;
+  const flat = op.reshape(indices, depth > 1 ? [n * h * w, depth] : [n * h * w]);
+  const codes = model.quantizer.lookup(model.quantizerScope(ctx), flat);
   return model.decode(ctx, unflattenToNCHW(codes, n, h, w));
 }
 

@@ -1,33 +1,86 @@
 /**
- * The quantizer part of a model config, and its construction through the quantizer registry.
+ * The quantizer section of a model config: the quantizer's own `config` ({ kind, ...options },
+ * see quantizers/registry.ts), and how model-level settings (K, d, β) and version-1 configs map
+ * onto it.
  */
-import { createQuantizer, QUANTIZER_KINDS, SIMVQ_OPTIMIZE_MODES, type Quantizer, type QuantizerName, type SearchBlocking, type SimVQOptimize } from '../quantizers/index.js';
+import { createQuantizer, optionsOf, requireQuantizerName, type Quantizer, type QuantizerName, type SearchBlocking } from '../quantizers/index.js';
 
-export const QUANTIZER_NAMES: readonly QuantizerName[] = QUANTIZER_KINDS;
-export const SIMVQ_OPTIMIZE = SIMVQ_OPTIMIZE_MODES;
-export type SimvqOptimize = SimVQOptimize;
-
-export interface QuantizerSettings {
-  readonly name: QuantizerName;
-  /** Number of codes K. */
-  readonly codebookSize: number;
-  /** Code dimension d (the encoder's output channels). */
+/** `Quantizer.config`: the registry name and every resolved option. */
+export interface QuantizerConfig {
+  readonly kind: QuantizerName;
+  /** Code dimension d (the encoder's output channels); every quantizer has it. */
   readonly dim: number;
-  /** Commitment weight β. */
-  readonly beta: number;
-  /** SimVQ only: which factor of the codebook C·W is trained. */
-  readonly optimize?: SimvqOptimize;
+  readonly [option: string]: unknown;
 }
 
 export class UnknownQuantizerError extends Error {
   constructor(name: string) {
-    super(`unknown quantizer '${name}'; choose one of ${QUANTIZER_NAMES.join(', ')}`);
+    let message: string;
+    try {
+      requireQuantizerName(name);
+      message = `quantizer '${name}'`;
+    } catch (err) {
+      message = (err as Error).message.replace(/^quantizer: /, '');
+    }
+    super(message);
     this.name = 'UnknownQuantizerError';
   }
 }
 
-export function createModelQuantizer(s: QuantizerSettings, search?: SearchBlocking): Quantizer {
-  if (!QUANTIZER_NAMES.includes(s.name)) throw new UnknownQuantizerError(String(s.name));
-  const common = { codebookSize: s.codebookSize, dim: s.dim, beta: s.beta, ...(search !== undefined ? { search } : {}) };
-  return s.name === 'simvq' ? createQuantizer('simvq', { ...common, optimize: s.optimize ?? 'W' }) : createQuantizer(s.name, common);
+/** Model-level settings every training run has; each applies only to quantizers that take it. */
+export interface GeneralQuantizerSettings {
+  readonly codebookSize?: number;
+  readonly dim?: number;
+  readonly beta?: number;
+}
+
+/**
+ * The options for quantizer `kind`: the general settings the quantizer has an option for (FSQ has
+ * no codebookSize: its K is Π levels), then `specific` (which wins, and is validated in full).
+ */
+export function quantizerOptionsFor(kind: QuantizerName, general: GeneralQuantizerSettings, specific: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  const specs = optionsOf(kind, typeof specific.base === 'string' ? specific.base : undefined);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(general)) if (value !== undefined && key in specs) out[key] = value;
+  return { ...out, ...specific };
+}
+
+/** Validate `options` for `kind` and return the quantizer's full config. */
+export function resolveQuantizerConfig(kind: string, options: Readonly<Record<string, unknown>>): QuantizerConfig {
+  let name: QuantizerName;
+  try {
+    name = requireQuantizerName(kind);
+  } catch {
+    throw new UnknownQuantizerError(kind);
+  }
+  return createQuantizer(name, options).config as QuantizerConfig;
+}
+
+/**
+ * Build the quantizer a config describes. `search` overrides the nearest-code block sizes of the
+ * quantizers that search a codebook (it changes speed and memory, not the codes found).
+ */
+export function createModelQuantizer(config: QuantizerConfig, search?: SearchBlocking): Quantizer {
+  const { kind, ...options } = config;
+  try {
+    requireQuantizerName(kind);
+  } catch {
+    throw new UnknownQuantizerError(String(kind));
+  }
+  const searches = search !== undefined && 'search' in optionsOf(kind, typeof options.base === 'string' ? options.base : undefined);
+  return createQuantizer(kind, searches ? { ...options, search } : options);
+}
+
+/**
+ * The quantizer section of a version-1 model config, `{ name, codebookSize, dim, beta,
+ * optimize? }`, as today's config: version 1 built the quantizer from exactly those options and
+ * the defaults of the rest, which is what the upgraded config resolves to.
+ */
+export function upgradeQuantizerV1(q: Readonly<Record<string, unknown>>): QuantizerConfig {
+  const { name, codebookSize, dim, beta, optimize, ...rest } = q;
+  const extra = Object.keys(rest);
+  if (extra.length) throw new Error(`unexpected field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `quantizer.${k}`).join(', ')} in a version-1 config`);
+  if (typeof name !== 'string') throw new UnknownQuantizerError(String(name));
+  if (!['vq', 'ema', 'simvq'].includes(name)) throw new Error(`quantizer.name must be one of vq, ema, simvq in a version-1 config, got '${name}'`);
+  return resolveQuantizerConfig(name, { codebookSize, dim, beta, ...(name === 'simvq' && optimize !== undefined ? { optimize } : {}) });
 }

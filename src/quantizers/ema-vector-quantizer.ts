@@ -47,19 +47,34 @@ import type { Tensor } from '../graph/tensor.js';
 import type { Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { nearestCode } from './nearest-code.js';
-import { COMMON_OPTION_KEYS, QuantizerBase, validateNonNegative, type CodebookInit, type CommonQuantizerOptions } from './options.js';
+import type { VariableStore } from '../runtime/variables.js';
+import {
+  CODEBOOK_OPTIONS,
+  codebookHostStep,
+  codebookOptionsConfig,
+  copyRow,
+  needsHostStep,
+  resolveCodebookOptions,
+  trackUsage,
+  type CodebookOptions,
+  type CodeWriter,
+  type ResolvedCodebookOptions,
+} from './codebook-options.js';
+import { COMMON_OPTIONS, QuantizerBase, validateNonNegative, type CodebookInit, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
 import {
   checkQuantizerInput,
   codeCounts,
   meanSquaredError,
   nonFiniteCount,
   straightThrough,
+  type HostStepInput,
   type Quantizer,
   type QuantizerOutput,
 } from './quantizer.js';
-import { codebookInitializer } from './vector-quantizer.js';
+import { rotateTo } from './rotation-trick.js';
+import { codebookInitializer, VQ_OPTIONS } from './vector-quantizer.js';
 
-export interface EmaVectorQuantizerOptions extends CommonQuantizerOptions {
+export interface EmaVectorQuantizerOptions extends CommonQuantizerOptions, Pick<CodebookOptions, 'rotationTrick' | 'kmeansIters' | 'deadCodeThreshold' | 'usageDecay'> {
   /** EMA decay γ in [0, 1) (default 0.99). */
   readonly decay?: number;
   /** Laplace smoothing ε > 0 (default 1e-5). */
@@ -72,10 +87,23 @@ export interface EmaVectorQuantizerOptions extends CommonQuantizerOptions {
   readonly initialCount?: number;
 }
 
-export const EMA_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'decay', 'epsilon', 'init', 'initScale', 'initialCount'];
+export const EMA_OPTIONS: OptionSpecs = {
+  ...COMMON_OPTIONS,
+  decay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: '0.99', doc: 'γ, decay of the EMA cluster sizes and sums' },
+  epsilon: { type: 'number', min: 0, minExclusive: true, default: '1e-5', doc: 'ε, Laplace smoothing of the cluster sizes' },
+  init: { ...VQ_OPTIONS.init!, default: 'normal' },
+  initScale: VQ_OPTIONS.initScale!,
+  initialCount: { type: 'number', min: 0, default: '1', doc: 'c, initial EMA cluster size of every code (m = c·e); 0 = Sonnet\'s effective start' },
+  rotationTrick: CODEBOOK_OPTIONS.rotationTrick!,
+  kmeansIters: CODEBOOK_OPTIONS.kmeansIters!,
+  deadCodeThreshold: CODEBOOK_OPTIONS.deadCodeThreshold!,
+  usageDecay: CODEBOOK_OPTIONS.usageDecay!,
+};
 
-export class EmaVectorQuantizer extends QuantizerBase implements Quantizer {
+export class EmaVectorQuantizer extends QuantizerBase implements Quantizer, CodeWriter {
   readonly kind = 'ema' as const;
+  readonly depth = 1;
+  readonly options: ResolvedCodebookOptions;
   readonly decay: number;
   readonly epsilon: number;
   readonly init: CodebookInit;
@@ -95,6 +123,30 @@ export class EmaVectorQuantizer extends QuantizerBase implements Quantizer {
     if (!(typeof this.epsilon === 'number' && Number.isFinite(this.epsilon) && this.epsilon > 0)) throw new Error(`${name}: epsilon must be a finite number > 0, got ${String(this.epsilon)}`);
     validateNonNegative(name, 'initialCount', this.initialCount);
     this.initializer = codebookInitializer(name, this.init, this.initScale, this.codebookSize);
+    this.options = resolveCodebookOptions({ rotationTrick: o.rotationTrick, kmeansIters: o.kmeansIters, deadCodeThreshold: o.deadCodeThreshold, usageDecay: o.usageDecay });
+  }
+
+  get countsSize(): number {
+    return this.codebookSize;
+  }
+
+  get needsHostStep(): boolean {
+    return needsHostStep(this.options);
+  }
+
+  hostStep(input: HostStepInput): string | undefined {
+    return codebookHostStep(this, this.options, input);
+  }
+
+  writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void {
+    const e = store.require(`${prefix}codebook`).value;
+    const m = store.require(`${prefix}ema_sum`).value;
+    const n = store.require(`${prefix}ema_cluster_size`).value;
+    codes.forEach((code, i) => {
+      copyRow(e, code, vectors, i, this.dim);
+      copyRow(m, code, vectors, i, this.dim);
+      n[code] = 1;
+    });
   }
 
   get config(): Readonly<Record<string, unknown>> {
@@ -104,6 +156,7 @@ export class EmaVectorQuantizer extends QuantizerBase implements Quantizer {
       init: this.init,
       ...(this.initScale !== undefined ? { initScale: this.initScale } : {}),
       initialCount: this.initialCount,
+      ...codebookOptionsConfig(this.options),
     });
   }
 
@@ -158,14 +211,16 @@ export class EmaVectorQuantizer extends QuantizerBase implements Quantizer {
     ctx.setState('ema_cluster_size', nextN);
     ctx.setState('ema_sum', nextM);
     ctx.setState('codebook', nextE);
+    trackUsage(ctx, this.options, counts);
 
     return {
-      quantized: straightThrough(z, q),
+      quantized: this.options.rotationTrick ? rotateTo(z, q) : straightThrough(z, q),
       indices,
       loss,
       terms: { commitment },
       counts,
       nonFinite: nonFiniteCount(z),
+      searchInputs: zs,
     };
   }
 }

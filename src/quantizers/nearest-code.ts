@@ -58,7 +58,7 @@ const MAX_BLOCK_ELEMENTS = 16 * 1024 * 1024;
 /** Above this many blocks the default M-block grows (graph size and compile time grow with it). */
 const MAX_DEFAULT_BLOCKS = 256;
 /** Indices are combined in float32 arithmetic (there is no int64 Add primitive): exact below 2^24. */
-const MAX_EXACT_INDEX = 2 ** 24;
+export const MAX_EXACT_INDEX = 2 ** 24;
 /** Smallest group worth a two-level argmin; smaller divisors fall back to one ArgMin per block. */
 const MIN_GROUP = 16;
 

@@ -53,7 +53,7 @@ function validateSearch(name: string, search: SearchBlocking | undefined): void 
 }
 
 /** Reject option names a quantizer does not know (catches typos such as `betta`). */
-export function rejectUnknownKeys(name: string, options: object, known: readonly string[]): void {
+function rejectUnknownKeys(name: string, options: object, known: readonly string[]): void {
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new Error(`${name}: unknown option '${key}'; valid options: ${known.join(', ')}`);
   }
@@ -103,4 +103,150 @@ function commonOptions(name: string, o: CommonQuantizerOptions): { codebookSize:
   validateNonNegative(name, 'weight', weight);
   validateSearch(name, o.search);
   return { codebookSize: o.codebookSize, dim: o.dim, beta, weight, search: { ...(o.search ?? {}) } };
+}
+
+// ------------------------------------------------------------------ the option vocabulary
+
+/**
+ * How one option of a quantizer is described: its type, bounds, default (as shown in help) and a
+ * one-line doc. The registry (registry.ts) validates API options, config files and command-line
+ * values against these, and `vqlab train --help` prints them.
+ */
+export interface OptionSpec {
+  readonly type: 'integer' | 'number' | 'boolean' | 'choice' | 'integer-list' | 'search';
+  /** One line for --help and the README. */
+  readonly doc: string;
+  /** The default as shown in help ('0.25', '1/K', 'off'); absent for required options. */
+  readonly default?: string;
+  readonly required?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  /** `min` itself is not allowed (e.g. a scale > 0). */
+  readonly minExclusive?: boolean;
+  /** `max` itself is not allowed (e.g. a decay < 1). */
+  readonly maxExclusive?: boolean;
+  readonly choices?: readonly string[];
+}
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** The options every codebook quantizer (VQ, EMA-VQ, SimVQ, LFQ) shares. */
+export const COMMON_OPTIONS: OptionSpecs = {
+  codebookSize: { type: 'integer', min: 1, required: true, doc: 'K, the number of codes' },
+  dim: { type: 'integer', min: 1, required: true, doc: "d, the code dimension (= the encoder's output channels)" },
+  beta: { type: 'number', min: 0, default: '0.25', doc: 'β, weight of the commitment loss ‖z_e − sg(q)‖²' },
+  weight: { type: 'number', min: 0, default: '1', doc: 'overall weight of the quantizer loss' },
+  search: { type: 'search', default: 'auto', doc: 'block sizes {chunkM, chunkK, group} of the nearest-code search (speed and memory only)' },
+};
+
+function describeBounds(s: OptionSpec): string {
+  const parts: string[] = [];
+  if (s.min !== undefined) parts.push(`${s.minExclusive ? '>' : '>='} ${s.min}`);
+  if (s.max !== undefined) parts.push(`${s.maxExclusive ? '<' : '<='} ${s.max}`);
+  return parts.join(' and ');
+}
+
+function inBounds(s: OptionSpec, v: number): boolean {
+  if (s.min !== undefined && (s.minExclusive ? !(v > s.min) : !(v >= s.min))) return false;
+  if (s.max !== undefined && (s.maxExclusive ? !(v < s.max) : !(v <= s.max))) return false;
+  return true;
+}
+
+/** What `value` must be, for error messages: "an integer >= 1", "one of 'W', 'C', 'both'". */
+function expectedValue(s: OptionSpec): string {
+  const bounds = describeBounds(s);
+  switch (s.type) {
+    case 'integer':
+      return `an integer${bounds ? ` ${bounds}` : ''}`;
+    case 'number':
+      return `a finite number${bounds ? ` ${bounds}` : ''}`;
+    case 'boolean':
+      return 'true or false';
+    case 'choice':
+      return `one of ${(s.choices ?? []).map((c) => `'${c}'`).join(', ')}`;
+    case 'integer-list':
+      return `a non-empty list of integers${bounds ? ` ${bounds}` : ''}`;
+    case 'search':
+      return 'an object with integer chunkM, chunkK, group >= 1';
+  }
+}
+
+function showValue(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'number') return String(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** Check one value against its spec; throws `${where}: option must be …, got …`. */
+function checkOptionValue(where: string, key: string, s: OptionSpec, value: unknown): void {
+  let ok: boolean;
+  switch (s.type) {
+    case 'integer':
+      ok = typeof value === 'number' && Number.isInteger(value) && inBounds(s, value);
+      break;
+    case 'number':
+      ok = typeof value === 'number' && Number.isFinite(value) && inBounds(s, value);
+      break;
+    case 'boolean':
+      ok = typeof value === 'boolean';
+      break;
+    case 'choice':
+      ok = typeof value === 'string' && (s.choices ?? []).includes(value);
+      break;
+    case 'integer-list':
+      ok = Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' && Number.isInteger(v) && inBounds(s, v));
+      break;
+    case 'search':
+      validateSearch(where, value as SearchBlocking);
+      ok = value !== null && typeof value === 'object';
+      break;
+  }
+  if (!ok) throw new Error(`${where}: ${key} must be ${expectedValue(s)}, got ${showValue(value)}`);
+}
+
+/**
+ * Validate a whole option object against `specs`: unknown names are refused with the valid ones
+ * listed, required ones must be present, every value must fit its spec. `undefined` values count
+ * as absent.
+ */
+export function checkOptions(where: string, options: Readonly<Record<string, unknown>>, specs: OptionSpecs): void {
+  rejectUnknownKeys(where, Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)), Object.keys(specs));
+  for (const [key, s] of Object.entries(specs)) {
+    const v = options[key];
+    if (v === undefined) {
+      if (s.required) throw new Error(`${where}: missing required option '${key}' (${s.doc})`);
+      continue;
+    }
+    checkOptionValue(where, key, s, v);
+  }
+}
+
+/** Parse a command-line value ("0.99", "true", "8,5,5,5" or "8x5x5x5") into the spec's type. */
+export function parseOptionValue(where: string, key: string, s: OptionSpec, text: string): unknown {
+  const fail = (): never => {
+    throw new Error(`${where}: ${key} must be ${expectedValue(s)}, got '${text}'`);
+  };
+  const t = text.trim();
+  let value: unknown;
+  switch (s.type) {
+    case 'integer':
+    case 'number':
+      if (t === '' || !Number.isFinite(Number(t))) fail();
+      value = Number(t);
+      break;
+    case 'boolean':
+      if (t !== 'true' && t !== 'false') fail();
+      value = t === 'true';
+      break;
+    case 'choice':
+      value = t;
+      break;
+    case 'integer-list':
+      value = t.split(/[,x]/).map((p) => (p.trim() === '' ? NaN : Number(p)));
+      break;
+    case 'search':
+      throw new Error(`${where}: ${key} is set through the API or a config file, not on the command line`);
+  }
+  checkOptionValue(where, key, s, value);
+  return value;
 }

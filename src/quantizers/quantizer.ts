@@ -1,10 +1,11 @@
 /**
- * The contract every quantizer (vanilla VQ, EMA-VQ, SimVQ) implements, and the helpers that let
+ * The contract every quantizer (VQ, EMA-VQ, SimVQ, FSQ, LFQ, residual) implements, and the helpers that let
  * them work on feature maps and on any [..., d] tensor.
  *
  * A quantizer maps encoder vectors z_e [M, d] to codebook entries, returning the straight-through
- * output z_q = z_e + sg(e_k − z_e) (forward value e_k, gradient identity to z_e; VQ-VAE §3.1), the
- * chosen indices, its loss terms, the batch's per-code counts (for exact usage statistics, see
+ * output z_q = z_e + sg(e_k − z_e) (forward value e_k, gradient identity to z_e; VQ-VAE §3.1) or
+ * another estimator with the same forward value, the chosen indices ([M], or [M, D] for a
+ * residual quantizer of depth D), its loss terms, the batch's per-code counts (for exact usage statistics, see
  * `CodeUsage` in usage.ts) and a count of non-finite inputs.
  *
  * Non-finite inputs. A NaN or ±Infinity in z_e has no nearest code; the graph cannot throw, so the
@@ -15,12 +16,14 @@
 import * as op from '../graph/ops.js';
 import { GraphError, type Tensor } from '../graph/tensor.js';
 import type { BuildContext } from '../runtime/build-context.js';
+import type { VariableStore } from '../runtime/variables.js';
 import { nearestCode, type SearchBlocking } from './nearest-code.js';
+import { orthogonalLoss } from './orthogonal-regularization.js';
+import { rotateTo } from './rotation-trick.js';
 
-export type QuantizerName = 'vq' | 'ema' | 'simvq';
-
-/** Valid quantizer names, in the order they are listed in error messages. */
-export const QUANTIZER_KINDS: readonly QuantizerName[] = ['vq', 'ema', 'simvq'];
+/** Registered quantizer names (registry.ts), in the order they are listed in messages. */
+export const QUANTIZER_KINDS = ['vq', 'ema', 'simvq', 'fsq', 'lfq', 'residual'] as const;
+export type QuantizerName = (typeof QUANTIZER_KINDS)[number];
 
 export interface QuantizerOutput {
   /** Straight-through output z_e + sg(e_k − z_e), [M, d]. */
@@ -38,6 +41,24 @@ export interface QuantizerOutput {
    * built-in quantizer (optional only so that other implementations of the interface keep compiling).
    */
   readonly nonFinite?: Tensor;
+  /**
+   * The vectors the codebook is matched against (after any projection or normalization),
+   * gradient-free [M, c]; fetched by the training loop for host steps (k-means, dead codes).
+   */
+  readonly searchInputs?: Tensor;
+}
+
+/**
+ * What a host step (run on the CPU between two training-step graph runs) receives: the variable
+ * store, the quantizer's variable prefix, the step just taken (1 after the first), the fetched
+ * `searchInputs` of that step and its per-code `counts`.
+ */
+export interface HostStepInput {
+  readonly store: VariableStore;
+  readonly prefix: string;
+  readonly step: number;
+  readonly searchInputs: Float32Array;
+  readonly counts: Float32Array;
 }
 
 export interface Quantizer {
@@ -46,14 +67,28 @@ export interface Quantizer {
   readonly codebookSize: number;
   /** Code dimension d. */
   readonly dim: number;
+  /** Indices per vector: 1, or the number of stages of a residual quantizer (a trailing index axis). */
+  readonly depth: number;
+  /** Length of the `counts` output: K, or depth·K for a residual quantizer (one block per stage). */
+  readonly countsSize: number;
   /** Options as plain data, for configs and checkpoints. */
   readonly config: Readonly<Record<string, unknown>>;
   /** Quantize z [M, d]. Variables are created under `ctx` (use a scope such as ctx.scope('quantizer')). */
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput;
   /** The effective codebook [K, d] that the nearest-code search uses (C·W for SimVQ). */
   codebook(ctx: BuildContext): Tensor;
-  /** Code vectors for int64 indices of any shape: [...indices, d]. */
+  /**
+   * Code vectors for int64 indices: [...indices, d] when depth is 1; for depth D the last axis of
+   * `indices` is the stage axis ([..., D] → [..., d]).
+   */
   lookup(ctx: BuildContext, indices: Tensor): Tensor;
+  /**
+   * Host-side work between training steps (k-means initialization, dead-code replacement), for
+   * quantizers with such options. Returns a one-line notice when it changed the codebook.
+   */
+  hostStep?(input: HostStepInput): string | undefined;
+  /** Whether `hostStep` needs `searchInputs` and `counts` fetched this run (false: skip the fetch). */
+  readonly needsHostStep?: boolean;
 }
 
 /** [N, C, H, W] → [N·H·W, C], the layout quantizers take (channels are the code dimension). */
@@ -109,28 +144,54 @@ export function straightThrough(z: Tensor, q: Tensor): Tensor {
   return op.add(z, op.stopGradient(op.sub(q, z)));
 }
 
+/** x / ‖x‖ row by row ([M, d]); the ε keeps a zero row finite (it stays 0). */
+export function l2NormalizeRows(x: Tensor, eps = 1e-12): Tensor {
+  return op.div(x, op.sqrt(op.add(op.reduceSum(op.mul(x, x), 1, true), eps)));
+}
+
+/** How `quantizeAgainst` treats the codebook and the gradient (codebook-options.ts documents each). */
+export interface QuantizeAgainstOptions {
+  readonly beta: number;
+  readonly weight: number;
+  readonly codebookSize: number;
+  readonly search?: SearchBlocking;
+  /** l2-normalize inputs and codes before the search and the losses (cosine similarity). */
+  readonly cosine?: boolean;
+  /** The rotation trick instead of the straight-through estimator (rotation-trick.ts). */
+  readonly rotationTrick?: boolean;
+  /** Weight of the orthogonal regularization of the codebook (orthogonal-regularization.ts); 0 = off. */
+  readonly orthogonalWeight?: number;
+}
+
 /**
  * The VQ-VAE quantization step against a codebook that takes gradient (VQ's e, SimVQ's C·W + b):
  * nearest code k_i, q = codebook[k_i], L_cb = ‖sg(z_e) − q‖², L_com = ‖z_e − sg(q)‖²,
- * L = weight·(L_cb + β·L_com), output z_e + sg(q − z_e). Shared by VectorQuantizer and SimVQ,
- * which differ only in how the codebook tensor is made.
+ * L = weight·(L_cb + β·L_com [+ λ_orth·L_orth]), output z_e + sg(q − z_e) (or the rotation
+ * trick's sg(λR)·z_e). With `cosine`, z_e and the codebook are l2-normalized first, so the search
+ * ranks codes by cosine similarity (‖ẑ − ê‖² = 2 − 2 cos) and the output lies on the unit sphere.
+ * Shared by VectorQuantizer and SimVQ, which differ only in how the codebook tensor is made.
  */
-export function quantizeAgainst(
-  z: Tensor,
-  codebook: Tensor,
-  o: { readonly beta: number; readonly weight: number; readonly codebookSize: number; readonly search?: SearchBlocking },
-): QuantizerOutput {
-  const indices = nearestCode(z, codebook, o.search);
-  const q = op.gather(codebook, indices);
-  const codebookLoss = meanSquaredError(op.stopGradient(z), q);
-  const commitment = meanSquaredError(z, op.stopGradient(q));
+export function quantizeAgainst(z: Tensor, codebook: Tensor, o: QuantizeAgainstOptions): QuantizerOutput {
+  const x = o.cosine ? l2NormalizeRows(z) : z;
+  const e = o.cosine ? l2NormalizeRows(codebook) : codebook;
+  const indices = nearestCode(x, e, o.search);
+  const q = op.gather(e, indices);
+  const codebookLoss = meanSquaredError(op.stopGradient(x), q);
+  const commitment = meanSquaredError(x, op.stopGradient(q));
+  let inner = op.add(codebookLoss, op.mul(commitment, o.beta));
+  const terms: Record<string, Tensor> = { codebook: codebookLoss, commitment };
+  if ((o.orthogonalWeight ?? 0) > 0) {
+    terms.orthogonal = orthogonalLoss(codebook);
+    inner = op.add(inner, op.mul(terms.orthogonal, o.orthogonalWeight!));
+  }
   return {
-    quantized: straightThrough(z, q),
+    quantized: o.rotationTrick ? rotateTo(x, q) : straightThrough(x, q),
     indices,
-    loss: op.mul(op.add(codebookLoss, op.mul(commitment, o.beta)), o.weight),
-    terms: { codebook: codebookLoss, commitment },
+    loss: op.mul(inner, o.weight),
+    terms,
     counts: codeCounts(indices, o.codebookSize),
     nonFinite: nonFiniteCount(z),
+    searchInputs: op.stopGradient(x),
   };
 }
 
@@ -150,10 +211,11 @@ export function quantizeVectors(quantizer: Quantizer, ctx: BuildContext, z: Tens
   }
   const lead = z.shape.slice(0, -1);
   const flat = quantizer.quantize(ctx, op.reshape(z, [-1, quantizer.dim]));
+  const stages = quantizer.depth > 1 ? [quantizer.depth] : [];
   return {
     ...flat,
     quantized: op.reshape(flat.quantized, [...z.shape]),
-    indices: lead.length === 0 ? op.reshape(flat.indices, [1]) : op.reshape(flat.indices, lead),
+    indices: lead.length === 0 ? op.reshape(flat.indices, [1, ...stages]) : op.reshape(flat.indices, [...lead, ...stages]),
     flat,
   };
 }
@@ -168,5 +230,6 @@ export function quantizeFeatureMap(quantizer: Quantizer, ctx: BuildContext, x: T
   }
   const [n, , h, w] = x.shape as [number, number, number, number];
   const flat = quantizer.quantize(ctx, flattenNCHW(x));
-  return { ...flat, quantized: unflattenToNCHW(flat.quantized, n, h, w), indices: op.reshape(flat.indices, [n, h, w]), flat };
+  const stages = quantizer.depth > 1 ? [quantizer.depth] : [];
+  return { ...flat, quantized: unflattenToNCHW(flat.quantized, n, h, w), indices: op.reshape(flat.indices, [n, h, w, ...stages]), flat };
 }

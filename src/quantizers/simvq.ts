@@ -34,7 +34,17 @@
  *
  * Options (`SimVQOptions`): codebookSize K, dim d, beta β (default 0.25), weight (default 1),
  * optimize ('W' | 'C' | 'both', default 'W'), bias (default true), initScale (std of C,
- * default d^−½), search (block sizes of the nearest-code search).
+ * default d^−½), search (block sizes of the nearest-code search), and cosine, rotationTrick,
+ * orthogonalWeight (on the effective codebook C·W + b), kmeansIters, deadCodeThreshold and
+ * usageDecay from codebook-options.ts.
+ *
+ * What k-means and dead-code replacement re-seed. The effective code is q_k = C_k·W + b, and W, b
+ * are shared by all codes: changing them would move every live code. So the row C_k of the basis
+ * is rewritten, solved so that the effective code equals the chosen vector v:
+ * C_k = (v − b)·W⁻¹ (W is d×d; its LU factorization is computed once per host step). In the
+ * default 'W' mode C is frozen, so a basis row whose code no input ever chooses would stay dead
+ * forever; re-seeding it is the only way such a code returns. (If W is numerically singular the
+ * step throws, naming the problem: the projection has collapsed.)
  *
  * Variables (under the context it is given): `codebook` C [K, d], `proj.weight` W [d, d] (x·W
  * convention, W is [in, out]), `proj.bias` b [d]. All without weight decay: decaying W would
@@ -44,18 +54,34 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { identity, normal, uniform, zeros, type Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import { COMMON_OPTION_KEYS, QuantizerBase, validateChoice, type CommonQuantizerOptions } from './options.js';
+import type { VariableStore } from '../runtime/variables.js';
+import {
+  CODEBOOK_OPTIONS,
+  codebookHostStep,
+  codebookOptionsConfig,
+  needsHostStep,
+  resetMoments,
+  resolveCodebookOptions,
+  trackUsage,
+  type CodebookOptions,
+  type CodeWriter,
+  type ResolvedCodebookOptions,
+} from './codebook-options.js';
+import { COMMON_OPTIONS, QuantizerBase, validateChoice, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
 import {
   checkQuantizerInput,
+  l2NormalizeRows,
   quantizeAgainst,
+  type HostStepInput,
   type Quantizer,
   type QuantizerOutput,
 } from './quantizer.js';
+import { solveRowsAgainst } from './linear-solve.js';
 
 export const SIMVQ_OPTIMIZE_MODES = ['W', 'C', 'both'] as const;
 export type SimVQOptimize = (typeof SIMVQ_OPTIMIZE_MODES)[number];
 
-export interface SimVQOptions extends CommonQuantizerOptions {
+export interface SimVQOptions extends CommonQuantizerOptions, CodebookOptions {
   /** Which factor of q = C·W + b is trained (default 'W'). */
   readonly optimize?: SimVQOptimize;
   /** Use the bias b of the linear layer (default true). */
@@ -64,10 +90,18 @@ export interface SimVQOptions extends CommonQuantizerOptions {
   readonly initScale?: number;
 }
 
-export const SIMVQ_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'optimize', 'bias', 'initScale'];
+export const SIMVQ_OPTIONS: OptionSpecs = {
+  ...COMMON_OPTIONS,
+  optimize: { type: 'choice', choices: SIMVQ_OPTIMIZE_MODES, default: 'W', doc: "which factor of q = C·W + b is trained: 'W' (SimVQ), 'C' (= vanilla VQ), 'both'" },
+  bias: { type: 'boolean', default: 'true', doc: 'use the bias b of the linear layer' },
+  initScale: { type: 'number', min: 0, minExclusive: true, default: 'd^-1/2', doc: 'standard deviation of the frozen basis C' },
+  ...CODEBOOK_OPTIONS,
+};
 
-export class SimVQ extends QuantizerBase implements Quantizer {
+export class SimVQ extends QuantizerBase implements Quantizer, CodeWriter {
   readonly kind = 'simvq' as const;
+  readonly depth = 1;
+  readonly options: ResolvedCodebookOptions;
   readonly optimize: SimVQOptimize;
   readonly bias: boolean;
   readonly initScale: number;
@@ -81,6 +115,34 @@ export class SimVQ extends QuantizerBase implements Quantizer {
     if (typeof this.bias !== 'boolean') throw new Error(`${name}: bias must be true or false, got ${String(this.bias)}`);
     this.initScale = o.initScale ?? this.dim ** -0.5;
     if (!(Number.isFinite(this.initScale) && this.initScale > 0)) throw new Error(`${name}: initScale must be a finite number > 0, got ${this.initScale}`);
+    this.options = resolveCodebookOptions(o);
+  }
+
+  get countsSize(): number {
+    return this.codebookSize;
+  }
+
+  get needsHostStep(): boolean {
+    return needsHostStep(this.options);
+  }
+
+  hostStep(input: HostStepInput): string | undefined {
+    return codebookHostStep(this, this.options, input);
+  }
+
+  /** C_k = (v − b)·W⁻¹ for each rewritten code (file comment). */
+  writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void {
+    const d = this.dim;
+    const w = store.require(`${prefix}proj.weight`).value;
+    const b = this.bias ? store.require(`${prefix}proj.bias`).value : new Float32Array(d);
+    const targets = new Float64Array(codes.length * d);
+    for (let i = 0; i < codes.length; i++) for (let j = 0; j < d; j++) targets[i * d + j] = vectors[i * d + j]! - b[j]!;
+    const rows = solveRowsAgainst(w, d, targets, 'SimVQ: cannot re-seed codes because the projection W is singular (the codebook has collapsed); lower the learning rate');
+    const c = store.require(`${prefix}codebook`).value;
+    codes.forEach((code, i) => {
+      for (let j = 0; j < d; j++) c[code * d + j] = rows[i * d + j]!;
+    });
+    resetMoments(store, `${prefix}codebook`, codes, d);
   }
 
   get config(): Readonly<Record<string, unknown>> {
@@ -88,6 +150,7 @@ export class SimVQ extends QuantizerBase implements Quantizer {
       optimize: this.optimize,
       bias: this.bias,
       initScale: this.initScale,
+      ...codebookOptionsConfig(this.options),
     });
   }
 
@@ -119,6 +182,7 @@ export class SimVQ extends QuantizerBase implements Quantizer {
   /** q_idx = C_idx·W + b for int64 indices of any shape: [...indices, d]. */
   lookup(ctx: BuildContext, indices: Tensor): Tensor {
     const { c, w, b } = this.factors(ctx);
+    if (this.options.cosine) return op.gather(l2NormalizeRows(this.project(c, w, b)), indices);
     if (indices.size >= this.codebookSize) return op.gather(this.project(c, w, b), indices);
     // Few indices: project only the gathered rows (|idx|·d² instead of K·d² multiply-adds).
     const rows = op.reshape(op.gather(c, indices), [indices.size, this.dim]);
@@ -129,6 +193,8 @@ export class SimVQ extends QuantizerBase implements Quantizer {
     checkQuantizerInput('SimVQ', z, this.dim);
     // The loss is the same as VQ's with q_k = C_k·W + b in place of e_k; its codebook term is what
     // trains W (and/or C).
-    return quantizeAgainst(z, this.codebook(ctx), this);
+    const out = quantizeAgainst(z, this.codebook(ctx), { ...this, ...this.options });
+    trackUsage(ctx, this.options, out.counts);
+    return out;
   }
 }

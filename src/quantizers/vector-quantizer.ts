@@ -26,9 +26,21 @@
  *   initScale     bound (uniform) or standard deviation (normal) of the initialization.
  *   search        block sizes of the nearest-code search (nearest-code.ts); they change memory and
  *                 speed, never the result.
+ *   codebookDim   c: a low-dimensional codebook with learned projections (VQGAN-FC; Yu et al.,
+ *                 2021, "Vector-quantized Image Modeling with Improved VQGAN", §3.2 "factorized
+ *                 codes"): z' = z_e·W_in + b_in [M, c] is quantized against e [K, c], and the
+ *                 straight-through output z' + sg(e_k − z') is mapped back by W_out, b_out:
+ *                 z_q = (z' + sg(e_k − z'))·W_out + b_out. The losses are computed in the c-space.
+ *                 Typically combined with `cosine` (the paper's l2-normalized codes) and c = 8–32.
+ *                 Default: no projection (c = d).
+ *   cosine, rotationTrick, orthogonalWeight, kmeansIters, deadCodeThreshold, usageDecay:
+ *                 see codebook-options.ts.
  *
- * Variables (under the context it is given): `codebook` [K, d], a trainable parameter without
- * weight decay (shrinking codes towards 0 would change the nearest-code geometry).
+ * Variables (under the context it is given): `codebook` [K, d] (or [K, c]), a trainable parameter
+ * without weight decay (shrinking codes towards 0 would change the nearest-code geometry); with
+ * codebookDim also `proj_in.weight` [d, c], `proj_in.bias` [c], `proj_out.weight` [c, d],
+ * `proj_out.bias` [d] (PyTorch nn.Linear initialization U(±1/√fan_in)); with deadCodeThreshold
+ * the state `code_usage` [K].
  *
  * Input: z_e [M, d] (use `flattenNCHW`, `quantizeFeatureMap` or `quantizeVectors` for other
  * layouts). Output: see `QuantizerOutput`; terms = { codebook: L_cb, commitment: L_com }.
@@ -37,29 +49,55 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { normal, uniform, type Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
+import { linear } from '../graph/composites.js';
+import type { VariableStore } from '../runtime/variables.js';
+import {
+  CODEBOOK_OPTIONS,
+  codebookHostStep,
+  codebookOptionsConfig,
+  copyRow,
+  needsHostStep,
+  resetMoments,
+  resolveCodebookOptions,
+  trackUsage,
+  type CodebookOptions,
+  type CodeWriter,
+  type ResolvedCodebookOptions,
+} from './codebook-options.js';
 import {
   CODEBOOK_INITS,
-  COMMON_OPTION_KEYS,
+  COMMON_OPTIONS,
   QuantizerBase,
   validateChoice,
   type CodebookInit,
   type CommonQuantizerOptions,
+  type OptionSpecs,
 } from './options.js';
 import {
   checkQuantizerInput,
   quantizeAgainst,
+  l2NormalizeRows,
+  type HostStepInput,
   type Quantizer,
   type QuantizerOutput,
 } from './quantizer.js';
 
-export interface VectorQuantizerOptions extends CommonQuantizerOptions {
+export interface VectorQuantizerOptions extends CommonQuantizerOptions, CodebookOptions {
   /** Codebook initialization: 'uniform' U(±1/K) or 'normal' N(0, 1) (default 'uniform'). */
   readonly init?: CodebookInit;
   /** Uniform bound or normal standard deviation (defaults 1/K and 1). */
   readonly initScale?: number;
+  /** Dimension c of a low-dimensional codebook with learned projections (default: d, none). */
+  readonly codebookDim?: number;
 }
 
-export const VQ_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'init', 'initScale'];
+export const VQ_OPTIONS: OptionSpecs = {
+  ...COMMON_OPTIONS,
+  init: { type: 'choice', choices: CODEBOOK_INITS, default: 'uniform', doc: "codebook initialization: 'uniform' U(±s), 'normal' N(0, s²)" },
+  initScale: { type: 'number', min: 0, minExclusive: true, default: '1/K (uniform), 1 (normal)', doc: 's, the bound or standard deviation of the initialization' },
+  codebookDim: { type: 'integer', min: 1, default: 'd (no projection)', doc: 'c, a low-dimensional codebook with learned projections d→c→d (VQGAN-FC)' },
+  ...CODEBOOK_OPTIONS,
+};
 
 /** The codebook initializer for `init` and `initScale` (shared with the EMA quantizer). */
 export function codebookInitializer(name: string, init: CodebookInit, initScale: number | undefined, codebookSize: number): Initializer {
@@ -74,10 +112,14 @@ export function codebookInitializer(name: string, init: CodebookInit, initScale:
   return normal(initScale ?? 1);
 }
 
-export class VectorQuantizer extends QuantizerBase implements Quantizer {
+export class VectorQuantizer extends QuantizerBase implements Quantizer, CodeWriter {
   readonly kind = 'vq' as const;
+  readonly depth = 1;
   readonly init: CodebookInit;
   readonly initScale: number | undefined;
+  /** c, the dimension codes live in (= dim without projection). */
+  readonly codebookDim: number;
+  readonly options: ResolvedCodebookOptions;
   private readonly initializer: Initializer;
 
   constructor(o: VectorQuantizerOptions) {
@@ -85,25 +127,70 @@ export class VectorQuantizer extends QuantizerBase implements Quantizer {
     this.init = o.init ?? 'uniform';
     this.initScale = o.initScale;
     this.initializer = codebookInitializer('VectorQuantizer', this.init, this.initScale, this.codebookSize);
+    this.codebookDim = o.codebookDim ?? this.dim;
+    if (!Number.isInteger(this.codebookDim) || this.codebookDim < 1) throw new Error(`VectorQuantizer: codebookDim must be an integer >= 1, got ${String(o.codebookDim)}`);
+    this.options = resolveCodebookOptions(o);
+  }
+
+  get countsSize(): number {
+    return this.codebookSize;
+  }
+
+  get needsHostStep(): boolean {
+    return needsHostStep(this.options);
   }
 
   get config(): Readonly<Record<string, unknown>> {
     return this.configWith(this.kind, {
       init: this.init,
       ...(this.initScale !== undefined ? { initScale: this.initScale } : {}),
+      ...(this.projected ? { codebookDim: this.codebookDim } : {}),
+      ...codebookOptionsConfig(this.options),
     });
   }
 
+  private get projected(): boolean {
+    return this.codebookDim !== this.dim;
+  }
+
+  /** The codebook e [K, c] that the search uses (c = d without projection). */
   codebook(ctx: BuildContext): Tensor {
-    return ctx.param('codebook', [this.codebookSize, this.dim], this.initializer, { decay: false });
+    return ctx.param('codebook', [this.codebookSize, this.codebookDim], this.initializer, { decay: false });
+  }
+
+  /** x·W + b with nn.Linear's initialization, for the projections d → c → d. */
+  private project(ctx: BuildContext, name: string, x: Tensor, inDim: number, outDim: number): Tensor {
+    const bound = 1 / Math.sqrt(inDim);
+    const w = ctx.param(`${name}.weight`, [inDim, outDim], uniform(-bound, bound));
+    const b = ctx.param(`${name}.bias`, [outDim], uniform(-bound, bound));
+    return linear(x, w, b);
   }
 
   lookup(ctx: BuildContext, indices: Tensor): Tensor {
-    return op.gather(this.codebook(ctx), indices);
+    let codes = this.codebook(ctx);
+    if (this.options.cosine) codes = l2NormalizeRows(codes);
+    const rows = op.gather(codes, indices);
+    return this.projected ? this.project(ctx, 'proj_out', rows, this.codebookDim, this.dim) : rows;
   }
 
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('VectorQuantizer', z, this.dim);
-    return quantizeAgainst(z, this.codebook(ctx), this);
+    const inner = this.projected ? this.project(ctx, 'proj_in', z, this.dim, this.codebookDim) : z;
+    const out = quantizeAgainst(inner, this.codebook(ctx), { ...this, ...this.options });
+    trackUsage(ctx, this.options, out.counts);
+    if (!this.projected) return out;
+    return { ...out, quantized: this.project(ctx, 'proj_out', out.quantized, this.codebookDim, this.dim), nonFinite: out.nonFinite };
+  }
+
+  hostStep(input: HostStepInput): string | undefined {
+    return codebookHostStep(this, this.options, input);
+  }
+
+  writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void {
+    const name = `${prefix}codebook`;
+    const e = store.require(name).value;
+    codes.forEach((code, i) => copyRow(e, code, vectors, i, this.codebookDim));
+    resetMoments(store, name, codes, this.codebookDim);
   }
 }
+

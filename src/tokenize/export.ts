@@ -48,5 +48,6 @@ export async function exportOnnx(dir: string, options: ExportOptions = {}): Prom
   await writeFileAtomic(decoder, decoderModelBytes(model, store, config, batch));
   const { channels, height, width } = model.input;
   const n = batch === 'dynamic' ? BATCH_DIM : batch;
-  return { encoder, decoder, batch, inputShape: [n, channels, height, width], indicesShape: [n, model.latent.height, model.latent.width] };
+  const stages = model.quantizer.depth > 1 ? [model.quantizer.depth] : [];
+  return { encoder, decoder, batch, inputShape: [n, channels, height, width], indicesShape: [n, model.latent.height, model.latent.width, ...stages] };
 }

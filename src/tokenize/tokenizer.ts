@@ -9,7 +9,7 @@
  * see baked-model.ts), at a fixed batch; a last partial batch is zero-padded and trimmed.
  */
 import type { ModelConfig } from '../models/config.js';
-import { clampToUnit, decodeFromIndices, encodeToIndices } from '../models/forward.js';
+import { clampToUnit, decodeFromIndices, encodeToIndices, indexGridShape } from '../models/forward.js';
 import type { ImageShape, LatentShape, VqvaeModel } from '../models/model.js';
 import { forEachFixedBatch } from '../runtime/fixed-batches.js';
 import type { VariableStore } from '../runtime/variables.js';
@@ -25,7 +25,8 @@ export interface TokenizerOptions {
 
 /**
  * ONNX bytes of the encoder: input `image` float32 [batch, C, H, W] → output `indices` int64
- * [batch, h, w]; `batch` is a fixed size or 'dynamic' (any size at run time).
+ * [batch, h, w] ([batch, h, w, D] for a residual quantizer of depth D); `batch` is a fixed size
+ * or 'dynamic' (any size at run time).
  */
 export function encoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic'): Uint8Array {
   const { channels, height, width } = model.input;
@@ -36,12 +37,12 @@ export function encoderModelBytes(model: VqvaeModel, store: VariableStore, confi
 }
 
 /**
- * ONNX bytes of the decoder: input `indices` int64 [batch, h, w] → output `image` float32
+ * ONNX bytes of the decoder: input `indices` int64 [batch, h, w] (or [batch, h, w, D]) → output `image` float32
  * [batch, C, H, W] in [0, 1]; `batch` is a fixed size or 'dynamic' (any size at run time).
  */
 export function decoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic'): Uint8Array {
   const { height, width } = model.latent;
-  return bakeModel(store, batch, (ctx, n) => ({ image: clampToUnit(decodeFromIndices(ctx, model, ctx.input('indices', [n, height, width], 'int64'))) }), {
+  return bakeModel(store, batch, (ctx, n) => ({ image: clampToUnit(decodeFromIndices(ctx, model, ctx.input('indices', indexGridShape(model, n, height, width), 'int64'))) }), {
     graphName: 'vqlab_decoder',
     metadata: { vqlab_config: JSON.stringify(config), role: 'decoder' },
   });
@@ -60,6 +61,8 @@ export class Tokenizer {
     readonly input: ImageShape,
     readonly latent: LatentShape,
     readonly codebookSize: number,
+    /** Indices per latent position: 1, or the stages of a residual quantizer. */
+    readonly depth: number,
     readonly batch: number,
     private readonly encoder: BakedSession,
     private readonly decoder: BakedSession,
@@ -71,31 +74,32 @@ export class Tokenizer {
     const { config, model, store } = await loadModelCheckpoint(dir);
     const { channels, height, width } = model.input;
     const latent = model.latent;
+    const indicesShape = indexGridShape(model, batch, latent.height, latent.width);
     const encoder = await BakedSession.create(
       encoderModelBytes(model, store, config, batch),
       { name: 'image', dtype: 'float32', shape: [batch, channels, height, width] },
-      { name: 'indices', dtype: 'int64', shape: [batch, latent.height, latent.width] },
+      { name: 'indices', dtype: 'int64', shape: indicesShape },
       options.threads,
     );
     const decoder = await BakedSession.create(
       decoderModelBytes(model, store, config, batch),
-      { name: 'indices', dtype: 'int64', shape: [batch, latent.height, latent.width] },
+      { name: 'indices', dtype: 'int64', shape: indicesShape },
       { name: 'image', dtype: 'float32', shape: [batch, channels, height, width] },
       options.threads,
     );
-    return new Tokenizer(config, model.input, latent, model.quantizer.codebookSize, batch, encoder, decoder);
+    return new Tokenizer(config, model.input, latent, model.quantizer.codebookSize, model.quantizer.depth, batch, encoder, decoder);
   }
 
-  /** Values per image (C·H·W) and codes per image (h·w). */
+  /** Values per image (C·H·W) and codes per image (h·w, times the depth of a residual quantizer). */
   get imageSize(): number {
     return this.input.channels * this.input.height * this.input.width;
   }
 
   get codesPerImage(): number {
-    return this.latent.height * this.latent.width;
+    return this.latent.height * this.latent.width * this.depth;
   }
 
-  /** Code indices [N, h, w] of N images given NCHW in [0, 1] (N inferred from the length). */
+  /** Code indices [N, h, w] (or [N, h, w, D]) of N images given NCHW in [0, 1] (N inferred from the length). */
   async encode(images: Float32Array): Promise<Int32Array> {
     const size = this.imageSize;
     if (images.length === 0 || images.length % size !== 0) {
@@ -111,11 +115,11 @@ export class Tokenizer {
     return out;
   }
 
-  /** Images [N, C, H, W] in [0, 1] from code indices [N, h, w] (N inferred from the length). */
+  /** Images [N, C, H, W] in [0, 1] from code indices [N, h, w] (or [N, h, w, D]; N inferred from the length). */
   async decode(indices: ArrayLike<number>): Promise<Float32Array> {
     const per = this.codesPerImage;
     if (indices.length === 0 || indices.length % per !== 0) {
-      throw new TokenizerInputError(`decode: ${indices.length} indices are not a whole number of ${this.latent.height}×${this.latent.width} code grids`);
+      throw new TokenizerInputError(`decode: ${indices.length} indices are not a whole number of ${this.latent.height}×${this.latent.width}${this.depth > 1 ? `×${this.depth}` : ''} code grids`);
     }
     for (let i = 0; i < indices.length; i++) {
       const v = indices[i]!;

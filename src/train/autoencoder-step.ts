@@ -7,12 +7,15 @@
 import type { Tensor } from '../graph/tensor.js';
 import { autoencode } from '../models/forward.js';
 import type { VqvaeModel } from '../models/model.js';
+import type { Quantizer } from '../quantizers/quantizer.js';
 import type { Optimizer } from '../runtime/optimizer.js';
 import { TrainingProgram } from '../runtime/training-program.js';
 import type { VariableStore } from '../runtime/variables.js';
 
 export interface AutoencoderStep {
   readonly program: TrainingProgram;
+  /** The model's quantizer, whose host step (k-means, dead codes) runs after each step. */
+  readonly quantizer: Quantizer;
   /** The quantizer's own loss terms (e.g. codebook, commitment), fetched as `term_<name>`. */
   readonly termNames: readonly string[];
 }
@@ -25,6 +28,8 @@ export interface StepLosses {
   readonly counts: Float32Array;
   /** Encoder outputs that were NaN/Inf (0 when the quantizer does not check). */
   readonly nonFinite: number;
+  /** What the quantizer's host step changed (e.g. "replaced 3 dead codes …"), if anything. */
+  readonly notice?: string;
 }
 
 export async function createAutoencoderStep(o: {
@@ -47,6 +52,7 @@ export async function createAutoencoderStep(o: {
         quantizer: f.quantized.loss,
         counts: f.quantized.counts,
         ...(f.quantized.nonFinite ? { non_finite: f.quantized.nonFinite } : {}),
+        ...(o.model.quantizer.needsHostStep && f.quantized.searchInputs ? { search_inputs: f.quantized.searchInputs } : {}),
       };
       for (const [name, t] of Object.entries(f.quantized.terms)) {
         termNames.push(name);
@@ -55,14 +61,23 @@ export async function createAutoencoderStep(o: {
       return { loss: f.loss, metrics };
     },
   });
-  return { program, termNames };
+  return { program, quantizer: o.model.quantizer, termNames };
 }
 
-/** Run one step on the batch `x` and read its losses and code counts. */
+/**
+ * Run one step on the batch `x` and read its losses and code counts; then the quantizer's host
+ * step (k-means initialization, dead-code replacement; quantizers/codebook-options.ts) edits the
+ * variable store before the next run. `t`, the step just taken, is the optimizer's step counter.
+ */
 export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array, lr: number): Promise<StepLosses> {
   const r = await step.program.step({ x }, lr);
   const losses: Record<string, number> = { total: r.loss, reconstruction: r.metrics.reconstruction as number, quantizer: r.metrics.quantizer as number };
   for (const name of step.termNames) losses[name] = r.metrics[`term_${name}`] as number;
   const nonFinite = typeof r.metrics.non_finite === 'number' ? r.metrics.non_finite : 0;
-  return { losses, counts: r.metrics.counts as Float32Array, nonFinite };
+  const counts = r.metrics.counts as Float32Array;
+  const store = step.program.store;
+  const notice = step.quantizer.needsHostStep && step.quantizer.hostStep && Object.values(losses).every(Number.isFinite)
+    ? step.quantizer.hostStep({ store, prefix: 'quantizer.', step: store.require('opt.step').value[0]!, searchInputs: r.metrics.search_inputs as Float32Array, counts })
+    : undefined;
+  return { losses, counts, nonFinite, ...(notice !== undefined ? { notice } : {}) };
 }

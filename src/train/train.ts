@@ -22,11 +22,12 @@ import { join, resolve } from 'node:path';
 import { BatchIterator, type ImageDataset } from '../data/index.js';
 import { loadRunData, type RunData } from '../data/selection.js';
 import { Evaluator, type EvalMetrics } from '../eval/evaluator.js';
-import { buildModel, makeModelConfig, MODEL_KINDS, type ModelConfig, type ModelKind } from '../models/config.js';
-import { QUANTIZER_NAMES, SIMVQ_OPTIMIZE, UnknownQuantizerError, type SimvqOptimize } from '../models/quantizer-settings.js';
+import { buildModel, makeModelConfig, MODEL_KINDS, quantizerConfigOf, type ModelConfig, type ModelKind } from '../models/config.js';
+import { UnknownQuantizerError } from '../models/quantizer-settings.js';
 import { Adam } from '../optim/adam.js';
 import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, readTrainerState, saveCheckpoint, TRAINER_FORMAT, type TrainerState } from '../persistence/checkpoint.js';
-import type { QuantizerName } from '../quantizers/quantizer.js';
+import { QUANTIZER_KINDS, type Quantizer, type QuantizerName } from '../quantizers/quantizer.js';
+import { SIMVQ_OPTIMIZE_MODES, type SimVQOptimize } from '../quantizers/simvq.js';
 import { VariableStore } from '../runtime/variables.js';
 import { createAutoencoderStep, runAutoencoderStep, type AutoencoderStep } from './autoencoder-step.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
@@ -55,7 +56,13 @@ export interface TrainOptions {
   readonly resume?: boolean;
   /** 'reference-mnist' (default) or 'conv'. */
   readonly model?: string;
-  readonly simvqOptimize?: SimvqOptimize;
+  readonly simvqOptimize?: SimVQOptimize;
+  /**
+   * Further options of the quantizer by the registry's names (e.g. { decay: 0.9 } for 'ema',
+   * { levels: [8, 5, 5, 5] } for 'fsq'); codebookSize, dim and beta above apply to the
+   * quantizers that have those options.
+   */
+  readonly quantizerOptions?: Readonly<Record<string, unknown>>;
   /** Train on N images only (a fixed seeded choice, see `limitDataset`), for quick runs. */
   readonly trainLimit?: number;
   readonly testLimit?: number;
@@ -108,12 +115,12 @@ function requireInteger(name: string, v: number, min: number): void {
 }
 
 function validate(o: TrainOptions): void {
-  if (!QUANTIZER_NAMES.includes(o.quantizer)) throw new UnknownQuantizerError(String(o.quantizer));
+  if (!(QUANTIZER_KINDS as readonly string[]).includes(o.quantizer)) throw new UnknownQuantizerError(String(o.quantizer));
   if (o.model !== undefined && !MODEL_KINDS.includes(o.model as ModelKind)) {
     throw new TrainOptionsError(`unknown model '${o.model}'; choose one of ${MODEL_KINDS.join(', ')}`);
   }
-  if (o.simvqOptimize !== undefined && !SIMVQ_OPTIMIZE.includes(o.simvqOptimize)) {
-    throw new TrainOptionsError(`simvq optimize must be one of ${SIMVQ_OPTIMIZE.join(', ')}, got '${String(o.simvqOptimize)}'`);
+  if (o.simvqOptimize !== undefined && !SIMVQ_OPTIMIZE_MODES.includes(o.simvqOptimize)) {
+    throw new TrainOptionsError(`simvq optimize must be one of ${SIMVQ_OPTIMIZE_MODES.join(', ')}, got '${String(o.simvqOptimize)}'`);
   }
   requireInteger('codebook size', o.codebookSize, 1);
   requireInteger('dim', o.dim, 1);
@@ -134,12 +141,13 @@ function validate(o: TrainOptions): void {
 export async function resumeOptions(dir: string): Promise<TrainOptions> {
   const config = await readConfig(dir);
   const s = await readTrainerState(dir);
-  const q = config.quantizer;
+  const { kind, codebookSize, dim, beta, ...quantizerOptions } = config.quantizer;
   return {
-    quantizer: q.name,
-    codebookSize: q.codebookSize,
-    dim: q.dim,
-    beta: q.beta,
+    quantizer: kind,
+    codebookSize: typeof codebookSize === 'number' ? codebookSize : TRAIN_DEFAULTS.codebookSize,
+    dim,
+    beta: typeof beta === 'number' ? beta : TRAIN_DEFAULTS.beta,
+    quantizerOptions,
     lr: s.lr,
     batch: s.batch,
     epochs: s.epochs,
@@ -148,7 +156,6 @@ export async function resumeOptions(dir: string): Promise<TrainOptions> {
     out: dir,
     resume: true,
     model: config.architecture.kind,
-    ...(q.optimize !== undefined ? { simvqOptimize: q.optimize } : {}),
     ...(s.data.path !== null ? { data: s.data.path } : {}),
     ...(s.data.trainLimit !== null ? { trainLimit: s.data.trainLimit } : {}),
     ...(s.data.testLimit !== null ? { testLimit: s.data.testLimit } : {}),
@@ -157,17 +164,17 @@ export async function resumeOptions(dir: string): Promise<TrainOptions> {
 
 /** Differences between what a resume asks for and what the checkpoint was trained with. */
 function resumeConflicts(o: TrainOptions, config: ModelConfig, s: TrainerState, data: RunData): string[] {
-  const q = config.quantizer;
   const out: string[] = [];
   const check = (what: string, asked: unknown, saved: unknown): void => {
     if (asked !== saved) out.push(`${what} ${String(asked)} vs ${String(saved)} in the checkpoint`);
   };
-  check('quantizer', o.quantizer, q.name);
-  check('codebook size', o.codebookSize, q.codebookSize);
-  check('dim', o.dim, q.dim);
-  check('beta', o.beta, q.beta);
+  const asked: Readonly<Record<string, unknown>> = quantizerConfigOf(o);
+  const saved: Readonly<Record<string, unknown>> = config.quantizer;
+  check('quantizer', asked.kind, saved.kind);
+  for (const key of new Set([...Object.keys(asked), ...Object.keys(saved)])) {
+    if (key !== 'kind' && asked.kind === saved.kind) check(`quantizer option ${key}`, JSON.stringify(asked[key]), JSON.stringify(saved[key]));
+  }
   check('model', o.model ?? TRAIN_DEFAULTS.model, config.architecture.kind);
-  if (q.name === 'simvq') check('simvq optimize', o.simvqOptimize ?? 'W', q.optimize ?? 'W');
   check('batch', o.batch, s.batch);
   check('seed', o.seed, s.seed);
   check('training images', data.train.count, s.data.trainCount);
@@ -181,6 +188,7 @@ interface Run {
   readonly out: string;
   readonly log: (line: string) => void;
   readonly config: ModelConfig;
+  readonly quantizer: Quantizer;
   readonly data: RunData;
   readonly store: VariableStore;
   readonly optimizer: Adam;
@@ -272,6 +280,7 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
     dim: options.dim,
     beta: options.beta,
     ...(options.simvqOptimize !== undefined ? { simvqOptimize: options.simvqOptimize } : {}),
+    ...(options.quantizerOptions !== undefined ? { quantizerOptions: options.quantizerOptions } : {}),
   });
   const model = buildModel(config);
   checkTrainingMemory(model, options.batch);
@@ -300,8 +309,8 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
     const iterator = new BatchIterator(train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
     const progress = new ProgressReporter(options.progressSink ?? process.stderr, options.progress ?? false);
     if (startEpoch >= options.epochs) log(`${out} has already trained ${startEpoch} of ${options.epochs} epochs; nothing to do`);
-    else log(`training ${config.architecture.kind} + ${config.quantizer.name} (K=${config.quantizer.codebookSize}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
-    return { options, out, log, config, data, store, optimizer, trainingStep, evaluator, iterator, progress, startEpoch, step: trainer?.step ?? 0 };
+    else log(`training ${config.architecture.kind} + ${config.quantizer.kind} (K=${model.quantizer.codebookSize}${model.quantizer.depth > 1 ? ` × ${model.quantizer.depth} stages` : ''}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
+    return { options, out, log, config, quantizer: model.quantizer, data, store, optimizer, trainingStep, evaluator, iterator, progress, startEpoch, step: trainer?.step ?? 0 };
   } catch (err) {
     await program.release();
     await evaluator?.release();
@@ -315,11 +324,11 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
  */
 async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
   const { options, iterator, progress } = run;
-  const stats = new EpochStats(run.config.quantizer.codebookSize);
+  const stats = new EpochStats(run.quantizer.countsSize);
   let stepMs = 0;
   for (const batch of iterator.epochBatches()) {
     const t0 = performance.now();
-    const { losses, counts, nonFinite: nonFiniteCount } = await runAutoencoderStep(run.trainingStep, batch.data, options.lr);
+    const { losses, counts, nonFinite: nonFiniteCount, notice } = await runAutoencoderStep(run.trainingStep, batch.data, options.lr);
     stepMs += performance.now() - t0;
     run.step++;
     const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
@@ -331,6 +340,10 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
       throw new TrainingDivergedError(`${bad[0] === 'total' ? '' : `${bad[0]} `}loss became ${bad[1]} at epoch ${epoch + 1}, step ${run.step}${nonFinite}; ${kept}; lower --lr (now ${options.lr}) or check the data for NaN/Inf values`);
     }
     stats.add(losses, counts);
+    if (notice !== undefined) {
+      progress.clear();
+      run.log(`step ${run.step}: ${notice}`);
+    }
     progress.update({
       epoch: epoch + 1,
       epochs: options.epochs,

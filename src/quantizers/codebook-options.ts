@@ -1,0 +1,180 @@
+/**
+ * The options that VQ, EMA-VQ and SimVQ share beyond the basic ones, and the host-side steps two
+ * of them need. Each option, its equation and its source:
+ *
+ *   cosine            l2-normalize inputs and codes before the search and the losses:
+ *                     ẑ = z/‖z‖, ê = e/‖e‖, k = argmin ‖ẑ − ê_k‖² = argmax cos(z, e_k)
+ *                     (Yu et al., 2021, "Vector-quantized Image Modeling with Improved VQGAN",
+ *                     §3.2 "l2-normalized codes"). The output lies on the unit sphere.
+ *   rotationTrick     the gradient estimator of rotation-trick.ts (Fifty et al., 2024) in place of
+ *                     the straight-through copy; same forward value.
+ *   orthogonalWeight  λ_orth·‖Ê Êᵀ − I‖²_F/K² added to the loss (orthogonal-regularization.ts;
+ *                     Shin et al., 2021).
+ *   kmeansIters       k-means initialization (kmeans.ts; Łańcucki et al., 2020): after the first
+ *                     training step, the codebook is replaced by the centres of `kmeansIters` Lloyd
+ *                     iterations over that step's encoder outputs. 0 = off.
+ *   deadCodeThreshold dead-code replacement (Dhariwal et al., 2020, "Jukebox", §3.2 "random
+ *                     restarts"; the `threshold_ema_dead_code` of vector-quantize-pytorch): every
+ *                     step, each code's usage u_k ← γ_u·u_k + (1 − γ_u)·n_k is tracked in the
+ *                     graph (state `code_usage`); between steps, a code whose debiased usage
+ *                     u_k/(1 − γ_u^t) is below the threshold is re-seeded with an encoder output
+ *                     of the current batch (distinct outputs, seeded choice), so it lies where
+ *                     the data are and is chosen again. 0 = off.
+ *   usageDecay        γ_u of that running usage (default 0.99).
+ *
+ * Host steps, and why not in the graph. A training step is one ONNX run that computes the
+ * parameters' next values as functions of the batch; k-means (an iterative algorithm over the
+ * whole batch, run once) and dead-code replacement (a data-dependent choice of which rows to
+ * overwrite by which inputs) would need loops and random sampling inside that graph and would
+ * cost every step. Instead the step fetches the vectors it matched (`searchInputs`) and the
+ * counts, and `hostStep` rewrites the affected rows of the variable store between two runs (the
+ * store's buffers are what the next run is fed). Replaced rows of a trained codebook also get
+ * their Adam moments reset to 0, so stale momentum does not drag the new code away. The usage
+ * statistics are a state variable, so they are checkpointed and a resumed run continues exactly.
+ */
+import { Rng } from '../init/rng.js';
+import type { Tensor } from '../graph/tensor.js';
+import * as op from '../graph/ops.js';
+import type { BuildContext } from '../runtime/build-context.js';
+import type { VariableStore } from '../runtime/variables.js';
+import { chooseRows, kmeans } from './kmeans.js';
+import type { OptionSpecs } from './options.js';
+import type { HostStepInput } from './quantizer.js';
+
+export interface CodebookOptions {
+  /** l2-normalized inputs and codes (default false). */
+  readonly cosine?: boolean;
+  /** Rotation-trick gradient instead of straight-through (default false). */
+  readonly rotationTrick?: boolean;
+  /** Weight of the orthogonal regularization (default 0 = off). */
+  readonly orthogonalWeight?: number;
+  /** Lloyd iterations of the k-means initialization after step 1 (default 0 = off). */
+  readonly kmeansIters?: number;
+  /** Replace codes whose running usage per step falls below this (default 0 = off). */
+  readonly deadCodeThreshold?: number;
+  /** Decay of the running usage (default 0.99). */
+  readonly usageDecay?: number;
+}
+
+export const CODEBOOK_OPTIONS: OptionSpecs = {
+  cosine: { type: 'boolean', default: 'false', doc: 'l2-normalize inputs and codes (cosine-similarity codebook, Improved VQGAN §3.2)' },
+  rotationTrick: { type: 'boolean', default: 'false', doc: 'rotation-trick gradient estimator instead of straight-through (Fifty et al. 2024)' },
+  orthogonalWeight: { type: 'number', min: 0, default: '0', doc: 'weight of the orthogonal regularization ‖ÊÊᵀ − I‖²/K² of the codebook (Shin et al. 2021)' },
+  kmeansIters: { type: 'integer', min: 0, default: '0 (off)', doc: 'k-means initialization: Lloyd iterations over the first batch of encoder outputs' },
+  deadCodeThreshold: { type: 'number', min: 0, default: '0 (off)', doc: 'replace codes used fewer than this many times per step (running mean) by batch encoder outputs' },
+  usageDecay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: '0.99', doc: 'decay of the running per-code usage that deadCodeThreshold reads' },
+};
+
+/** The resolved options, with defaults. */
+export interface ResolvedCodebookOptions {
+  readonly cosine: boolean;
+  readonly rotationTrick: boolean;
+  readonly orthogonalWeight: number;
+  readonly kmeansIters: number;
+  readonly deadCodeThreshold: number;
+  readonly usageDecay: number;
+}
+
+export function resolveCodebookOptions(o: CodebookOptions): ResolvedCodebookOptions {
+  return {
+    cosine: o.cosine ?? false,
+    rotationTrick: o.rotationTrick ?? false,
+    orthogonalWeight: o.orthogonalWeight ?? 0,
+    kmeansIters: o.kmeansIters ?? 0,
+    deadCodeThreshold: o.deadCodeThreshold ?? 0,
+    usageDecay: o.usageDecay ?? 0.99,
+  };
+}
+
+/** The non-default options, for a quantizer's `config` (so configs stay short and stable). */
+export function codebookOptionsConfig(o: ResolvedCodebookOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (o.cosine) out.cosine = true;
+  if (o.rotationTrick) out.rotationTrick = true;
+  if (o.orthogonalWeight > 0) out.orthogonalWeight = o.orthogonalWeight;
+  if (o.kmeansIters > 0) out.kmeansIters = o.kmeansIters;
+  if (o.deadCodeThreshold > 0) {
+    out.deadCodeThreshold = o.deadCodeThreshold;
+    out.usageDecay = o.usageDecay;
+  }
+  return out;
+}
+
+export function needsHostStep(o: ResolvedCodebookOptions): boolean {
+  return o.kmeansIters > 0 || o.deadCodeThreshold > 0;
+}
+
+/** Record the running usage u ← γ_u·u + (1 − γ_u)·counts (state `code_usage`), when tracked. */
+export function trackUsage(ctx: BuildContext, o: ResolvedCodebookOptions, counts: Tensor): void {
+  if (o.deadCodeThreshold <= 0) return;
+  const usage = ctx.state('code_usage', [counts.shape[0]!], { kind: 'constant', value: 0 });
+  ctx.setState('code_usage', op.add(op.mul(usage, o.usageDecay), op.mul(counts, 1 - o.usageDecay)));
+}
+
+/** Rewrites codes in the variable store so that the effective code k equals a given vector. */
+export interface CodeWriter {
+  readonly codebookSize: number;
+  /** Make code codes[i] equal row i of `vectors` ([n, c], in the space the search works in). */
+  writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void;
+}
+
+/** Zero rows `rows` of the Adam moments of variable `name`, if it has any. */
+export function resetMoments(store: VariableStore, name: string, rows: readonly number[], width: number): void {
+  for (const slot of [`opt.m.${name}`, `opt.v.${name}`]) {
+    const v = store.get(slot);
+    if (!v) continue;
+    for (const r of rows) v.value.fill(0, r * width, (r + 1) * width);
+  }
+}
+
+/** Copy row `row` of `src` ([n, width]) into row `at` of `dst`. */
+export function copyRow(dst: Float32Array, at: number, src: Float32Array, row: number, width: number): void {
+  dst.set(src.subarray(row * width, (row + 1) * width), at * width);
+}
+
+/**
+ * The host step of the codebook options (file comment): k-means after step 1, then dead-code
+ * replacement. Returns a notice when codes changed.
+ */
+export function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: HostStepInput): string | undefined {
+  const k = q.codebookSize;
+  const m = countRows(input);
+  if (m === 0) return undefined; // a stage dropped this step (residual.ts) saw no vectors
+  const c = input.searchInputs.length / m;
+  const seed = input.store.seed * 7919 + input.step;
+  if (o.kmeansIters > 0 && input.step === 1) {
+    const centers = kmeans(input.searchInputs, c, k, o.kmeansIters, seed);
+    q.writeCodes(input.store, input.prefix, Array.from({ length: k }, (_, i) => i), centers);
+    if (o.deadCodeThreshold > 0) input.store.require(`${input.prefix}code_usage`).value.fill(0);
+    return `k-means initialized the ${k} codes from ${m} encoder outputs (${o.kmeansIters} Lloyd iterations)`;
+  }
+  if (o.deadCodeThreshold <= 0) return undefined;
+  const dead = deadCodes(input.store.require(`${input.prefix}code_usage`).value, o.usageDecay, input.step, o.deadCodeThreshold);
+  if (dead.length === 0) return undefined;
+  const rows = chooseRows(m, dead.length, new Rng(seed));
+  const vectors = new Float32Array(dead.length * c);
+  rows.forEach((row, i) => copyRow(vectors, i, input.searchInputs, row, c));
+  q.writeCodes(input.store, input.prefix, dead, vectors);
+  // A revived code starts at the average usage m/K (debiased), so it is not replaced again at once.
+  const usage = input.store.require(`${input.prefix}code_usage`).value;
+  const debias = 1 - o.usageDecay ** input.step;
+  for (const code of dead) usage[code] = (m / k) * debias;
+  return `replaced ${dead.length} dead code${dead.length === 1 ? '' : 's'} with encoder outputs of the batch`;
+}
+
+/** Number of vectors of the batch: the sum of the counts. */
+function countRows(input: HostStepInput): number {
+  let m = 0;
+  for (const v of input.counts) m += v;
+  return m;
+}
+
+/** Codes whose debiased running usage u_k/(1 − γ^t) is below `threshold`, ascending. */
+function deadCodes(usage: Float32Array, decay: number, step: number, threshold: number): number[] {
+  const debias = 1 - decay ** step;
+  const dead: number[] = [];
+  usage.forEach((u, k) => {
+    if (u / debias < threshold) dead.push(k);
+  });
+  return dead;
+}

@@ -1,0 +1,157 @@
+/**
+ * Finite Scalar Quantization (Mentzer et al., 2023, "Finite Scalar Quantization: VQ-VAE Made
+ * Simple", arXiv:2309.15505, §3 and appendix A.1).
+ *
+ * The codebook is implicit: a grid with L_j levels in each of D = |levels| dimensions, so
+ * K = Π_j L_j codes (8,5,5,5 → 1,000; 8,8,8,6,5 → 15,360). With encoder outputs z [M, d]:
+ *
+ *   h     = z·W_in + b_in                                projection d → D (omitted when d = D)
+ *   f_j   = tanh(h_j + s_j)·a_j − o_j                     bound (appendix A.1):
+ *           a_j = (L_j − 1)(1 + ε)/2,  o_j = ½ if L_j even else 0,  s_j = atanh(o_j / a_j),
+ *           so f_j ∈ (−⌊L_j/2⌋ − ½, ⌊L_j/2⌋ + ½) − o_j and rounds to exactly L_j integers
+ *   q_j   = round(f_j)                                   forward; gradient straight-through:
+ *           f_j + sg(round(f_j) − f_j)
+ *   ẑ_j   = q_j / ⌊L_j/2⌋                                 normalized to about [−1, 1]
+ *   z_q   = ẑ·W_out + b_out                              projection D → d (omitted when d = D)
+ *   index = Σ_j (q_j + ⌊L_j/2⌋)·Π_{i<j} L_i              mixed-radix digits, first dimension fastest
+ *
+ * There is no codebook to learn and no codebook or commitment loss (§3: the loss is the
+ * reconstruction alone), so `loss` is 0 and `terms` is empty. Utilization, perplexity and dead
+ * codes are counted over the K implicit codes exactly as for a learned codebook.
+ *
+ * Rounding. The graph has no Round primitive; for the bounded f_j, round(f) = trunc(f + ½ + B) − B
+ * with B = max_j L_j (so the argument of trunc is positive and truncation is floor); trunc is a
+ * float → int64 → float Cast, which passes no gradient. Halfway cases round up, which only
+ * matters on a set of measure zero.
+ *
+ * Options (`FSQOptions`): levels (default 8,5,5,5; each ≥ 2), dim d. Variables: with projection
+ * `proj_in.weight` [d, D], `proj_in.bias` [D], `proj_out.weight` [D, d], `proj_out.bias` [d]
+ * (nn.Linear initialization U(±1/√fan_in)).
+ */
+import { linear } from '../graph/composites.js';
+import * as op from '../graph/ops.js';
+import type { Tensor } from '../graph/tensor.js';
+import { uniform } from '../init/initializers.js';
+import type { BuildContext } from '../runtime/build-context.js';
+import { MAX_EXACT_INDEX } from './nearest-code.js';
+import { checkOptions, type OptionSpecs } from './options.js';
+import { checkQuantizerInput, codeCounts, nonFiniteCount, type Quantizer, type QuantizerOutput } from './quantizer.js';
+
+export interface FSQOptions {
+  /** Levels per dimension L_j ≥ 2 (default [8, 5, 5, 5]: 1,000 codes). */
+  readonly levels?: readonly number[];
+  /** Dimension d of the encoder output (projected to |levels| when different). */
+  readonly dim: number;
+}
+
+export const FSQ_OPTIONS: OptionSpecs = {
+  dim: { type: 'integer', min: 1, required: true, doc: "d, the encoder's output channels (projected to |levels| dims when different)" },
+  levels: { type: 'integer-list', min: 2, default: '8,5,5,5 (1,000 codes)', doc: 'levels L_j per dimension; K = Π L_j (e.g. 8,5,5,5 → 1,000; 8,8,8,6,5 → 15,360)' },
+};
+
+const FSQ_DEFAULT_LEVELS: readonly number[] = [8, 5, 5, 5];
+
+/** Tie-breaking slack of the bound: a_j = (L_j − 1)(1 + ε)/2 (the reference implementation's 1e-3). */
+const BOUND_EPS = 1e-3;
+
+export class FSQ implements Quantizer {
+  readonly kind = 'fsq' as const;
+  readonly depth = 1;
+  readonly levels: readonly number[];
+  readonly dim: number;
+  readonly codebookSize: number;
+
+  constructor(o: FSQOptions) {
+    checkOptions('FSQ', { ...o }, FSQ_OPTIONS);
+    this.levels = [...(o.levels ?? FSQ_DEFAULT_LEVELS)];
+    this.dim = o.dim;
+    this.codebookSize = this.levels.reduce((a, b) => a * b, 1);
+    if (this.codebookSize > MAX_EXACT_INDEX) throw new Error(`FSQ: levels ${this.levels.join(',')} give ${this.codebookSize} codes, more than the ${MAX_EXACT_INDEX} whose indices are exact; use fewer or smaller levels`);
+  }
+
+  get countsSize(): number {
+    return this.codebookSize;
+  }
+
+  get config(): Readonly<Record<string, unknown>> {
+    return { kind: this.kind, dim: this.dim, levels: [...this.levels] };
+  }
+
+  /** D = |levels|, the number of scalar-quantized dimensions. */
+  get latentDim(): number {
+    return this.levels.length;
+  }
+
+  private get projected(): boolean {
+    return this.dim !== this.latentDim;
+  }
+
+  private project(ctx: BuildContext, name: string, x: Tensor, inDim: number, outDim: number): Tensor {
+    const bound = 1 / Math.sqrt(inDim);
+    const w = ctx.param(`${name}.weight`, [inDim, outDim], uniform(-bound, bound));
+    const b = ctx.param(`${name}.bias`, [outDim], uniform(-bound, bound));
+    return linear(x, w, b);
+  }
+
+  /** Per-dimension constants as [1, D] rows. */
+  private row(ctx: BuildContext, f: (level: number) => number): Tensor {
+    return ctx.graph.constant(Float32Array.from(this.levels, f), [1, this.latentDim]);
+  }
+
+  /** Every code's normalized grid point ẑ [K, D], digit j of code k = ⌊k / Π_{i<j} L_i⌋ mod L_j. */
+  implicitCodebook(): Float32Array {
+    const dims = this.latentDim;
+    const out = new Float32Array(this.codebookSize * dims);
+    for (let k = 0; k < this.codebookSize; k++) {
+      let rest = k;
+      this.levels.forEach((l, j) => {
+        const half = Math.floor(l / 2);
+        out[k * dims + j] = ((rest % l) - half) / half;
+        rest = Math.floor(rest / l);
+      });
+    }
+    return out;
+  }
+
+  /** The effective codebook [K, d]: the grid, projected out. */
+  codebook(ctx: BuildContext): Tensor {
+    const grid = ctx.graph.constant(this.implicitCodebook(), [this.codebookSize, this.latentDim]);
+    return this.projected ? this.project(ctx, 'proj_out', grid, this.latentDim, this.dim) : grid;
+  }
+
+  lookup(ctx: BuildContext, indices: Tensor): Tensor {
+    const grid = ctx.graph.constant(this.implicitCodebook(), [this.codebookSize, this.latentDim]);
+    const rows = op.gather(grid, indices);
+    return this.projected ? this.project(ctx, 'proj_out', rows, this.latentDim, this.dim) : rows;
+  }
+
+  quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
+    checkQuantizerInput('FSQ', z, this.dim);
+    const h = this.projected ? this.project(ctx, 'proj_in', z, this.dim, this.latentDim) : z;
+    const halfL = (l: number): number => ((l - 1) * (1 + BOUND_EPS)) / 2;
+    const offset = (l: number): number => (l % 2 === 0 ? 0.5 : 0);
+    // tanh(x) = 2σ(2x) − 1.
+    const shifted = op.add(h, this.row(ctx, (l) => Math.atanh(offset(l) / halfL(l))));
+    const tanh = op.sub(op.mul(op.sigmoid(op.mul(shifted, 2)), 2), 1);
+    const bounded = op.sub(op.mul(tanh, this.row(ctx, halfL)), this.row(ctx, offset));
+    const big = Math.max(...this.levels);
+    const rounded = op.sub(op.cast(op.cast(op.add(op.stopGradient(bounded), 0.5 + big), 'int64'), 'float32'), big);
+    const q = op.add(bounded, op.stopGradient(op.sub(rounded, bounded)));
+    const normalized = op.div(q, this.row(ctx, (l) => Math.floor(l / 2)));
+    // Mixed-radix index from the (exact, small) integer digits q_j + ⌊L_j/2⌋.
+    const basis: number[] = [];
+    this.levels.reduce((acc, l) => (basis.push(acc), acc * l), 1);
+    const digits = op.add(rounded, this.row(ctx, (l) => Math.floor(l / 2)));
+    const flatIndex = op.matmul(digits, ctx.graph.constant(Float32Array.from(basis), [this.latentDim, 1]));
+    const indices = op.cast(op.reshape(flatIndex, [z.shape[0]!]), 'int64');
+    const quantized = this.projected ? this.project(ctx, 'proj_out', normalized, this.latentDim, this.dim) : normalized;
+    return {
+      quantized,
+      indices,
+      loss: ctx.graph.scalar(0),
+      terms: {},
+      counts: codeCounts(indices, this.codebookSize),
+      nonFinite: nonFiniteCount(z),
+    };
+  }
+}
