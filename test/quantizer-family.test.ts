@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { grad } from '../src/graph/autodiff.js';
+import * as op from '../src/graph/ops.js';
+import { Rng } from '../src/init/rng.js';
+import { Adam } from '../src/optim/adam.js';
+import { FSQ, LFQ, ResidualQuantizer, createQuantizer } from '../src/quantizers/index.js';
+import { TrainingProgram } from '../src/runtime/training-program.js';
+import { VariableStore } from '../src/runtime/variables.js';
+import { randomNormal, runOnce, toNumbers } from './helpers/quantizer-fixtures.js';
+
+test('FSQ: K = Π levels, and index → grid point → index round-trips for every one of the K codes', async () => {
+  assert.equal(new FSQ({ dim: 4 }).codebookSize, 1000);
+  assert.equal(new FSQ({ dim: 4, levels: [8, 8, 8, 6, 5] }).codebookSize, 15360);
+  const levels = [3, 4, 2, 5];
+  const q = new FSQ({ dim: levels.length, levels });
+  const k = q.codebookSize;
+  assert.equal(k, 120);
+  const grid = q.implicitCodebook();
+  // Every grid point is distinct: exactly Π levels codes.
+  assert.equal(new Set(Array.from({ length: k }, (_, i) => Array.from(grid.subarray(i * 4, i * 4 + 4)).join(','))).size, k);
+  // Inputs that the bound maps exactly onto each grid point: h = atanh((q + o)/a) − s.
+  const h = new Float32Array(k * 4);
+  for (let i = 0; i < k; i++) {
+    levels.forEach((l, j) => {
+      const half = Math.floor(l / 2);
+      const a = ((l - 1) * 1.001) / 2;
+      const o = l % 2 === 0 ? 0.5 : 0;
+      h[i * 4 + j] = Math.atanh((grid[i * 4 + j]! * half + o) / a) - Math.atanh(o / a);
+    });
+  }
+  const out = await runOnce(new VariableStore(1), (ctx) => {
+    const res = q.quantize(ctx.scope('q'), ctx.input('h', [k, 4]));
+    return { indices: res.indices, quantized: res.quantized, counts: res.counts, back: q.lookup(ctx.scope('q'), res.indices) };
+  }, { h });
+  assert.deepEqual(toNumbers(out.indices!), Array.from({ length: k }, (_, i) => i));
+  assert.deepEqual(Array.from(out.counts as Float32Array), new Array(k).fill(1));
+  for (let i = 0; i < k * 4; i++) assert.ok(Math.abs((out.quantized as Float32Array)[i]! - grid[i]!) < 1e-6, `value ${i}`);
+  assert.deepEqual(Array.from(out.back as Float32Array), Array.from(grid));
+});
+
+test('FSQ with projections: random inputs give valid indices, decode matches, no loss, straight-through gradient to the projection', async () => {
+  const q = new FSQ({ dim: 6, levels: [8, 5, 5, 5] });
+  const rng = new Rng(2);
+  const m = 500;
+  const z = randomNormal(m * 6, rng, 3);
+  const out = await runOnce(new VariableStore(2), (ctx) => {
+    const zi = ctx.input('z', [m, 6]);
+    const res = q.quantize(ctx.scope('q'), zi);
+    const [gz] = grad(op.reduceSum(res.quantized), [zi]);
+    return { indices: res.indices, quantized: res.quantized, back: q.lookup(ctx.scope('q'), res.indices), loss: res.loss, gz: gz! };
+  }, { z }, 'train');
+  const idx = toNumbers(out.indices!);
+  assert.ok(idx.every((i) => Number.isInteger(i) && i >= 0 && i < 1000));
+  assert.ok(new Set(idx).size > 100, `only ${new Set(idx).size} codes used`);
+  assert.equal((out.loss as Float32Array)[0], 0);
+  (out.back as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - (out.quantized as Float32Array)[i]!) < 1e-5));
+  assert.ok((out.gz as Float32Array).some((v) => v !== 0), 'no gradient reached z through the rounding');
+});
+
+test('LFQ: indices are the sign bits and the entropy terms match a hand computation', async () => {
+  // b = 2 bits, K = 4, τ = 1, no projection; codes (MSB first): 0 [−1,−1], 1 [−1,1], 2 [1,−1], 3 [1,1].
+  const q = new LFQ({ codebookSize: 4, dim: 2, temperature: 1, entropyWeight: 0.5, diversityGamma: 0.8, beta: 0.3 });
+  assert.deepEqual(Array.from(q.implicitCodebook()), [-1, -1, -1, 1, 1, -1, 1, 1]);
+  const h = [[0.5, -1], [2, 0.25], [-0.3, -0.2]];
+  const out = await runOnce(new VariableStore(3), (ctx) => {
+    const res = q.quantize(ctx.scope('q'), ctx.input('h', [3, 2]));
+    return { indices: res.indices, loss: res.loss, sample: res.terms.sampleEntropy!, batch: res.terms.batchEntropy!, commitment: res.terms.commitment! };
+  }, { h: Float32Array.from(h.flat()) });
+  assert.deepEqual(toNumbers(out.indices!), [2, 3, 0]);
+  const codes = [[-1, -1], [-1, 1], [1, -1], [1, 1]];
+  const probs = h.map((v) => {
+    const logits = codes.map((c) => 2 * (v[0]! * c[0]! + v[1]! * c[1]!));
+    const mx = Math.max(...logits);
+    const e = logits.map((l) => Math.exp(l - mx));
+    const s = e.reduce((a, b) => a + b);
+    return e.map((x) => x / s);
+  });
+  const entropy = (p: number[]): number => -p.reduce((t, x) => t + (x > 0 ? x * Math.log(x) : 0), 0);
+  const sample = probs.reduce((t, p) => t + entropy(p), 0) / 3;
+  const mean = [0, 1, 2, 3].map((k) => probs.reduce((t, p) => t + p[k]!, 0) / 3);
+  const batch = entropy(mean);
+  const commitment = h.flat().reduce((t, v) => t + (v - (v > 0 ? 1 : -1)) ** 2, 0) / 6;
+  const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-5, `${what}: ${a} vs ${b}`);
+  close(Number(out.sample), sample, 'per-sample entropy');
+  close(Number(out.batch), batch, 'batch entropy');
+  close(Number(out.commitment), commitment, 'commitment');
+  close(Number(out.loss), 0.5 * (sample - 0.8 * batch) + 0.3 * commitment, 'loss');
+  assert.throws(() => new LFQ({ codebookSize: 12, dim: 2 }), /codebookSize must be a power of two/);
+});
+
+test('residual VQ: after training, the reconstruction error falls with every stage; indices carry a depth axis', async () => {
+  const depth = 3, k = 8, d = 2, m = 256;
+  const q = createQuantizer('residual', { base: 'vq', depth, codebookSize: k, dim: d, init: 'normal' }) as ResidualQuantizer;
+  const z = randomNormal(m * d, new Rng(4), 2);
+  const store = new VariableStore(4);
+  const program = await TrainingProgram.create({ store, optimizer: new Adam(), threads: 1, build: (ctx) => ({ loss: q.quantize(ctx.scope('quantizer'), ctx.input('z', [m, d])).loss }) });
+  try {
+    for (let i = 0; i < 150; i++) await program.step({ z }, 0.05);
+  } finally {
+    await program.release();
+  }
+  const out = await runOnce(store, (ctx) => {
+    const res = q.quantize(ctx.scope('quantizer'), ctx.input('z', [m, d]));
+    return { indices: res.indices, quantized: res.quantized, back: q.lookup(ctx.scope('quantizer'), res.indices) };
+  }, { z });
+  const idx = toNumbers(out.indices!);
+  assert.equal(idx.length, m * depth);
+  (out.back as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - (out.quantized as Float32Array)[i]!) < 1e-5, 'lookup of the [M, D] indices reproduces the output'));
+  const errors: number[] = [];
+  const approx = new Float64Array(m * d);
+  for (let s = 0; s < depth; s++) {
+    const e = store.require(`quantizer.stage${s}.codebook`).value;
+    let err = 0;
+    for (let i = 0; i < m; i++) {
+      const code = idx[i * depth + s]!;
+      for (let j = 0; j < d; j++) {
+        approx[i * d + j]! += e[code * d + j]!;
+        err += (z[i * d + j]! - approx[i * d + j]!) ** 2;
+      }
+    }
+    errors.push(err / (m * d));
+  }
+  assert.ok(errors[0]! < 0.5 * 4, `stage 1 error ${errors[0]}`);
+  for (let s = 1; s < depth; s++) assert.ok(errors[s]! < 0.7 * errors[s - 1]!, `error did not fall at stage ${s + 1}: ${errors.join(', ')}`);
+});
+
+test('residual quantize dropout: training steps use 1..D stages, each count equally often; evaluation uses all', async () => {
+  const depth = 4, k = 4, m = 8;
+  const q = createQuantizer('residual', { base: 'simvq', depth, codebookSize: k, dim: 2, quantizeDropout: true }) as ResidualQuantizer;
+  const store = new VariableStore(5);
+  const program = await TrainingProgram.create({ store, optimizer: new Adam(), threads: 1, build: (ctx) => {
+    const res = q.quantize(ctx.scope('quantizer'), ctx.input('z', [m, 2]));
+    return { loss: res.loss, metrics: { counts: res.counts } };
+  } });
+  const z = randomNormal(m * 2, new Rng(5));
+  const used: number[] = [];
+  try {
+    for (let i = 0; i < 40; i++) {
+      const r = await program.step({ z }, 1e-3);
+      const counts = r.metrics.counts as Float32Array;
+      let stages = 0;
+      for (let s = 0; s < depth; s++) if (counts.subarray(s * k, (s + 1) * k).reduce((a, b) => a + b) === m) stages = s + 1;
+      used.push(stages);
+    }
+  } finally {
+    await program.release();
+  }
+  for (let n = 1; n <= depth; n++) {
+    const times = used.filter((u) => u === n).length;
+    assert.ok(times >= 7 && times <= 13, `${n} stages used ${times} of 40 steps: ${used.join(',')}`);
+  }
+  const evaluated = await runOnce(store, (ctx) => ({ counts: q.quantize(ctx.scope('quantizer'), ctx.input('z', [m, 2])).counts }), { z }, 'eval');
+  assert.equal(Array.from(evaluated.counts as Float32Array).reduce((a, b) => a + b), m * depth);
+});

@@ -1,0 +1,177 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { grad } from '../src/graph/autodiff.js';
+import * as op from '../src/graph/ops.js';
+import { Rng } from '../src/init/rng.js';
+import { Adam } from '../src/optim/adam.js';
+import { createQuantizer, kmeans, orthogonalLoss, quantizationError, rotateTo, type Quantizer } from '../src/quantizers/index.js';
+import { TrainingProgram } from '../src/runtime/training-program.js';
+import { VariableStore } from '../src/runtime/variables.js';
+import { randomNormal, runOnce, toNumbers } from './helpers/quantizer-fixtures.js';
+
+/** M points around `clusters` well-separated centres in d dimensions. */
+function clustered(m: number, d: number, clusters: number, rng: Rng): Float32Array {
+  const centres = randomNormal(clusters * d, rng, 5);
+  const x = new Float32Array(m * d);
+  for (let i = 0; i < m; i++) {
+    const c = i % clusters;
+    for (let j = 0; j < d; j++) x[i * d + j] = centres[c * d + j]! + 0.1 * rng.normal();
+  }
+  return x;
+}
+
+/** A training program whose loss is the quantizer's, on input z [m, d], fetching what host steps need. */
+async function quantizerProgram(q: Quantizer, store: VariableStore, m: number) {
+  return TrainingProgram.create({ store, optimizer: new Adam(), threads: 1, build: (ctx) => {
+    // A trainable stand-in for the encoder (EMA-VQ has no parameter of its own), starting at 0.
+    const shift = ctx.param('shift', [q.dim], { kind: 'constant', value: 0 });
+    const res = q.quantize(ctx.scope('quantizer'), op.add(ctx.input('z', [m, q.dim]), shift));
+    return { loss: res.loss, metrics: { counts: res.counts, search_inputs: res.searchInputs! } };
+  } });
+}
+
+test('k-means initialization lowers the first batch\'s quantization error far below the random codebook\'s', async () => {
+  const m = 400, d = 4, k = 8;
+  const z = clustered(m, d, k, new Rng(1));
+  for (const kind of ['vq', 'ema', 'simvq'] as const) {
+    const q = createQuantizer(kind, { codebookSize: k, dim: d, kmeansIters: 10, ...(kind === 'vq' ? { init: 'normal' as const } : {}) });
+    const store = new VariableStore(1);
+    const program = await quantizerProgram(q, store, m);
+    try {
+      const before = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;
+      const r = await program.step({ z }, 1e-3);
+      const notice = q.hostStep!({ store, prefix: 'quantizer.', step: 1, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array });
+      assert.match(notice ?? '', /k-means initialized the 8 codes from 400 encoder outputs/);
+      const after = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;
+      const random = quantizationError(z, before, d);
+      const fitted = quantizationError(z, after, d);
+      assert.ok(fitted < 0.05 * random, `${kind}: k-means error ${fitted} vs random ${random}`);
+      // The effective codebook is the k-means solution itself (SimVQ through C_k = (μ_k − b)W⁻¹).
+      const centres = kmeans(z, d, k, 10, 1 * 7919 + 1);
+      centres.forEach((v, i) => assert.ok(Math.abs(after[i]! - v) < 1e-3, `${kind}: code value ${i}: ${after[i]} vs ${v}`));
+      // Not repeated on later steps.
+      assert.equal(q.hostStep!({ store, prefix: 'quantizer.', step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array }), undefined);
+    } finally {
+      await program.release();
+    }
+  }
+});
+
+test('a dead code is re-seeded from the batch and then chosen (VQ, EMA, SimVQ)', async () => {
+  const m = 64, d = 2, k = 4;
+  const z = clustered(m, d, 2, new Rng(2));
+  for (const kind of ['vq', 'ema', 'simvq'] as const) {
+    const q = createQuantizer(kind, { codebookSize: k, dim: d, deadCodeThreshold: 0.5 });
+    const store = new VariableStore(2);
+    const program = await quantizerProgram(q, store, m);
+    try {
+      // Place code 3 far from all data, so no input chooses it.
+      const far = new Float32Array(d * k).fill(0);
+      for (let j = 0; j < d; j++) far[3 * d + j] = 1000;
+      // The codebook's variables differ per quantizer, so write through the quantizer itself.
+      (q as unknown as { writeCodes(s: VariableStore, p: string, c: number[], v: Float32Array): void }).writeCodes(store, 'quantizer.', [3], far.subarray(3 * d, 4 * d));
+      const first = await program.step({ z }, 1e-4);
+      const firstCounts = Float32Array.from(first.metrics.counts as Float32Array);
+      assert.equal(firstCounts[3], 0, `${kind}: code 3 should start dead`);
+      const notice = q.hostStep!({ store, prefix: 'quantizer.', step: 1, searchInputs: first.metrics.search_inputs as Float32Array, counts: firstCounts });
+      assert.match(notice ?? '', /replaced \d+ dead codes? with encoder outputs of the batch/, kind);
+      const e = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;
+      const row = Array.from(e.subarray(3 * d, 4 * d));
+      const nearest = Math.min(...Array.from({ length: m }, (_, i) => Math.hypot(...row.map((v, j) => v - z[i * d + j]!))));
+      assert.ok(nearest < 1e-3, `${kind}: revived code ${row} is ${nearest} from the nearest batch vector`);
+      const second = await program.step({ z }, 1e-4);
+      assert.ok((second.metrics.counts as Float32Array)[3]! >= 1, `${kind}: the revived code was not chosen`);
+    } finally {
+      await program.release();
+    }
+  }
+});
+
+test('rotation trick: output equals the code, and the gradient is λRᵀg (hand-made case and random rows)', async () => {
+  // e = [1, 0], q = [0, 2]: R rotates by 90°, λ = 2, so ∂/∂e of Σ g·q̃ = 2·[g2, −g1].
+  const hand = await runOnce(new VariableStore(0), (ctx) => {
+    const e = ctx.input('e', [1, 2]);
+    const out = rotateTo(e, ctx.input('q', [1, 2]));
+    const [ge] = grad(op.reduceSum(op.mul(out, ctx.input('g', [1, 2]))), [e]);
+    return { out, ge: ge! };
+  }, { e: Float32Array.of(1, 0), q: Float32Array.of(0, 2), g: Float32Array.of(0.3, -0.7) });
+  assert.deepEqual(Array.from(hand.out as Float32Array).map((v) => Math.round(v * 1e6) / 1e6), [0, 2]);
+  const ge = hand.ge as Float32Array;
+  assert.ok(Math.abs(ge[0]! - 2 * -0.7) < 1e-6 && Math.abs(ge[1]! - 2 * -0.3) < 1e-6, `gradient ${Array.from(ge)}`);
+
+  const rng = new Rng(3);
+  const m = 6, d = 5;
+  const e = randomNormal(m * d, rng), q = randomNormal(m * d, rng), g = randomNormal(m * d, rng);
+  const out = await runOnce(new VariableStore(0), (ctx) => {
+    const ei = ctx.input('e', [m, d]);
+    const res = rotateTo(ei, ctx.input('q', [m, d]));
+    const [grade] = grad(op.reduceSum(op.mul(res, ctx.input('g', [m, d]))), [ei]);
+    return { out: res, ge: grade! };
+  }, { e, q, g });
+  for (let i = 0; i < m; i++) {
+    const row = (x: Float32Array): number[] => Array.from(x.subarray(i * d, (i + 1) * d));
+    const [ev, qv, gv] = [row(e), row(q), row(g)];
+    const norm = (v: number[]): number => Math.hypot(...v);
+    const dot = (a: number[], b: number[]): number => a.reduce((t, x, j) => t + x * b[j]!, 0);
+    const eh = ev.map((x) => x / norm(ev)), qh = qv.map((x) => x / norm(qv));
+    const sum = eh.map((x, j) => x + qh[j]!);
+    const r = sum.map((x) => x / norm(sum));
+    const lambda = norm(qv) / norm(ev);
+    const expected = gv.map((x, j) => lambda * (x - 2 * r[j]! * dot(r, gv) + 2 * eh[j]! * dot(qh, gv)));
+    row(out.out as Float32Array).forEach((v, j) => assert.ok(Math.abs(v - qv[j]!) < 1e-5, `row ${i}: output ${v} vs code ${qv[j]}`));
+    row(out.ge as Float32Array).forEach((v, j) => assert.ok(Math.abs(v - expected[j]!) < 1e-4, `row ${i}: gradient ${v} vs ${expected[j]}`));
+  }
+});
+
+test('cosine codebooks choose by angle and output unit vectors; a low-dimensional codebook decodes what it encodes', async () => {
+  const m = 20, d = 3, k = 6;
+  const rng = new Rng(4);
+  const z = randomNormal(m * d, rng);
+  const q = createQuantizer('vq', { codebookSize: k, dim: d, cosine: true, init: 'normal' });
+  const store = new VariableStore(4);
+  const out = await runOnce(store, (ctx) => {
+    const res = q.quantize(ctx.scope('quantizer'), ctx.input('z', [m, d]));
+    return { indices: res.indices, quantized: res.quantized };
+  }, { z });
+  const e = store.require('quantizer.codebook').value;
+  const idx = toNumbers(out.indices!);
+  for (let i = 0; i < m; i++) {
+    const cos = Array.from({ length: k }, (_, c) => {
+      let dot = 0, ne = 0, nz = 0;
+      for (let j = 0; j < d; j++) {
+        dot += z[i * d + j]! * e[c * d + j]!;
+        ne += e[c * d + j]! ** 2;
+        nz += z[i * d + j]! ** 2;
+      }
+      return dot / Math.sqrt(ne * nz);
+    });
+    assert.equal(idx[i], cos.indexOf(Math.max(...cos)), `row ${i}`);
+    const qrow = Array.from((out.quantized as Float32Array).subarray(i * d, (i + 1) * d));
+    assert.ok(Math.abs(Math.hypot(...qrow) - 1) < 1e-5);
+  }
+
+  const low = createQuantizer('vq', { codebookSize: k, dim: 8, codebookDim: 2, cosine: true });
+  const lowStore = new VariableStore(5);
+  const z8 = randomNormal(m * 8, rng);
+  const res = await runOnce(lowStore, (ctx) => {
+    const r = low.quantize(ctx.scope('quantizer'), ctx.input('z', [m, 8]));
+    return { quantized: r.quantized, back: low.lookup(ctx.scope('quantizer'), r.indices) };
+  }, { z: z8 });
+  assert.deepEqual(lowStore.require('quantizer.codebook').shape, [k, 2]);
+  (res.back as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - (res.quantized as Float32Array)[i]!) < 1e-5, `value ${i}`));
+});
+
+test('orthogonal regularization equals ‖ÊÊᵀ − I‖²/K² on a hand-made codebook and enters the loss with its weight', async () => {
+  const e = Float32Array.of(1, 0, 0, 1, 1, 1);
+  const out = await runOnce(new VariableStore(0), (ctx) => ({ l: orthogonalLoss(ctx.input('e', [3, 2])) }), { e });
+  // Off-diagonal cosines: 0, 1/√2, 1/√2 (twice each): Σ = 2, / K² = 9.
+  assert.ok(Math.abs(Number(out.l) - 2 / 9) < 1e-6, `${Number(out.l)}`);
+  const q = createQuantizer('simvq', { codebookSize: 5, dim: 2, orthogonalWeight: 3 });
+  const z = randomNormal(10 * 2, new Rng(6));
+  const r = await runOnce(new VariableStore(6), (ctx) => {
+    const res = q.quantize(ctx.scope('quantizer'), ctx.input('z', [10, 2]));
+    return { loss: res.loss, cb: res.terms.codebook!, com: res.terms.commitment!, orth: res.terms.orthogonal! };
+  }, { z });
+  assert.ok(Number(r.orth) > 0);
+  assert.ok(Math.abs(Number(r.loss) - (Number(r.cb) + 0.25 * Number(r.com) + 3 * Number(r.orth))) < 1e-5);
+});
