@@ -112,7 +112,17 @@ test('CLI options override the preset and bad values are rejected', () => {
   assert.throws(() => parseExperimentArgs(['codebook-size', '--sizes', '256,abc']), /'abc' is not a number/);
   assert.throws(() => parseExperimentArgs(['codebook-size', '--quantizers', 'vq,foo']), /unknown quantizer 'foo'; valid names: vq, ema, simvq, fsq, lfq, residual/);
   assert.throws(() => parseExperimentArgs(['codebook-size', '--quantizers', 'ema:decai=0.9']), /ema: unknown option 'decai'; valid options: .*decay/);
-  assert.deepEqual(parseExperimentArgs(['codebook-size', '--quantizers', 'vq,ema:decay=0.95,fsq:levels=8x5x5x5']).settings.quantizers, ['vq', 'ema:decay=0.95', 'fsq:levels=8x5x5x5']);
+  const specs = parseExperimentArgs(['codebook-size', '--quick', '--quantizers', 'vq,ema:decay=0.95,lfq,residual:base=simvq:depth=2']).settings;
+  assert.deepEqual(specs.quantizers, ['vq', 'ema:decay=0.95', 'lfq', 'residual:base=simvq:depth=2']);
+  const planned = experimentDefinition('codebook-size').plan(specs);
+  assert.deepEqual(planned.slice(0, 4).map((r) => [r.id, r.quantizer, r.quantizerOptions]), [
+    ['vq-K64-s0', 'vq', undefined],
+    ['ema-decay-0.95-K64-s0', 'ema', { decay: 0.95 }],
+    ['lfq-K64-s0', 'lfq', undefined],
+    ['residual-base-simvq-depth-2-K64-s0', 'residual', { base: 'simvq', depth: 2 }],
+  ]);
+  const fsq = parseExperimentArgs(['codebook-size', '--quick', '--quantizers', 'fsq:levels=8x5x5x5']).settings;
+  assert.throws(() => experimentDefinition('codebook-size').plan(fsq), /quantizer 'fsq:levels=8x5x5x5' has no option 'codebookSize', which this experiment varies/);
   assert.throws(() => parseExperimentArgs(['nope']), /unknown experiment/);
   assert.throws(() => parseExperimentArgs(['beta', '--epochs', '0']), /epochs/);
   assert.throws(() => parseExperimentArgs(['beta', '--bogus']), /unknown option '--bogus'/);

@@ -24,7 +24,7 @@ export const beta: ExperimentDefinition = {
     for (const q of s.quantizers) {
       for (const b of s.betas) {
         for (const seed of s.seeds) {
-          const { tag, ...quantizer } = quantizerSpecFields(q);
+          const { tag, ...quantizer } = quantizerSpecFields(q, 'beta');
           runs.push({ id: `${tag}-K${k}-b${betaTag(b)}-s${seed}`, experiment: 'beta', variant: q, ...quantizer, codebookSize: k, beta: b, seed, ...commonSpec(s) });
         }
       }

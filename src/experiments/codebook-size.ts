@@ -26,7 +26,7 @@ export const codebookSize: ExperimentDefinition = {
     for (const k of s.sizes) {
       for (const q of s.quantizers) {
         for (const seed of s.seeds) {
-          const { tag, ...quantizer } = quantizerSpecFields(q);
+          const { tag, ...quantizer } = quantizerSpecFields(q, 'codebookSize');
           runs.push({ id: `${tag}-K${k}-s${seed}`, experiment: 'codebook-size', variant: q, ...quantizer, codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
         }
       }

@@ -3,7 +3,7 @@
  * put on the x axis, and which summary figures it draws. Everything else (running, resuming,
  * results files, the HTML report) is shared.
  */
-import { parseQuantizerSpec } from '../quantizers/registry.js';
+import { optionsOf, parseQuantizerSpec } from '../quantizers/registry.js';
 import type { RunResult, ExperimentKind, ExperimentResults, ExperimentSettings, RunSpec } from './types.js';
 
 export interface Figure {
@@ -39,10 +39,14 @@ export function betaTag(beta: number): string {
 
 /**
  * The run fields of a quantizer spec ('vq', 'ema:decay=0.95', 'fsq:levels=8x5x5x5'): the registry
- * name, its options, and a tag for run ids without characters awkward in paths.
+ * name, its options, and a tag for run ids without characters awkward in paths. `swept` is the
+ * option the experiment varies; a quantizer without it (FSQ has no codebookSize or beta) is refused.
  */
-export function quantizerSpecFields(spec: string): { quantizer: RunSpec['quantizer']; quantizerOptions?: Readonly<Record<string, unknown>>; tag: string } {
+export function quantizerSpecFields(spec: string, swept: string): { quantizer: RunSpec['quantizer']; quantizerOptions?: Readonly<Record<string, unknown>>; tag: string } {
   const { name, options } = parseQuantizerSpec(spec);
+  if (!(swept in optionsOf(name, typeof options.base === 'string' ? options.base : undefined))) {
+    throw new Error(`quantizer '${spec}' has no option '${swept}', which this experiment varies; leave it out of --quantizers`);
+  }
   const tag = spec.replace(/[:=]/g, '-').replace(/[^A-Za-z0-9._-]/g, '_');
   return { quantizer: name, ...(Object.keys(options).length ? { quantizerOptions: options } : {}), tag };
 }
