@@ -4,7 +4,8 @@ import { grad } from '../src/graph/autodiff.js';
 import * as op from '../src/graph/ops.js';
 import { Rng } from '../src/init/rng.js';
 import { Adam } from '../src/optim/adam.js';
-import { FSQ, LFQ, ResidualQuantizer, createQuantizer } from '../src/quantizers/index.js';
+import { buildModel, makeModelConfig } from '../src/models/config.js';
+import { FSQ, LFQ, ResidualQuantizer, createQuantizer, parseQuantizerOptions, parseQuantizerSpec } from '../src/quantizers/index.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableStore } from '../src/runtime/variables.js';
 import { randomNormal, runOnce, toNumbers } from './helpers/quantizer-fixtures.js';
@@ -152,4 +153,24 @@ test('residual quantize dropout: training steps use 1..D stages, each count equa
   }
   const evaluated = await runOnce(store, (ctx) => ({ counts: q.quantize(ctx.scope('quantizer'), ctx.input('z', [m, 2])).counts }), { z }, 'eval');
   assert.equal(Array.from(evaluated.counts as Float32Array).reduce((a, b) => a + b), m * depth);
+});
+
+test('command-line options reach the model config: EMA decay and initial count, FSQ levels, residual stages', () => {
+  assert.deepEqual(parseQuantizerOptions('ema', ['decay=0.95', 'initialCount=2']), { decay: 0.95, initialCount: 2 });
+  assert.deepEqual(parseQuantizerSpec('fsq:levels=8x5x5x5'), { name: 'fsq', options: { levels: [8, 5, 5, 5] } });
+  assert.deepEqual(parseQuantizerOptions('fsq', ['levels=8,8,8,6,5']), { levels: [8, 8, 8, 6, 5] });
+  assert.throws(() => parseQuantizerOptions('fsq', ['levels=8,1']), /fsq: levels must be a non-empty list of integers >= 2, got \[8,1\]/);
+  assert.throws(() => parseQuantizerOptions('vq', ['cosine=yes']), /vq: cosine must be true or false, got 'yes'/);
+  assert.throws(() => parseQuantizerOptions('vq', ['cosine']), /must be written key=value/);
+  // A residual quantizer takes its base's options too, and refuses them for another base.
+  assert.deepEqual(parseQuantizerOptions('residual', ['base=ema', 'decay=0.9']), { base: 'ema', decay: 0.9 });
+  assert.throws(() => parseQuantizerOptions('residual', ['decay=0.9']), /residual: unknown option 'decay'; valid options: base, depth, quantizeDropout, codebookSize/);
+  assert.throws(() => createQuantizer('residual', { codebookSize: 4, dim: 2, rotationTrick: true }), /rotationTrick does not apply to residual stages/);
+  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: 'ema', codebookSize: 32, dim: 8, beta: 0.5, quantizerOptions: { decay: 0.95, initialCount: 2 } });
+  assert.deepEqual(config.quantizer, { kind: 'ema', codebookSize: 32, dim: 8, beta: 0.5, weight: 1, decay: 0.95, epsilon: 1e-5, init: 'normal', initialCount: 2 });
+  const ema = buildModel(config).quantizer as unknown as { decay: number; initialCount: number };
+  assert.equal(ema.decay, 0.95);
+  assert.equal(ema.initialCount, 2);
+  // FSQ takes no K: the model-level default codebook size is not applied to it.
+  assert.deepEqual(makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: 'fsq', codebookSize: 1024, dim: 8 }).quantizer, { kind: 'fsq', dim: 8, levels: [8, 5, 5, 5] });
 });

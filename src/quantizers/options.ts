@@ -23,7 +23,6 @@ export interface CommonQuantizerOptions {
   readonly search?: SearchBlocking;
 }
 
-export const COMMON_OPTION_KEYS = ['codebookSize', 'dim', 'beta', 'weight', 'search'] as const;
 
 function validateCodebookShape(name: string, codebookSize: number, dim: number): void {
   if (!Number.isInteger(codebookSize) || codebookSize < 1) throw new Error(`${name}: codebook size K must be an integer >= 1, got ${codebookSize}`);

@@ -28,6 +28,10 @@
  * 1..D and checkpointed with the state. Dropped stages contribute neither codes, losses nor
  * counts. Evaluation and export always use all D stages.
  *
+ * The stack's output is straight-through as a whole, so the stage option that changes the gradient
+ * estimator (`rotationTrick`) would have no effect and is refused; the stages' losses, codebooks and
+ * host steps (k-means, dead codes) work per stage as they do alone.
+ *
  * Indices gain a trailing depth axis ([M, D]); `lookup` takes [..., D] and returns Σ_s e_s. counts
  * are the stages' counts one after the other ([D·K]), so usage is measured per (stage, code).
  */
@@ -73,6 +77,9 @@ export class ResidualQuantizer implements Quantizer {
     this.depth = o.depth ?? 4;
     this.quantizeDropout = o.quantizeDropout ?? false;
     const stageOptions = Object.fromEntries(Object.entries(o).filter(([key]) => !(key in RESIDUAL_OPTIONS)));
+    if (stageOptions.rotationTrick === true) {
+      throw new Error('ResidualQuantizer: rotationTrick does not apply to residual stages (the stack is straight-through as a whole); drop it');
+    }
     this.stages = Array.from({ length: this.depth }, () => createStage(this.base, stageOptions));
   }
 
