@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseIndicesFile } from '../src/cli/indices-file.js';
 import { grad } from '../src/graph/autodiff.js';
 import * as op from '../src/graph/ops.js';
 import { Rng } from '../src/init/rng.js';
@@ -173,4 +174,11 @@ test('command-line options reach the model config: EMA decay and initial count, 
   assert.equal(ema.initialCount, 2);
   // FSQ takes no K: the model-level default codebook size is not applied to it.
   assert.deepEqual(makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: 'fsq', codebookSize: 1024, dim: 8 }).quantizer, { kind: 'fsq', dim: 8, levels: [8, 5, 5, 5] });
+});
+
+test('indices files carry one index per stage for residual quantizers, and a wrong depth is refused', () => {
+  const grid = [[[1, 2], [3, 4]], [[5, 6], [7, 8]]];
+  assert.deepEqual(Array.from(parseIndicesFile({ images: [{ indices: grid }] }, 'x.json', 2, 2, 2).indices), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.throws(() => parseIndicesFile([[1, 2], [3, 4]], 'x.json', 2, 2, 2), /x.json: grid 0 has 1 index at row 0, column 0 but the model's quantizer has 2 stages \(write each cell as an array of one index per stage\)/);
+  assert.throws(() => parseIndicesFile(grid, 'x.json', 2, 2), /has 2 indices at row 0, column 0 but the model's quantizer has 1 stage/);
 });
