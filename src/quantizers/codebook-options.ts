@@ -145,7 +145,8 @@ export function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, inpu
   if (o.kmeansIters > 0 && input.step === 1) {
     const centers = kmeans(input.searchInputs, c, k, o.kmeansIters, seed);
     q.writeCodes(input.store, input.prefix, Array.from({ length: k }, (_, i) => i), centers);
-    if (o.deadCodeThreshold > 0) input.store.require(`${input.prefix}code_usage`).value.fill(0);
+    // Every centre starts at the average usage m/K (debiased), as a revived code does below.
+    if (o.deadCodeThreshold > 0) input.store.require(`${input.prefix}code_usage`).value.fill((m / k) * (1 - o.usageDecay ** input.step));
     return `k-means initialized the ${k} codes from ${m} encoder outputs (${o.kmeansIters} Lloyd iterations)`;
   }
   if (o.deadCodeThreshold <= 0) return undefined;
