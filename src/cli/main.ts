@@ -3,13 +3,27 @@
  * The `vqlab` command line. Dispatches to the subcommands in commands.ts. Every failure is printed
  * as one line, `vqlab: <message>`, with exit code 1; set VQLAB_DEBUG=1 to get the stack trace.
  */
+import { readFileSync } from 'node:fs';
 import { commands } from './commands.js';
 import { writeStdout } from './command.js';
+
+/** This package's version, from the package.json above this file (src/cli or dist/src/cli). */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'vqlab' && pkg.version) return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+}
 
 function overview(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: vqlab <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nRun 'vqlab <command> --help' for the options of one command.\n`;
+  return `usage: vqlab <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nRun 'vqlab <command> --help' for the options of one command, 'vqlab --version' for the version.\n`;
 }
 
 /** The message of an error as one line (ORT and Node errors can span several). */
@@ -23,6 +37,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     await writeStdout(overview());
     return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    await writeStdout(`${packageVersion()}\n`);
+    return 0;
   }
   const command = commands[name];
   if (!command) {
