@@ -38,9 +38,12 @@ export { decodeImage, readImageFile, sniffImageFormat, ImageError, type RgbaImag
 export { planarFromRgba, convertPlanarChannels, type PlanarImage } from './images/channels.js';
 export { encodePng } from './images/encode-png.js';
 export { resizeImage } from './images/resize.js';
-export { trainModel, resumeOptions, type TrainOptions, type TrainSummary } from './train/train.js';
+export { trainModel, resumeOptions, TrainingStoppedError, type TrainOptions, type TrainSummary } from './train/train.js';
+export type { LrSchedule } from './train/lr-schedule.js';
 export { readMetricsLog, type EpochRecord } from './train/metrics-log.js';
 export { encodeSafetensors, decodeSafetensors } from './persistence/safetensors.js';
+export { OutputPathError } from './persistence/output-path.js';
+export { resolveCheckpoint, bestCheckpoint, RunDirectoryError } from './persistence/run-directory.js';
 export { evaluateCheckpoint, type EvalResult } from './eval/evaluate-checkpoint.js';
 export { Evaluator, psnrFromMse } from './eval/evaluator.js';
 export { meanSsim } from './eval/ssim.js';

@@ -14,6 +14,7 @@ import { launchChromium, missingChromium, type Browser } from '../demo/chromium.
 import { serveDemo, type DemoServer } from '../demo/serve.js';
 import { loadBundledMnist, splitTrainTest } from '../src/data/index.js';
 import { CHECKPOINT_FILES } from '../src/persistence/checkpoint.js';
+import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
 
@@ -80,7 +81,8 @@ describe('demo page in Chromium', { skip }, () => {
   it('encodes test digits with a checkpoint from vqlab train to the same indices as the Node tokenizer', async () => {
     // A higher learning rate on more digits than the fixture's default, so the codes differ across the digits.
     const run = await tinyCheckpoint({ quantizer: 'vq', codebookSize: 32, dim: 8, lr: 3e-3, trainLimit: 256, batch: 32 });
-    await browser.page.setInputFiles('#checkpoint', [join(run.out, CHECKPOINT_FILES.config), join(run.out, CHECKPOINT_FILES.model)]);
+    const folder = resolveCheckpoint(run.out);
+    await browser.page.setInputFiles('#checkpoint', [join(folder, CHECKPOINT_FILES.config), join(folder, CHECKPOINT_FILES.model)]);
     const s = await waitFor('the checkpoint to load', (d) => d.model.includes('K=32') && d.testDigits !== null);
     const digits = s.testDigits!;
     const images = Float32Array.from({ length: digits.count * PIXELS }, (_, i) => digits.images[i]!);

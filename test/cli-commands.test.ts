@@ -8,6 +8,7 @@ import { loadBundledMnist, splitTrainTest } from '../src/data/index.js';
 import { encodePng } from '../src/images/encode-png.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
 import type { TrainSummary } from '../src/train/train.js';
+import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { runCli } from './helpers/run-cli.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
 
@@ -44,8 +45,9 @@ test('train prints the test metrics of the checkpoint it wrote as one JSON objec
   assert.equal(summary.epochs, 1);
   assert.equal(summary.steps, 2, '64 images in batches of 32');
   for (const key of METRIC_KEYS) assert.equal(typeof summary[key], 'number', key);
-  for (const file of ['model.safetensors', 'optimizer.safetensors', 'config.json', 'trainer-state.json', 'metrics.jsonl', 'recon.png']) {
-    assert.ok(existsSync(join(run, file)), `${file} written`);
+  for (const file of ['checkpoint.json', 'metrics.jsonl', 'recon.png']) assert.ok(existsSync(join(run, file)), `${file} written`);
+  for (const file of ['model.safetensors', 'optimizer.safetensors', 'config.json', 'trainer-state.json']) {
+    assert.ok(existsSync(join(resolveCheckpoint(run), file)), `${file} written into the checkpoint folder`);
   }
 });
 
@@ -116,7 +118,7 @@ test('decode turns code indices into one grayscale PNG per image and refuses a g
   writeFileSync(join(work, 'small.json'), JSON.stringify([[1, 2], [3, 4]]));
   const small = await runCli(['decode', run, join(work, 'small.json')]);
   assert.equal(small.code, 1);
-  assert.match(small.stderr, /^vqlab: .*small\.json: grid 0 is 2×2 but the model's latent grid is 7×7\n$/);
+  assert.match(small.stderr, /^vqlab: .*small\.json: grid 0 has 2 rows but the model's latent grid is 7×7\n$/);
 });
 
 test('export writes an encoder and a decoder that plain ONNX Runtime runs at any batch size', async () => {

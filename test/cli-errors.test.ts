@@ -7,6 +7,7 @@ import { PNG } from 'pngjs';
 import { buildModel, makeModelConfig } from '../src/models/config.js';
 import { checkTrainingMemory, MemoryBudgetError } from '../src/train/memory.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/persistence/safetensors.js';
+import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { runCli, type CliResult } from './helpers/run-cli.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
 
@@ -27,9 +28,10 @@ function assertOneLineError(r: CliResult, pattern: RegExp): void {
   assert.equal(r.stdout, '');
 }
 
+/** A copy of the run's last checkpoint folder, which every command reads as a checkpoint itself. */
 function copyCheckpoint(): string {
   const dir = tempDir('bad');
-  cpSync(checkpoint, dir, { recursive: true });
+  cpSync(resolveCheckpoint(checkpoint), dir, { recursive: true });
   return dir;
 }
 

@@ -4,6 +4,7 @@ import { appendFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundledMnist, makeDataset, splitTrainTest, subset } from '../src/data/index.js';
 import { CHECKPOINT_FILES } from '../src/persistence/checkpoint.js';
+import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { decodeSafetensors } from '../src/persistence/safetensors.js';
 import { readMetricsLog } from '../src/train/metrics-log.js';
 import { trainModel, TrainingDivergedError, TrainOptionsError, type TrainOptions } from '../src/train/train.js';
@@ -20,7 +21,7 @@ function withoutClock(path: string): unknown[] {
 }
 
 function tensorsOf(dir: string, file: string) {
-  return decodeSafetensors(readFileSync(join(dir, file)), file).tensors;
+  return decodeSafetensors(readFileSync(join(resolveCheckpoint(dir), file)), file).tensors;
 }
 
 test('2 epochs in one go and 1 epoch + resume 1 give identical weights, optimizer state and step', async () => {
@@ -40,7 +41,7 @@ test('2 epochs in one go and 1 epoch + resume 1 give identical weights, optimize
     assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
     for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, `${file}: ${name} differs after resume`);
   }
-  const state = (dir: string) => JSON.parse(readFileSync(join(dir, CHECKPOINT_FILES.trainer), 'utf8')) as { step: number; epoch: number; dataPosition: unknown };
+  const state = (dir: string) => JSON.parse(readFileSync(join(resolveCheckpoint(dir), CHECKPOINT_FILES.trainer), 'utf8')) as { step: number; epoch: number; dataPosition: unknown };
   assert.deepEqual(state(split), state(straight));
   assert.equal(state(split).step, 2 * (64 / 16));
   // The second epoch's line was appended to the same file, and the lines equal the straight run's
@@ -69,8 +70,9 @@ test('a NaN loss stops training with a clear error and leaves the last good chec
   const { train, test } = splitTrainTest(loadBundledMnist(), 1000, 0);
   const clean = { train: subset(train, Array.from({ length: 64 }, (_, i) => i * 100)), test: subset(test, [0, 1, 2, 3]) };
   await trainModel({ ...base, out: dir, epochs: 1, datasets: clean });
-  const before = new Map(Object.values(CHECKPOINT_FILES).map((f) => [f, readFileSync(join(dir, f))]));
-  const mtimes = Object.values(CHECKPOINT_FILES).map((f) => statSync(join(dir, f)).mtimeMs);
+  const folder = resolveCheckpoint(dir);
+  const before = new Map(Object.values(CHECKPOINT_FILES).map((f) => [f, readFileSync(join(folder, f))]));
+  const mtimes = Object.values(CHECKPOINT_FILES).map((f) => statSync(join(folder, f)).mtimeMs);
   // Same shapes and counts, but one pixel of every image is NaN: the first step of epoch 2 diverges.
   const poisoned = clean.train.images.slice();
   for (let i = 0; i < clean.train.count; i++) poisoned[i * 784 + 400] = Number.NaN;
@@ -81,8 +83,9 @@ test('a NaN loss stops training with a clear error and leaves the last good chec
     assert.ok(!err.message.includes('\n'));
     return true;
   });
-  for (const [file, bytes] of before) assert.deepEqual(readFileSync(join(dir, file)), bytes, `${file} changed`);
-  assert.deepEqual(Object.values(CHECKPOINT_FILES).map((f) => statSync(join(dir, f)).mtimeMs), mtimes);
+  assert.equal(resolveCheckpoint(dir), folder);
+  for (const [file, bytes] of before) assert.deepEqual(readFileSync(join(folder, file)), bytes, `${file} changed`);
+  assert.deepEqual(Object.values(CHECKPOINT_FILES).map((f) => statSync(join(folder, f)).mtimeMs), mtimes);
   assert.equal(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1);
 });
 

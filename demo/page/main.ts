@@ -221,7 +221,7 @@ async function loadCheckpoint(files: FileList): Promise<void> {
   const config = list.find((f) => f.name.endsWith('.json') && f.name !== 'trainer-state.json');
   const weights = list.find((f) => f.name === 'model.safetensors') ?? list.find((f) => f.name.endsWith('.safetensors') && f.name !== 'optimizer.safetensors');
   if (!config || !weights) {
-    fail(`choose both config.json and model.safetensors from a vqlab train run directory (got ${list.map((f) => f.name).join(', ') || 'nothing'})`);
+    fail(`choose both config.json and model.safetensors from a checkpoint folder of a vqlab train run, runs/<dir>/checkpoints/<step> (got ${list.map((f) => f.name).join(', ') || 'nothing'})`);
     return;
   }
   setStatus(`Loading ${weights.name}…`, 'starting');

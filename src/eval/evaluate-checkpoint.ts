@@ -6,10 +6,11 @@
  * The test set defaults to the one the run trained with (path and test limit from
  * trainer-state.json), shaped to the model's input.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
-import { CHECKPOINT_FILES, loadModelCheckpoint, readTrainerState } from '../persistence/checkpoint.js';
+import { checkOutputFile } from '../persistence/output-path.js';
+import { loadModelCheckpoint, readTrainerState } from '../persistence/checkpoint.js';
+import { hasTrainingCheckpoint } from '../persistence/run-directory.js';
 import { loadTestSet } from '../data/selection.js';
 import { Evaluator, pickImages, spreadIndices, type EvalMetrics } from './evaluator.js';
 import { reconstructionGrid } from './image-grid.js';
@@ -35,7 +36,9 @@ export interface EvaluateCheckpointOptions {
 
 export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpointOptions = {}): Promise<EvalResult> {
   const { model, store } = await loadModelCheckpoint(dir);
-  const trainer = existsSync(join(dir, CHECKPOINT_FILES.trainer)) ? await readTrainerState(dir) : undefined;
+  const gridFile = options.grid ?? join(dir, 'recon.png');
+  if (options.grid !== '') await checkOutputFile(gridFile);
+  const trainer = hasTrainingCheckpoint(dir) ? await readTrainerState(dir) : undefined;
   const path = options.data ?? trainer?.data.path ?? undefined;
   const limit = options.testLimit ?? (options.data === undefined ? trainer?.data.testLimit ?? undefined : undefined);
   const test = loadTestSet(path, model.input, limit);
@@ -48,7 +51,7 @@ export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpoin
       const { channels, height, width } = model.input;
       const originals = pickImages(test.images, channels * height * width, keep);
       const png = reconstructionGrid(originals, result.reconstructions, keep.length, model.input);
-      await writeFileAtomic(options.grid ?? join(dir, 'recon.png'), png);
+      await writeFileAtomic(gridFile, png);
     }
     return { metrics: result.metrics, counts: result.counts };
   } finally {

@@ -10,7 +10,7 @@
  * and averaged over channels. Statistics are biased (weights sum to 1), as in the paper.
  */
 
-const SSIM_WINDOW = 11;
+export const SSIM_WINDOW = 11;
 const SSIM_SIGMA = 1.5;
 const C1 = 0.01 ** 2;
 const C2 = 0.03 ** 2;

@@ -3,10 +3,8 @@
  * `evaluateCheckpoint`, exactly as `vqlab train` and `vqlab eval` do (same test set, metrics and
  * reconstruction grid), keeping its per-code counts for the usage histograms.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
-import { CHECKPOINT_FILES } from '../persistence/checkpoint.js';
+import { hasTrainingCheckpoint } from '../persistence/run-directory.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
 import { trainModel } from '../train/train.js';
 import type { Backend } from './backend.js';
@@ -19,8 +17,8 @@ export function defaultBackend(): Backend {
   return {
     async train({ spec, settings, dir, log }) {
       // Resume only from a real checkpoint; a directory without one (killed during the first
-      // epoch) starts that run over.
-      const resume = existsSync(join(dir, CHECKPOINT_FILES.trainer));
+      // epoch) starts that run over, replacing what the killed attempt left.
+      const resume = hasTrainingCheckpoint(dir);
       await trainModel({
         quantizer: spec.quantizer,
         codebookSize: spec.codebookSize,
@@ -33,6 +31,7 @@ export function defaultBackend(): Backend {
         threads: settings.threads,
         out: dir,
         resume,
+        force: !resume,
         // The test set is evaluated once, after training, by \`evaluate\` (with per-code counts);
         // skipping the trainer's per-epoch evaluation saves a forward pass over it every epoch.
         evaluateEachEpoch: false,

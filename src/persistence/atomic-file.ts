@@ -4,10 +4,18 @@
  * POSIX file systems, so a reader sees either the old complete file or the new complete file, never
  * a partial one; flushing the file before the rename keeps a crash from publishing a name whose
  * data never reached the disk, and flushing the directory after it makes the new name survive a
- * power loss.
+ * power loss. Failures name the target file and the fix (see output-path.ts), and leave no
+ * temporary behind.
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { writePoint } from './fault-injection.js';
+import { outputError } from './output-path.js';
+
+/** Temporaries are `.<name>.<pid>.tmp`; `isTemporaryName` recognizes those a killed writer left. */
+export function isTemporaryName(name: string): boolean {
+  return /^\..+\.\d+\.tmp$/.test(name);
+}
 
 /** Flushes a directory's entries (new and renamed names) to disk. */
 export async function syncDirectory(dir: string): Promise<void> {
@@ -21,16 +29,20 @@ export async function syncDirectory(dir: string): Promise<void> {
 
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    const handle = await open(temp, 'w');
+    try {
+      writePoint(temp);
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    writePoint(path);
+    await rename(temp, path);
   } catch (err) {
-    await handle.close();
     await rm(temp, { force: true });
-    throw err;
+    throw outputError(err, path);
   }
-  await handle.close();
-  await rename(temp, path);
   await syncDirectory(dirname(path));
 }

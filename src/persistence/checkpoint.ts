@@ -1,30 +1,26 @@
 /**
- * Checkpoint directories. One checkpoint is four files, each replaced atomically
- * (`writeFileAtomic`), so a crash never leaves a partial file where a good one was:
+ * Checkpoints: what one holds and how it is read back. A checkpoint is four files in one folder,
+ * committed as a unit by run-directory.ts:
  *
  *   model.safetensors      parameters and non-gradient state (e.g. EMA statistics), F32
  *   optimizer.safetensors  optimizer slots (Adam moments) and the step counter `opt.step`
  *   config.json            the `ModelConfig` the model is rebuilt from
  *   trainer-state.json     epoch, step, seed, batch, learning rate and the data position
  *
- * Both safetensors files carry the epoch and step in `__metadata__`; trainer-state.json is written
- * last. On resume the three must agree, which detects a save that was interrupted between renames.
+ * Every reader takes a run directory (its last checkpoint) or a checkpoint folder (such as the
+ * run's best, `bestCheckpoint`), including a run written before runs had checkpoint.json. Both
+ * safetensors files carry the epoch and step in `__metadata__`; on resume they must agree with the
+ * trainer state.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelConfig } from '../models/config.js';
 import type { VariableKind, VariableStore } from '../runtime/variables.js';
-import { writeFileAtomic } from './atomic-file.js';
 import { CheckpointError, configFromJson, loadInto, modelFromWeights, readSafetensors, requireAll, type ModelWeights } from './checkpoint-weights.js';
+import { CHECKPOINT_FILES, commitCheckpoint, resolveCheckpoint, type CommitOptions } from './run-directory.js';
 import { encodeSafetensors, type NamedTensor } from './safetensors.js';
 
-
-export const CHECKPOINT_FILES = {
-  model: 'model.safetensors',
-  optimizer: 'optimizer.safetensors',
-  config: 'config.json',
-  trainer: 'trainer-state.json',
-} as const;
+export { CHECKPOINT_FILES };
 
 export const TRAINER_FORMAT = 'vqlab-trainer';
 
@@ -53,6 +49,21 @@ export interface TrainerState {
     readonly testLimit: number | null;
   };
   readonly optimizer: { readonly name: string; readonly config: Readonly<Record<string, number | boolean | string>> };
+  /** Learning-rate schedule (absent: constant lr). */
+  readonly lrSchedule?: { readonly warmupSteps: number; readonly cosine: boolean; readonly minLr: number };
+  /** Global gradient-norm clipping threshold (absent or null: none). */
+  readonly clipGradNorm?: number | null;
+  /** For a checkpoint saved mid-epoch: the running totals of the epoch's steps so far. */
+  readonly epochProgress?: EpochProgress;
+}
+
+/** The running totals of an unfinished epoch, so a resumed epoch reports what an uninterrupted one would. */
+export interface EpochProgress {
+  readonly steps: number;
+  readonly lossSums: Readonly<Record<string, number>>;
+  /** Per-code counts summed over the epoch's steps so far. */
+  readonly codeCounts: readonly number[];
+  readonly stepMs: number;
 }
 
 function snapshotOf(store: VariableStore, kinds: readonly VariableKind[]): Map<string, NamedTensor> {
@@ -61,14 +72,16 @@ function snapshotOf(store: VariableStore, kinds: readonly VariableKind[]): Map<s
   return out;
 }
 
-export async function saveCheckpoint(dir: string, config: ModelConfig, store: VariableStore, trainer: TrainerState): Promise<void> {
-  await mkdir(dir, { recursive: true });
+/** Save a checkpoint of the run in `runDir` as one unit (see run-directory.ts). */
+export async function saveCheckpoint(runDir: string, config: ModelConfig, store: VariableStore, trainer: TrainerState, options: CommitOptions = {}): Promise<void> {
   const metadata = { format: 'vqlab', epoch: String(trainer.epoch), step: String(trainer.step) };
   // Values are copied by `snapshot`, so serialization never races a later step's buffer swap.
-  await writeFileAtomic(join(dir, CHECKPOINT_FILES.model), encodeSafetensors(snapshotOf(store, ['param', 'state']), { ...metadata, config: JSON.stringify(config) }));
-  await writeFileAtomic(join(dir, CHECKPOINT_FILES.optimizer), encodeSafetensors(snapshotOf(store, ['optimizer']), { ...metadata, optimizer: trainer.optimizer.name }));
-  await writeFileAtomic(join(dir, CHECKPOINT_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
-  await writeFileAtomic(join(dir, CHECKPOINT_FILES.trainer), `${JSON.stringify(trainer, null, 2)}\n`);
+  await commitCheckpoint(runDir, `step-${String(trainer.step).padStart(8, '0')}`, {
+    [CHECKPOINT_FILES.model]: encodeSafetensors(snapshotOf(store, ['param', 'state']), { ...metadata, config: JSON.stringify(config) }),
+    [CHECKPOINT_FILES.optimizer]: encodeSafetensors(snapshotOf(store, ['optimizer']), { ...metadata, optimizer: trainer.optimizer.name }),
+    [CHECKPOINT_FILES.config]: `${JSON.stringify(config, null, 2)}\n`,
+    [CHECKPOINT_FILES.trainer]: `${JSON.stringify(trainer, null, 2)}\n`,
+  }, options);
 }
 
 async function readBytes(dir: string, file: string, hint: string): Promise<Buffer> {
@@ -92,12 +105,14 @@ async function readJson(dir: string, name: string, hint: string): Promise<{ path
   }
 }
 
-export async function readConfig(dir: string): Promise<ModelConfig> {
+export async function readConfig(location: string): Promise<ModelConfig> {
+  const dir = resolveCheckpoint(location);
   const { path, json } = await readJson(dir, CHECKPOINT_FILES.config, 'is this a vqlab checkpoint directory (written by `vqlab train --out DIR`)?');
   return configFromJson(json, path);
 }
 
-export async function readTrainerState(dir: string): Promise<TrainerState> {
+export async function readTrainerState(location: string): Promise<TrainerState> {
+  const dir = resolveCheckpoint(location);
   const { path, json } = await readJson(dir, CHECKPOINT_FILES.trainer, 'only a directory written by `vqlab train` can be resumed');
   const s = json as Partial<TrainerState> | null;
   const ints = ['epoch', 'step', 'epochs', 'seed', 'batch'] as const;
@@ -112,7 +127,8 @@ export interface LoadedModel extends ModelWeights {
 }
 
 /** Rebuild a model from `dir` with its trained weights (parameters and state, not the optimizer). */
-export async function loadModelCheckpoint(dir: string): Promise<LoadedModel> {
+export async function loadModelCheckpoint(location: string): Promise<LoadedModel> {
+  const dir = resolveCheckpoint(location);
   const config = await readConfig(dir);
   const bytes = await readBytes(dir, CHECKPOINT_FILES.model, 'the checkpoint has no weights (did training finish its first epoch?)');
   return { dir, ...modelFromWeights(config, bytes, join(dir, CHECKPOINT_FILES.model)) };
@@ -123,7 +139,8 @@ export async function loadModelCheckpoint(dir: string): Promise<LoadedModel> {
  * already exist: create the training program first) and return the trainer state. Refuses
  * checkpoints whose files come from different saves.
  */
-export async function loadTrainingCheckpoint(dir: string, store: VariableStore): Promise<TrainerState> {
+export async function loadTrainingCheckpoint(location: string, store: VariableStore): Promise<TrainerState> {
+  const dir = resolveCheckpoint(location);
   const trainer = await readTrainerState(dir);
   const modelPath = join(dir, CHECKPOINT_FILES.model);
   const optimizerPath = join(dir, CHECKPOINT_FILES.optimizer);

@@ -8,11 +8,11 @@
  * The batch dimension is dynamic (named `batch`): one exported model runs any number of images.
  * A fixed batch can be asked for instead.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildModel } from '../models/config.js';
 import { loadModelCheckpoint } from '../persistence/checkpoint.js';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { prepareOutputDir } from '../persistence/output-path.js';
 import { BATCH_DIM } from './baked-model.js';
 import { decoderModelBytes, encoderModelBytes } from './tokenizer.js';
 
@@ -35,13 +35,13 @@ export interface ExportResult {
 export async function exportOnnx(dir: string, options: ExportOptions = {}): Promise<ExportResult> {
   const batch = options.batch ?? 'dynamic';
   if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1)) throw new Error(`export batch must be a positive integer or 'dynamic', got ${batch}`);
+  const outDir = options.outDir ?? dir;
   const { config, store } = await loadModelCheckpoint(dir);
   // The default search splits the rows into blocks and records the row count in a constant (the
   // grouped argmin); with one row block and a plain argmin per code block it follows any batch,
   // and finds the same codes.
   const model = buildModel(config, batch === 'dynamic' ? { search: { chunkM: 2 ** 30, group: 1 } } : {});
-  const outDir = options.outDir ?? dir;
-  await mkdir(outDir, { recursive: true });
+  await prepareOutputDir(outDir);
   const encoder = join(outDir, 'encoder.onnx');
   const decoder = join(outDir, 'decoder.onnx');
   await writeFileAtomic(encoder, encoderModelBytes(model, store, config, batch));

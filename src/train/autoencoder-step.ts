@@ -38,6 +38,8 @@ export async function createAutoencoderStep(o: {
   readonly optimizer: Optimizer;
   readonly batch: number;
   readonly threads: number;
+  /** Clip the global gradient norm to this value (default: no clipping). */
+  readonly clipGradNorm?: number;
 }): Promise<AutoencoderStep> {
   const { channels, height, width } = o.model.input;
   const termNames: string[] = [];
@@ -45,6 +47,7 @@ export async function createAutoencoderStep(o: {
     store: o.store,
     optimizer: o.optimizer,
     threads: o.threads,
+    ...(o.clipGradNorm !== undefined ? { clipGradNorm: o.clipGradNorm } : {}),
     build: (ctx) => {
       const f = autoencode(ctx, o.model, ctx.input('x', [o.batch, channels, height, width]));
       const metrics: Record<string, Tensor> = {

@@ -3,6 +3,7 @@
  * the exact per-code counts (summed from each step's `counts` in a `CodeUsage`), from which the
  * epoch's code utilization, perplexity and dead codes follow.
  */
+import type { EpochProgress } from '../persistence/checkpoint.js';
 import { CodeUsage } from '../quantizers/usage.js';
 
 export class EpochStats {
@@ -18,6 +19,20 @@ export class EpochStats {
     for (const [k, v] of Object.entries(losses)) this.sums.set(k, (this.sums.get(k) ?? 0) + v);
     this.usage.add(counts);
     this.steps++;
+  }
+
+  /** The totals so far, to save in a mid-epoch checkpoint. */
+  progress(stepMs: number): EpochProgress {
+    return { steps: this.steps, lossSums: Object.fromEntries(this.sums), codeCounts: Array.from(this.usage.counts), stepMs };
+  }
+
+  /** Totals saved by `progress`, so the resumed epoch reports the same means and usage. */
+  static restore(codebookSize: number, p: EpochProgress): EpochStats {
+    const stats = new EpochStats(codebookSize);
+    for (const [k, v] of Object.entries(p.lossSums)) stats.sums.set(k, v);
+    if (p.codeCounts.length === codebookSize && p.steps > 0) stats.usage.add(p.codeCounts);
+    stats.steps = p.steps;
+    return stats;
   }
 
   get stepCount(): number {

@@ -13,6 +13,16 @@ export interface ProgressState {
   /** Share of codes used by the last batch, in [0, 1]. */
   readonly batchUtilization: number;
   readonly imagesPerSecond: number;
+  /** Seconds the run's remaining training steps should take at the speed so far. */
+  readonly etaSeconds?: number;
+}
+
+/** 75 → "1m15s", 4000 → "1h06m". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 export interface ProgressSink {
@@ -36,7 +46,8 @@ export class ProgressReporter {
   ) {}
 
   private describe(s: ProgressState): string {
-    return `loss ${s.loss.toPrecision(4)}  util ${(100 * s.batchUtilization).toFixed(1)}%  ${Math.round(s.imagesPerSecond)} img/s`;
+    const eta = s.etaSeconds !== undefined && Number.isFinite(s.etaSeconds) ? `  ETA ${formatDuration(s.etaSeconds)}` : '';
+    return `loss ${s.loss.toPrecision(4)}  util ${(100 * s.batchUtilization).toFixed(1)}%  ${Math.round(s.imagesPerSecond)} img/s${eta}`;
   }
 
   update(s: ProgressState): void {

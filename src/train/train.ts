@@ -14,18 +14,22 @@
  * epochs give bit-identical weights to 2 epochs in one go (same threads, same machine).
  *
  * A non-finite loss stops the run with a `TrainingDivergedError` before anything is written, so
- * the last good checkpoint stays as it was.
+ * the last good checkpoint stays as it was. Aborting `stopSignal` (Ctrl-C in the CLI) lets the
+ * current step finish, saves a mid-epoch checkpoint with the epoch's running totals, and throws a
+ * `TrainingStoppedError`; resuming it gives the same weights as a run that was never stopped.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BatchIterator, type ImageDataset } from '../data/index.js';
 import { loadRunData, type RunData } from '../data/selection.js';
 import { Evaluator, type EvalMetrics } from '../eval/evaluator.js';
+import { SSIM_WINDOW } from '../eval/ssim.js';
 import { buildModel, makeModelConfig, MODEL_KINDS, quantizerConfigOf, type ModelConfig, type ModelKind } from '../models/config.js';
 import { UnknownQuantizerError } from '../models/quantizer-settings.js';
 import { Adam } from '../optim/adam.js';
-import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, readTrainerState, saveCheckpoint, TRAINER_FORMAT, type TrainerState } from '../persistence/checkpoint.js';
+import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, readTrainerState, saveCheckpoint, TRAINER_FORMAT, type EpochProgress, type TrainerState } from '../persistence/checkpoint.js';
+import { prepareOutputDir } from '../persistence/output-path.js';
+import { bestCheckpoint, cleanRunDirectory, existingRunOutputs, hasTrainingCheckpoint, removeRunOutputs } from '../persistence/run-directory.js';
 import { QUANTIZER_KINDS, type Quantizer, type QuantizerName } from '../quantizers/quantizer.js';
 import { SIMVQ_OPTIMIZE_MODES, type SimVQOptimize } from '../quantizers/simvq.js';
 import { VariableStore } from '../runtime/variables.js';
@@ -34,6 +38,7 @@ import { TRAIN_DEFAULTS } from './defaults.js';
 import { batchUtilization, EpochStats } from './epoch-stats.js';
 import { checkTrainingMemory } from './memory.js';
 import { appendEpochRecord, METRICS_FILE, trimMetricsLog, type EpochRecord } from './metrics-log.js';
+import { CONSTANT_LR, learningRateAt, type LrSchedule } from './lr-schedule.js';
 import { ProgressReporter, type ProgressSink } from './progress.js';
 
 export interface TrainOptions {
@@ -78,6 +83,16 @@ export interface TrainOptions {
   readonly evaluateEachEpoch?: boolean;
   /** Where progress goes (default process.stderr). */
   readonly progressSink?: ProgressSink;
+  /** Replace the outputs of an earlier run in `out` (checkpoints, metrics, exports) instead of refusing them. */
+  readonly force?: boolean;
+  /** Also save a checkpoint every N training steps (mid-epoch ones resume exactly too). */
+  readonly saveEvery?: number;
+  /** Warm-up and decay of the learning rate over the run's steps (default: constant `lr`). */
+  readonly lrSchedule?: LrSchedule;
+  /** Clip the global gradient norm to this value in every step (default: no clipping). */
+  readonly clipGradNorm?: number;
+  /** When aborted, training stops after the current step with a resumable checkpoint (`TrainingStoppedError`). */
+  readonly stopSignal?: AbortSignal;
 }
 
 export interface TrainSummary {
@@ -92,6 +107,8 @@ export interface TrainSummary {
   readonly history: readonly EpochRecord[];
   readonly last: EpochRecord | undefined;
   readonly seconds: number;
+  /** Folder of the checkpoint with the lowest test mse, when the run evaluates every epoch. */
+  readonly best: string | undefined;
 }
 
 export class TrainOptionsError extends Error {
@@ -107,6 +124,17 @@ export class TrainingDivergedError extends Error {
     this.name = 'TrainingDivergedError';
   }
 }
+
+/** Training was stopped through `stopSignal` after saving a checkpoint it can resume from. */
+export class TrainingStoppedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingStoppedError';
+  }
+}
+
+/** Above this many parameters, compiling the training step takes long enough to say so first. */
+const LARGE_MODEL_PARAMETERS = 20_000_000;
 
 const EVAL_BATCH = 200;
 
@@ -132,6 +160,13 @@ function validate(o: TrainOptions): void {
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new TrainOptionsError(`learning rate must be a finite number > 0, got ${o.lr}`);
   if (o.trainLimit !== undefined) requireInteger('train limit', o.trainLimit, 1);
   if (o.testLimit !== undefined) requireInteger('test limit', o.testLimit, 1);
+  if (o.saveEvery !== undefined) requireInteger('save every', o.saveEvery, 1);
+  if (o.clipGradNorm !== undefined && !(Number.isFinite(o.clipGradNorm) && o.clipGradNorm > 0)) throw new TrainOptionsError(`gradient clipping norm must be a finite number > 0, got ${o.clipGradNorm}`);
+  const s = o.lrSchedule;
+  if (s !== undefined) {
+    requireInteger('warm-up steps', s.warmupSteps, 0);
+    if (!(Number.isFinite(s.minLr) && s.minLr >= 0 && s.minLr <= o.lr)) throw new TrainOptionsError(`minimum learning rate must be between 0 and lr ${o.lr}, got ${s.minLr}`);
+  }
 }
 
 /**
@@ -159,6 +194,8 @@ export async function resumeOptions(dir: string): Promise<TrainOptions> {
     ...(s.data.path !== null ? { data: s.data.path } : {}),
     ...(s.data.trainLimit !== null ? { trainLimit: s.data.trainLimit } : {}),
     ...(s.data.testLimit !== null ? { testLimit: s.data.testLimit } : {}),
+    ...(s.lrSchedule !== undefined ? { lrSchedule: s.lrSchedule } : {}),
+    ...(s.clipGradNorm != null ? { clipGradNorm: s.clipGradNorm } : {}),
   };
 }
 
@@ -179,6 +216,7 @@ function resumeConflicts(o: TrainOptions, config: ModelConfig, s: TrainerState, 
   check('seed', o.seed, s.seed);
   check('training images', data.train.count, s.data.trainCount);
   check('test images', data.test.count, s.data.testCount);
+  check('gradient clipping', o.clipGradNorm ?? 'none', s.clipGradNorm ?? 'none');
   return out;
 }
 
@@ -200,6 +238,13 @@ interface Run {
   readonly startEpoch: number;
   /** Optimizer steps taken so far. */
   step: number;
+  /** The running totals of the epoch a mid-epoch checkpoint stopped in, until that epoch resumes. */
+  resumedProgress: EpochProgress | undefined;
+  readonly schedule: LrSchedule;
+  /** Steps of the whole run, for the schedule and the ETA. */
+  readonly totalSteps: number;
+  /** Steps and their milliseconds in this invocation, for the ETA. */
+  readonly pace: { steps: number; ms: number };
 }
 
 /** What one epoch of training steps leaves behind. */
@@ -207,6 +252,8 @@ interface EpochTotals {
   readonly stats: EpochStats;
   /** Milliseconds spent in the training steps themselves. */
   readonly stepMs: number;
+  /** The learning rate of the epoch's last step. */
+  readonly lr: number;
 }
 
 export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
@@ -224,6 +271,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
       history.push(record);
       await saveEpoch(run, record);
       run.log(describeEpoch(record, options.epochs));
+      if (options.stopSignal?.aborted && epoch + 1 < options.epochs) {
+        throw new TrainingStoppedError(`stopped after epoch ${epoch + 1} (step ${run.step}) with its checkpoint saved; continue with: vqlab train --resume ${options.out}`);
+      }
     }
     run.iterator.close();
     return {
@@ -235,6 +285,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
       history,
       last: history[history.length - 1],
       seconds: (performance.now() - started) / 1000,
+      best: bestCheckpoint(run.out),
     };
   } finally {
     await run.trainingStep.program.release();
@@ -251,13 +302,19 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
   const log = options.log ?? ((): void => {});
   const out = resolve(options.out);
   const resuming = options.resume ?? false;
-  const haveCheckpoint = existsSync(join(out, CHECKPOINT_FILES.trainer));
+  const haveCheckpoint = existsSync(out) && hasTrainingCheckpoint(out);
   if (resuming && !haveCheckpoint) {
     throw new TrainOptionsError(`cannot resume ${out}: it has no ${CHECKPOINT_FILES.trainer}; start a new run with --out instead`);
   }
-  if (!resuming && haveCheckpoint) {
-    throw new TrainOptionsError(`${out} already holds a training checkpoint; pass --resume ${options.out} to continue it, or choose another --out`);
+  const earlier = !resuming && existsSync(out) ? existingRunOutputs(out) : [];
+  if (earlier.length > 0 && options.force !== true) {
+    if (haveCheckpoint) throw new TrainOptionsError(`${out} already holds a training checkpoint; pass --resume ${options.out} to continue it, --force to start over in it, or choose another --out`);
+    throw new TrainOptionsError(`${out} already holds ${earlier.join(', ')} from another model; choose another --out, or pass --force to replace them`);
   }
+  // Before any data is read or model built, so a bad --out fails in a second.
+  await prepareOutputDir(out);
+  if (earlier.length > 0) await removeRunOutputs(out);
+  if (resuming) await cleanRunDirectory(out);
 
   const savedConfig = resuming ? await readConfig(out) : undefined;
   const data: RunData = options.datasets
@@ -269,6 +326,9 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
         ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
       });
   const { train, test } = data;
+  if (Math.min(test.height, test.width) < SSIM_WINDOW) {
+    throw new TrainOptionsError(`images of ${test.height}×${test.width} pixels are smaller than the ${SSIM_WINDOW}×${SSIM_WINDOW} window of SSIM, one of the test metrics; use --image-size ${SSIM_WINDOW} or more`);
+  }
   if (options.batch > train.count) {
     throw new TrainOptionsError(`batch ${options.batch} is larger than the ${train.count} training images; use --batch ${train.count} or less`);
   }
@@ -283,11 +343,17 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
     ...(options.quantizerOptions !== undefined ? { quantizerOptions: options.quantizerOptions } : {}),
   });
   const model = buildModel(config);
-  checkTrainingMemory(model, options.batch);
+  const estimate = checkTrainingMemory(model, options.batch);
+  const parameters = estimate.parameterBytes / 20;
+  if (parameters > LARGE_MODEL_PARAMETERS) {
+    const { codebookSize: K } = model.quantizer;
+    const d = config.quantizer.dim;
+    log(`compiling the training step for ${(parameters / 1e6).toFixed(0)} M parameters (${((K * d) / 1e6).toFixed(0)} M of them the K=${K} × d=${d} codebook); at this size that takes minutes — a smaller --codebook-size starts at once`);
+  }
 
   const store = new VariableStore(options.seed);
   const optimizer = new Adam();
-  const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads });
+  const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads, ...(options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {}) });
   const program = trainingStep.program;
   let evaluator: Evaluator | undefined;
   try {
@@ -300,8 +366,6 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
       const conflicts = resumeConflicts(options, config, trainer, data);
       if (conflicts.length) throw new TrainOptionsError(`cannot resume ${out} with different settings: ${conflicts.join('; ')}; drop those options or start a new run`);
       if (trainer.lr !== options.lr) log(`note: resuming with lr ${options.lr} (the checkpoint used ${trainer.lr})`);
-    } else {
-      await mkdir(out, { recursive: true });
     }
     const startEpoch = trainer?.epoch ?? 0;
     await trimMetricsLog(join(out, METRICS_FILE), startEpoch);
@@ -310,7 +374,16 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
     const progress = new ProgressReporter(options.progressSink ?? process.stderr, options.progress ?? false);
     if (startEpoch >= options.epochs) log(`${out} has already trained ${startEpoch} of ${options.epochs} epochs; nothing to do`);
     else log(`training ${config.architecture.kind} + ${config.quantizer.kind} (K=${model.quantizer.codebookSize}${model.quantizer.depth > 1 ? ` × ${model.quantizer.depth} stages` : ''}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
-    return { options, out, log, config, quantizer: model.quantizer, data, store, optimizer, trainingStep, evaluator, iterator, progress, startEpoch, step: trainer?.step ?? 0 };
+    const midEpoch = trainer?.epochProgress !== undefined ? `, from step ${trainer.dataPosition.batch + 1} of epoch ${startEpoch + 1}` : '';
+    if (midEpoch) log(`resuming${midEpoch}`);
+    return {
+      options, out, log, config, quantizer: model.quantizer, data, store, optimizer, trainingStep, evaluator, iterator, progress, startEpoch,
+      step: trainer?.step ?? 0,
+      resumedProgress: trainer?.epochProgress,
+      schedule: options.lrSchedule ?? CONSTANT_LR,
+      totalSteps: options.epochs * iterator.batchesPerEpoch,
+      pace: { steps: 0, ms: 0 },
+    };
   } catch (err) {
     await program.release();
     await evaluator?.release();
@@ -324,12 +397,20 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
  */
 async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
   const { options, iterator, progress } = run;
-  const stats = new EpochStats(run.quantizer.countsSize);
-  let stepMs = 0;
+  const K = run.quantizer.countsSize;
+  const resumed = run.resumedProgress;
+  run.resumedProgress = undefined;
+  const stats = resumed ? EpochStats.restore(K, resumed) : new EpochStats(K);
+  let stepMs = resumed?.stepMs ?? 0;
+  let lr = options.lr;
   for (const batch of iterator.epochBatches()) {
+    lr = learningRateAt(options.lr, run.step, run.totalSteps, run.schedule);
     const t0 = performance.now();
-    const { losses, counts, nonFinite: nonFiniteCount, notice } = await runAutoencoderStep(run.trainingStep, batch.data, options.lr);
-    stepMs += performance.now() - t0;
+    const { losses, counts, nonFinite: nonFiniteCount, notice } = await runAutoencoderStep(run.trainingStep, batch.data, lr);
+    const ms = performance.now() - t0;
+    stepMs += ms;
+    run.pace.steps++;
+    run.pace.ms += ms;
     run.step++;
     const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
     if (bad) {
@@ -337,7 +418,7 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
       progress.clear();
       const kept = epoch > 0 ? `the last good checkpoint (epoch ${epoch}) in ${run.out} is intact` : 'no checkpoint was written';
       const nonFinite = nonFiniteCount > 0 ? ` (${nonFiniteCount} encoder outputs were NaN/Inf)` : '';
-      throw new TrainingDivergedError(`${bad[0] === 'total' ? '' : `${bad[0]} `}loss became ${bad[1]} at epoch ${epoch + 1}, step ${run.step}${nonFinite}; ${kept}; lower --lr (now ${options.lr}) or check the data for NaN/Inf values`);
+      throw new TrainingDivergedError(`${bad[0] === 'total' ? '' : `${bad[0]} `}loss became ${bad[1]} at epoch ${epoch + 1}, step ${run.step}${nonFinite}; ${kept}; lower --lr (now ${lr}) or check the data for NaN/Inf values`);
     }
     stats.add(losses, counts);
     if (notice !== undefined) {
@@ -352,10 +433,23 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
       loss: losses.total!,
       batchUtilization: batchUtilization(counts),
       imagesPerSecond: (stats.stepCount * options.batch * 1000) / stepMs,
+      etaSeconds: ((run.totalSteps - run.step) * run.pace.ms) / run.pace.steps / 1000,
     });
+    // The epoch's last step is followed by the end-of-epoch save; a stop then waits for it.
+    if (batch.index + 1 === iterator.batchesPerEpoch) continue;
+    if (options.stopSignal?.aborted) {
+      iterator.close();
+      progress.clear();
+      await saveMidEpoch(run, epoch, stats, stepMs);
+      throw new TrainingStoppedError(`stopped at epoch ${epoch + 1}, step ${run.step} with a checkpoint of that step saved; continue with: vqlab train --resume ${options.out}`);
+    }
+    if (options.saveEvery !== undefined && run.step % options.saveEvery === 0) {
+      progress.clear();
+      await saveMidEpoch(run, epoch, stats, stepMs);
+    }
   }
   progress.clear();
-  return { stats, stepMs };
+  return { stats, stepMs, lr };
 }
 
 /** The metrics.jsonl line of an epoch: mean loss terms, training-set code usage, test metrics, timing. */
@@ -379,7 +473,7 @@ function makeEpochRecord(run: Run, epoch: number, totals: EpochTotals, test: Eva
     img_per_s: (stats.stepCount * run.options.batch * 1000) / stepMs,
     epoch_seconds: time.epochSeconds,
     wall_seconds: time.wallSeconds,
-    lr: run.options.lr,
+    lr: totals.lr,
     test,
   };
 }
@@ -389,13 +483,23 @@ function makeEpochRecord(run: Run, epoch: number, totals: EpochTotals, test: Eva
  * leaves a line for an epoch the checkpoint does not have, which `trimMetricsLog` drops on resume.
  */
 async function saveEpoch(run: Run, record: EpochRecord): Promise<void> {
-  const { options, data, optimizer } = run;
   await appendEpochRecord(join(run.out, METRICS_FILE), record);
-  const trainer: TrainerState = {
+  await saveCheckpoint(run.out, run.config, run.store, trainerState(run, record.epoch), record.test ? { testMse: record.test.mse } : {});
+}
+
+/** A checkpoint inside epoch `epoch` (0-based): the step's weights plus the epoch's running totals. */
+async function saveMidEpoch(run: Run, epoch: number, stats: EpochStats, stepMs: number): Promise<void> {
+  await saveCheckpoint(run.out, run.config, run.store, { ...trainerState(run, epoch), epochProgress: stats.progress(stepMs) });
+}
+
+/** Where the run stands after `completedEpochs` epochs and `run.step` steps. */
+function trainerState(run: Run, completedEpochs: number): TrainerState {
+  const { options, data, optimizer } = run;
+  return {
     format: TRAINER_FORMAT,
     version: 1,
-    epoch: record.epoch,
-    step: record.step,
+    epoch: completedEpochs,
+    step: run.step,
     epochs: options.epochs,
     seed: options.seed,
     batch: options.batch,
@@ -410,8 +514,9 @@ async function saveEpoch(run: Run, record: EpochRecord): Promise<void> {
       testLimit: options.testLimit ?? null,
     },
     optimizer: { name: optimizer.name, config: optimizer.config },
+    ...(options.lrSchedule !== undefined ? { lrSchedule: options.lrSchedule } : {}),
+    clipGradNorm: options.clipGradNorm ?? null,
   };
-  await saveCheckpoint(run.out, run.config, run.store, trainer);
 }
 
 function describeEpoch(r: EpochRecord, epochs: number): string {
