@@ -10,7 +10,7 @@ const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 export const CLI_MAIN = fileURLToPath(new URL(`../../src/cli/main.${ext}`, import.meta.url));
 
 /** The parent's module loader flags (tsx), without test-runner flags the CLI must not see. */
-function loaderFlags(): string[] {
+export function loaderFlags(): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHECKPOINT_FILES, readTrainerState } from '../src/persistence/checkpoint.js';
+import { resolveCheckpoint } from '../src/persistence/run-directory.js';
+import { learningRateAt } from '../src/train/lr-schedule.js';
+import { readMetricsLog } from '../src/train/metrics-log.js';
+import { formatDuration, ProgressReporter } from '../src/train/progress.js';
+import { resumeOptions, trainModel, TrainOptionsError } from '../src/train/train.js';
+import { tempDir, TINY } from './helpers/checkpoint-fixture.js';
+
+test('warm-up rises linearly to lr, then the cosine falls to the minimum at the last step', () => {
+  const s = { warmupSteps: 4, cosine: true, minLr: 0.1 };
+  // 15 steps: warm-up 0–3, cosine from step 4 (lr) to step 14 (the minimum).
+  assert.deepEqual([0, 1, 2, 3].map((t) => learningRateAt(1, t, 15, s)), [0.25, 0.5, 0.75, 1]);
+  assert.equal(learningRateAt(1, 4, 15, s), 1);
+  assert.ok(Math.abs(learningRateAt(1, 9, 15, s) - 0.55) < 1e-12, 'halfway down: (lr + min) / 2');
+  assert.ok(Math.abs(learningRateAt(1, 14, 15, s) - 0.1) < 1e-12);
+  assert.equal(learningRateAt(0.5, 7, 14, { warmupSteps: 0, cosine: false, minLr: 0 }), 0.5);
+});
+
+test('schedule and gradient clipping reach the steps, are saved, and a resume keeps them', async () => {
+  const dir = tempDir('schedule');
+  const lrSchedule = { warmupSteps: 3, cosine: true, minLr: 1e-4 };
+  const summary = await trainModel({ ...TINY, epochs: 2, out: dir, lrSchedule, clipGradNorm: 0.5 });
+  // 4 steps an epoch: epoch 1 ends with step index 3, epoch 2 with index 7 (the last: the minimum).
+  assert.deepEqual(summary.history.map((r) => r.lr), [learningRateAt(TINY.lr, 3, 8, lrSchedule), 1e-4]);
+  const restored = await resumeOptions(dir);
+  assert.deepEqual([restored.lrSchedule, restored.clipGradNorm], [lrSchedule, 0.5]);
+  await assert.rejects(trainModel({ ...TINY, epochs: 3, out: dir, resume: true, lrSchedule }), (err: unknown) => {
+    assert.ok(err instanceof TrainOptionsError);
+    assert.match(err.message, /gradient clipping none vs 0\.5 in the checkpoint/);
+    return true;
+  });
+});
+
+test('--save-every checkpoints mid-epoch, and a run resumed from one equals one never interrupted', async () => {
+  const straight = tempDir('every-straight');
+  const dir = tempDir('every');
+  await trainModel({ ...TINY, epochs: 2, out: straight });
+  // Saves at steps 2 and 6 (mid-epoch) and 4 and 8 (epoch ends); the disk fills at the last one.
+  process.env.VQLAB_TEST_FAIL_WRITE = 'ENOSPC:step-00000008';
+  try {
+    await assert.rejects(trainModel({ ...TINY, epochs: 2, out: dir, saveEvery: 2 }), /cannot write .*step-00000008.*ENOSPC/);
+  } finally {
+    delete process.env.VQLAB_TEST_FAIL_WRITE;
+  }
+  const state = await readTrainerState(dir);
+  assert.deepEqual([state.epoch, state.step, state.dataPosition], [1, 6, { epoch: 1, batch: 2 }]);
+  await trainModel({ ...TINY, epochs: 2, out: dir, resume: true, saveEvery: 2 });
+  for (const file of [CHECKPOINT_FILES.model, CHECKPOINT_FILES.optimizer]) {
+    assert.deepEqual(readFileSync(join(resolveCheckpoint(dir), file)), readFileSync(join(resolveCheckpoint(straight), file)), file);
+  }
+  assert.deepEqual((await readMetricsLog(join(dir, 'metrics.jsonl'))).map((r) => [r.epoch, r.step, r.loss]), (await readMetricsLog(join(straight, 'metrics.jsonl'))).map((r) => [r.epoch, r.step, r.loss]));
+});
+
+test('the progress line shows the time the remaining steps should take', () => {
+  const out: string[] = [];
+  new ProgressReporter({ write: (t: string) => out.push(t), isTTY: false }, true, 1).update({ epoch: 1, epochs: 2, step: 1, steps: 10, loss: 0.5, batchUtilization: 0.5, imagesPerSecond: 100, etaSeconds: 75 });
+  assert.match(out[0]!, /  ETA 1m15s\n$/);
+  assert.deepEqual([formatDuration(9.6), formatDuration(3600 * 2 + 61)], ['10s', '2h01m']);
+});
