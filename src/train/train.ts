@@ -259,6 +259,8 @@ interface EpochTotals {
 export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
   validate(options);
   const started = performance.now();
+  const finished = options.resume ? await finishedRun(options) : undefined;
+  if (finished) return finished;
   const run = await prepareRun(options);
   try {
     const history: EpochRecord[] = [];
@@ -291,6 +293,20 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
     await run.trainingStep.program.release();
     await run.evaluator?.release();
   }
+}
+
+/**
+ * The summary of a resumed run that has already trained its epochs, read from the checkpoint
+ * without building anything (which for a large codebook would take minutes); undefined otherwise.
+ */
+async function finishedRun(options: TrainOptions): Promise<TrainSummary | undefined> {
+  const out = resolve(options.out);
+  if (!existsSync(out) || !hasTrainingCheckpoint(out)) return undefined;
+  const state = await readTrainerState(out);
+  if (state.epoch < options.epochs || state.epochProgress !== undefined) return undefined;
+  await cleanRunDirectory(out);
+  options.log?.(`${out} has already trained ${state.epoch} of ${options.epochs} epochs; nothing to do`);
+  return { out, config: await readConfig(out), completedEpochs: state.epoch, steps: state.step, startEpoch: state.epoch, history: [], last: undefined, seconds: 0, best: bestCheckpoint(out) };
 }
 
 /**
@@ -372,8 +388,7 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
 
     const iterator = new BatchIterator(train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
     const progress = new ProgressReporter(options.progressSink ?? process.stderr, options.progress ?? false);
-    if (startEpoch >= options.epochs) log(`${out} has already trained ${startEpoch} of ${options.epochs} epochs; nothing to do`);
-    else log(`training ${config.architecture.kind} + ${config.quantizer.kind} (K=${model.quantizer.codebookSize}${model.quantizer.depth > 1 ? ` × ${model.quantizer.depth} stages` : ''}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
+    log(`training ${config.architecture.kind} + ${config.quantizer.kind} (K=${model.quantizer.codebookSize}${model.quantizer.depth > 1 ? ` × ${model.quantizer.depth} stages` : ''}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
     const midEpoch = trainer?.epochProgress !== undefined ? `, from step ${trainer.dataPosition.batch + 1} of epoch ${startEpoch + 1}` : '';
     if (midEpoch) log(`resuming${midEpoch}`);
     return {
