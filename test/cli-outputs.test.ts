@@ -1,12 +1,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { loadDatasetSplit } from '../src/data/index.js';
 import { encodePng } from '../src/images/encode-png.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
-import { runCli, type CliResult } from './helpers/run-cli.js';
+import { CLI_MAIN, loaderFlags, runCli, type CliResult } from './helpers/run-cli.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
 
 let checkpoint = '';
@@ -113,4 +114,27 @@ test('missing, read-only, full and kernel output folders fail fast with the file
     assertOneLineError(await runCli(args), /cannot write to \/proc\/vqlab-test.*: \/proc is a kernel interface \(procfs\), not storage; choose a folder on a disk/);
   }
   assert.ok(!existsSync('/proc/vqlab-test'));
+});
+
+test('image sizes below the SSIM window are refused before anything is loaded', async () => {
+  assertOneLineError(await runCli(['train', '--image-size', '4', '--out', join(tempDir('tiny-images'), 'run')]), /--image-size 4 is smaller than the 11×11 window of SSIM, one of the test metrics; use 11 or more/);
+});
+
+test('a codebook whose step takes minutes to compile is announced before compiling starts', async () => {
+  const out = join(tempDir('huge-k'), 'run');
+  const child = spawn(process.execPath, [...loaderFlags(), CLI_MAIN, 'train', '--codebook-size', '10000000', '--train-limit', '64', '--batch', '16', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  let stderr = '';
+  await new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (stderr.includes('\n')) resolve();
+  }));
+  child.kill('SIGKILL');
+  await closed;
+  assert.match(stderr.split('\n')[0]!, /^compiling the training step for 64\d M parameters \(640 M of them the K=10000000 × d=64 codebook\); at this size that takes minutes — a smaller --codebook-size starts at once$/);
+});
+
+test('train --help states when reruns are exact', async () => {
+  const r = await runCli(['train', '--help']);
+  assert.match(r.stdout.replace(/\s+/g, ' '), /with --threads 1, the same options and seed give byte-identical weights and metrics/);
 });
