@@ -38,7 +38,7 @@ import * as op from '../graph/ops.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import type { VariableStore } from '../runtime/variables.js';
 import { chooseRows, kmeans } from './kmeans.js';
-import type { OptionSpecs } from './options.js';
+import { QuantizerBase, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
 import type { HostStepInput } from './quantizer.js';
 
 export interface CodebookOptions {
@@ -75,7 +75,7 @@ export interface ResolvedCodebookOptions {
   readonly usageDecay: number;
 }
 
-export function resolveCodebookOptions(o: CodebookOptions): ResolvedCodebookOptions {
+function resolveCodebookOptions(o: CodebookOptions): ResolvedCodebookOptions {
   return {
     cosine: o.cosine ?? false,
     rotationTrick: o.rotationTrick ?? false,
@@ -100,7 +100,7 @@ export function codebookOptionsConfig(o: ResolvedCodebookOptions): Record<string
   return out;
 }
 
-export function needsHostStep(o: ResolvedCodebookOptions): boolean {
+function needsHostStep(o: ResolvedCodebookOptions): boolean {
   return o.kmeansIters > 0 || o.deadCodeThreshold > 0;
 }
 
@@ -136,7 +136,7 @@ export function copyRow(dst: Float32Array, at: number, src: Float32Array, row: n
  * The host step of the codebook options (file comment): k-means after step 1, then dead-code
  * replacement. Returns a notice when codes changed.
  */
-export function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: HostStepInput): string | undefined {
+function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: HostStepInput): string | undefined {
   const k = q.codebookSize;
   const m = countRows(input);
   if (m === 0) return undefined; // a stage dropped this step (residual.ts) saw no vectors
@@ -178,4 +178,33 @@ function deadCodes(usage: Float32Array, decay: number, step: number, threshold: 
     if (u / debias < threshold) dead.push(k);
   });
   return dead;
+}
+
+/**
+ * What VQ, EMA-VQ and SimVQ share beyond the common options: the resolved options above, one usage
+ * count per code, and the host step that applies k-means and dead-code replacement through each
+ * quantizer's own `writeCodes` (each stores its codes differently).
+ */
+export abstract class CodebookQuantizer extends QuantizerBase implements CodeWriter {
+  readonly options: ResolvedCodebookOptions;
+
+  /** `codebook`: the options of this file that the quantizer offers (EMA-VQ offers a subset). */
+  protected constructor(name: string, common: CommonQuantizerOptions, codebook: CodebookOptions) {
+    super(name, common);
+    this.options = resolveCodebookOptions(codebook);
+  }
+
+  get countsSize(): number {
+    return this.codebookSize;
+  }
+
+  get needsHostStep(): boolean {
+    return needsHostStep(this.options);
+  }
+
+  hostStep(input: HostStepInput): string | undefined {
+    return codebookHostStep(this, this.options, input);
+  }
+
+  abstract writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void;
 }

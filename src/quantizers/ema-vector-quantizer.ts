@@ -50,24 +50,19 @@ import { nearestCode } from './nearest-code.js';
 import type { VariableStore } from '../runtime/variables.js';
 import {
   CODEBOOK_OPTIONS,
-  codebookHostStep,
+  CodebookQuantizer,
   codebookOptionsConfig,
   copyRow,
-  needsHostStep,
-  resolveCodebookOptions,
   trackUsage,
   type CodebookOptions,
-  type CodeWriter,
-  type ResolvedCodebookOptions,
 } from './codebook-options.js';
-import { COMMON_OPTIONS, QuantizerBase, validateNonNegative, type CodebookInit, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
+import { COMMON_OPTIONS, validateNonNegative, type CodebookInit, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
 import {
   checkQuantizerInput,
   codeCounts,
   meanSquaredError,
   nonFiniteCount,
   straightThrough,
-  type HostStepInput,
   type Quantizer,
   type QuantizerOutput,
 } from './quantizer.js';
@@ -100,10 +95,9 @@ export const EMA_OPTIONS: OptionSpecs = {
   usageDecay: CODEBOOK_OPTIONS.usageDecay!,
 };
 
-export class EmaVectorQuantizer extends QuantizerBase implements Quantizer, CodeWriter {
+export class EmaVectorQuantizer extends CodebookQuantizer implements Quantizer {
   readonly kind = 'ema' as const;
   readonly depth = 1;
-  readonly options: ResolvedCodebookOptions;
   readonly decay: number;
   readonly epsilon: number;
   readonly init: CodebookInit;
@@ -112,7 +106,7 @@ export class EmaVectorQuantizer extends QuantizerBase implements Quantizer, Code
   private readonly initializer: Initializer;
 
   constructor(o: EmaVectorQuantizerOptions) {
-    super('EmaVectorQuantizer', o);
+    super('EmaVectorQuantizer', o, { rotationTrick: o.rotationTrick, kmeansIters: o.kmeansIters, deadCodeThreshold: o.deadCodeThreshold, usageDecay: o.usageDecay });
     const name = 'EmaVectorQuantizer';
     this.decay = o.decay ?? 0.99;
     this.epsilon = o.epsilon ?? 1e-5;
@@ -123,19 +117,6 @@ export class EmaVectorQuantizer extends QuantizerBase implements Quantizer, Code
     if (!(typeof this.epsilon === 'number' && Number.isFinite(this.epsilon) && this.epsilon > 0)) throw new Error(`${name}: epsilon must be a finite number > 0, got ${String(this.epsilon)}`);
     validateNonNegative(name, 'initialCount', this.initialCount);
     this.initializer = codebookInitializer(name, this.init, this.initScale, this.codebookSize);
-    this.options = resolveCodebookOptions({ rotationTrick: o.rotationTrick, kmeansIters: o.kmeansIters, deadCodeThreshold: o.deadCodeThreshold, usageDecay: o.usageDecay });
-  }
-
-  get countsSize(): number {
-    return this.codebookSize;
-  }
-
-  get needsHostStep(): boolean {
-    return needsHostStep(this.options);
-  }
-
-  hostStep(input: HostStepInput): string | undefined {
-    return codebookHostStep(this, this.options, input);
   }
 
   writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void {

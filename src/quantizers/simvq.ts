@@ -57,22 +57,17 @@ import type { BuildContext } from '../runtime/build-context.js';
 import type { VariableStore } from '../runtime/variables.js';
 import {
   CODEBOOK_OPTIONS,
-  codebookHostStep,
+  CodebookQuantizer,
   codebookOptionsConfig,
-  needsHostStep,
   resetMoments,
-  resolveCodebookOptions,
   trackUsage,
   type CodebookOptions,
-  type CodeWriter,
-  type ResolvedCodebookOptions,
 } from './codebook-options.js';
-import { COMMON_OPTIONS, QuantizerBase, validateChoice, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
+import { COMMON_OPTIONS, validateChoice, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
 import {
   checkQuantizerInput,
   l2NormalizeRows,
   quantizeAgainst,
-  type HostStepInput,
   type Quantizer,
   type QuantizerOutput,
 } from './quantizer.js';
@@ -98,16 +93,15 @@ export const SIMVQ_OPTIONS: OptionSpecs = {
   ...CODEBOOK_OPTIONS,
 };
 
-export class SimVQ extends QuantizerBase implements Quantizer, CodeWriter {
+export class SimVQ extends CodebookQuantizer implements Quantizer {
   readonly kind = 'simvq' as const;
   readonly depth = 1;
-  readonly options: ResolvedCodebookOptions;
   readonly optimize: SimVQOptimize;
   readonly bias: boolean;
   readonly initScale: number;
 
   constructor(o: SimVQOptions) {
-    super('SimVQ', o);
+    super('SimVQ', o, o);
     const name = 'SimVQ';
     this.optimize = o.optimize ?? 'W';
     validateChoice(name, 'optimize', this.optimize, SIMVQ_OPTIMIZE_MODES);
@@ -115,19 +109,6 @@ export class SimVQ extends QuantizerBase implements Quantizer, CodeWriter {
     if (typeof this.bias !== 'boolean') throw new Error(`${name}: bias must be true or false, got ${String(this.bias)}`);
     this.initScale = o.initScale ?? this.dim ** -0.5;
     if (!(Number.isFinite(this.initScale) && this.initScale > 0)) throw new Error(`${name}: initScale must be a finite number > 0, got ${this.initScale}`);
-    this.options = resolveCodebookOptions(o);
-  }
-
-  get countsSize(): number {
-    return this.codebookSize;
-  }
-
-  get needsHostStep(): boolean {
-    return needsHostStep(this.options);
-  }
-
-  hostStep(input: HostStepInput): string | undefined {
-    return codebookHostStep(this, this.options, input);
   }
 
   /** C_k = (v − b)·W⁻¹ for each rewritten code (file comment). */

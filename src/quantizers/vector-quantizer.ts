@@ -53,21 +53,16 @@ import { linear } from '../graph/composites.js';
 import type { VariableStore } from '../runtime/variables.js';
 import {
   CODEBOOK_OPTIONS,
-  codebookHostStep,
+  CodebookQuantizer,
   codebookOptionsConfig,
   copyRow,
-  needsHostStep,
   resetMoments,
-  resolveCodebookOptions,
   trackUsage,
   type CodebookOptions,
-  type CodeWriter,
-  type ResolvedCodebookOptions,
 } from './codebook-options.js';
 import {
   CODEBOOK_INITS,
   COMMON_OPTIONS,
-  QuantizerBase,
   validateChoice,
   type CodebookInit,
   type CommonQuantizerOptions,
@@ -77,7 +72,6 @@ import {
   checkQuantizerInput,
   quantizeAgainst,
   l2NormalizeRows,
-  type HostStepInput,
   type Quantizer,
   type QuantizerOutput,
 } from './quantizer.js';
@@ -112,32 +106,22 @@ export function codebookInitializer(name: string, init: CodebookInit, initScale:
   return normal(initScale ?? 1);
 }
 
-export class VectorQuantizer extends QuantizerBase implements Quantizer, CodeWriter {
+export class VectorQuantizer extends CodebookQuantizer implements Quantizer {
   readonly kind = 'vq' as const;
   readonly depth = 1;
   readonly init: CodebookInit;
   readonly initScale: number | undefined;
   /** c, the dimension codes live in (= dim without projection). */
   readonly codebookDim: number;
-  readonly options: ResolvedCodebookOptions;
   private readonly initializer: Initializer;
 
   constructor(o: VectorQuantizerOptions) {
-    super('VectorQuantizer', o);
+    super('VectorQuantizer', o, o);
     this.init = o.init ?? 'uniform';
     this.initScale = o.initScale;
     this.initializer = codebookInitializer('VectorQuantizer', this.init, this.initScale, this.codebookSize);
     this.codebookDim = o.codebookDim ?? this.dim;
     if (!Number.isInteger(this.codebookDim) || this.codebookDim < 1) throw new Error(`VectorQuantizer: codebookDim must be an integer >= 1, got ${String(o.codebookDim)}`);
-    this.options = resolveCodebookOptions(o);
-  }
-
-  get countsSize(): number {
-    return this.codebookSize;
-  }
-
-  get needsHostStep(): boolean {
-    return needsHostStep(this.options);
   }
 
   get config(): Readonly<Record<string, unknown>> {
@@ -180,10 +164,6 @@ export class VectorQuantizer extends QuantizerBase implements Quantizer, CodeWri
     trackUsage(ctx, this.options, out.counts);
     if (!this.projected) return out;
     return { ...out, quantized: this.project(ctx, 'proj_out', out.quantized, this.codebookDim, this.dim), nonFinite: out.nonFinite };
-  }
-
-  hostStep(input: HostStepInput): string | undefined {
-    return codebookHostStep(this, this.options, input);
   }
 
   writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void {
