@@ -72,6 +72,19 @@ test('eval prints exactly one JSON object with the six metrics and writes the PN
   // 16 test images, 8 a row, each pair of rows originals above reconstructions, scaled up 3×.
   const png = PNG.sync.read(readFileSync(grid));
   assert.ok(png.width > 8 * 28 && png.height > 4 * 28, `${png.width}×${png.height}`);
+
+  // --split train: the run's own 64 training images (its --train-limit), every latent counted, no SSIM.
+  const trainGrid = join(tempDir('cli-eval'), 'train.png');
+  const onTrain = await runCli(['eval', run, '--split', 'train', '--grid', trainGrid, '--threads', '1']);
+  assert.equal(onTrain.code, 0, onTrain.stderr);
+  const train = JSON.parse(onTrain.stdout) as Record<string, number | null>;
+  assert.equal(train['ssim'], null);
+  assert.equal(train['utilization'], (16 - train['dead_codes']!) / 16);
+  assert.notEqual(train['mse'], (JSON.parse(evaluated.stdout) as Record<string, number>)['mse'], 'another set than the test set');
+  assert.ok(existsSync(trainGrid));
+  const bad = await runCli(['eval', run, '--split', 'validation']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--split must be one of test, train, got 'validation'/);
 });
 
 test('encode writes the code indices of PNG files, equal to the library tokenizer\'s', async () => {

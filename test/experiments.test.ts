@@ -13,7 +13,7 @@ import { checkResults, readResults } from '../src/experiments/results.js';
 import { markdownSummary } from '../src/experiments/markdown-summary.js';
 import { runExperiment } from '../src/experiments/run-experiment.js';
 import { summarize } from '../src/experiments/stats.js';
-import type { ExperimentKind } from '../src/experiments/types.js';
+import type { ExperimentKind, RunResult } from '../src/experiments/types.js';
 
 function assertSvg(svg: string, where: string): void {
   const valid = XMLValidator.validate(svg);
@@ -68,6 +68,11 @@ function fakeBackend(trained: TrainRequest[]): Backend {
       for (let i = 0; i < used; i++) counts[i] = 1 + (i % 5);
       writeFileSync(req.grid, PNG_1x1);
       return { metrics: { utilization: used / k, perplexity: used / 2, deadCodes: k - used, mse: 0.01 + req.spec.seed / 1000, psnr: 20 - req.spec.seed, ssim: 0.9 }, counts };
+    },
+    async trainSetUsage(req) {
+      const k = req.spec.codebookSize;
+      const used = req.spec.quantizer === 'simvq' ? k : Math.min(k, 30 + req.spec.seed);
+      return { latents: 49 * 1000, utilization: used / k, usedCodes: used, perplexity: used / 2 };
     },
   };
 }
@@ -180,6 +185,16 @@ test('runs are resumable: completed runs are reused, interrupted ones resumed, o
     assert.deepEqual(resumed.map((r) => [r.spec.id, r.resume]), [['simvq-K16-s1', true]]);
     assert.equal(third.reused, 3);
     checkOutputs(dir, 4);
+    // A result from before training-set usage was measured gets it added, without retraining.
+    const marker = join(dir, 'runs', 'vq-K16-s0', 'result.json');
+    const { trainSet, ...older } = (JSON.parse(readFileSync(marker, 'utf8')) as RunResult).metrics;
+    assert.deepEqual(trainSet, { latents: 49000, utilization: 16 / 16, usedCodes: 16, perplexity: 8 });
+    writeFileSync(marker, JSON.stringify({ ...JSON.parse(readFileSync(marker, 'utf8')), metrics: older }));
+    const backfilled: TrainRequest[] = [];
+    const fourth = await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend(backfilled) });
+    assert.equal(backfilled.length, 0, 'nothing retrained');
+    assert.deepEqual(fourth.results.runs.find((r) => r.spec.id === 'vq-K16-s0')!.metrics.trainSet, trainSet);
+    assert.deepEqual((JSON.parse(readFileSync(marker, 'utf8')) as RunResult).metrics.trainSet, trainSet, 'result.json rewritten');
     // Same directory, different epochs: refuse rather than mix results.
     const other = resolveSettings('codebook-size', 'quick', { sizes: [16], quantizers: ['vq', 'simvq'], seeds: [0, 1], epochs: 2 });
     await assert.rejects(runExperiment({ kind: 'codebook-size', settings: other, out: dir, backend: fakeBackend([]) }), /different settings/);
@@ -205,7 +220,7 @@ test('`vqlab report DIR` rebuilds the figures and report from results.json', asy
     // The Markdown summary quoted in EXPERIMENTS.md: a header, a separator and one row per variant.
     const md = markdownSummary(readResults(dir), experimentDefinition('optimization')).trimEnd().split('\n');
     assert.equal(md.length, 2 + 4);
-    assert.match(md[0]!, /^\| variant \| K \| seeds \| utilization \(%\) \|/);
+    assert.match(md[0]!, /^\| variant \| K \| seeds \| test utilization \(%\) \| test used codes \| train-set utilization \(%\) \|/);
     assert.match(md[2]!, /^\| vq \| 16 \| 1 \| /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -237,6 +252,11 @@ test('a tiny real codebook-size experiment: all three quantizers train, evaluate
       const log = readFileSync(join(dir, 'runs', r.spec.id, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
       assert.equal(r.timing.trainSeconds, log.reduce((s, e) => s + e.epoch_seconds, 0));
       assert.equal(r.timing.imagesPerSecond, log.reduce((s, e) => s + e.img_per_s, 0) / log.length);
+      // Training-set usage: every one of the 256 training images' 7×7 latents counted once.
+      const train = r.metrics.trainSet!;
+      assert.equal(train.latents, 256 * 49);
+      assert.equal(train.utilization, train.usedCodes / 32);
+      assert.ok(train.usedCodes >= 1 && train.perplexity >= 1 && train.perplexity <= train.usedCodes + 1e-9);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -253,7 +273,7 @@ test('an interrupted real run resumes from its last epoch checkpoint', async () 
     // "Interrupted" after epoch 1 of 2: the checkpoint exists, result.json does not.
     await backend.train({ spec: { ...spec!, epochs: 1 }, settings, dir: join(dir, 'runs', spec!.id), resume: false, log: () => {} });
     const trained: TrainRequest[] = [];
-    const spy: Backend = { train: (req) => { trained.push(req); return backend.train(req); }, evaluate: (req) => backend.evaluate(req) };
+    const spy: Backend = { ...backend, train: (req) => { trained.push(req); return backend.train(req); } };
     const { results } = await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: spy });
     assert.deepEqual(trained.map((t) => t.resume), [true]);
     assert.deepEqual(results.runs[0]!.curves.map((c) => c.epoch), [1, 2], 'epoch 1 from before the interruption, epoch 2 after');

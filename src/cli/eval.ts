@@ -1,19 +1,20 @@
 /** `vqlab eval DIR`: test-set metrics of a checkpoint as one JSON object, plus a PNG grid. */
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
-import { helpText, intOption, parseCommandArgs, stringOption, type OptionTable } from './args.js';
+import { choiceOption, helpText, intOption, parseCommandArgs, stringOption, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
 
 const OPTIONS: OptionTable = {
-  data: { type: 'string', value: 'PATH', description: 'dataset to evaluate on (default: the one the run trained on)' },
-  'test-limit': { type: 'string', value: 'N', description: 'evaluate on N test images only (default: the run\'s own limit, else all)' },
+  data: { type: 'string', value: 'PATH|NAME', description: 'dataset to evaluate on, as for train --data (default: the one the run trained on)' },
+  split: { type: 'string', value: 'test|train', description: 'evaluate the test set (default) or the whole training set (utilization over every training latent; no SSIM)' },
+  'test-limit': { type: 'string', value: 'N', description: 'evaluate on N images of the split only (default: the run\'s own limit, else all)' },
   grid: { type: 'string', value: 'FILE', description: 'where to write the originals/reconstructions PNG (default DIR/recon.png)' },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads (default 2)' },
 };
 
 const USAGE = 'vqlab eval DIR [options]';
-const SUMMARY = 'Evaluate a checkpoint on its test set. Prints {"mse","psnr","ssim","utilization","perplexity","dead_codes"} on stdout.';
+const SUMMARY = 'Evaluate a checkpoint on its test set (or --split train). Prints {"mse","psnr","ssim","utilization","perplexity","dead_codes"} on stdout.';
 const EXTRA = `mse is over all pixels of the test set (reconstructions clamped to [0,1]); psnr = 10·log10(1/mse) of that
-dataset-level mse; ssim is the mean Gaussian-window SSIM (11×11, σ=1.5) per image; utilization is the fraction
+dataset-level mse; ssim is the mean Gaussian-window SSIM (11×11, σ=1.5) per image (null for --split train); utilization is the fraction
 of codes used at least once on the test set; perplexity = exp(entropy of code usage); dead_codes = K − used.`;
 
 export const evalCommand: Command = {
@@ -23,11 +24,13 @@ export const evalCommand: Command = {
     const data = stringOption(values, 'data');
     const testLimit = intOption(values, 'test-limit', 1);
     const grid = stringOption(values, 'grid');
+    const split = choiceOption(values, 'split', ['test', 'train'] as const);
     const { metrics } = await evaluateCheckpoint(positionals[0]!, {
       threads: intOption(values, 'threads', 0) ?? 2,
       ...(data !== undefined ? { data } : {}),
       ...(testLimit !== undefined ? { testLimit } : {}),
       ...(grid !== undefined ? { grid } : {}),
+      ...(split !== undefined ? { split } : {}),
     });
     await writeStdout(`${toJson(metrics)}\n`);
   },

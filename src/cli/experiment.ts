@@ -31,7 +31,7 @@ const OPTIONS: OptionTable = {
   lr: { type: 'string', value: 'X', description: 'Adam learning rate (default 3e-4)' },
   batch: { type: 'string', value: 'N', description: 'batch size (default 128)' },
   dim: { type: 'string', value: 'D', description: 'code dimension (default 64)' },
-  data: { type: 'string', value: 'PATH', description: 'dataset (default: the bundled MNIST digits, 9,000 train / 1,000 test)' },
+  data: { type: 'string', value: 'PATH|NAME', description: `dataset, as for 'vqlab train --data' (e.g. fashion-mnist; default: the bundled MNIST digits, 9,000 train / 1,000 test)` },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads per run (default 2)' },
   plan: { type: 'boolean', description: 'print the planned runs and settings, and exit' },
 };

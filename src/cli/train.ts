@@ -1,5 +1,6 @@
 /** `vqlab train`: train a VQ-VAE, then evaluate it on the test set and print the result as JSON. */
 import { resolve } from 'node:path';
+import { describeNamedDatasets } from '../data/named-datasets.js';
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
 import { SSIM_WINDOW } from '../eval/ssim.js';
 import { MODEL_KINDS } from '../models/config.js';
@@ -23,7 +24,7 @@ const OPTIONS: OptionTable = {
   epochs: { type: 'string', value: 'N', description: `epochs in total (default ${d.epochs})` },
   seed: { type: 'string', value: 'N', description: `seed of weights and data order (default ${d.seed})` },
   threads: { type: 'string', value: 'N', description: `ONNX Runtime threads (default ${d.threads})` },
-  data: { type: 'string', value: 'PATH', description: 'dataset: IDX dir, CIFAR-10 dir/.bin, or image folder (default: bundled MNIST)' },
+  data: { type: 'string', value: 'PATH|NAME', description: `dataset: IDX dir, CIFAR-10 dir/.bin, image folder, or a name: ${describeNamedDatasets()} (default: bundled MNIST)` },
   out: { type: 'string', value: 'DIR', description: 'run directory (default runs/<time>-<quantizer>)' },
   resume: { type: 'string', value: 'DIR', description: 'continue the run in DIR where it stopped' },
   'simvq-optimize': { type: 'string', value: 'W|C|both', description: 'SimVQ: train the projection W (default), the codebook C, or both' },

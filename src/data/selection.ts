@@ -1,10 +1,12 @@
 /**
- * The train and test sets of a run: loaded by path (or the bundled MNIST digits), optionally
- * limited for quick runs, and described in the trainer state so resume and eval find them again.
+ * The train and test sets of a run: loaded by path or dataset name (named-datasets.ts), or the
+ * bundled MNIST digits; optionally limited for quick runs, and described in the trainer state so
+ * resume and eval find them again.
  */
 import { resolve } from 'node:path';
 import { loadDataset, loadDatasetSplit, subset, type ImageDataset, type LoadOptions } from './index.js';
 import { Rng } from '../init/rng.js';
+import { locateDataset } from './named-datasets.js';
 import type { ImageShape } from '../models/model.js';
 
 /** Seed of the permutation that picks a limited subset; fixed so a limit means the same images in every run. */
@@ -25,7 +27,7 @@ function limitDataset(ds: ImageDataset, limit: number | undefined, what: string)
 export interface RunData {
   readonly train: ImageDataset;
   readonly test: ImageDataset;
-  /** Absolute dataset path, or null for the bundled MNIST digits. */
+  /** Absolute dataset path (a dataset name resolved to where it is installed), or null for the bundled MNIST digits. */
   readonly path: string | null;
 }
 
@@ -40,13 +42,17 @@ function loadOptions(shape: Partial<ImageShape> | undefined, imageSize: number |
  * `imageSize` sets the size for sources that need one (image folders).
  */
 export function loadRunData(path: string | undefined, o: { trainLimit?: number; testLimit?: number; shape?: ImageShape; imageSize?: number }): RunData {
-  const absolute = path === undefined ? null : resolve(path);
+  const absolute = path === undefined ? null : resolve(locateDataset(path));
   const { train, test } = loadDataset(absolute ?? undefined, loadOptions(o.shape, o.imageSize));
   return { train: limitDataset(train, o.trainLimit, 'train'), test: limitDataset(test, o.testLimit, 'test'), path: absolute };
 }
 
-/** Only the test set (for evaluation), shaped for a model with input `shape`. */
-export function loadTestSet(path: string | null | undefined, shape: ImageShape, testLimit?: number): ImageDataset {
-  const test = loadDatasetSplit(path ?? undefined, 'test', loadOptions(shape, undefined));
-  return limitDataset(test, testLimit, 'test');
+/**
+ * One split for evaluation, shaped for a model with input `shape`: the test set, or the training
+ * set (utilization over every training latent, as the SimVQ paper counts it over a whole split).
+ * `limit` picks the same seeded subset as `loadRunData` does for that split.
+ */
+export function loadEvalSet(path: string | null | undefined, shape: ImageShape, split: 'train' | 'test', limit?: number): ImageDataset {
+  const set = loadDatasetSplit(path == null ? undefined : locateDataset(path), split, loadOptions(shape, undefined));
+  return limitDataset(set, limit, split);
 }

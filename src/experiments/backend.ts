@@ -1,9 +1,10 @@
 /**
  * What an experiment needs from the rest of vqlab: train a run into a directory, then evaluate its
- * checkpoint on the test set (metrics, per-code counts, reconstruction grid). The runner talks only
+ * checkpoint on the test set (metrics, per-code counts, reconstruction grid) and count its code
+ * usage over the whole training set. The runner talks only
  * to this interface, so the experiment/report pipeline can be tested without minutes of training.
  */
-import type { ExperimentSettings, RunMetrics, RunSpec } from './types.js';
+import type { ExperimentSettings, RunMetrics, RunSpec, SetUsage } from './types.js';
 
 export interface TrainRequest {
   readonly spec: RunSpec;
@@ -35,4 +36,6 @@ export interface EvalOutcome {
 export interface Backend {
   train(req: TrainRequest): Promise<void>;
   evaluate(req: EvalRequest): Promise<EvalOutcome>;
+  /** Code usage of the trained model over every training image (no reconstruction grid). */
+  trainSetUsage(req: Omit<EvalRequest, 'grid'>): Promise<SetUsage>;
 }

@@ -56,9 +56,15 @@ export const codebookSize: ExperimentDefinition = {
         extra: [{ label: 'all K codes', points: ks.map((k) => ({ x: k, y: k })), dashed: true, markers: false, color: '#999' }],
       }),
       metricLineFigure(codebookSize, results, {
-        name: 'train-utilization-vs-k', metricKey: 'trainUtilization', title: 'Training-set utilization vs K (last epoch)',
-        caption: 'Share of codes chosen at least once by the training batches of the last epoch — every training latent counts, so unlike the test-set figure this is not capped by the sample size.',
+        name: 'train-utilization-vs-k', metricKey: 'trainUtilization', title: 'Training-set utilization vs K',
+        caption: 'Share of codes the trained model chooses at least once over the whole training set — every training latent counts, so unlike the test-set figure this is not capped by the sample size.',
         x: kAxis, y: { domain: [0, 100] },
+      }),
+      metricLineFigure(codebookSize, results, {
+        name: 'train-used-codes-vs-k', metricKey: 'trainUsedCodes', title: 'Codes used on the training set vs K (log–log)',
+        caption: 'Number of distinct codes the trained model chooses over the whole training set. Dashed: all K codes.',
+        x: kAxis, y: { scale: 'log2' },
+        extra: [{ label: 'all K codes', points: ks.map((k) => ({ x: k, y: k })), dashed: true, markers: false, color: '#999' }],
       }),
       metricLineFigure(codebookSize, results, {
         name: 'psnr-vs-k', metricKey: 'psnr', title: 'Reconstruction PSNR vs K',

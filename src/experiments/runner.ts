@@ -2,7 +2,9 @@
  * Executing one run resumably. Each run lives in <out>/runs/<id>/; the file result.json in it is
  * the completion marker, written atomically only after training and evaluation both finished.
  *
- *  - result.json present, same spec  → the run is not redone; its saved result is returned.
+ *  - result.json present, same spec  → the run is not redone; its saved result is returned (a
+ *                                       result from before training-set usage was measured gets
+ *                                       that measured and added, without retraining).
  *  - result.json present, other spec → error: the directory belongs to different settings, and
  *                                       silently mixing them would corrupt the mean ± std.
  *  - directory present, no marker    → interrupted: training resumes from its checkpoint (the
@@ -61,9 +63,20 @@ export interface ExecuteOptions {
   readonly log: (line: string) => void;
 }
 
+/** A completed result without training-set usage, completed with it (result.json rewritten). */
+async function withTrainSetUsage(done: RunResult, o: ExecuteOptions): Promise<RunResult> {
+  if (done.metrics.trainSet !== undefined) return done;
+  const dir = runDir(o.out, done.spec);
+  o.log(`${done.spec.id}: measuring code usage over the training set`);
+  const trainSet = await o.backend.trainSetUsage({ spec: done.spec, settings: o.settings, dir });
+  const result: RunResult = { ...done, metrics: { ...done.metrics, trainSet } };
+  await writeFileAtomic(join(dir, RUN_MARKER), `${JSON.stringify(result)}\n`);
+  return result;
+}
+
 export async function executeRun(spec: RunSpec, o: ExecuteOptions): Promise<{ result: RunResult; reused: boolean }> {
   const done = completedRun(o.out, spec);
-  if (done) return { result: done, reused: true };
+  if (done) return { result: await withTrainSetUsage(done, o), reused: true };
   const dir = runDir(o.out, spec);
   const interrupted = existsSync(dir) && readdirSync(dir).length > 0;
   mkdirSync(dir, { recursive: true });
@@ -77,13 +90,14 @@ export async function executeRun(spec: RunSpec, o: ExecuteOptions): Promise<{ re
   const t1 = performance.now();
   const grid = join(dir, 'recon.png');
   const evaluation = await o.backend.evaluate({ spec, settings: o.settings, dir, grid });
+  const trainSet = await o.backend.trainSetUsage({ spec, settings: o.settings, dir });
   const evalSeconds = (performance.now() - t1) / 1000;
 
   const log = await readMetricsLog(join(dir, METRICS_FILE));
   const logged = timingFromLog(log);
   const result: RunResult = {
     spec,
-    metrics: evaluation.metrics,
+    metrics: { ...evaluation.metrics, trainSet },
     timing: {
       // A resumed run's measured time misses the epochs before the interruption; the log has them all.
       trainSeconds: logged.seconds ?? trainMeasured,

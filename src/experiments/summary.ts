@@ -21,12 +21,20 @@ function lastEpochValue(r: RunResult, key: string, scale = 1): number | null {
   return v === undefined ? null : v * scale;
 }
 
+/** Codes with a nonzero count in the run's test-set usage (exact; independent of the nominal K). */
+function usedTestCodes(r: RunResult): number {
+  return r.usage.reduce((n, [count, repeat]) => n + (count > 0 ? repeat : 0), 0);
+}
+
 export const METRICS: readonly MetricDef[] = [
   // Two decimals: at K = 65,536 a handful of used codes is a few hundredths of a percent.
-  { key: 'utilization', label: 'utilization (%)', digits: 2, get: (r) => 100 * r.metrics.utilization },
-  // Codes used at least once during the last training epoch (all training latents, not a test sample).
-  { key: 'trainUtilization', label: 'train utilization (%)', digits: 2, get: (r) => lastEpochValue(r, TRAIN_UTILIZATION_KEY, 100) },
-  { key: 'usedCodes', label: 'used codes', digits: 0, get: (r) => r.spec.codebookSize - r.metrics.deadCodes },
+  { key: 'utilization', label: 'test utilization (%)', digits: 2, get: (r) => 100 * r.metrics.utilization },
+  { key: 'usedCodes', label: 'test used codes', digits: 0, get: usedTestCodes },
+  // The final model over every training image: not capped by the test set's sample size.
+  { key: 'trainUtilization', label: 'train-set utilization (%)', digits: 2, get: (r) => (r.metrics.trainSet ? 100 * r.metrics.trainSet.utilization : null) },
+  { key: 'trainUsedCodes', label: 'train-set used codes', digits: 0, get: (r) => r.metrics.trainSet?.usedCodes ?? null },
+  // Codes chosen at least once by the last epoch's training batches (a codebook still moving).
+  { key: 'epochUtilization', label: 'last-epoch utilization (%)', digits: 2, get: (r) => lastEpochValue(r, TRAIN_UTILIZATION_KEY, 100) },
   { key: 'perplexity', label: 'perplexity', digits: 1, get: (r) => r.metrics.perplexity },
   { key: 'deadCodes', label: 'dead codes', digits: 0, get: (r) => r.metrics.deadCodes },
   { key: 'mse', label: 'test MSE', digits: 5, get: (r) => r.metrics.mse },

@@ -75,6 +75,22 @@ export interface RunMetrics {
   readonly mse: number;
   readonly psnr: number;
   readonly ssim: number | null;
+  /** Usage over the whole training set; absent in results from before it was measured. */
+  readonly trainSet?: SetUsage;
+}
+
+/**
+ * Code usage of the trained model over a whole split. Over the training set every training latent
+ * counts (the SimVQ paper counts every index over its 50,000-image validation set), so unlike a
+ * test-set count it is not capped by a small sample.
+ */
+export interface SetUsage {
+  /** Latent vectors counted (images × positions per image). */
+  readonly latents: number;
+  /** Share of the K codes chosen at least once, in [0, 1]. */
+  readonly utilization: number;
+  readonly usedCodes: number;
+  readonly perplexity: number;
 }
 
 export interface RunTiming {
