@@ -48,6 +48,9 @@ test('unknown flags, commands and choices are refused with the valid ones listed
   assertOneLineError(await runCli(['train', '--quantizer', 'ema', '--quantizer-option', 'decay=1.5']), /ema: decay must be a finite number >= 0 and < 1, got 1.5/);
   assertOneLineError(await runCli(['train', '--quantizer', 'fsq', '--codebook-size', '512']), /--codebook-size does not apply to quantizer 'fsq' \(it has no option 'codebookSize'\); its options: dim, levels/);
   assertOneLineError(await runCli(['train', '--batch', 'lots']), /--batch must be an integer >= 1, got 'lots'/);
+  assertOneLineError(await runCli(['train', '--adam-betas', '0.5']), /--adam-betas takes two numbers in \[0, 1\) separated by a comma, e.g. 0.5,0.9; got '0.5'/);
+  assertOneLineError(await runCli(['train', '--optimizer-preset', 'paper']), /--optimizer-preset must be one of reference, simvq-paper, got 'paper'/);
+  assertOneLineError(await runCli(['train', '--data', 'fashion-mnist-v2']), /dataset path .*fashion-mnist-v2 does not exist; check the path, give a dataset name \(fashion-mnist\), or omit it/);
   assertOneLineError(await runCli(['eval']), /'vqlab eval' needs one checkpoint directory/);
   const unknown = await runCli(['frobnicate']);
   assert.equal(unknown.code, 1);

@@ -9,6 +9,7 @@ import type { Backend, TrainRequest } from '../src/experiments/backend.js';
 import type { EpochRecord } from '../src/train/metrics-log.js';
 import { presetSettings, resolveSettings } from '../src/experiments/presets.js';
 import { experimentDefinition } from '../src/experiments/registry.js';
+import { plannedRuns } from '../src/experiments/definition.js';
 import { checkResults, readResults } from '../src/experiments/results.js';
 import { markdownSummary } from '../src/experiments/markdown-summary.js';
 import { runExperiment } from '../src/experiments/run-experiment.js';
@@ -128,10 +129,53 @@ test('CLI options override the preset and bad values are rejected', () => {
   ]);
   const fsq = parseExperimentArgs(['codebook-size', '--quick', '--quantizers', 'fsq:levels=8x5x5x5']).settings;
   assert.throws(() => experimentDefinition('codebook-size').plan(fsq), /quantizer 'fsq:levels=8x5x5x5' has no option 'codebookSize', which this experiment varies/);
+  // FSQ without levels stands in at the paper's levels for about K codes, where the paper gives some.
+  const fsqAtK = parseExperimentArgs(['codebook-size', '--sizes', '1024,65536', '--quantizers', 'fsq', '--seeds', '0']).settings;
+  assert.deepEqual(experimentDefinition('codebook-size').plan(fsqAtK).map((r) => [r.id, r.codebookSize, r.quantizerOptions]), [
+    ['fsq-K1024-s0', 1024, { levels: [8, 5, 5, 5] }],
+    ['fsq-K65536-s0', 65536, { levels: [8, 8, 8, 5, 5, 5] }],
+  ]);
+  assert.throws(() => experimentDefinition('codebook-size').plan({ ...fsqAtK, sizes: [64] }), /recommended levels only for K = 256, 1024, 4096, 16384, 65536, not 64/);
+  // The paper's optimizer brings its lr unless --lr is given; naming the reference one changes nothing.
+  const paper = parseExperimentArgs(['codebook-size', '--optimizer-preset', 'simvq-paper', '--warmup', '100', '--cosine']).settings;
+  assert.deepEqual([paper.optimizer, paper.lr, paper.warmupSteps, paper.cosine], ['simvq-paper', 1e-4, 100, true]);
+  assert.equal(parseExperimentArgs(['codebook-size', '--optimizer-preset', 'simvq-paper', '--lr', '2e-4']).settings.lr, 2e-4);
+  assert.deepEqual(parseExperimentArgs(['codebook-size', '--optimizer-preset', 'reference', '--warmup', '0']).settings, parseExperimentArgs(['codebook-size']).settings);
+  const [paperRun] = experimentDefinition('codebook-size').plan(paper);
+  assert.deepEqual([paperRun!.optimizer, paperRun!.lr, paperRun!.warmupSteps, paperRun!.cosine], ['simvq-paper', 1e-4, 100, true], 'part of every run spec');
+  assert.throws(() => parseExperimentArgs(['codebook-size', '--optimizer-preset', 'sgd']), /--optimizer-preset must be one of reference, simvq-paper/);
   assert.throws(() => parseExperimentArgs(['nope']), /unknown experiment/);
   assert.throws(() => parseExperimentArgs(['beta', '--epochs', '0']), /epochs/);
   assert.throws(() => parseExperimentArgs(['beta', '--bogus']), /unknown option '--bogus'/);
   assert.throws(() => parseExperimentArgs(['beta', '--sizes', '0']), /codebook size must be an integer >= 1/);
+});
+
+test('replicates only where asked: seeds after the first at the given sizes and variants', () => {
+  const p = parseExperimentArgs(['codebook-size', '--sizes', '1024,4096,65536', '--quantizers', 'simvq,vq,ema', '--seeds', '0,1,2', '--replicate-sizes', '1024,65536', '--replicate-variants', 'simvq,vq']);
+  const ids = plannedRuns(experimentDefinition('codebook-size'), p.settings).map((r) => r.id);
+  assert.equal(ids.length, 9 + 2 * 2 * 2);
+  for (const id of ids.filter((i) => !i.endsWith('-s0'))) assert.match(id, /^(simvq|vq)-K(1024|65536)-s[12]$/);
+  assert.ok(ids.includes('ema-K4096-s0') && ids.includes('vq-K65536-s2') && !ids.includes('ema-K1024-s1') && !ids.includes('vq-K4096-s1'));
+  assert.throws(() => parseExperimentArgs(['codebook-size', '--sizes', '1024', '--replicate-sizes', '4096']), /--replicate-sizes: 4096 is not one of the codebook sizes 1024/);
+});
+
+test('--collect writes results and a report from the completed runs only, training nothing', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16, 32], quantizers: ['vq', 'simvq'] });
+    await runExperiment({ kind: 'codebook-size', settings: { ...settings, sizes: [16] }, out: dir, backend: fakeBackend([]) });
+    const trained: TrainRequest[] = [];
+    const lines: string[] = [];
+    const { results } = await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend(trained), collectOnly: true, log: (l) => lines.push(l) });
+    assert.equal(trained.length, 0);
+    assert.deepEqual(results.runs.map((r) => r.spec.id), ['vq-K16-s0', 'simvq-K16-s0']);
+    assert.equal(results.finishedAt, null, 'not finished while runs are missing');
+    assert.ok(lines.some((l) => l.includes('2 of 4 runs not completed yet: vq-K32-s0, simvq-K32-s0')), lines.join('\n'));
+    assert.deepEqual(readResults(dir).runs.length, 2);
+    checkOutputs(dir, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('mean ± std uses the sample standard deviation', () => {

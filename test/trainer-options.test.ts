@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINT_FILES, readTrainerState } from '../src/persistence/checkpoint.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
+import { OPTIMIZER_PRESETS } from '../src/train/defaults.js';
 import { learningRateAt } from '../src/train/lr-schedule.js';
 import { readMetricsLog } from '../src/train/metrics-log.js';
 import { formatDuration, ProgressReporter } from '../src/train/progress.js';
@@ -33,6 +34,22 @@ test('schedule and gradient clipping reach the steps, are saved, and a resume ke
     assert.match(err.message, /gradient clipping none vs 0\.5 in the checkpoint/);
     return true;
   });
+});
+
+test('Adam betas (the simvq-paper preset) reach the update, are saved, and a resume keeps them', async () => {
+  const paper = tempDir('betas');
+  const reference = tempDir('betas-ref');
+  const { adamBetas, lr } = OPTIMIZER_PRESETS['simvq-paper'];
+  await trainModel({ ...TINY, lr, adamBetas, out: paper });
+  await trainModel({ ...TINY, lr, out: reference });
+  const state = await readTrainerState(resolveCheckpoint(paper));
+  assert.deepEqual([state.optimizer.config['beta1'], state.optimizer.config['beta2']], [0.5, 0.9]);
+  const weights = (dir: string): Buffer => readFileSync(join(resolveCheckpoint(dir), CHECKPOINT_FILES.model));
+  assert.ok(!weights(paper).equals(weights(reference)), 'other betas, other weights after the same steps');
+  assert.deepEqual((await resumeOptions(paper)).adamBetas, [0.5, 0.9]);
+  assert.deepEqual((await resumeOptions(reference)).adamBetas, [0.9, 0.999]);
+  await assert.rejects(trainModel({ ...TINY, lr, epochs: 2, out: paper, resume: true }), /Adam betas 0\.9,0\.999 vs 0\.5,0\.9 in the checkpoint/);
+  await assert.rejects(trainModel({ ...TINY, adamBetas: [0.5, 1], out: tempDir('betas-bad') }), /Adam betas must be two numbers in \[0, 1\), got \[0\.5,1\]/);
 });
 
 test('--save-every checkpoints mid-epoch, and a run resumed from one equals one never interrupted', async () => {

@@ -12,7 +12,10 @@ import { parseQuantizerSpec } from '../quantizers/registry.js';
 import { readResults } from '../experiments/results.js';
 import { markdownSummary } from '../experiments/markdown-summary.js';
 import { rebuildReport } from '../experiments/rebuild-report.js';
-import { helpText, intOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable, type ParsedArgs } from './args.js';
+import { choiceOption, helpText, intOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable, type ParsedArgs } from './args.js';
+import { describeOptimizerPresets } from './optimizer-options.js';
+import { OPTIMIZER_PRESET_NAMES } from '../train/defaults.js';
+import { plannedRuns } from '../experiments/definition.js';
 import { writeStdout, type Command } from './command.js';
 
 const OPTIONS: OptionTable = {
@@ -25,15 +28,21 @@ const OPTIONS: OptionTable = {
   betas: { type: 'string', value: 'B,…', description: 'β values (beta; default 0.1,0.25,0.5,1,2)' },
   beta: { type: 'string', value: 'B', description: 'β where it is not swept (default 0.25)' },
   seeds: { type: 'string', value: 'S,…', description: 'seeds; several give mean ± std (default 0,1,2)' },
+  'replicate-sizes': { type: 'string', value: 'K,…', description: 'run the seeds after the first only at these codebook sizes (default: at all)' },
+  'replicate-variants': { type: 'string', value: 'V,…', description: 'run the seeds after the first only for these variants, as --plan names them (default: all)' },
   epochs: { type: 'string', value: 'N', description: 'training epochs per run (default 5)' },
   'train-limit': { type: 'string', value: 'N', description: 'train on N images (a fixed seeded subset; default all)' },
   'test-limit': { type: 'string', value: 'N', description: 'evaluate on N test images (default all)' },
-  lr: { type: 'string', value: 'X', description: 'Adam learning rate (default 3e-4)' },
+  lr: { type: 'string', value: 'X', description: 'Adam learning rate (default 3e-4, or the --optimizer-preset\'s)' },
+  'optimizer-preset': { type: 'string', value: 'NAME', description: `${describeOptimizerPresets()}; --lr overrides its lr` },
+  warmup: { type: 'string', value: 'N', description: 'linear learning-rate warm-up over the first N steps of each run (default 0)' },
+  cosine: { type: 'boolean', description: 'cosine decay of the learning rate to 0 at each run\'s last step' },
   batch: { type: 'string', value: 'N', description: 'batch size (default 128)' },
   dim: { type: 'string', value: 'D', description: 'code dimension (default 64)' },
   data: { type: 'string', value: 'PATH|NAME', description: `dataset, as for 'vqlab train --data' (e.g. fashion-mnist; default: the bundled MNIST digits, 9,000 train / 1,000 test)` },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads per run (default 2)' },
   plan: { type: 'boolean', description: 'print the planned runs and settings, and exit' },
+  collect: { type: 'boolean', description: 'train nothing: write results.json and the report from the runs completed so far, and list the missing ones' },
 };
 
 const USAGE = `vqlab experiment <${Object.keys(EXPERIMENTS).join('|')}> [options]`;
@@ -85,13 +94,14 @@ export interface ParsedExperimentArgs {
   readonly settings: ExperimentSettings;
   readonly out: string;
   readonly planOnly: boolean;
+  readonly collectOnly: boolean;
   readonly help: boolean;
 }
 
 /** Parse `experiment` arguments into resolved settings (exported so tests check what the CLI runs). */
 export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentArgs {
   const { values, positionals } = parseCommandArgs('experiment', argv, OPTIONS, { min: 1, max: 1, names: `one experiment name (${Object.keys(EXPERIMENTS).join(', ')})` });
-  if (values.help) return { kind: 'codebook-size', preset: 'full', settings: resolveSettings('codebook-size', 'full', {}), out: '', planOnly: false, help: true };
+  if (values.help) return { kind: 'codebook-size', preset: 'full', settings: resolveSettings('codebook-size', 'full', {}), out: '', planOnly: false, collectOnly: false, help: true };
   let kind: ExperimentKind;
   try {
     kind = experimentDefinition(positionals[0]!).kind;
@@ -117,13 +127,18 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentAr
       dim: intOption(values, 'dim', 1),
       data: stringOption(values, 'data'),
       threads: intOption(values, 'threads', 1),
+      optimizer: choiceOption(values, 'optimizer-preset', OPTIMIZER_PRESET_NAMES),
+      warmupSteps: intOption(values, 'warmup', 0),
+      cosine: values.cosine === true ? true : undefined,
+      replicateSizes: numbers(values, 'replicate-sizes'),
+      replicateVariants: list(values, 'replicate-variants'),
     });
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   const out = stringOption(values, 'out') ?? `experiments/${kind}${preset === 'quick' ? '-quick' : ''}`;
-  return { kind, preset, settings, out, planOnly: values.plan === true, help: false };
+  return { kind, preset, settings, out, planOnly: values.plan === true, collectOnly: values.collect === true, help: false };
 }
 
 export const experimentCommand: Command = {
@@ -131,7 +146,7 @@ export const experimentCommand: Command = {
   async run(argv) {
     const parsed = parseExperimentArgs(argv);
     if (parsed.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
-    const plan = experimentDefinition(parsed.kind).plan(parsed.settings);
+    const plan = plannedRuns(experimentDefinition(parsed.kind), parsed.settings);
     if (parsed.planOnly) {
       const lines = [`${parsed.kind} (${parsed.preset} preset): ${plan.length} runs into ${parsed.out}`, ...plan.map((r) => `  ${r.id}`), `settings: ${JSON.stringify(parsed.settings)}`];
       return writeStdout(`${lines.join('\n')}\n`);
@@ -140,8 +155,9 @@ export const experimentCommand: Command = {
     const { defaultBackend } = await import('../experiments/default-backend.js');
     const { results, report, reused } = await runExperiment({
       kind: parsed.kind, settings: parsed.settings, out: parsed.out, preset: parsed.preset,
-      backend: defaultBackend(), log: (line) => process.stderr.write(`${line}\n`),
+      backend: defaultBackend(), log: (line) => process.stderr.write(`${line}\n`), collectOnly: parsed.collectOnly,
     });
+    if (parsed.collectOnly) return writeStdout(`${results.runs.length} of ${plan.length} runs completed → ${parsed.out}: results.json, results.csv, ${report.figures.length} SVG figures, report.html\n`);
     await writeStdout(`${results.runs.length} runs (${reused} already done) → ${parsed.out}: results.json, results.csv, ${report.figures.length} SVG figures, report.html\n`);
   },
 };

@@ -6,7 +6,8 @@ import { SSIM_WINDOW } from '../eval/ssim.js';
 import { MODEL_KINDS } from '../models/config.js';
 import { describeQuantizers, optionsOf, parseQuantizerOptions, parseQuantizerSpec, SIMVQ_OPTIMIZE_MODES } from '../quantizers/index.js';
 import { QUANTIZER_KINDS } from '../quantizers/quantizer.js';
-import { TRAIN_DEFAULTS } from '../train/defaults.js';
+import { OPTIMIZER_PRESET_NAMES, OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
+import { betasOption, describeOptimizerPresets } from './optimizer-options.js';
 import { resumeOptions, trainModel, TrainingStoppedError, type TrainOptions } from '../train/train.js';
 import { choiceOption, helpText, intOption, listOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
@@ -19,7 +20,9 @@ const OPTIONS: OptionTable = {
   'codebook-size': { type: 'string', value: 'K', description: `number of codes (default ${d.codebookSize}; not for fsq)` },
   dim: { type: 'string', value: 'D', description: `code dimension (default ${d.dim})` },
   beta: { type: 'string', value: 'B', description: `commitment weight β (default ${d.beta})` },
-  lr: { type: 'string', value: 'LR', description: `Adam learning rate (default ${d.lr})` },
+  lr: { type: 'string', value: 'LR', description: `Adam learning rate (default ${d.lr}, or the --optimizer-preset's)` },
+  'adam-betas': { type: 'string', value: 'B1,B2', description: 'Adam\'s β1,β2 (default 0.9,0.999, or the --optimizer-preset\'s)' },
+  'optimizer-preset': { type: 'string', value: 'NAME', description: `${describeOptimizerPresets()}; --lr and --adam-betas override it` },
   batch: { type: 'string', value: 'N', description: `images per step (default ${d.batch})` },
   epochs: { type: 'string', value: 'N', description: `epochs in total (default ${d.epochs})` },
   seed: { type: 'string', value: 'N', description: `seed of weights and data order (default ${d.seed})` },
@@ -145,13 +148,16 @@ export const trainCommand: Command = {
     const lrSchedule = warmup !== undefined || cosine ? { warmupSteps: warmup ?? 0, cosine, minLr: minLr ?? 0 } : base.lrSchedule;
     const clipGradNorm = numberOption(values, 'clip-grad-norm') ?? base.clipGradNorm;
     const saveEvery = intOption(values, 'save-every', 1);
+    const presetName = choiceOption(values, 'optimizer-preset', OPTIMIZER_PRESET_NAMES);
+    const preset = presetName === undefined ? undefined : OPTIMIZER_PRESETS[presetName];
+    const adamBetas = betasOption(values) ?? preset?.adamBetas ?? base.adamBetas;
     const quiet = values.quiet === true;
     const options: TrainOptions = {
       quantizer,
       codebookSize: pick(intOption(values, 'codebook-size', 1), base.codebookSize),
       dim: pick(intOption(values, 'dim', 1), base.dim),
       beta: pick(numberOption(values, 'beta'), base.beta),
-      lr: pick(numberOption(values, 'lr'), base.lr),
+      lr: pick(numberOption(values, 'lr'), preset?.lr ?? base.lr),
       batch: pick(intOption(values, 'batch', 1), base.batch),
       epochs: pick(intOption(values, 'epochs', 1), base.epochs),
       seed: pick(intOption(values, 'seed', 0), base.seed),
@@ -169,6 +175,7 @@ export const trainCommand: Command = {
       ...(imageSize !== undefined ? { imageSize } : {}),
       ...(lrSchedule !== undefined ? { lrSchedule } : {}),
       ...(clipGradNorm !== undefined ? { clipGradNorm } : {}),
+      ...(adamBetas !== undefined ? { adamBetas } : {}),
       ...(saveEvery !== undefined ? { saveEvery } : {}),
       force: values.force === true,
     };

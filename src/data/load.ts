@@ -13,6 +13,7 @@ import { DataError } from './errors.js';
 import { findIdxFiles, labelsFileFor, loadIdx, type IdxFilePair } from './idx.js';
 import { listImageFiles, loadImageFolder, parseSize, type ImageFolderOptions } from './image-folder.js';
 import { loadBundledMnist } from './mnist-bundled.js';
+import { NAMED_DATASETS } from './named-datasets.js';
 import { pathKind, readDataFile } from './read-file.js';
 import { convertChannels, resizeDataset } from './transform.js';
 
@@ -77,7 +78,7 @@ function siblingLabels(imagesFile: string): string | undefined {
 function loadUnshaped(path: string, options: LoadOptions): LoadedDataset {
   const kind = pathKind(path);
   if (kind === undefined) {
-    throw new DataError(`dataset path ${path} does not exist; check the path, or omit it to use the bundled MNIST digits`);
+    throw new DataError(`dataset path ${path} does not exist; check the path, give a dataset name (${Object.keys(NAMED_DATASETS).join(', ')}), or omit it to use the bundled MNIST digits`);
   }
 
   if (kind === 'file') {

@@ -1,7 +1,9 @@
 /**
  * Experiment 1 — codebook size. VQ, EMA-VQ and SimVQ on the reference MNIST VQ-VAE for growing K:
  * vanilla VQ's utilization is expected to fall as K grows (only chosen codes get gradient), while
- * SimVQ's codebook C·W moves as a whole through W and should stay near 100%.
+ * SimVQ's codebook C·W moves as a whole through W and should stay near 100%. Any quantizer of the
+ * registry can be a row (SimVQ's Table 1 at one K); FSQ takes the paper's levels for about K codes,
+ * and its spec records the nominal K it stands in for.
  */
 import type { ExperimentDefinition } from './definition.js';
 import { commonSpec, quantizerSpecFields } from './definition.js';
@@ -26,7 +28,7 @@ export const codebookSize: ExperimentDefinition = {
     for (const k of s.sizes) {
       for (const q of s.quantizers) {
         for (const seed of s.seeds) {
-          const { tag, ...quantizer } = quantizerSpecFields(q, 'codebookSize');
+          const { tag, ...quantizer } = quantizerSpecFields(q, 'codebookSize', k);
           runs.push({ id: `${tag}-K${k}-s${seed}`, experiment: 'codebook-size', variant: q, ...quantizer, codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
         }
       }

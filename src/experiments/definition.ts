@@ -3,6 +3,7 @@
  * put on the x axis, and which summary figures it draws. Everything else (running, resuming,
  * results files, the HTML report) is shared.
  */
+import { FSQ_LEVELS_FOR_SIZE } from '../quantizers/fsq.js';
 import { optionsOf, parseQuantizerSpec } from '../quantizers/registry.js';
 import type { RunResult, ExperimentKind, ExperimentResults, ExperimentSettings, RunSpec } from './types.js';
 
@@ -27,9 +28,22 @@ export interface ExperimentDefinition {
   figures(results: ExperimentResults): Figure[];
 }
 
+/**
+ * The runs an experiment trains: its definition's full grid, less the replicates that
+ * `replicateSizes` / `replicateVariants` leave out (the first seed always runs).
+ */
+export function plannedRuns(def: ExperimentDefinition, s: ExperimentSettings): RunSpec[] {
+  const first = s.seeds[0];
+  return def.plan(s).filter((r) => r.seed === first
+    || ((s.replicateSizes?.includes(r.codebookSize) ?? true) && (s.replicateVariants?.includes(r.variant) ?? true)));
+}
+
 /** Fields every planned run copies from the settings. */
-export function commonSpec(s: ExperimentSettings): Pick<RunSpec, 'epochs' | 'lr' | 'batch' | 'dim' | 'trainLimit' | 'testLimit' | 'data'> {
-  return { epochs: s.epochs, lr: s.lr, batch: s.batch, dim: s.dim, trainLimit: s.trainLimit, testLimit: s.testLimit, data: s.data };
+export function commonSpec(s: ExperimentSettings): Pick<RunSpec, 'epochs' | 'lr' | 'batch' | 'dim' | 'trainLimit' | 'testLimit' | 'data' | 'optimizer' | 'warmupSteps' | 'cosine'> {
+  return {
+    epochs: s.epochs, lr: s.lr, batch: s.batch, dim: s.dim, trainLimit: s.trainLimit, testLimit: s.testLimit, data: s.data,
+    optimizer: s.optimizer, warmupSteps: s.warmupSteps, cosine: s.cosine,
+  };
 }
 
 /** β in a run id without characters that are awkward in paths ("0.25" → "0p25"). */
@@ -40,13 +54,22 @@ export function betaTag(beta: number): string {
 /**
  * The run fields of a quantizer spec ('vq', 'ema:decay=0.95', 'fsq:levels=8x5x5x5'): the registry
  * name, its options, and a tag for run ids without characters awkward in paths. `swept` is the
- * option the experiment varies; a quantizer without it (FSQ has no codebookSize or beta) is refused.
+ * option the experiment varies. A quantizer without it is refused — except FSQ when the swept
+ * option is the codebook size K and its levels are left open: it then takes the paper's levels for
+ * about K codes (`FSQ_LEVELS_FOR_SIZE`), so FSQ can stand in rows of a table over K.
  */
-export function quantizerSpecFields(spec: string, swept: string): { quantizer: RunSpec['quantizer']; quantizerOptions?: Readonly<Record<string, unknown>>; tag: string } {
+export function quantizerSpecFields(spec: string, swept: string, size?: number): { quantizer: RunSpec['quantizer']; quantizerOptions?: Readonly<Record<string, unknown>>; tag: string } {
   const { name, options } = parseQuantizerSpec(spec);
+  const tag = spec.replace(/[:=]/g, '-').replace(/[^A-Za-z0-9._-]/g, '_');
+  if (name === 'fsq' && swept === 'codebookSize' && size !== undefined && options.levels === undefined) {
+    const levels = FSQ_LEVELS_FOR_SIZE[size];
+    if (levels === undefined) {
+      throw new Error(`quantizer 'fsq' has recommended levels only for K = ${Object.keys(FSQ_LEVELS_FOR_SIZE).join(', ')}, not ${size}; give its levels (fsq:levels=8x5x5x5) or leave it out of --quantizers`);
+    }
+    return { quantizer: name, quantizerOptions: { ...options, levels: [...levels] }, tag };
+  }
   if (!(swept in optionsOf(name, typeof options.base === 'string' ? options.base : undefined))) {
     throw new Error(`quantizer '${spec}' has no option '${swept}', which this experiment varies; leave it out of --quantizers`);
   }
-  const tag = spec.replace(/[:=]/g, '-').replace(/[^A-Za-z0-9._-]/g, '_');
   return { quantizer: name, ...(Object.keys(options).length ? { quantizerOptions: options } : {}), tag };
 }

@@ -2,7 +2,7 @@
  * The full and --quick settings of each experiment. The CLI resolves its options through
  * `resolveSettings`, and the tests check the quick preset here, so the two cannot drift apart.
  */
-import { TRAIN_DEFAULTS } from '../train/defaults.js';
+import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS, type OptimizerPreset } from '../train/defaults.js';
 import type { ExperimentKind, ExperimentSettings } from './types.js';
 
 export type PresetName = 'full' | 'quick';
@@ -52,7 +52,13 @@ export function presetSettings(kind: ExperimentKind, preset: PresetName): Experi
 
 /** Preset values overridden by whichever options were given (undefined means "not given"). */
 export function resolveSettings(kind: ExperimentKind, preset: PresetName, overrides: Partial<ExperimentSettings>): ExperimentSettings {
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const defined: Record<string, unknown> = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  // The reference optimizer is the default: leaving it unnamed keeps run specs (and so completed
+  // runs) the same whether it was named or not. Another preset brings its lr unless --lr is given.
+  if (defined.optimizer === 'reference') delete defined.optimizer;
+  if (defined.cosine === false) delete defined.cosine;
+  if (defined.warmupSteps === 0) delete defined.warmupSteps;
+  if (typeof defined.optimizer === 'string' && defined.lr === undefined) defined.lr = OPTIMIZER_PRESETS[defined.optimizer as OptimizerPreset].lr;
   const s = { ...presetSettings(kind, preset), ...defined } as ExperimentSettings;
   validateSettings(s);
   return s;
@@ -70,6 +76,8 @@ function validateSettings(s: ExperimentSettings): void {
   posInt('--test-limit', s.testLimit);
   posInt('--batch', s.batch);
   posInt('--dim', s.dim);
+  if (s.warmupSteps !== undefined && !(Number.isInteger(s.warmupSteps) && s.warmupSteps >= 0)) throw new Error(`--warmup must be an integer >= 0, got ${s.warmupSteps}`);
+  for (const k of s.replicateSizes ?? []) if (!s.sizes.includes(k)) throw new Error(`--replicate-sizes: ${k} is not one of the codebook sizes ${s.sizes.join(', ')}`);
   for (const seed of s.seeds) if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`seeds must be integers >= 0, got ${seed}`);
   for (const b of [s.beta, ...s.betas]) if (!(Number.isFinite(b) && b >= 0)) throw new Error(`β must be a finite number >= 0, got ${b}`);
   if (s.lr !== undefined && !(Number.isFinite(s.lr) && s.lr > 0)) throw new Error(`--lr must be > 0, got ${s.lr}`);

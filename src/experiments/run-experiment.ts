@@ -9,6 +9,7 @@ import { formatDuration } from '../report/format.js';
 import type { Backend } from './backend.js';
 import { machineInfo } from './machine.js';
 import { readResults, writeResults } from './results.js';
+import { plannedRuns } from './definition.js';
 import { experimentDefinition } from './registry.js';
 import { completedRun, executeRun } from './runner.js';
 import type { ExperimentKind, ExperimentResults, ExperimentSettings, RunResult } from './types.js';
@@ -21,6 +22,11 @@ export interface RunExperimentOptions {
   /** Preset name recorded in results.json ("full", "quick" or "custom"). */
   readonly preset?: string;
   readonly log?: (line: string) => void;
+  /**
+   * Train nothing: write results.json, results.csv and the report from the runs already completed
+   * (an experiment still running elsewhere, or stopped), and log the ones still missing.
+   */
+  readonly collectOnly?: boolean;
 }
 
 export interface ExperimentOutcome {
@@ -37,7 +43,7 @@ function pct(v: number): string {
 export async function runExperiment(o: RunExperimentOptions): Promise<ExperimentOutcome> {
   const log = o.log ?? (() => {});
   const def = experimentDefinition(o.kind);
-  const plan = def.plan(o.settings);
+  const plan = plannedRuns(def, o.settings);
   const ids = new Set(plan.map((r) => r.id));
   if (ids.size !== plan.length) throw new Error(`${o.kind}: duplicate run ids in the plan (repeated sizes, seeds or β values?)`);
   mkdirSync(o.out, { recursive: true });
@@ -56,8 +62,15 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   // Runs still to train, for the ETA (completed ones are reused in seconds).
   let toTrain = plan.filter((spec) => completedRun(o.out, spec) === null).length;
   log(`${o.kind}: ${plan.length} runs into ${o.out} (${plan.length - toTrain} already done)`);
+  const missing: string[] = [];
   for (const [i, spec] of plan.entries()) {
-    const { result, reused: wasDone } = await executeRun(spec, { out: o.out, settings: o.settings, backend: o.backend, log });
+    if (o.collectOnly && completedRun(o.out, spec) === null) {
+      missing.push(spec.id);
+      continue;
+    }
+    const { result, reused: wasDone } = o.collectOnly
+      ? { result: completedRun(o.out, spec)!, reused: true }
+      : await executeRun(spec, { out: o.out, settings: o.settings, backend: o.backend, log });
     runs.push(result);
     const m = result.metrics;
     const seconds = result.timing.trainSeconds + result.timing.evalSeconds;
@@ -67,9 +80,10 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     const eta = fresh ? ` — about ${formatDuration((freshSeconds / fresh) * toTrain)} left` : '';
     log(`[${i + 1}/${plan.length}] ${spec.id}${wasDone ? ' (already done)' : ''}: utilization ${pct(m.utilization)}, perplexity ${m.perplexity.toFixed(1)}, `
       + `dead ${m.deadCodes}, PSNR ${m.psnr.toFixed(2)} dB, ${formatDuration(seconds)}${eta}`);
-    await writeResults(o.out, { ...base, finishedAt: null, runs });
+    if (!o.collectOnly) await writeResults(o.out, { ...base, finishedAt: null, runs });
   }
-  const results: ExperimentResults = { ...base, finishedAt: new Date().toISOString(), runs };
+  if (missing.length > 0) log(`${o.kind}: ${missing.length} of ${plan.length} runs not completed yet: ${missing.join(', ')}`);
+  const results: ExperimentResults = { ...base, finishedAt: missing.length === 0 ? new Date().toISOString() : null, runs };
   await writeResults(o.out, results);
   const report = await rebuildReport(o.out, results);
   log(`${o.kind}: wrote ${o.out}/results.json, results.csv, ${report.figures.length} figures and ${report.report}`);

@@ -5,6 +5,7 @@
  */
 import type { QuantizerName } from '../quantizers/quantizer.js';
 import type { CountRun } from './count-runs.js';
+import type { OptimizerPreset } from '../train/defaults.js';
 
 /**
  * A quantizer as an experiment names it: a registered name, optionally with options,
@@ -23,6 +24,12 @@ export interface TrainingSettings {
   readonly lr?: number;
   readonly batch?: number;
   readonly dim?: number;
+  /** Optimizer preset (OPTIMIZER_PRESETS; undefined: 'reference'). Its lr is `lr` above unless overridden. */
+  readonly optimizer?: OptimizerPreset;
+  /** Linear learning-rate warm-up over the first N steps (undefined: none). */
+  readonly warmupSteps?: number;
+  /** Cosine decay of the learning rate to 0 at the last step (undefined: constant). */
+  readonly cosine?: boolean;
   /** Use only N training / test images, a fixed seeded choice (undefined: all). */
   readonly trainLimit?: number;
   readonly testLimit?: number;
@@ -42,6 +49,13 @@ export interface ExperimentSettings extends TrainingSettings {
   readonly betas: readonly number[];
   /** SimVQ variants (optimization experiment). */
   readonly optimize: readonly SimvqOptimize[];
+  /**
+   * Where seeds after the first are run (default: everywhere): only at these codebook sizes and
+   * only for these variants (as the plan names them, e.g. 'vq', 'simvq', 'simvq (W)'). Keeps
+   * replicates where the claim needs error bars without multiplying the whole grid.
+   */
+  readonly replicateSizes?: readonly number[];
+  readonly replicateVariants?: readonly string[];
   /** ORT intra-op threads per run. */
   readonly threads: number;
   /** MNIST directory (undefined: the trainer's default source). */

@@ -51,6 +51,18 @@ export const FSQ_OPTIONS: OptionSpecs = {
 
 const FSQ_DEFAULT_LEVELS: readonly number[] = [8, 5, 5, 5];
 
+/**
+ * The levels the FSQ paper recommends for a target codebook size of 2^8 … 2^16 codes (Mentzer et
+ * al. 2023, §4.1, "recommended sets of levels"); K = Π L_j is close to, not equal to, 2^b.
+ */
+export const FSQ_LEVELS_FOR_SIZE: Readonly<Record<number, readonly number[]>> = {
+  256: [8, 6, 5],
+  1024: [8, 5, 5, 5],
+  4096: [7, 5, 5, 5, 5],
+  16384: [8, 8, 8, 6, 5],
+  65536: [8, 8, 8, 5, 5, 5],
+};
+
 /** Tie-breaking slack of the bound: a_j = (L_j − 1)(1 + ε)/2 (the reference implementation's 1e-3). */
 const BOUND_EPS = 1e-3;
 

@@ -22,3 +22,17 @@ export const TRAIN_DEFAULTS = {
   threads: 2,
   model: 'reference-mnist' as ModelKind,
 } as const;
+
+/**
+ * Optimizer settings by name. 'reference' is vqlab's default (Adam, lr 3e-4, betas (0.9, 0.999));
+ * 'simvq-paper' is what SimVQ's image experiments use (Zhu et al. 2024, §5.1 implementation
+ * details, following their VQGAN code: Adam, lr 1e-4, betas (0.5, 0.9)). Explicit lr or betas
+ * override the preset's.
+ */
+export const OPTIMIZER_PRESETS = {
+  reference: { lr: TRAIN_DEFAULTS.lr, adamBetas: [0.9, 0.999] },
+  'simvq-paper': { lr: 1e-4, adamBetas: [0.5, 0.9] },
+} as const satisfies Readonly<Record<string, { lr: number; adamBetas: readonly [number, number] }>>;
+
+export type OptimizerPreset = keyof typeof OPTIMIZER_PRESETS;
+export const OPTIMIZER_PRESET_NAMES = Object.keys(OPTIMIZER_PRESETS) as OptimizerPreset[];

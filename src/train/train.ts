@@ -34,7 +34,7 @@ import { QUANTIZER_KINDS, type Quantizer, type QuantizerName } from '../quantize
 import { SIMVQ_OPTIMIZE_MODES, type SimVQOptimize } from '../quantizers/simvq.js';
 import { VariableStore } from '../runtime/variables.js';
 import { createAutoencoderStep, runAutoencoderStep, type AutoencoderStep } from './autoencoder-step.js';
-import { TRAIN_DEFAULTS } from './defaults.js';
+import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from './defaults.js';
 import { batchUtilization, EpochStats } from './epoch-stats.js';
 import { checkTrainingMemory } from './memory.js';
 import { appendEpochRecord, METRICS_FILE, trimMetricsLog, type EpochRecord } from './metrics-log.js';
@@ -89,6 +89,8 @@ export interface TrainOptions {
   readonly saveEvery?: number;
   /** Warm-up and decay of the learning rate over the run's steps (default: constant `lr`). */
   readonly lrSchedule?: LrSchedule;
+  /** Adam's (β1, β2), each in [0, 1) (default (0.9, 0.999); see OPTIMIZER_PRESETS). */
+  readonly adamBetas?: readonly [number, number];
   /** Clip the global gradient norm to this value in every step (default: no clipping). */
   readonly clipGradNorm?: number;
   /** When aborted, training stops after the current step with a resumable checkpoint (`TrainingStoppedError`). */
@@ -137,6 +139,7 @@ export class TrainingStoppedError extends Error {
 const LARGE_MODEL_PARAMETERS = 20_000_000;
 
 const EVAL_BATCH = 200;
+const DEFAULT_ADAM_BETAS = OPTIMIZER_PRESETS.reference.adamBetas;
 
 function requireInteger(name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new TrainOptionsError(`${name} must be an integer >= ${min}, got ${v}`);
@@ -161,6 +164,9 @@ function validate(o: TrainOptions): void {
   if (o.trainLimit !== undefined) requireInteger('train limit', o.trainLimit, 1);
   if (o.testLimit !== undefined) requireInteger('test limit', o.testLimit, 1);
   if (o.saveEvery !== undefined) requireInteger('save every', o.saveEvery, 1);
+  if (o.adamBetas !== undefined && !(o.adamBetas.length === 2 && o.adamBetas.every((b) => Number.isFinite(b) && b >= 0 && b < 1))) {
+    throw new TrainOptionsError(`Adam betas must be two numbers in [0, 1), got ${JSON.stringify(o.adamBetas)}`);
+  }
   if (o.clipGradNorm !== undefined && !(Number.isFinite(o.clipGradNorm) && o.clipGradNorm > 0)) throw new TrainOptionsError(`gradient clipping norm must be a finite number > 0, got ${o.clipGradNorm}`);
   const s = o.lrSchedule;
   if (s !== undefined) {
@@ -196,7 +202,14 @@ export async function resumeOptions(dir: string): Promise<TrainOptions> {
     ...(s.data.testLimit !== null ? { testLimit: s.data.testLimit } : {}),
     ...(s.lrSchedule !== undefined ? { lrSchedule: s.lrSchedule } : {}),
     ...(s.clipGradNorm != null ? { clipGradNorm: s.clipGradNorm } : {}),
+    ...(savedBetas(s) !== undefined ? { adamBetas: savedBetas(s)! } : {}),
   };
+}
+
+/** Adam's betas as a checkpoint recorded them (its optimizer config), if it did. */
+function savedBetas(s: TrainerState): [number, number] | undefined {
+  const { beta1, beta2 } = s.optimizer.config;
+  return typeof beta1 === 'number' && typeof beta2 === 'number' ? [beta1, beta2] : undefined;
 }
 
 /** Differences between what a resume asks for and what the checkpoint was trained with. */
@@ -217,6 +230,8 @@ function resumeConflicts(o: TrainOptions, config: ModelConfig, s: TrainerState, 
   check('training images', data.train.count, s.data.trainCount);
   check('test images', data.test.count, s.data.testCount);
   check('gradient clipping', o.clipGradNorm ?? 'none', s.clipGradNorm ?? 'none');
+  const betas = savedBetas(s);
+  if (betas !== undefined) check('Adam betas', (o.adamBetas ?? DEFAULT_ADAM_BETAS).join(','), betas.join(','));
   return out;
 }
 
@@ -368,7 +383,8 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
   }
 
   const store = new VariableStore(options.seed);
-  const optimizer = new Adam();
+  const [beta1, beta2] = options.adamBetas ?? DEFAULT_ADAM_BETAS;
+  const optimizer = new Adam({ beta1, beta2 });
   const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads, ...(options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {}) });
   const program = trainingStep.program;
   let evaluator: Evaluator | undefined;
