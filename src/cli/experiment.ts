@@ -23,7 +23,7 @@ const OPTIONS: OptionTable = {
   out: { type: 'string', value: 'DIR', description: 'output directory (default experiments/NAME, or experiments/NAME-quick)' },
   sizes: { type: 'string', value: 'K,K,…', description: 'codebook sizes (codebook-size; default 256,1024,4096,16384,65536)' },
   size: { type: 'string', value: 'K', description: 'the fixed codebook size (optimization, beta; default 1024)' },
-  quantizers: { type: 'string', value: 'Q,…', description: "quantizers as NAME[:key=value…] (e.g. vq,ema:decay=0.95,fsq:levels=8x5x5x5; see 'vqlab train --help'); default vq,ema,simvq (beta: vq,simvq)" },
+  quantizers: { type: 'string', value: 'Q,…', description: "quantizers as NAME[:key=value…] (e.g. vq,ema:decay=0.95,fsq:levels=8x5x5x5; see 'vqlab train --help'); default vq,ema,simvq (beta: vq,simvq; optimization: the baselines beside the SimVQ variants, vq)" },
   optimize: { type: 'string', value: 'W,C,both', description: 'SimVQ variants (optimization; default W,C,both)' },
   betas: { type: 'string', value: 'B,…', description: 'β values (beta; default 0.1,0.25,0.5,1,2)' },
   beta: { type: 'string', value: 'B', description: 'β where it is not swept (default 0.25)' },

@@ -1,10 +1,12 @@
 /**
  * Experiment 2 — what SimVQ should optimize. With codebook C·W the paper learns only W (the linear
  * layer) and keeps C frozen; learning C alone reduces to vanilla VQ in a rotated space (only chosen
- * rows of C move), and learning both lets C drift code by code again. Vanilla VQ is the baseline.
+ * rows of C move), and learning both lets C drift code by code again. The baselines are the
+ * `quantizers` of the settings (default vanilla VQ); 'vq:init=normal:initScale=0.125' is VQ with
+ * SimVQ's N(0, 1/d) initialization at d = 64, the distribution the 'C' variant's codebook starts from.
  */
 import type { ExperimentDefinition } from './definition.js';
-import { commonSpec } from './definition.js';
+import { commonSpec, quantizerSpecFields } from './definition.js';
 import { curveFigure, metricBarFigure } from './figure-helpers.js';
 import { RECONSTRUCTION_LOSS_KEY, TRAIN_UTILIZATION_KEY } from './metrics-log.js';
 import type { ExperimentSettings, RunSpec } from './types.js';
@@ -15,7 +17,7 @@ export const optimization: ExperimentDefinition = {
   description:
     'SimVQ\'s codebook is C·W. The paper freezes the random C and learns only W, so every code moves whenever W does. '
     + 'Learning C instead (W fixed) updates only the codes that are chosen — like vanilla VQ — and learning both mixes the two. '
-    + 'All variants use the same K; vanilla VQ is the baseline.',
+    + 'All variants use the same K; the baselines are the listed quantizers (vanilla VQ by default).',
   xLabel: 'K',
   xOf: (r) => r.spec.codebookSize,
   formatX: (x) => String(x),
@@ -23,13 +25,16 @@ export const optimization: ExperimentDefinition = {
     const runs: RunSpec[] = [];
     const k = s.size;
     for (const seed of s.seeds) {
-      runs.push({ id: `vq-K${k}-s${seed}`, experiment: 'optimization', variant: 'vq', quantizer: 'vq', codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
+      for (const q of s.quantizers) {
+        const { tag, ...quantizer } = quantizerSpecFields(q, 'codebookSize', k);
+        runs.push({ id: `${tag}-K${k}-s${seed}`, experiment: 'optimization', variant: q, ...quantizer, codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
+      }
       for (const opt of s.optimize) {
         runs.push({ id: `simvq-${opt}-K${k}-s${seed}`, experiment: 'optimization', variant: `simvq (${opt})`, quantizer: 'simvq', simvqOptimize: opt, codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
       }
     }
     // Group by variant (seeds adjacent) so tables and figures list variants in a stable order.
-    const order = ['vq', ...s.optimize.map((o) => `simvq (${o})`)];
+    const order = [...s.quantizers, ...s.optimize.map((o) => `simvq (${o})`)];
     return runs.sort((a, b) => order.indexOf(a.variant) - order.indexOf(b.variant) || a.seed - b.seed);
   },
   figures(results) {

@@ -39,10 +39,13 @@ const QUICK: ExperimentSettings = {
   testLimit: 500,
 };
 
-/** Per-experiment departures from the shared preset (the beta sweep compares VQ and SimVQ only). */
+/**
+ * Per-experiment departures from the shared preset: the beta sweep compares VQ and SimVQ only, and
+ * the optimization experiment's baseline is vanilla VQ (its SimVQ rows come from `optimize`).
+ */
 const PER_EXPERIMENT: Readonly<Record<ExperimentKind, Partial<ExperimentSettings>>> = {
   'codebook-size': {},
-  optimization: {},
+  optimization: { quantizers: ['vq'] },
   beta: { quantizers: ['vq', 'simvq'] },
 };
 
