@@ -143,6 +143,9 @@ test('CLI options override the preset and bad values are rejected', () => {
   assert.deepEqual(parseExperimentArgs(['codebook-size', '--optimizer-preset', 'reference', '--warmup', '0']).settings, parseExperimentArgs(['codebook-size']).settings);
   const [paperRun] = experimentDefinition('codebook-size').plan(paper);
   assert.deepEqual([paperRun!.optimizer, paperRun!.lr, paperRun!.warmupSteps, paperRun!.cosine], ['simvq-paper', 1e-4, 100, true], 'part of every run spec');
+  const long = parseExperimentArgs(['codebook-size', '--until-plateau', '3', '--plateau-delta', '0.01', '--epochs', '60']).settings;
+  assert.deepEqual(experimentDefinition('codebook-size').plan(long).map((r) => [r.plateauPatience, r.plateauDelta, r.epochs])[0], [3, 0.01, 60]);
+  assert.throws(() => parseExperimentArgs(['codebook-size', '--plateau-delta', '0.01']), /--plateau-delta sets what --until-plateau counts as a rise/);
   assert.throws(() => parseExperimentArgs(['codebook-size', '--optimizer-preset', 'sgd']), /--optimizer-preset must be one of reference, simvq-paper/);
   assert.throws(() => parseExperimentArgs(['nope']), /unknown experiment/);
   assert.throws(() => parseExperimentArgs(['beta', '--epochs', '0']), /epochs/);

@@ -6,6 +6,7 @@ import { CHECKPOINT_FILES, readTrainerState } from '../src/persistence/checkpoin
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { OPTIMIZER_PRESETS } from '../src/train/defaults.js';
 import { learningRateAt } from '../src/train/lr-schedule.js';
+import { hasPlateaued } from '../src/train/plateau.js';
 import { readMetricsLog } from '../src/train/metrics-log.js';
 import { formatDuration, ProgressReporter } from '../src/train/progress.js';
 import { resumeOptions, trainModel, TrainOptionsError } from '../src/train/train.js';
@@ -50,6 +51,32 @@ test('Adam betas (the simvq-paper preset) reach the update, are saved, and a res
   assert.deepEqual((await resumeOptions(reference)).adamBetas, [0.9, 0.999]);
   await assert.rejects(trainModel({ ...TINY, lr, epochs: 2, out: paper, resume: true }), /Adam betas 0\.9,0\.999 vs 0\.5,0\.9 in the checkpoint/);
   await assert.rejects(trainModel({ ...TINY, adamBetas: [0.5, 1], out: tempDir('betas-bad') }), /Adam betas must be two numbers in \[0, 1\), got \[0\.5,1\]/);
+});
+
+test('the plateau rule: no epoch of the last P beat the best before them by more than δ', () => {
+  const rule = { patience: 2, minDelta: 0.01 };
+  assert.equal(hasPlateaued([0.1, 0.2], rule), false, 'too few epochs to judge');
+  assert.equal(hasPlateaued([0.1, 0.3, 0.305, 0.31], rule), true, 'rises of 0.005 and 0.01 are not more than δ');
+  assert.equal(hasPlateaued([0.1, 0.3, 0.305, 0.311], rule), false, 'a rise of 0.011 is');
+  assert.equal(hasPlateaued([0.5, 0.3, 0.4, 0.45], rule), true, 'measured against the best before, not the last');
+  assert.equal(hasPlateaued([0.4, 0.4], { patience: 1, minDelta: 0 }), true);
+});
+
+test('--until-plateau stops a run early, and a resumed plateaued run trains nothing more', async () => {
+  const dir = tempDir('plateau');
+  // δ = 0.9: no epoch can rise that much, so the run stops after epoch 1 + patience.
+  const stopOnPlateau = { patience: 1, minDelta: 0.9 };
+  const lines: string[] = [];
+  const summary = await trainModel({ ...TINY, epochs: 10, out: dir, stopOnPlateau, log: (l) => lines.push(l) });
+  assert.equal(summary.completedEpochs, 2);
+  assert.deepEqual((await readMetricsLog(join(dir, 'metrics.jsonl'))).map((r) => r.epoch), [1, 2]);
+  assert.ok(lines.some((l) => /stopping after epoch 2 of at most 10/.test(l)), lines.join('\n'));
+  const restored = await resumeOptions(dir);
+  assert.deepEqual(restored.stopOnPlateau, stopOnPlateau);
+  const again = await trainModel({ ...restored, log: (l) => lines.push(l) });
+  assert.equal(again.history.length, 0, 'nothing trained');
+  assert.match(lines[lines.length - 1]!, /has already trained 2 of 10 epochs and its utilization has plateaued; nothing to do/);
+  await assert.rejects(trainModel({ ...TINY, out: tempDir('plateau-bad'), stopOnPlateau: { patience: 0, minDelta: 0 } }), /plateau patience must be an integer >= 1/);
 });
 
 test('--save-every checkpoints mid-epoch, and a run resumed from one equals one never interrupted', async () => {

@@ -36,6 +36,8 @@ const OPTIONS: OptionTable = {
   lr: { type: 'string', value: 'X', description: 'Adam learning rate (default 3e-4, or the --optimizer-preset\'s)' },
   'optimizer-preset': { type: 'string', value: 'NAME', description: `${describeOptimizerPresets()}; --lr overrides its lr` },
   warmup: { type: 'string', value: 'N', description: 'linear learning-rate warm-up over the first N steps of each run (default 0)' },
+  'until-plateau': { type: 'string', value: 'P', description: 'stop each run once its training utilization has not risen for P epochs (--epochs is the cap)' },
+  'plateau-delta': { type: 'string', value: 'D', description: 'smallest utilization rise that counts for --until-plateau (default 0.005)' },
   cosine: { type: 'boolean', description: 'cosine decay of the learning rate to 0 at each run\'s last step' },
   batch: { type: 'string', value: 'N', description: 'batch size (default 128)' },
   dim: { type: 'string', value: 'D', description: 'code dimension (default 64)' },
@@ -131,6 +133,8 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentAr
       warmupSteps: intOption(values, 'warmup', 0),
       cosine: values.cosine === true ? true : undefined,
       replicateSizes: numbers(values, 'replicate-sizes'),
+      plateauPatience: intOption(values, 'until-plateau', 1),
+      plateauDelta: numberOption(values, 'plateau-delta'),
       replicateVariants: list(values, 'replicate-variants'),
     });
   } catch (err) {

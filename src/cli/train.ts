@@ -8,6 +8,7 @@ import { describeQuantizers, optionsOf, parseQuantizerOptions, parseQuantizerSpe
 import { QUANTIZER_KINDS } from '../quantizers/quantizer.js';
 import { OPTIMIZER_PRESET_NAMES, OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
 import { betasOption, describeOptimizerPresets } from './optimizer-options.js';
+import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import { resumeOptions, trainModel, TrainingStoppedError, type TrainOptions } from '../train/train.js';
 import { choiceOption, helpText, intOption, listOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
@@ -40,6 +41,8 @@ const OPTIONS: OptionTable = {
   warmup: { type: 'string', value: 'N', description: 'warm the learning rate up linearly over the first N steps (default 0)' },
   cosine: { type: 'boolean', description: 'decay the learning rate along a cosine to --min-lr at the last step' },
   'min-lr': { type: 'string', value: 'LR', description: 'where --cosine ends (default 0)' },
+  'until-plateau': { type: 'string', value: 'P', description: `stop before --epochs once the training utilization has not risen for P epochs (--epochs is then the cap)` },
+  'plateau-delta': { type: 'string', value: 'D', description: `smallest utilization rise that counts for --until-plateau, as a fraction (default ${DEFAULT_PLATEAU_DELTA})` },
   'clip-grad-norm': { type: 'string', value: 'C', description: 'scale gradients down to global norm C when larger (default: no clipping)' },
   quiet: { type: 'boolean', description: 'no progress bar or epoch lines on stderr' },
 };
@@ -148,6 +151,10 @@ export const trainCommand: Command = {
     const lrSchedule = warmup !== undefined || cosine ? { warmupSteps: warmup ?? 0, cosine, minLr: minLr ?? 0 } : base.lrSchedule;
     const clipGradNorm = numberOption(values, 'clip-grad-norm') ?? base.clipGradNorm;
     const saveEvery = intOption(values, 'save-every', 1);
+    const patience = intOption(values, 'until-plateau', 1);
+    const plateauDelta = numberOption(values, 'plateau-delta');
+    if (plateauDelta !== undefined && patience === undefined) throw new UsageError('--plateau-delta sets what --until-plateau counts as a rise; add --until-plateau, or drop --plateau-delta');
+    const stopOnPlateau = patience !== undefined ? { patience, minDelta: plateauDelta ?? DEFAULT_PLATEAU_DELTA } : base.stopOnPlateau;
     const presetName = choiceOption(values, 'optimizer-preset', OPTIMIZER_PRESET_NAMES);
     const preset = presetName === undefined ? undefined : OPTIMIZER_PRESETS[presetName];
     const adamBetas = betasOption(values) ?? preset?.adamBetas ?? base.adamBetas;
@@ -176,6 +183,7 @@ export const trainCommand: Command = {
       ...(lrSchedule !== undefined ? { lrSchedule } : {}),
       ...(clipGradNorm !== undefined ? { clipGradNorm } : {}),
       ...(adamBetas !== undefined ? { adamBetas } : {}),
+      ...(stopOnPlateau !== undefined ? { stopOnPlateau } : {}),
       ...(saveEvery !== undefined ? { saveEvery } : {}),
       force: values.force === true,
     };

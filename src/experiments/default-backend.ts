@@ -6,6 +6,7 @@
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
 import { hasTrainingCheckpoint } from '../persistence/run-directory.js';
 import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
+import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import { trainModel } from '../train/train.js';
 import type { Backend } from './backend.js';
 
@@ -47,6 +48,7 @@ export function defaultBackend(): Backend {
         ...(spec.quantizerOptions !== undefined ? { quantizerOptions: spec.quantizerOptions } : {}),
         ...(spec.trainLimit !== undefined ? { trainLimit: spec.trainLimit } : {}),
         ...(spec.testLimit !== undefined ? { testLimit: spec.testLimit } : {}),
+        ...(spec.plateauPatience !== undefined ? { stopOnPlateau: { patience: spec.plateauPatience, minDelta: spec.plateauDelta ?? DEFAULT_PLATEAU_DELTA } } : {}),
         adamBetas: OPTIMIZER_PRESETS[spec.optimizer ?? 'reference'].adamBetas,
         ...(spec.warmupSteps !== undefined || spec.cosine ? { lrSchedule: { warmupSteps: spec.warmupSteps ?? 0, cosine: spec.cosine === true, minLr: 0 } } : {}),
         log: (line) => log(`${spec.id}: ${line}`),

@@ -39,10 +39,10 @@ export function plannedRuns(def: ExperimentDefinition, s: ExperimentSettings): R
 }
 
 /** Fields every planned run copies from the settings. */
-export function commonSpec(s: ExperimentSettings): Pick<RunSpec, 'epochs' | 'lr' | 'batch' | 'dim' | 'trainLimit' | 'testLimit' | 'data' | 'optimizer' | 'warmupSteps' | 'cosine'> {
+export function commonSpec(s: ExperimentSettings): Pick<RunSpec, 'epochs' | 'lr' | 'batch' | 'dim' | 'trainLimit' | 'testLimit' | 'data' | 'optimizer' | 'warmupSteps' | 'cosine' | 'plateauPatience' | 'plateauDelta'> {
   return {
     epochs: s.epochs, lr: s.lr, batch: s.batch, dim: s.dim, trainLimit: s.trainLimit, testLimit: s.testLimit, data: s.data,
-    optimizer: s.optimizer, warmupSteps: s.warmupSteps, cosine: s.cosine,
+    optimizer: s.optimizer, warmupSteps: s.warmupSteps, cosine: s.cosine, plateauPatience: s.plateauPatience, plateauDelta: s.plateauDelta,
   };
 }
 

@@ -80,6 +80,9 @@ function validateSettings(s: ExperimentSettings): void {
   posInt('--batch', s.batch);
   posInt('--dim', s.dim);
   if (s.warmupSteps !== undefined && !(Number.isInteger(s.warmupSteps) && s.warmupSteps >= 0)) throw new Error(`--warmup must be an integer >= 0, got ${s.warmupSteps}`);
+  posInt('--until-plateau', s.plateauPatience);
+  if (s.plateauDelta !== undefined && !(s.plateauDelta >= 0 && s.plateauDelta < 1)) throw new Error(`--plateau-delta must be a utilization fraction in [0, 1), got ${s.plateauDelta}`);
+  if (s.plateauDelta !== undefined && s.plateauPatience === undefined) throw new Error('--plateau-delta sets what --until-plateau counts as a rise; add --until-plateau');
   for (const k of s.replicateSizes ?? []) if (!s.sizes.includes(k)) throw new Error(`--replicate-sizes: ${k} is not one of the codebook sizes ${s.sizes.join(', ')}`);
   for (const seed of s.seeds) if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`seeds must be integers >= 0, got ${seed}`);
   for (const b of [s.beta, ...s.betas]) if (!(Number.isFinite(b) && b >= 0)) throw new Error(`β must be a finite number >= 0, got ${b}`);

@@ -30,6 +30,10 @@ export interface TrainingSettings {
   readonly warmupSteps?: number;
   /** Cosine decay of the learning rate to 0 at the last step (undefined: constant). */
   readonly cosine?: boolean;
+  /** Stop a run once its training utilization has not risen for this many epochs (`epochs` is the cap). */
+  readonly plateauPatience?: number;
+  /** The smallest utilization rise that counts for `plateauPatience` (default DEFAULT_PLATEAU_DELTA). */
+  readonly plateauDelta?: number;
   /** Use only N training / test images, a fixed seeded choice (undefined: all). */
   readonly trainLimit?: number;
   readonly testLimit?: number;

@@ -53,6 +53,8 @@ export interface TrainerState {
   readonly lrSchedule?: { readonly warmupSteps: number; readonly cosine: boolean; readonly minLr: number };
   /** Global gradient-norm clipping threshold (absent or null: none). */
   readonly clipGradNorm?: number | null;
+  /** Stop once training utilization plateaus (train/plateau.ts; absent: train all epochs). */
+  readonly stopOnPlateau?: { readonly patience: number; readonly minDelta: number };
   /** For a checkpoint saved mid-epoch: the running totals of the epoch's steps so far. */
   readonly epochProgress?: EpochProgress;
 }

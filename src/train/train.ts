@@ -37,7 +37,8 @@ import { createAutoencoderStep, runAutoencoderStep, type AutoencoderStep } from 
 import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from './defaults.js';
 import { batchUtilization, EpochStats } from './epoch-stats.js';
 import { checkTrainingMemory } from './memory.js';
-import { appendEpochRecord, METRICS_FILE, trimMetricsLog, type EpochRecord } from './metrics-log.js';
+import { appendEpochRecord, METRICS_FILE, readMetricsLog, trimMetricsLog, type EpochRecord } from './metrics-log.js';
+import { checkPlateauRule, hasPlateaued, type PlateauRule } from './plateau.js';
 import { CONSTANT_LR, learningRateAt, type LrSchedule } from './lr-schedule.js';
 import { ProgressReporter, type ProgressSink } from './progress.js';
 
@@ -89,6 +90,11 @@ export interface TrainOptions {
   readonly saveEvery?: number;
   /** Warm-up and decay of the learning rate over the run's steps (default: constant `lr`). */
   readonly lrSchedule?: LrSchedule;
+  /**
+   * Stop before `epochs` once the training utilization stops rising (plateau.ts); `epochs` is then
+   * the cap. The learning-rate schedule still spans `epochs`.
+   */
+  readonly stopOnPlateau?: PlateauRule;
   /** Adam's (β1, β2), each in [0, 1) (default (0.9, 0.999); see OPTIMIZER_PRESETS). */
   readonly adamBetas?: readonly [number, number];
   /** Clip the global gradient norm to this value in every step (default: no clipping). */
@@ -164,6 +170,8 @@ function validate(o: TrainOptions): void {
   if (o.trainLimit !== undefined) requireInteger('train limit', o.trainLimit, 1);
   if (o.testLimit !== undefined) requireInteger('test limit', o.testLimit, 1);
   if (o.saveEvery !== undefined) requireInteger('save every', o.saveEvery, 1);
+  const plateauProblem = o.stopOnPlateau !== undefined ? checkPlateauRule(o.stopOnPlateau) : undefined;
+  if (plateauProblem !== undefined) throw new TrainOptionsError(plateauProblem);
   if (o.adamBetas !== undefined && !(o.adamBetas.length === 2 && o.adamBetas.every((b) => Number.isFinite(b) && b >= 0 && b < 1))) {
     throw new TrainOptionsError(`Adam betas must be two numbers in [0, 1), got ${JSON.stringify(o.adamBetas)}`);
   }
@@ -203,6 +211,7 @@ export async function resumeOptions(dir: string): Promise<TrainOptions> {
     ...(s.lrSchedule !== undefined ? { lrSchedule: s.lrSchedule } : {}),
     ...(s.clipGradNorm != null ? { clipGradNorm: s.clipGradNorm } : {}),
     ...(savedBetas(s) !== undefined ? { adamBetas: savedBetas(s)! } : {}),
+    ...(s.stopOnPlateau !== undefined ? { stopOnPlateau: s.stopOnPlateau } : {}),
   };
 }
 
@@ -288,6 +297,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
       history.push(record);
       await saveEpoch(run, record);
       run.log(describeEpoch(record, options.epochs));
+      if (options.stopOnPlateau !== undefined && epoch + 1 < options.epochs && await plateauReached(run.out, options.stopOnPlateau)) {
+        run.log(`utilization has not risen by more than ${100 * options.stopOnPlateau.minDelta} points in ${options.stopOnPlateau.patience} epochs; stopping after epoch ${epoch + 1} of at most ${options.epochs}`);
+        break;
+      }
       if (options.stopSignal?.aborted && epoch + 1 < options.epochs) {
         throw new TrainingStoppedError(`stopped after epoch ${epoch + 1} (step ${run.step}) with its checkpoint saved; continue with: vqlab train --resume ${options.out}`);
       }
@@ -296,7 +309,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
     return {
       out: run.out,
       config: run.config,
-      completedEpochs: Math.max(run.startEpoch, options.epochs),
+      completedEpochs: Math.max(run.startEpoch, run.startEpoch + history.length),
       steps: run.step,
       startEpoch: run.startEpoch,
       history,
@@ -318,10 +331,18 @@ async function finishedRun(options: TrainOptions): Promise<TrainSummary | undefi
   const out = resolve(options.out);
   if (!existsSync(out) || !hasTrainingCheckpoint(out)) return undefined;
   const state = await readTrainerState(out);
-  if (state.epoch < options.epochs || state.epochProgress !== undefined) return undefined;
+  if (state.epochProgress !== undefined) return undefined;
+  const plateaued = state.epoch < options.epochs && options.stopOnPlateau !== undefined && await plateauReached(out, options.stopOnPlateau);
+  if (state.epoch < options.epochs && !plateaued) return undefined;
   await cleanRunDirectory(out);
-  options.log?.(`${out} has already trained ${state.epoch} of ${options.epochs} epochs; nothing to do`);
+  options.log?.(`${out} has already trained ${state.epoch} of ${options.epochs} epochs${plateaued ? ' and its utilization has plateaued' : ''}; nothing to do`);
   return { out, config: await readConfig(out), completedEpochs: state.epoch, steps: state.step, startEpoch: state.epoch, history: [], last: undefined, seconds: 0, best: bestCheckpoint(out) };
+}
+
+/** Whether the run's logged epochs show its utilization has plateaued under `rule`. */
+async function plateauReached(out: string, rule: PlateauRule): Promise<boolean> {
+  const log = await readMetricsLog(join(out, METRICS_FILE));
+  return hasPlateaued(log.map((r) => r.utilization), rule);
 }
 
 /**
@@ -547,6 +568,7 @@ function trainerState(run: Run, completedEpochs: number): TrainerState {
     optimizer: { name: optimizer.name, config: optimizer.config },
     ...(options.lrSchedule !== undefined ? { lrSchedule: options.lrSchedule } : {}),
     clipGradNorm: options.clipGradNorm ?? null,
+    ...(options.stopOnPlateau !== undefined ? { stopOnPlateau: options.stopOnPlateau } : {}),
   };
 }
 
