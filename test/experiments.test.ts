@@ -269,6 +269,12 @@ test('`vqlab report DIR` rebuilds the figures and report from results.json', asy
     assert.equal(md.length, 2 + 4);
     assert.match(md[0]!, /^\| variant \| K \| seeds \| test utilization \(%\) \| test used codes \| train-set utilization \(%\) \|/);
     assert.match(md[2]!, /^\| vq \| 16 \| 1 \| /);
+    // Chosen columns, in the order given; rows grouped by variant.
+    const chosen = markdownSummary(readResults(dir), experimentDefinition('optimization'), ['psnr', 'utilization'], true).trimEnd().split('\n');
+    assert.equal(chosen[0], '| variant | K | seeds | PSNR (dB) | test utilization (%) |');
+    assert.match(chosen[2]!, /^\| vq \| 16 \| 1 \| 20\.00 \| /);
+    await assert.rejects(reportCommand.run([dir, '--markdown', '--metrics', 'psnr,speed']), /--metrics: unknown metric 'speed'; choose from utilization, usedCodes/);
+    await assert.rejects(reportCommand.run([dir, '--metrics', 'psnr']), /--metrics chooses the columns of the --markdown table; add --markdown/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,6 +11,7 @@ import type { ExperimentKind, ExperimentSettings, SimvqOptimize } from '../exper
 import { parseQuantizerSpec } from '../quantizers/registry.js';
 import { readResults } from '../experiments/results.js';
 import { markdownSummary } from '../experiments/markdown-summary.js';
+import { metric, METRICS } from '../experiments/summary.js';
 import { rebuildReport } from '../experiments/rebuild-report.js';
 import { choiceOption, helpText, intOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable, type ParsedArgs } from './args.js';
 import { describeOptimizerPresets } from './optimizer-options.js';
@@ -166,10 +167,12 @@ export const experimentCommand: Command = {
   },
 };
 
-const REPORT_USAGE = 'vqlab report DIR [--markdown]';
+const REPORT_USAGE = 'vqlab report DIR [--markdown [--metrics M,…] [--sort]]';
 const REPORT_SUMMARY = 'Rebuild DIR/figures/*.svg and DIR/report.html from DIR/results.json (no training).';
 const REPORT_OPTIONS: OptionTable = {
   markdown: { type: 'boolean', description: 'also print the summary table (mean ± std) as Markdown on stdout' },
+  metrics: { type: 'string', value: 'M,…', description: `the table's columns (default all): ${METRICS.map((m) => m.key).join(', ')}` },
+  sort: { type: 'boolean', description: 'order the table by variant, then by the swept value' },
 };
 
 export const reportCommand: Command = {
@@ -180,7 +183,14 @@ export const reportCommand: Command = {
     const dir = positionals[0]!;
     const results = readResults(dir);
     const summary = await rebuildReport(dir, results);
-    if (values.markdown) await writeStdout(markdownSummary(results, experimentDefinition(results.experiment)));
+    let columns: string[] | undefined;
+    try {
+      columns = list(values, 'metrics')?.map((k) => metric(k).key);
+    } catch (err) {
+      throw new UsageError(`--metrics: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (columns !== undefined && !values.markdown) throw new UsageError('--metrics chooses the columns of the --markdown table; add --markdown');
+    if (values.markdown) await writeStdout(markdownSummary(results, experimentDefinition(results.experiment), columns, values.sort === true));
     else await writeStdout(`wrote ${summary.figures.length} SVG figures and ${summary.report}\n`);
   },
 };

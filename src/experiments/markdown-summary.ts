@@ -5,13 +5,21 @@
 import { formatMeanStd } from '../report/format.js';
 import { markdownTable } from '../report/markdown-table.js';
 import type { ExperimentDefinition } from './definition.js';
-import { aggregate, METRICS } from './summary.js';
+import { aggregate, metric, METRICS } from './summary.js';
 import type { ExperimentResults } from './types.js';
 
-export function markdownSummary(results: ExperimentResults, def: ExperimentDefinition): string {
-  const cells = aggregate(results.runs, (r) => def.xOf(r));
-  const head = ['variant', def.xLabel, 'seeds', ...METRICS.map((m) => m.label)];
-  const rows = cells.map((c) => [c.variant, def.formatX(c.x), String(c.runs.length), ...METRICS.map((m) => {
+/**
+ * The table with every metric, or only those named in `keys` (METRICS keys), in that order. Rows
+ * come in the plan's order, or with `byVariant` grouped by variant (in order of first appearance)
+ * and then by ascending x.
+ */
+export function markdownSummary(results: ExperimentResults, def: ExperimentDefinition, keys?: readonly string[], byVariant = false): string {
+  const planned = aggregate(results.runs, (r) => def.xOf(r));
+  const variants = [...new Set(planned.map((c) => c.variant))];
+  const cells = byVariant ? [...planned].sort((a, b) => variants.indexOf(a.variant) - variants.indexOf(b.variant) || a.x - b.x) : planned;
+  const columns = keys === undefined ? METRICS : keys.map((k) => metric(k));
+  const head = ['variant', def.xLabel, 'seeds', ...columns.map((m) => m.label)];
+  const rows = cells.map((c) => [c.variant, def.formatX(c.x), String(c.runs.length), ...columns.map((m) => {
     const s = c.stats[m.key]!;
     return formatMeanStd(s.mean, s.std, s.n, m.digits);
   })]);

@@ -45,7 +45,7 @@ export const METRICS: readonly MetricDef[] = [
 
 export function metric(key: string): MetricDef {
   const m = METRICS.find((d) => d.key === key);
-  if (!m) throw new Error(`unknown metric '${key}'`);
+  if (!m) throw new Error(`unknown metric '${key}'; choose from ${METRICS.map((d) => d.key).join(', ')}`);
   return m;
 }
 
