@@ -1,0 +1,91 @@
+#!/bin/sh
+# The experiments behind EXPERIMENTS.md, in the order the claim needs them. Every step is
+# resumable: rerunning this script skips completed runs and resumes an interrupted one from its
+# last checkpoint (saved every 100 steps), so it can be stopped at any time and started again in a
+# later sitting. After each run the finished runs are collected into docs/experiments/NAME/
+# (results.json, results.csv, report.html, figures, reconstruction grids; no checkpoints), ready to
+# commit.
+#
+#   sh docs/experiments/run.sh            # everything (many hours on 2 cores)
+#   sh docs/experiments/run.sh publish    # only collect what has finished
+#
+# Needs: npm run build; Fashion-MNIST (apt-get install -y dataset-fashion-mnist).
+# VQLAB overrides the command (default: node dist/src/cli/main.js); WORK where runs train
+# (default: experiments/, which git ignores).
+set -eu
+cd "$(dirname "$0")/../.."
+VQLAB=${VQLAB:-node dist/src/cli/main.js}
+WORK=${WORK:-experiments}
+
+# Fashion-MNIST, 3 epochs (1,404 steps of 128), reference settings. One directory holds every run;
+# the tables are views of it.
+FASHION="--data fashion-mnist --epochs 3 --out $WORK/fashion-mnist"
+VQ_NORMAL='vq:init=normal:initScale=0.125'   # VQ started like SimVQ's C: N(0, 1/d), d = 64
+GRID_Q="simvq,vq,$VQ_NORMAL,ema"
+GRID="codebook-size $FASHION --sizes 1024,4096,16384,65536 --quantizers $GRID_Q --seeds 0,1,2 --replicate-sizes 1024,65536 --replicate-variants simvq,vq"
+TABLE1_Q="vq,$VQ_NORMAL,ema,simvq,fsq,lfq,vq:kmeansIters=10,vq:deadCodeThreshold=1,vq:rotationTrick=true,vq:codebookDim=8:cosine=true,simvq:deadCodeThreshold=1"
+TABLE1="codebook-size $FASHION --sizes 1024,65536 --quantizers $TABLE1_Q --seeds 0"
+
+# MNIST (bundled digits), 10 epochs, 3 seeds.
+ABLATION="optimization --epochs 10 --seeds 0,1,2 --quantizers vq,$VQ_NORMAL --out $WORK/mnist-optimization"
+BETA="beta --epochs 10 --seeds 0,1,2 --out $WORK/mnist-beta"
+# One run per quantizer at K = 1,024 until its utilization stops rising (at most 100 epochs).
+LONG="codebook-size --sizes 1024 --quantizers vq,ema,simvq,fsq,lfq,$VQ_NORMAL --seeds 0 --epochs 100 --until-plateau 5 --out $WORK/mnist-long"
+
+publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a view into docs/experiments/NAME
+  name=$1; shift
+  src=$(echo "$@" | sed -n 's/.*--out \([^ ]*\).*/\1/p')
+  ls "$src"/runs/*/result.json >/dev/null 2>&1 || return 0   # nothing finished yet
+  # shellcheck disable=SC2086
+  $VQLAB experiment "$@" --collect >/dev/null 2>&1 || return 0
+  grep -q '"completedAt"' "$src/results.json" || return 0   # none of this view's runs finished
+  dst=docs/experiments/$name
+  rm -rf "$dst.tmp" && mkdir -p "$dst.tmp"
+  cp "$src/results.json" "$src/results.csv" "$src/report.html" "$dst.tmp/"
+  cp -r "$src/figures" "$dst.tmp/"
+  for png in "$src"/runs/*/recon.png; do
+    [ -f "$png" ] || continue
+    run=$(basename "$(dirname "$png")")
+    mkdir -p "$dst.tmp/runs/$run" && cp "$png" "$dst.tmp/runs/$run/"
+  done
+  rm -rf "$dst" && mv "$dst.tmp" "$dst"
+}
+
+publish_all() {
+  publish fashion-codebook-size $GRID
+  publish fashion-table1 $TABLE1
+  publish mnist-optimization $ABLATION
+  publish mnist-beta $BETA
+  publish mnist-long $LONG
+}
+
+run() { # run EXPERIMENT-ARGS… (a slice of a view), then publish everything
+  # shellcheck disable=SC2086
+  $VQLAB experiment "$@" || echo "run.sh: failed: vqlab experiment $*" >&2
+  publish_all
+}
+
+if [ "${1:-}" = publish ]; then publish_all; exit 0; fi
+
+# 1. VQ against SimVQ at every K, seed 0: the heart of the claim, largest K first after 16,384.
+for k in 16384 65536 1024 4096; do
+  for q in simvq vq; do run codebook-size $FASHION --sizes $k --quantizers $q --seeds 0; done
+done
+# 2. The rest of the K grid: VQ with SimVQ's initialization, and EMA-VQ.
+for q in $VQ_NORMAL ema; do
+  for k in 1024 4096 16384 65536; do run codebook-size $FASHION --sizes $k --quantizers $q --seeds 0; done
+done
+# 3. Seeds 1 and 2 for VQ and SimVQ at K = 1,024 and 65,536.
+for s in 1 2; do
+  for k in 1024 65536; do
+    for q in simvq vq; do run codebook-size $FASHION --sizes $k --quantizers $q --seeds $s; done
+  done
+done
+# 4. SimVQ's Table 1 at Fashion-MNIST scale: the rest of the family at K ≈ 1,024 and ≈ 65,536.
+run $TABLE1
+# 5. MNIST: the optimization ablation and the β sweep, 10 epochs, 3 seeds.
+run $ABLATION
+run $BETA
+# 6. MNIST: each quantizer until its utilization plateaus.
+run $LONG
+echo "run.sh: all experiments done"
