@@ -13,6 +13,10 @@ export const nodeRuntime: Runtime = {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // Errors only: ORT's warnings are notes from its graph optimizer (e.g. that it skipped
+      // constant folding of a >1 GiB Expand at large K), printed to stderr mid-progress-bar and of
+      // no use to a vqlab user; real failures still throw.
+      logSeverityLevel: 3,
       ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
     }),
   tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),
