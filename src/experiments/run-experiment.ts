@@ -64,13 +64,18 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   log(`${o.kind}: ${plan.length} runs into ${o.out} (${plan.length - toTrain} already done)`);
   const missing: string[] = [];
   for (const [i, spec] of plan.entries()) {
-    if (o.collectOnly && completedRun(o.out, spec) === null) {
-      missing.push(spec.id);
-      continue;
+    let outcome: { result: RunResult; reused: boolean };
+    if (o.collectOnly) {
+      const done = completedRun(o.out, spec);
+      if (done === null) {
+        missing.push(spec.id);
+        continue;
+      }
+      outcome = { result: done, reused: true };
+    } else {
+      outcome = await executeRun(spec, { out: o.out, settings: o.settings, backend: o.backend, log });
     }
-    const { result, reused: wasDone } = o.collectOnly
-      ? { result: completedRun(o.out, spec)!, reused: true }
-      : await executeRun(spec, { out: o.out, settings: o.settings, backend: o.backend, log });
+    const { result, reused: wasDone } = outcome;
     runs.push(result);
     const m = result.metrics;
     const seconds = result.timing.trainSeconds + result.timing.evalSeconds;
