@@ -7,11 +7,11 @@ import { MODEL_KINDS } from '../models/config.js';
 import { describeQuantizers, optionsOf, parseQuantizerOptions, parseQuantizerSpec, SIMVQ_OPTIMIZE_MODES } from '../quantizers/index.js';
 import { QUANTIZER_KINDS } from '../quantizers/quantizer.js';
 import { OPTIMIZER_PRESET_NAMES, OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
-import { betasOption, describeOptimizerPresets } from './optimizer-options.js';
 import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import { resumeOptions, trainModel, TrainingStoppedError, type TrainOptions } from '../train/train.js';
 import { choiceOption, helpText, intOption, listOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
+import { betasOption, describeOptimizerPresets } from './optimizer-options.js';
 
 const d = TRAIN_DEFAULTS;
 
@@ -22,7 +22,7 @@ const OPTIONS: OptionTable = {
   dim: { type: 'string', value: 'D', description: `code dimension (default ${d.dim})` },
   beta: { type: 'string', value: 'B', description: `commitment weight β (default ${d.beta})` },
   lr: { type: 'string', value: 'LR', description: `Adam learning rate (default ${d.lr}, or the --optimizer-preset's)` },
-  'adam-betas': { type: 'string', value: 'B1,B2', description: 'Adam\'s β1,β2 (default 0.9,0.999, or the --optimizer-preset\'s)' },
+  'adam-betas': { type: 'string', value: 'B1,B2', description: `Adam's β1,β2 (default ${OPTIMIZER_PRESETS.reference.adamBetas.join(',')}, or the --optimizer-preset's)` },
   'optimizer-preset': { type: 'string', value: 'NAME', description: `${describeOptimizerPresets()}; --lr and --adam-betas override it` },
   batch: { type: 'string', value: 'N', description: `images per step (default ${d.batch})` },
   epochs: { type: 'string', value: 'N', description: `epochs in total (default ${d.epochs})` },
