@@ -80,8 +80,7 @@ export function defaultBackend(): Backend {
         ...(spec.trainLimit !== undefined ? { testLimit: spec.trainLimit } : {}),
       });
       const latents = counts.reduce((a, b) => a + b, 0);
-      const usedCodes = counts.reduce((a, b) => a + (b > 0 ? 1 : 0), 0);
-      return { latents, utilization: m.utilization, usedCodes, perplexity: m.perplexity };
+      return { latents, utilization: m.utilization, usedCodes: counts.length - m.dead_codes, perplexity: m.perplexity };
     },
   };
 }

@@ -3,6 +3,7 @@
  * `resolveSettings`, and the tests check the quick preset here, so the two cannot drift apart.
  */
 import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS, type OptimizerPreset } from '../train/defaults.js';
+import { checkPlateauRule, DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import type { ExperimentKind, ExperimentSettings } from './types.js';
 
 export type PresetName = 'full' | 'quick';
@@ -80,8 +81,10 @@ function validateSettings(s: ExperimentSettings): void {
   posInt('--batch', s.batch);
   posInt('--dim', s.dim);
   if (s.warmupSteps !== undefined && !(Number.isInteger(s.warmupSteps) && s.warmupSteps >= 0)) throw new Error(`--warmup must be an integer >= 0, got ${s.warmupSteps}`);
-  posInt('--until-plateau', s.plateauPatience);
-  if (s.plateauDelta !== undefined && !(s.plateauDelta >= 0 && s.plateauDelta < 1)) throw new Error(`--plateau-delta must be a utilization fraction in [0, 1), got ${s.plateauDelta}`);
+  if (s.plateauPatience !== undefined) {
+    const problem = checkPlateauRule({ patience: s.plateauPatience, minDelta: s.plateauDelta ?? DEFAULT_PLATEAU_DELTA });
+    if (problem !== undefined) throw new Error(problem);
+  }
   if (s.plateauDelta !== undefined && s.plateauPatience === undefined) throw new Error('--plateau-delta sets what --until-plateau counts as a rise; add --until-plateau');
   for (const k of s.replicateSizes ?? []) if (!s.sizes.includes(k)) throw new Error(`--replicate-sizes: ${k} is not one of the codebook sizes ${s.sizes.join(', ')}`);
   for (const seed of s.seeds) if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`seeds must be integers >= 0, got ${seed}`);

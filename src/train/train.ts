@@ -190,6 +190,7 @@ function validate(o: TrainOptions): void {
 export async function resumeOptions(dir: string): Promise<TrainOptions> {
   const config = await readConfig(dir);
   const s = await readTrainerState(dir);
+  const adamBetas = savedBetas(s);
   const { kind, codebookSize, dim, beta, ...quantizerOptions } = config.quantizer;
   return {
     quantizer: kind,
@@ -210,7 +211,7 @@ export async function resumeOptions(dir: string): Promise<TrainOptions> {
     ...(s.data.testLimit !== null ? { testLimit: s.data.testLimit } : {}),
     ...(s.lrSchedule !== undefined ? { lrSchedule: s.lrSchedule } : {}),
     ...(s.clipGradNorm != null ? { clipGradNorm: s.clipGradNorm } : {}),
-    ...(savedBetas(s) !== undefined ? { adamBetas: savedBetas(s)! } : {}),
+    ...(adamBetas !== undefined ? { adamBetas } : {}),
     ...(s.stopOnPlateau !== undefined ? { stopOnPlateau: s.stopOnPlateau } : {}),
   };
 }
