@@ -91,6 +91,47 @@ test('LFQ: indices are the sign bits and the entropy terms match a hand computat
   assert.throws(() => new LFQ({ codebookSize: 12, dim: 2 }), /codebookSize must be a power of two/);
 });
 
+test('LFQ bit groups: per-sample entropy is exact, batch entropy is the sum of the groups\' marginal entropies', async () => {
+  assert.deepEqual(new LFQ({ codebookSize: 2 ** 16, dim: 16 }).entropyGroups(), [8, 8]);
+  assert.deepEqual(new LFQ({ codebookSize: 2 ** 13, dim: 13 }).entropyGroups(), [7, 6]);
+  assert.deepEqual(new LFQ({ codebookSize: 2 ** 12, dim: 12 }).entropyGroups(), [12]);
+  assert.deepEqual(new LFQ({ codebookSize: 32, dim: 5, entropyGroupBits: 2 }).entropyGroups(), [2, 2, 1]);
+  assert.throws(() => new LFQ({ codebookSize: 16, dim: 4, entropyGroupBits: 0 }), /entropyGroupBits/);
+  // b = 4, τ = 2: one dense group against two groups of 2 bits on the same inputs.
+  const m = 5;
+  const h = randomNormal(m * 4, new Rng(9), 1.5);
+  const terms = async (groupBits: number): Promise<{ sample: number; batch: number }> => {
+    const q = new LFQ({ codebookSize: 16, dim: 4, temperature: 2, entropyGroupBits: groupBits });
+    const out = await runOnce(new VariableStore(9), (ctx) => {
+      const res = q.quantize(ctx.scope('q'), ctx.input('h', [m, 4]));
+      return { sample: res.terms.sampleEntropy!, batch: res.terms.batchEntropy! };
+    }, { h });
+    return { sample: Number(out.sample), batch: Number(out.batch) };
+  };
+  const dense = await terms(4);
+  const grouped = await terms(2);
+  // Hand computation: each group's distribution is softmax over its 4 corners of 2⟨h_G, c⟩/τ.
+  const entropy = (p: number[]): number => -p.reduce((t, x) => t + (x > 0 ? x * Math.log(x) : 0), 0);
+  const corners = [[-1, -1], [-1, 1], [1, -1], [1, 1]];
+  let batch = 0;
+  let sample = 0;
+  for (const start of [0, 2]) {
+    const probs = Array.from({ length: m }, (_, i) => {
+      const e = corners.map((c) => Math.exp((2 / 2) * (h[i * 4 + start]! * c[0]! + h[i * 4 + start + 1]! * c[1]!)));
+      const s = e.reduce((a, b) => a + b);
+      return e.map((x) => x / s);
+    });
+    sample += probs.reduce((t, p) => t + entropy(p), 0) / m;
+    batch += entropy([0, 1, 2, 3].map((k) => probs.reduce((t, p) => t + p[k]!, 0) / m));
+  }
+  const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-4, `${what}: ${a} vs ${b}`);
+  close(grouped.sample, sample, 'grouped per-sample entropy');
+  close(dense.sample, sample, 'dense per-sample entropy (the factorization is exact)');
+  close(grouped.batch, batch, 'grouped batch entropy');
+  assert.ok(grouped.batch >= dense.batch - 1e-5, `subadditivity: ${grouped.batch} < ${dense.batch}`);
+  assert.ok(grouped.batch > dense.batch + 1e-3, 'these inputs have dependent groups, so the bound is strict');
+});
+
 test('residual VQ: after training, the reconstruction error falls with every stage; indices carry a depth axis', async () => {
   const depth = 3, k = 8, d = 2, m = 256;
   const q = createQuantizer('residual', { base: 'vq', depth, codebookSize: k, dim: d, init: 'normal' }) as ResidualQuantizer;

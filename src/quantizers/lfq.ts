@@ -22,14 +22,26 @@
  * defaults of the reference PyTorch implementation (vector-quantize-pytorch's LFQ), whose
  * inverse temperature 1/τ = 100 is also the default here. Entropies are in nats; H(p) of the
  * per-sample term is computed as logsumexp(l) − Σ p·l (exact, no log of 0), the batch term as
- * −Σ p̄ log(p̄ + 1e-12). p is a dense [M, K] softmax: affordable for K up to ~2^14 at MNIST's
- * M = 6,272; larger b would need the factorized form.
+ * −Σ p̄ log(p̄ + 1e-12).
+ *
+ * Bit groups. A dense [M, K] softmax costs M·K memory and time: 1.6 GB per tensor at K = 2^16 and
+ * M = 6,272, too slow to train on a CPU. Because ⟨h, c_k⟩ = Σ_j h_j·c_kj, the code distribution of
+ * one vector is a product over the bits, p(k | h) = Π_j p_j(c_kj | h_j), so it also factorizes
+ * over any partition of the b bits into groups G_1 … G_n (each group a softmax over its 2^|G|
+ * corners). Hence
+ *   - the per-sample term is exact for any grouping: H(p(· | h)) = Σ_g H(p_g(· | h_G_g));
+ *   - the batch term becomes Σ_g H(E_i[p_g]), an upper bound on H(E_i[p]) (subadditivity of
+ *     entropy), equal to it when the groups are independent under the batch average. Maximizing it
+ *     spreads each group's usage over its 2^|G| corners but cannot spread the joint codes directly.
+ * `entropyGroupBits` = B sets the largest group: the b bits are split into ⌈b/B⌉ consecutive groups
+ * whose sizes differ by at most one (b = 16, B = 12 → 8 + 8). With b ≤ B (every K ≤ 4,096 at the
+ * default B = 12) there is one group and the loss is eq. 3 exactly. Cost: M·Σ_g 2^|G_g|.
  *
  * terms = { entropy: L_ent, sampleEntropy, batchEntropy, commitment }.
  *
  * Options (`LFQOptions`): codebookSize K (a power of two), dim d, beta, weight, entropyWeight,
- * diversityGamma, temperature τ. Variables: with projection `proj_in.*` [d, b], [b] and
- * `proj_out.*` [b, d], [d].
+ * diversityGamma, temperature τ, entropyGroupBits B. Variables: with projection `proj_in.*` [d, b],
+ * [b] and `proj_out.*` [b, d], [d].
  */
 import { linear, logSumExp, softmax } from '../graph/composites.js';
 import * as op from '../graph/ops.js';
@@ -48,6 +60,8 @@ export interface LFQOptions {
   readonly entropyWeight?: number;
   readonly diversityGamma?: number;
   readonly temperature?: number;
+  /** Largest bit group of the entropy loss (file comment); default 12. */
+  readonly entropyGroupBits?: number;
 }
 
 export const LFQ_OPTIONS: OptionSpecs = {
@@ -58,9 +72,10 @@ export const LFQ_OPTIONS: OptionSpecs = {
   entropyWeight: { type: 'number', min: 0, default: '0.1', doc: 'λ_ent, weight of the entropy loss E[H(p)] − γ·H(E[p])' },
   diversityGamma: { type: 'number', min: 0, default: '1', doc: 'γ, weight of the batch (codebook) entropy inside the entropy loss' },
   temperature: { type: 'number', min: 0, minExclusive: true, default: '0.01', doc: 'τ of the code distribution softmax(2⟨h, c_k⟩/τ)' },
+  entropyGroupBits: { type: 'integer', min: 1, default: '12', doc: 'largest bit group of the entropy loss: b bits split into ⌈b/B⌉ near-equal groups; exact when b ≤ B, factorized batch entropy above' },
 };
 
-/** Largest b with a dense [M, 2^b] code distribution. */
+/** Largest b: usage counts and the implicit codebook constant are [2^b] and [2^b, b]. */
 const MAX_BITS = 16;
 
 export class LFQ implements Quantizer {
@@ -74,6 +89,7 @@ export class LFQ implements Quantizer {
   readonly entropyWeight: number;
   readonly diversityGamma: number;
   readonly temperature: number;
+  readonly entropyGroupBits: number;
 
   constructor(o: LFQOptions) {
     checkOptions('LFQ', { ...o }, LFQ_OPTIONS);
@@ -88,6 +104,7 @@ export class LFQ implements Quantizer {
     this.entropyWeight = o.entropyWeight ?? 0.1;
     this.diversityGamma = o.diversityGamma ?? 1;
     this.temperature = o.temperature ?? 0.01;
+    this.entropyGroupBits = o.entropyGroupBits ?? 12;
   }
 
   get countsSize(): number {
@@ -104,6 +121,7 @@ export class LFQ implements Quantizer {
       entropyWeight: this.entropyWeight,
       diversityGamma: this.diversityGamma,
       temperature: this.temperature,
+      entropyGroupBits: this.entropyGroupBits,
     };
   }
 
@@ -120,12 +138,14 @@ export class LFQ implements Quantizer {
 
   /** The corners c_k ∈ {−1, 1}^b [K, b], bit j of k (most significant first) → +1. */
   implicitCodebook(): Float32Array {
-    const b = this.bits;
-    const out = new Float32Array(this.codebookSize * b);
-    for (let k = 0; k < this.codebookSize; k++) {
-      for (let j = 0; j < b; j++) out[k * b + j] = (k >> (b - 1 - j)) & 1 ? 1 : -1;
-    }
-    return out;
+    return cubeCorners(this.bits);
+  }
+
+  /** Sizes of the consecutive bit groups of the entropy loss (file comment), most significant first. */
+  entropyGroups(): number[] {
+    const n = Math.ceil(this.bits / this.entropyGroupBits);
+    const small = Math.floor(this.bits / n);
+    return Array.from({ length: n }, (_, g) => small + (g < this.bits - small * n ? 1 : 0));
   }
 
   private corners(ctx: BuildContext): Tensor {
@@ -142,14 +162,23 @@ export class LFQ implements Quantizer {
     return this.projected ? this.project(ctx, 'proj_out', rows, this.bits, this.dim) : rows;
   }
 
-  /** The entropy terms of eq. 3 for h [M, b] (file comment). */
+  /** The entropy terms of eq. 3 for h [M, b], summed over the bit groups (file comment). */
   entropyTerms(ctx: BuildContext, h: Tensor): { sampleEntropy: Tensor; batchEntropy: Tensor; entropy: Tensor } {
-    const logits = op.mul(op.matmul(h, op.transpose(this.corners(ctx), [1, 0])), 2 / this.temperature); // [M, K]
-    const p = softmax(logits, 1);
-    const perSample = op.sub(logSumExp(logits, 1), op.reduceSum(op.mul(p, logits), 1));
-    const sampleEntropy = op.reduceMean(perSample);
-    const mean = op.reduceMean(p, 0);
-    const batchEntropy = op.neg(op.reduceSum(op.mul(mean, op.log(op.add(mean, 1e-12)))));
+    const sample: Tensor[] = [];
+    const batch: Tensor[] = [];
+    let start = 0;
+    for (const size of this.entropyGroups()) {
+      const hg = size === this.bits ? h : op.slice(h, 1, start, start + size);
+      const corners = ctx.graph.constant(cubeCorners(size), [2 ** size, size]);
+      const logits = op.mul(op.matmul(hg, op.transpose(corners, [1, 0])), 2 / this.temperature); // [M, 2^|G|]
+      const p = softmax(logits, 1);
+      sample.push(op.reduceMean(op.sub(logSumExp(logits, 1), op.reduceSum(op.mul(p, logits), 1))));
+      const mean = op.reduceMean(p, 0);
+      batch.push(op.neg(op.reduceSum(op.mul(mean, op.log(op.add(mean, 1e-12))))));
+      start += size;
+    }
+    const sampleEntropy = sample.reduce((a, t) => op.add(a, t));
+    const batchEntropy = batch.reduce((a, t) => op.add(a, t));
     return { sampleEntropy, batchEntropy, entropy: op.sub(sampleEntropy, op.mul(batchEntropy, this.diversityGamma)) };
   }
 
@@ -174,4 +203,13 @@ export class LFQ implements Quantizer {
       nonFinite: nonFiniteCount(z),
     };
   }
+}
+
+/** The 2^b corners of {−1, 1}^b as rows [2^b, b]: bit j of k (most significant first) → +1. */
+function cubeCorners(b: number): Float32Array {
+  const out = new Float32Array(2 ** b * b);
+  for (let k = 0; k < 2 ** b; k++) {
+    for (let j = 0; j < b; j++) out[k * b + j] = (k >> (b - 1 - j)) & 1 ? 1 : -1;
+  }
+  return out;
 }
