@@ -82,6 +82,15 @@ test('eval prints exactly one JSON object with the six metrics and writes the PN
   assert.equal(train['utilization'], (16 - train['dead_codes']!) / 16);
   assert.notEqual(train['mse'], (JSON.parse(evaluated.stdout) as Record<string, number>)['mse'], 'another set than the test set');
   assert.ok(existsSync(trainGrid));
+  // --limit N takes N of the split's images (--test-limit is the same option under train's name).
+  const limited = await runCli(['eval', run, '--split', 'train', '--limit', '32', '--grid', join(tempDir('cli-eval'), 'a.png'), '--threads', '1']);
+  assert.equal(limited.code, 0, limited.stderr);
+  assert.notEqual((JSON.parse(limited.stdout) as Record<string, number>)['mse'], train['mse'], '32 of the 64 training images');
+  const aliased = await runCli(['eval', run, '--split', 'train', '--test-limit', '32', '--grid', join(tempDir('cli-eval'), 'b.png'), '--threads', '1']);
+  assert.equal(aliased.stdout, limited.stdout);
+  const both = await runCli(['eval', run, '--limit', '32', '--test-limit', '32']);
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /give --limit or --test-limit, not both/);
   const bad = await runCli(['eval', run, '--split', 'validation']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--split must be one of test, train, got 'validation'/);

@@ -1,12 +1,13 @@
 /** `vqlab eval DIR`: test-set metrics of a checkpoint as one JSON object, plus a PNG grid. */
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
-import { choiceOption, helpText, intOption, parseCommandArgs, stringOption, type OptionTable } from './args.js';
+import { choiceOption, helpText, intOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
 
 const OPTIONS: OptionTable = {
   data: { type: 'string', value: 'PATH|NAME', description: 'dataset to evaluate on, as for train --data (default: the one the run trained on)' },
   split: { type: 'string', value: 'test|train', description: 'evaluate the test set (default) or the whole training set (utilization over every training latent; no SSIM)' },
-  'test-limit': { type: 'string', value: 'N', description: 'evaluate on N images of the split only (default: the run\'s own limit, else all)' },
+  limit: { type: 'string', value: 'N', description: 'evaluate on N images of the split only, a fixed seeded choice (default: the run\'s own limit for that split, else all)' },
+  'test-limit': { type: 'string', value: 'N', description: 'the same as --limit (the name train uses for the test split)' },
   grid: { type: 'string', value: 'FILE', description: 'where to write the originals/reconstructions PNG (default DIR/recon.png)' },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads (default 2)' },
 };
@@ -22,13 +23,15 @@ export const evalCommand: Command = {
     const { values, positionals } = parseCommandArgs('eval', argv, OPTIONS, { min: 1, max: 1, names: 'one checkpoint directory' });
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
     const data = stringOption(values, 'data');
+    const limit = intOption(values, 'limit', 1);
     const testLimit = intOption(values, 'test-limit', 1);
+    if (limit !== undefined && testLimit !== undefined) throw new UsageError('give --limit or --test-limit, not both (they are the same option)');
     const grid = stringOption(values, 'grid');
     const split = choiceOption(values, 'split', ['test', 'train'] as const);
     const { metrics } = await evaluateCheckpoint(positionals[0]!, {
       threads: intOption(values, 'threads', 0) ?? 2,
       ...(data !== undefined ? { data } : {}),
-      ...(testLimit !== undefined ? { testLimit } : {}),
+      ...(limit !== undefined || testLimit !== undefined ? { limit: limit ?? testLimit! } : {}),
       ...(grid !== undefined ? { grid } : {}),
       ...(split !== undefined ? { split } : {}),
     });

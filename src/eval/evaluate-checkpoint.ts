@@ -28,8 +28,8 @@ export interface EvaluateCheckpointOptions {
   readonly threads?: number;
   /** Which split to evaluate (default 'test'). */
   readonly split?: 'train' | 'test';
-  /** Evaluate on N images of the split (a fixed seeded choice); default: the run's own limit, else all. */
-  readonly testLimit?: number;
+  /** Evaluate on N images of the split (a fixed seeded choice); default: the run's own limit for that split, else all. */
+  readonly limit?: number;
   /** SSIM as well (default true; the training split skips it by default, it is the slowest metric there). */
   readonly ssim?: boolean;
   /** Where to write the PNG grid (default `<dir>/recon.png`, for the training split `recon-train.png`); '' to skip it. */
@@ -47,7 +47,7 @@ export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpoin
   const trainer = hasTrainingCheckpoint(dir) ? await readTrainerState(dir) : undefined;
   const path = options.data ?? trainer?.data.path ?? undefined;
   const runLimit = split === 'test' ? trainer?.data.testLimit : trainer?.data.trainLimit;
-  const limit = options.testLimit ?? (options.data === undefined ? runLimit ?? undefined : undefined);
+  const limit = options.limit ?? (options.data === undefined ? runLimit ?? undefined : undefined);
   const test = loadEvalSet(path, model.input, split, limit);
   // Grid images spread over the test set: sources are often sorted by class.
   const keep = options.grid === '' ? [] : spreadIndices(test.count, options.gridImages ?? 16);

@@ -47,7 +47,7 @@ export function defaultBackend(): Backend {
         ...(spec.simvqOptimize !== undefined ? { simvqOptimize: spec.simvqOptimize } : {}),
         ...(spec.quantizerOptions !== undefined ? { quantizerOptions: spec.quantizerOptions } : {}),
         ...(spec.trainLimit !== undefined ? { trainLimit: spec.trainLimit } : {}),
-        ...(spec.testLimit !== undefined ? { testLimit: spec.testLimit } : {}),
+        ...(spec.testLimit !== undefined ? { limit: spec.testLimit } : {}),
         ...(spec.plateauPatience !== undefined ? { stopOnPlateau: { patience: spec.plateauPatience, minDelta: spec.plateauDelta ?? DEFAULT_PLATEAU_DELTA } } : {}),
         adamBetas: OPTIMIZER_PRESETS[spec.optimizer ?? 'reference'].adamBetas,
         ...(spec.warmupSteps !== undefined || spec.cosine ? { lrSchedule: { warmupSteps: spec.warmupSteps ?? 0, cosine: spec.cosine === true, minLr: 0 } } : {}),
@@ -62,7 +62,7 @@ export function defaultBackend(): Backend {
         gridImages: GRID_IMAGES,
         batch: EVAL_BATCH,
         ...(settings.data !== undefined ? { data: settings.data } : {}),
-        ...(spec.testLimit !== undefined ? { testLimit: spec.testLimit } : {}),
+        ...(spec.testLimit !== undefined ? { limit: spec.testLimit } : {}),
       });
       return {
         metrics: { utilization: m.utilization, perplexity: m.perplexity, deadCodes: m.dead_codes, mse: m.mse, psnr: m.psnr, ssim: Number.isFinite(m.ssim) ? m.ssim : null },
@@ -77,7 +77,7 @@ export function defaultBackend(): Backend {
         grid: '',
         batch: EVAL_BATCH,
         ...(settings.data !== undefined ? { data: settings.data } : {}),
-        ...(spec.trainLimit !== undefined ? { testLimit: spec.trainLimit } : {}),
+        ...(spec.trainLimit !== undefined ? { limit: spec.trainLimit } : {}),
       });
       const latents = counts.reduce((a, b) => a + b, 0);
       return { latents, utilization: m.utilization, usedCodes: counts.length - m.dead_codes, perplexity: m.perplexity };
