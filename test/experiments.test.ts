@@ -275,6 +275,11 @@ test('`vqlab report DIR` rebuilds the figures and report from results.json', asy
     assert.match(chosen[2]!, /^\| vq \| 16 \| 1 \| 20\.00 \| /);
     await assert.rejects(reportCommand.run([dir, '--markdown', '--metrics', 'psnr,speed']), /--metrics: unknown metric 'speed'; choose from utilization, usedCodes/);
     await assert.rejects(reportCommand.run([dir, '--metrics', 'psnr']), /--metrics chooses the columns of the --markdown table; add --markdown/);
+    // --markdown only prints: no figure or report is rewritten.
+    rmSync(join(dir, 'figures'), { recursive: true });
+    unlinkSync(join(dir, 'report.html'));
+    await reportCommand.run([dir, '--markdown']);
+    assert.ok(!existsSync(join(dir, 'figures')) && !existsSync(join(dir, 'report.html')), '--markdown wrote files');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -168,21 +168,20 @@ export const experimentCommand: Command = {
 };
 
 const REPORT_USAGE = 'vqlab report DIR [--markdown [--metrics M,…] [--sort]]';
-const REPORT_SUMMARY = 'Rebuild DIR/figures/*.svg and DIR/report.html from DIR/results.json (no training).';
+const REPORT_SUMMARY = 'Rebuild DIR/figures/*.svg and DIR/report.html from DIR/results.json (no training); with --markdown, print the summary table instead and write nothing.';
 const REPORT_OPTIONS: OptionTable = {
-  markdown: { type: 'boolean', description: 'also print the summary table (mean ± std) as Markdown on stdout' },
+  markdown: { type: 'boolean', description: 'print the summary table (mean ± std) as Markdown on stdout, without rebuilding any file' },
   metrics: { type: 'string', value: 'M,…', description: `the table's columns (default all): ${METRICS.map((m) => m.key).join(', ')}` },
   sort: { type: 'boolean', description: 'order the table by variant, then by the swept value' },
 };
 
 export const reportCommand: Command = {
-  summary: 'rebuild an experiment\'s figures and report.html from its results.json',
+  summary: 'rebuild an experiment\'s figures and report.html from its results.json, or print its summary table',
   async run(argv) {
     const { values, positionals } = parseCommandArgs('report', argv, REPORT_OPTIONS, { min: 1, max: 1, names: 'one experiment directory' });
     if (values.help) return writeStdout(helpText(REPORT_USAGE, REPORT_SUMMARY, REPORT_OPTIONS));
     const dir = positionals[0]!;
     const results = readResults(dir);
-    const summary = await rebuildReport(dir, results);
     let columns: string[] | undefined;
     try {
       columns = list(values, 'metrics')?.map((k) => metric(k).key);
@@ -190,7 +189,9 @@ export const reportCommand: Command = {
       throw new UsageError(`--metrics: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (columns !== undefined && !values.markdown) throw new UsageError('--metrics chooses the columns of the --markdown table; add --markdown');
-    if (values.markdown) await writeStdout(markdownSummary(results, experimentDefinition(results.experiment), columns, values.sort === true));
-    else await writeStdout(`wrote ${summary.figures.length} SVG figures and ${summary.report}\n`);
+    if (values.sort === true && !values.markdown) throw new UsageError('--sort orders the rows of the --markdown table; add --markdown');
+    if (values.markdown) return writeStdout(markdownSummary(results, experimentDefinition(results.experiment), columns, values.sort === true));
+    const summary = await rebuildReport(dir, results);
+    await writeStdout(`wrote ${summary.figures.length} SVG figures and ${summary.report}\n`);
   },
 };
