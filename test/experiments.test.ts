@@ -33,6 +33,7 @@ function checkOutputs(dir: string, expectedRuns: number): void {
   const html = readFileSync(join(dir, 'report.html'), 'utf8');
   const figures = readdirSync(join(dir, 'figures')).filter((f) => f.endsWith('.svg'));
   assert.ok(figures.length >= 3, `summary figures written, got ${figures.join(', ')}`);
+  for (const f of [...figures, ...readdirSync(join(dir, 'figures', 'runs'))]) assert.match(f, /^[A-Za-z0-9._-]+$/, 'a file name valid on every file system');
   for (const f of figures) {
     const svg = readFileSync(join(dir, 'figures', f), 'utf8').trim();
     assertSvg(svg, f);
@@ -165,15 +166,15 @@ test('replicates only where asked: seeds after the first at the given sizes and 
 test('--collect writes results and a report from the completed runs only, training nothing', async () => {
   const dir = tmp();
   try {
-    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16, 32], quantizers: ['vq', 'simvq'] });
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16, 32], quantizers: ['vq:init=normal', 'simvq'] });
     await runExperiment({ kind: 'codebook-size', settings: { ...settings, sizes: [16] }, out: dir, backend: fakeBackend([]) });
     const trained: TrainRequest[] = [];
     const lines: string[] = [];
     const { results } = await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend(trained), collectOnly: true, log: (l) => lines.push(l) });
     assert.equal(trained.length, 0);
-    assert.deepEqual(results.runs.map((r) => r.spec.id), ['vq-K16-s0', 'simvq-K16-s0']);
+    assert.deepEqual(results.runs.map((r) => r.spec.id), ['vq-init-normal-K16-s0', 'simvq-K16-s0']);
     assert.equal(results.finishedAt, null, 'not finished while runs are missing');
-    assert.ok(lines.some((l) => l.includes('2 of 4 runs not completed yet: vq-K32-s0, simvq-K32-s0')), lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes('2 of 4 runs not completed yet: vq-init-normal-K32-s0, simvq-K32-s0')), lines.join('\n'));
     assert.deepEqual(readResults(dir).runs.length, 2);
     checkOutputs(dir, 2);
   } finally {

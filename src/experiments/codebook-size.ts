@@ -6,7 +6,7 @@
  * and its spec records the nominal K it stands in for.
  */
 import type { ExperimentDefinition } from './definition.js';
-import { commonSpec, quantizerSpecFields } from './definition.js';
+import { commonSpec, fileTag, quantizerSpecFields } from './definition.js';
 import { curveFigure, metricLineFigure } from './figure-helpers.js';
 import { TRAIN_UTILIZATION_KEY } from './metrics-log.js';
 import { unique } from './stats.js';
@@ -84,7 +84,7 @@ export const codebookSize: ExperimentDefinition = {
     ];
     for (const q of unique(results.runs.map((r) => r.spec.variant))) {
       figs.push(curveFigure(codebookSize, results, {
-        name: `train-utilization-${q}`, title: `Training-set utilization per epoch: ${q}`,
+        name: `train-utilization-${fileTag(q)}`, title: `Training-set utilization per epoch: ${q}`,
         caption: `How ${q}'s utilization on the training batches evolves, one line per K (mean across seeds).`,
         key: TRAIN_UTILIZATION_KEY, scale: 100, y: { label: 'utilization (%)', domain: [0, 100] }, filter: (r) => r.spec.variant === q,
       }));

@@ -52,6 +52,15 @@ export function betaTag(beta: number): string {
 }
 
 /**
+ * A variant name ('vq:init=normal:initScale=0.125') as part of a file name ('vq-init-normal-initScale-0.125'):
+ * ':' and '=' become '-', anything else outside [A-Za-z0-9._-] '_', so the name is valid on every
+ * file system (Windows refuses ':').
+ */
+export function fileTag(variant: string): string {
+  return variant.replace(/[:=]/g, '-').replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/**
  * The run fields of a quantizer spec ('vq', 'ema:decay=0.95', 'fsq:levels=8x5x5x5'): the registry
  * name, its options, and a tag for run ids without characters awkward in paths. `swept` is the
  * option the experiment varies. A quantizer without it is refused — except FSQ when the swept
@@ -60,7 +69,7 @@ export function betaTag(beta: number): string {
  */
 export function quantizerSpecFields(spec: string, swept: string, size?: number): { quantizer: RunSpec['quantizer']; quantizerOptions?: Readonly<Record<string, unknown>>; tag: string } {
   const { name, options } = parseQuantizerSpec(spec);
-  const tag = spec.replace(/[:=]/g, '-').replace(/[^A-Za-z0-9._-]/g, '_');
+  const tag = fileTag(spec);
   if (name === 'fsq' && swept === 'codebookSize' && size !== undefined && options.levels === undefined) {
     const levels = FSQ_LEVELS_FOR_SIZE[size];
     if (levels === undefined) {
