@@ -11,11 +11,13 @@
 #
 # Needs: npm run build; Fashion-MNIST (apt-get install -y dataset-fashion-mnist).
 # VQLAB overrides the command (default: node dist/src/cli/main.js); WORK where runs train
-# (default: experiments/, which git ignores).
+# (default: experiments/, which git ignores); PUBLISH where finished views go (default:
+# docs/experiments/).
 set -eu
 cd "$(dirname "$0")/../.."
 VQLAB=${VQLAB:-node dist/src/cli/main.js}
 WORK=${WORK:-experiments}
+PUBLISH=${PUBLISH:-docs/experiments}
 
 # Fashion-MNIST, 3 epochs (1,404 steps of 128), reference settings. One directory holds every run;
 # the tables are views of it.
@@ -32,14 +34,15 @@ BETA="beta --epochs 10 --seeds 0,1,2 --out $WORK/mnist-beta"
 # One run per quantizer at K = 1,024 until its utilization stops rising (at most 100 epochs).
 LONG="codebook-size --sizes 1024 --quantizers vq,ema,simvq,fsq,lfq,$VQ_NORMAL --seeds 0 --epochs 100 --until-plateau 5 --out $WORK/mnist-long"
 
-publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a view into docs/experiments/NAME
+publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a view into $PUBLISH/NAME
   name=$1; shift
   src=$(echo "$@" | sed -n 's/.*--out \([^ ]*\).*/\1/p')
   ls "$src"/runs/*/result.json >/dev/null 2>&1 || return 0   # nothing finished yet
+  rm -rf "$src/figures"   # --collect draws every figure again; this drops ones no longer drawn
   # shellcheck disable=SC2086
   $VQLAB experiment "$@" --collect >/dev/null 2>&1 || return 0
   grep -q '"completedAt"' "$src/results.json" || return 0   # none of this view's runs finished
-  dst=docs/experiments/$name
+  dst=$PUBLISH/$name
   rm -rf "$dst.tmp" && mkdir -p "$dst.tmp"
   cp "$src/results.json" "$src/results.csv" "$src/report.html" "$dst.tmp/"
   cp -r "$src/figures" "$dst.tmp/"

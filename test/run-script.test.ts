@@ -1,0 +1,138 @@
+/**
+ * docs/experiments/run.sh, the plan behind EXPERIMENTS.md, driven with a stand-in for `vqlab`: a
+ * shell script that logs each invocation, "trains" a run by writing its result.json, recon.png and
+ * a checkpoint, and on --collect writes the files a real collect writes. This checks the script's
+ * own logic — which runs it asks for, in what order, that one failing run does not stop the plan,
+ * and what it publishes — without hours of training.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const script = join(root, 'docs', 'experiments', 'run.sh');
+
+// The stand-in: `experiment KIND … --out DIR [--collect]`. A run's id is its --quantizers,
+// --sizes and --seeds; FAIL_ON makes invocations containing that text fail.
+const STUB = `#!/bin/sh
+echo "$*" >> "$LOG"
+out=$(echo "$*" | sed -n 's/.*--out \\([^ ]*\\).*/\\1/p')
+case "$*" in *--collect*)
+  mkdir -p "$out/figures/runs"
+  if ls "$out"/runs/*/result.json >/dev/null 2>&1; then echo '{"runs":[{"completedAt":"now"}]}' > "$out/results.json"; else echo '{"runs":[]}' > "$out/results.json"; fi
+  echo 'id' > "$out/results.csv"; echo '<html>' > "$out/report.html"
+  echo '<svg/>' > "$out/figures/utilization-vs-k.svg"; echo '<svg/>' > "$out/figures/runs/a-loss.svg"
+  exit 0;;
+esac
+if [ -n "\${FAIL_ON:-}" ]; then case "$*" in *"$FAIL_ON"*) echo "stub: failing" >&2; exit 1;; esac; fi
+q=$(echo "$*" | sed -n 's/.*--quantizers \\([^ ]*\\).*/\\1/p' | tr ':=,' '--_')
+k=$(echo "$*" | sed -n 's/.*--sizes \\([^ ]*\\).*/\\1/p')
+s=$(echo "$*" | sed -n 's/.*--seeds \\([^ ]*\\).*/\\1/p')
+run="$out/runs/$q-K$k-s$s"
+mkdir -p "$run/checkpoints"
+echo '{}' > "$run/result.json"; echo 'png' > "$run/recon.png"; echo 'weights' > "$run/checkpoints/model.safetensors"
+`;
+
+interface Sandbox {
+  readonly dir: string;
+  readonly work: string;
+  readonly publish: string;
+  readonly log: string;
+  run(args?: string[], env?: Record<string, string>): { stdout: string; stderr: string };
+  invocations(): string[];
+}
+
+function sandbox(): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'vqlab-run-sh-'));
+  const stub = join(dir, 'vqlab-stub.sh');
+  writeFileSync(stub, STUB, { mode: 0o755 });
+  const work = join(dir, 'work');
+  const publish = join(dir, 'published');
+  const log = join(dir, 'invocations.log');
+  writeFileSync(log, '');
+  return {
+    dir, work, publish, log,
+    run(args = [], env = {}) {
+      const r = spawnSync('sh', [script, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, VQLAB: `sh ${stub}`, WORK: work, PUBLISH: publish, LOG: log, ...env },
+      });
+      assert.equal(r.status, 0, `run.sh ${args.join(' ')} exited with ${r.status}: ${r.stderr}`);
+      return { stdout: r.stdout, stderr: r.stderr };
+    },
+    invocations: () => readFileSync(log, 'utf8').trim().split('\n').filter((l) => l !== ''),
+  };
+}
+
+/** Every file under dir, relative, sorted. */
+function files(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(dir, join(prefix, e.name)) : [join(prefix, e.name)]).sort();
+}
+
+test('run.sh asks for the whole plan in priority order, and one failing run does not stop it', () => {
+  const box = sandbox();
+  try {
+    // Make the first VQ run at K = 65,536 fail: the script reports it and goes on.
+    const { stdout, stderr } = box.run([], { FAIL_ON: '--sizes 65536 --quantizers vq --seeds 0' });
+    assert.match(stdout, /run\.sh: all experiments done/);
+    assert.match(stderr, /run\.sh: failed: vqlab experiment codebook-size .* --sizes 65536 --quantizers vq --seeds 0\n/);
+    const runs = box.invocations().filter((l) => !l.includes('--collect'));
+    const fashion = `--data fashion-mnist --epochs 3 --out ${box.work}/fashion-mnist`;
+    // The heart of the claim first: SimVQ and VQ at K = 16,384, then 65,536.
+    assert.deepEqual(runs.slice(0, 3), [
+      `experiment codebook-size ${fashion} --sizes 16384 --quantizers simvq --seeds 0`,
+      `experiment codebook-size ${fashion} --sizes 16384 --quantizers vq --seeds 0`,
+      `experiment codebook-size ${fashion} --sizes 65536 --quantizers simvq --seeds 0`,
+    ]);
+    const index = (text: string): number => runs.findIndex((l) => l.endsWith(text));
+    // The criteria's runs (VQ with SimVQ's init, seeds 1 and 2) come before EMA-VQ and Table 1.
+    assert.ok(index('--sizes 65536 --quantizers vq:init=normal:initScale=0.125 --seeds 0') < index('--sizes 1024 --quantizers simvq --seeds 1'));
+    assert.ok(index('--sizes 65536 --quantizers vq --seeds 2') < index('--sizes 1024 --quantizers ema --seeds 0'));
+    assert.ok(index('--sizes 65536 --quantizers ema --seeds 0') < index('--sizes 1024 --quantizers fsq --seeds 0'));
+    // Every run the issue lists: the K grid (4 sizes × 4 quantizers + 8 extra seeds), Table 1
+    // (11 quantizers × 2 sizes, the grid's 4 among them asked again and skipped by the runner),
+    // the MNIST ablation, β sweep and plateau runs.
+    assert.equal(runs.length, 16 + 8 + 22 + 3);
+    assert.equal(index('--sizes 65536 --quantizers lfq --seeds 0') > 0, true, 'LFQ at 2^16 is in Table 1');
+    for (const view of ['mnist-optimization', 'mnist-beta', 'mnist-long']) assert.ok(runs.some((l) => l.includes(`--out ${box.work}/${view}`)), view);
+    // The failed run left nothing; every other run of the grid finished.
+    const finished = readdirSync(join(box.work, 'fashion-mnist', 'runs'));
+    assert.ok(!finished.includes('vq-K65536-s0'));
+    assert.ok(finished.includes('simvq-K65536-s0') && finished.includes('vq-K65536-s2'));
+  } finally {
+    rmSync(box.dir, { recursive: true, force: true });
+  }
+});
+
+test('run.sh publish copies finished views without checkpoints, drops stale figures, and skips empty views', () => {
+  const box = sandbox();
+  try {
+    // One finished Fashion-MNIST run, nothing on MNIST.
+    const run = join(box.work, 'fashion-mnist', 'runs', 'simvq-K1024-s0');
+    mkdirSync(join(run, 'checkpoints'), { recursive: true });
+    writeFileSync(join(run, 'result.json'), '{}');
+    writeFileSync(join(run, 'recon.png'), 'png');
+    writeFileSync(join(run, 'checkpoints', 'model.safetensors'), 'weights');
+    // A figure an older build drew under a name no longer used.
+    mkdirSync(join(box.work, 'fashion-mnist', 'figures'), { recursive: true });
+    writeFileSync(join(box.work, 'fashion-mnist', 'figures', 'train-utilization-vq:init=normal.svg'), '<svg/>');
+    box.run(['publish']);
+    assert.deepEqual(box.invocations().filter((l) => !l.includes('--collect')), [], 'publish trains nothing');
+    assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-table1']);
+    assert.deepEqual(files(join(box.publish, 'fashion-codebook-size')), [
+      'figures/runs/a-loss.svg', 'figures/utilization-vs-k.svg', 'report.html', 'results.csv', 'results.json', 'runs/simvq-K1024-s0/recon.png',
+    ]);
+    // A second publish replaces the view whole, leaving no temporary directory behind.
+    writeFileSync(join(box.publish, 'fashion-codebook-size', 'extra.txt'), 'old');
+    box.run(['publish']);
+    assert.ok(!existsSync(join(box.publish, 'fashion-codebook-size', 'extra.txt')));
+    assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-table1']);
+  } finally {
+    rmSync(box.dir, { recursive: true, force: true });
+  }
+});
