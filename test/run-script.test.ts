@@ -96,10 +96,11 @@ test('run.sh asks for the whole plan in priority order, and one failing run does
     assert.ok(index('--sizes 65536 --quantizers ema --seeds 0') < index('--sizes 1024 --quantizers fsq --seeds 0'));
     // Every run the issue lists: the K grid (4 sizes × 4 quantizers + 8 extra seeds), Table 1
     // (11 quantizers × 2 sizes, the grid's 4 among them asked again and skipped by the runner),
-    // the MNIST ablation, β sweep and plateau runs.
-    assert.equal(runs.length, 16 + 8 + 22 + 3);
+    // the MNIST ablation, β sweep and plateau runs; last, SimVQ at 2^16 until it plateaus.
+    assert.equal(runs.length, 16 + 8 + 22 + 3 + 1);
+    assert.match(runs.at(-1)!, /--sizes 65536 --quantizers simvq --seeds 0 --epochs 30 --until-plateau 3 --out .*\/fashion-long$/);
     assert.equal(index('--sizes 65536 --quantizers lfq --seeds 0') > 0, true, 'LFQ at 2^16 is in Table 1');
-    for (const view of ['mnist-optimization', 'mnist-beta', 'mnist-long']) assert.ok(runs.some((l) => l.includes(`--out ${box.work}/${view}`)), view);
+    for (const view of ['mnist-optimization', 'mnist-beta', 'mnist-long', 'fashion-long']) assert.ok(runs.some((l) => l.includes(`--out ${box.work}/${view}`)), view);
     // The failed run left nothing; every other run of the grid finished.
     const finished = readdirSync(join(box.work, 'fashion-mnist', 'runs'));
     assert.ok(!finished.includes('vq-K65536-s0'));
