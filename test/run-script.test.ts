@@ -25,7 +25,13 @@ case "$*" in *--collect*)
   mkdir -p "$out/figures/runs"
   if ls "$out"/runs/*/result.json >/dev/null 2>&1; then echo '{"runs":[{"completedAt":"now"}]}' > "$out/results.json"; else echo '{"runs":[]}' > "$out/results.json"; fi
   echo 'id' > "$out/results.csv"; echo '<html>' > "$out/report.html"
-  echo '<svg/>' > "$out/figures/utilization-vs-k.svg"; echo '<svg/>' > "$out/figures/runs/a-loss.svg"
+  echo '<svg/>' > "$out/figures/utilization-vs-k.svg"
+  sizes=",$(echo "$*" | sed -n 's/.*--sizes \\([^ ]*\\).*/\\1/p'),"
+  for r in "$out"/runs/*/result.json; do   # a loss curve per finished run of this view's sizes
+    [ -f "$r" ] || continue
+    id=$(basename "$(dirname "$r")"); k=$(echo "$id" | sed -n 's/.*-K\\([0-9]*\\)-s.*/\\1/p')
+    case "$sizes" in *",$k,"*) echo '<svg/>' > "$out/figures/runs/$id-loss.svg";; esac
+  done
   exit 0;;
 esac
 if [ -n "\${FAIL_ON:-}" ]; then case "$*" in *"$FAIL_ON"*) echo "stub: failing" >&2; exit 1;; esac; fi
@@ -113,12 +119,14 @@ test('run.sh asks for the whole plan in priority order, and one failing run does
 test('run.sh publish copies finished views without checkpoints, drops stale figures, and skips empty views', () => {
   const box = sandbox();
   try {
-    // One finished Fashion-MNIST run, nothing on MNIST.
-    const run = join(box.work, 'fashion-mnist', 'runs', 'simvq-K1024-s0');
-    mkdirSync(join(run, 'checkpoints'), { recursive: true });
-    writeFileSync(join(run, 'result.json'), '{}');
-    writeFileSync(join(run, 'recon.png'), 'png');
-    writeFileSync(join(run, 'checkpoints', 'model.safetensors'), 'weights');
+    // Two finished Fashion-MNIST runs, K = 4,096 outside Table 1's sizes; nothing on MNIST.
+    for (const id of ['simvq-K1024-s0', 'simvq-K4096-s0']) {
+      const run = join(box.work, 'fashion-mnist', 'runs', id);
+      mkdirSync(join(run, 'checkpoints'), { recursive: true });
+      writeFileSync(join(run, 'result.json'), '{}');
+      writeFileSync(join(run, 'recon.png'), 'png');
+      writeFileSync(join(run, 'checkpoints', 'model.safetensors'), 'weights');
+    }
     // A figure an older build drew under a name no longer used.
     mkdirSync(join(box.work, 'fashion-mnist', 'figures'), { recursive: true });
     writeFileSync(join(box.work, 'fashion-mnist', 'figures', 'train-utilization-vq:init=normal.svg'), '<svg/>');
@@ -126,8 +134,11 @@ test('run.sh publish copies finished views without checkpoints, drops stale figu
     assert.deepEqual(box.invocations().filter((l) => !l.includes('--collect')), [], 'publish trains nothing');
     assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-table1']);
     assert.deepEqual(files(join(box.publish, 'fashion-codebook-size')), [
-      'figures/runs/a-loss.svg', 'figures/utilization-vs-k.svg', 'report.html', 'results.csv', 'results.json', 'runs/simvq-K1024-s0/recon.png',
+      'figures/runs/simvq-K1024-s0-loss.svg', 'figures/runs/simvq-K4096-s0-loss.svg', 'figures/utilization-vs-k.svg',
+      'report.html', 'results.csv', 'results.json', 'runs/simvq-K1024-s0/recon.png', 'runs/simvq-K4096-s0/recon.png',
     ]);
+    // A view shows only its own runs' reconstructions, though it shares the run directory.
+    assert.deepEqual(files(join(box.publish, 'fashion-table1')).filter((f) => f.startsWith('runs/')), ['runs/simvq-K1024-s0/recon.png']);
     // A second publish replaces the view whole, leaving no temporary directory behind.
     writeFileSync(join(box.publish, 'fashion-codebook-size', 'extra.txt'), 'old');
     box.run(['publish']);

@@ -49,10 +49,11 @@ publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a vi
   rm -rf "$dst.tmp" && mkdir -p "$dst.tmp"
   cp "$src/results.json" "$src/results.csv" "$src/report.html" "$dst.tmp/"
   cp -r "$src/figures" "$dst.tmp/"
-  for png in "$src"/runs/*/recon.png; do
-    [ -f "$png" ] || continue
-    run=$(basename "$(dirname "$png")")
-    mkdir -p "$dst.tmp/runs/$run" && cp "$png" "$dst.tmp/runs/$run/"
+  for curve in "$src"/figures/runs/*-loss.svg; do   # one per run of this view
+    [ -f "$curve" ] || continue
+    run=$(basename "$curve" -loss.svg)
+    [ -f "$src/runs/$run/recon.png" ] || continue
+    mkdir -p "$dst.tmp/runs/$run" && cp "$src/runs/$run/recon.png" "$dst.tmp/runs/$run/"
   done
   rm -rf "$dst" && mv "$dst.tmp" "$dst"
 }
