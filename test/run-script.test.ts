@@ -99,7 +99,14 @@ test('run.sh asks for the whole plan in priority order, and one failing run does
     // The criteria's runs (VQ with SimVQ's init, seeds 1 and 2) come before EMA-VQ and Table 1.
     assert.ok(index('--sizes 65536 --quantizers vq:init=normal:initScale=0.125 --seeds 0') < index('--sizes 1024 --quantizers simvq --seeds 1'));
     assert.ok(index('--sizes 65536 --quantizers vq --seeds 2') < index('--sizes 1024 --quantizers ema --seeds 0'));
-    assert.ok(index('--sizes 65536 --quantizers ema --seeds 0') < index('--sizes 1024 --quantizers fsq --seeds 0'));
+    // Then EMA-VQ, the MNIST ablation, Table 1 at K ≈ 1,024, the β sweep, Table 1 at ≈ 65,536.
+    const at = (text: string): number => runs.findIndex((l) => l.includes(text));
+    const order = [
+      at('--sizes 65536 --quantizers ema --seeds 0'), at('experiment optimization'), at('--sizes 1024 --quantizers fsq --seeds 0'),
+      at('experiment beta'), at('--sizes 65536 --quantizers fsq --seeds 0'), at(`--out ${box.work}/mnist-long`),
+    ];
+    assert.deepEqual([...order].sort((a, b) => a - b), order, `order: ${order.join(', ')}`);
+    assert.ok(!order.includes(-1), `order: ${order.join(', ')}`);
     // Every run the issue lists: the K grid (4 sizes × 4 quantizers + 8 extra seeds), Table 1
     // (11 quantizers × 2 sizes, the grid's 4 among them asked again and skipped by the runner),
     // the MNIST ablation, β sweep and plateau runs; last, SimVQ at 2^16 until it plateaus.

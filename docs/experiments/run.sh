@@ -89,17 +89,16 @@ for k in 1024 65536; do
 done
 # 4. EMA-VQ at every K.
 for k in 1024 4096 16384 65536; do run codebook-size $FASHION --sizes $k --quantizers ema --seeds 0; done
-# 5. SimVQ's Table 1 at Fashion-MNIST scale: the rest of the family at K ≈ 1,024 and ≈ 65,536,
-#    one run per invocation so that one failing run does not hold up the others. At K = 2^16 LFQ's
-#    entropy loss runs over two groups of 8 bits (its default entropyGroupBits = 12; see lfq.ts).
-for k in 1024 65536; do
-  for q in $(echo "$TABLE1_Q" | tr , ' '); do
-    run codebook-size $FASHION --sizes $k --quantizers "$q" --seeds 0
-  done
-done
-# 6. MNIST: the optimization ablation and the β sweep, 10 epochs, 3 seeds.
+# 5. MNIST: the optimization ablation (SimVQ learning W, C or both), 10 epochs, 3 seeds.
 run $ABLATION
+# 6. SimVQ's Table 1 at Fashion-MNIST scale: the rest of the family at K ≈ 1,024, then the β sweep
+#    on MNIST, then Table 1 at K ≈ 65,536 (half an hour a run). One run per invocation, so that one
+#    failing run does not hold up the others. At K = 2^16 LFQ's entropy loss runs over two groups
+#    of 8 bits (its default entropyGroupBits = 12; see lfq.ts).
+table1() { for q in $(echo "$TABLE1_Q" | tr , ' '); do run codebook-size $FASHION --sizes "$1" --quantizers "$q" --seeds 0; done; }
+table1 1024
 run $BETA
+table1 65536
 # 7. MNIST: each quantizer until its utilization plateaus.
 run $LONG
 # 8. Fashion-MNIST: SimVQ at K = 65,536 until its utilization plateaus.
