@@ -81,10 +81,10 @@ for k in 16384 65536 1024 4096; do
 done
 # 2. VQ with SimVQ's initialization at every K: the claim's second baseline.
 for k in 1024 4096 16384 65536; do run codebook-size $FASHION --sizes $k --quantizers $VQ_NORMAL --seeds 0; done
-# 3. Seeds 1 and 2 for VQ and SimVQ at K = 1,024 and 65,536: "across seeds".
+# 3. Seeds 1 and 2 for SimVQ, then VQ, at K = 1,024 and 65,536: "across seeds".
 for k in 1024 65536; do
-  for s in 1 2; do
-    for q in simvq vq; do run codebook-size $FASHION --sizes $k --quantizers $q --seeds $s; done
+  for q in simvq vq; do
+    for s in 1 2; do run codebook-size $FASHION --sizes $k --quantizers $q --seeds $s; done
   done
 done
 # 4. EMA-VQ at every K.
