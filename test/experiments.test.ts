@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
@@ -10,6 +10,7 @@ import type { EpochRecord } from '../src/train/metrics-log.js';
 import { presetSettings, resolveSettings } from '../src/experiments/presets.js';
 import { experimentDefinition } from '../src/experiments/registry.js';
 import { plannedRuns } from '../src/experiments/definition.js';
+import { runState } from '../src/experiments/runner.js';
 import { checkResults, readResults } from '../src/experiments/results.js';
 import { markdownSummary } from '../src/experiments/markdown-summary.js';
 import { runExperiment } from '../src/experiments/run-experiment.js';
@@ -177,6 +178,14 @@ test('--collect writes results and a report from the completed runs only, traini
     assert.ok(lines.some((l) => l.includes('2 of 4 runs not completed yet: vq-init-normal-K32-s0, simvq-K32-s0')), lines.join('\n'));
     assert.deepEqual(readResults(dir).runs.length, 2);
     checkOutputs(dir, 2);
+    // What --plan shows of each run: done, begun (a run directory with files), or not begun.
+    mkdirSync(join(dir, 'runs', 'simvq-K32-s0'));
+    writeFileSync(join(dir, 'runs', 'simvq-K32-s0', 'spec.json'), '{}');
+    const plan = plannedRuns(experimentDefinition('codebook-size'), settings);
+    assert.deepEqual(plan.map((r) => [r.id, runState(dir, r)]), [
+      ['vq-init-normal-K16-s0', 'completed'], ['simvq-K16-s0', 'completed'], ['vq-init-normal-K32-s0', 'not started'], ['simvq-K32-s0', 'interrupted'],
+    ]);
+    assert.throws(() => runState(dir, { ...plan[0]!, epochs: 7 }), /was produced with different settings/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

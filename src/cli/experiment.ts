@@ -17,6 +17,7 @@ import { choiceOption, helpText, intOption, numberOption, parseCommandArgs, stri
 import { describeOptimizerPresets } from './optimizer-options.js';
 import { OPTIMIZER_PRESET_NAMES } from '../train/defaults.js';
 import { plannedRuns } from '../experiments/definition.js';
+import { runState, type RunState } from '../experiments/runner.js';
 import { writeStdout, type Command } from './command.js';
 
 const OPTIONS: OptionTable = {
@@ -44,7 +45,7 @@ const OPTIONS: OptionTable = {
   dim: { type: 'string', value: 'D', description: 'code dimension (default 64)' },
   data: { type: 'string', value: 'PATH|NAME', description: `dataset, as for 'vqlab train --data' (e.g. fashion-mnist; default: the bundled MNIST digits, 9,000 train / 1,000 test)` },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads per run (default 2)' },
-  plan: { type: 'boolean', description: 'print the planned runs and settings, and exit' },
+  plan: { type: 'boolean', description: 'print the planned runs, each as completed, interrupted or not started in --out, and the settings; then exit' },
   collect: { type: 'boolean', description: 'train nothing: write results.json and the report from the runs completed so far, and list the missing ones' },
 };
 
@@ -153,7 +154,14 @@ export const experimentCommand: Command = {
     if (parsed.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
     const plan = plannedRuns(experimentDefinition(parsed.kind), parsed.settings);
     if (parsed.planOnly) {
-      const lines = [`${parsed.kind} (${parsed.preset} preset): ${plan.length} runs into ${parsed.out}`, ...plan.map((r) => `  ${r.id}`), `settings: ${JSON.stringify(parsed.settings)}`];
+      const states = plan.map((r) => runState(parsed.out, r));
+      const width = Math.max(...plan.map((r) => r.id.length));
+      const count = (s: RunState): number => states.filter((x) => x === s).length;
+      const lines = [
+        `${parsed.kind} (${parsed.preset} preset): ${plan.length} runs into ${parsed.out} (${count('completed')} completed, ${count('interrupted')} interrupted, ${count('not started')} not started)`,
+        ...plan.map((r, i) => `  ${r.id.padEnd(width)}  ${states[i]}`),
+        `settings: ${JSON.stringify(parsed.settings)}`,
+      ];
       return writeStdout(`${lines.join('\n')}\n`);
     }
     // Loaded here so `--help`, `--plan` and `vqlab report` do not load ONNX Runtime.

@@ -56,6 +56,15 @@ export function completedRun(out: string, spec: RunSpec): RunResult | null {
   return saved;
 }
 
+/** Where a planned run stands in `out`, by the rules above (a conflicting result throws, as in `completedRun`). */
+export type RunState = 'completed' | 'interrupted' | 'not started';
+
+export function runState(out: string, spec: RunSpec): RunState {
+  if (completedRun(out, spec)) return 'completed';
+  const dir = runDir(out, spec);
+  return existsSync(dir) && readdirSync(dir).length > 0 ? 'interrupted' : 'not started';
+}
+
 export interface ExecuteOptions {
   readonly out: string;
   readonly settings: ExperimentSettings;
@@ -78,7 +87,7 @@ export async function executeRun(spec: RunSpec, o: ExecuteOptions): Promise<{ re
   const done = completedRun(o.out, spec);
   if (done) return { result: await withTrainSetUsage(done, o), reused: true };
   const dir = runDir(o.out, spec);
-  const interrupted = existsSync(dir) && readdirSync(dir).length > 0;
+  const interrupted = runState(o.out, spec) === 'interrupted';
   mkdirSync(dir, { recursive: true });
   if (interrupted) o.log(`${spec.id}: resuming an interrupted run`);
   // The spec is saved before training so an interrupted directory can be recognized later.
