@@ -21,6 +21,7 @@ const script = join(root, 'docs', 'experiments', 'run.sh');
 const STUB = `#!/bin/sh
 echo "$*" >> "$LOG"
 out=$(echo "$*" | sed -n 's/.*--out \\([^ ]*\\).*/\\1/p')
+case "$*" in *--plan*) echo "codebook-size (full preset): 3 runs into $out (1 completed, 0 interrupted, 2 not started)"; echo '  a-K1-s0  completed'; exit 0;; esac
 case "$*" in *--collect*)
   mkdir -p "$out/figures/runs"
   if ls "$out"/runs/*/result.json >/dev/null 2>&1; then echo '{"runs":[{"completedAt":"now"}]}' > "$out/results.json"; else echo '{"runs":[]}' > "$out/results.json"; fi
@@ -151,6 +152,18 @@ test('run.sh publish copies finished views without checkpoints, drops stale figu
     box.run(['publish']);
     assert.ok(!existsSync(join(box.publish, 'fashion-codebook-size', 'extra.txt')));
     assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-table1']);
+  } finally {
+    rmSync(box.dir, { recursive: true, force: true });
+  }
+});
+
+test('run.sh status prints one line of counts per view and trains nothing', () => {
+  const box = sandbox();
+  try {
+    const { stdout } = box.run(['status']);
+    assert.deepEqual(stdout.trim().split('\n').map((l) => l.split(':')[0]), ['fashion-codebook-size', 'fashion-table1', 'mnist-optimization', 'mnist-beta', 'mnist-long', 'fashion-long']);
+    for (const line of stdout.trim().split('\n')) assert.match(line, /^[a-z0-9-]+: 1 completed, 0 interrupted, 2 not started$/);
+    assert.ok(box.invocations().every((l) => l.endsWith('--plan')), 'status only plans');
   } finally {
     rmSync(box.dir, { recursive: true, force: true });
   }

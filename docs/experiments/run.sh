@@ -8,6 +8,7 @@
 #
 #   sh docs/experiments/run.sh            # everything (many hours on 2 cores)
 #   sh docs/experiments/run.sh publish    # only collect what has finished
+#   sh docs/experiments/run.sh status     # how many runs of each view are done
 #
 # Needs: npm run build; Fashion-MNIST (apt-get install -y dataset-fashion-mnist).
 # VQLAB overrides the command (default: node dist/src/cli/main.js); WORK where runs train
@@ -73,7 +74,22 @@ run() { # run EXPERIMENT-ARGS… (a slice of a view), then publish everything
   publish_all
 }
 
+status() { # status NAME EXPERIMENT-ARGS…: the view's line of counts from --plan
+  name=$1; shift
+  # shellcheck disable=SC2086
+  echo "$name: $($VQLAB experiment "$@" --plan | head -n 1 | sed -n 's/.*(\(.*\))$/\1/p')"
+}
+
 if [ "${1:-}" = publish ]; then publish_all; exit 0; fi
+if [ "${1:-}" = status ]; then
+  status fashion-codebook-size $GRID
+  status fashion-table1 $TABLE1
+  status mnist-optimization $ABLATION
+  status mnist-beta $BETA
+  status mnist-long $LONG
+  status fashion-long $FASHION_LONG
+  exit 0
+fi
 
 # 1. VQ against SimVQ at every K, seed 0: the heart of the claim, largest K first after 16,384.
 for k in 16384 65536 1024 4096; do
