@@ -44,6 +44,27 @@ test('line chart: one marker per point, one line per series, error bars, legend'
   assert.equal(count(svg, 'legend-entry'), 2);
 });
 
+test('a long legend label widens the chart instead of being cut off; the plot keeps its size', () => {
+  const chart = (label: string): { width: number; axisEnd: number; labelX: number } => {
+    const svg = lineChart({
+      title: 't', x: { label: 'K' }, y: { label: 'y' },
+      series: [{ label: 'simvq', points: [{ x: 1, y: 1 }] }, { label, points: [{ x: 1, y: 2 }] }],
+    });
+    parseSvg(svg);
+    const width = Number(/<svg[^>]* width="([\d.]+)"/.exec(svg)![1]);
+    const axisEnd = Number(/<g class="x-axis"><line x1="[\d.]+" x2="([\d.]+)"/.exec(svg)![1]);
+    const entries = [...svg.matchAll(/<g class="legend-entry">.*?<text x="([\d.]+)"[^>]*>([^<]*)<\/text>/g)];
+    assert.deepEqual(entries.map((e) => e[2]), ['simvq', label]);
+    return { width, axisEnd, labelX: Number(entries[1]![1]) };
+  };
+  const short = chart('vq');
+  const long = chart('vq:init=normal:initScale=0.125');
+  assert.equal(short.width, 520, 'short labels keep the default width');
+  assert.equal(long.axisEnd - 62, short.axisEnd - 62, 'the plot area is unchanged');
+  // 30 characters at 11 px (≤ 0.62 em each) fit between the label's x and the chart's right edge.
+  assert.ok(long.width - long.labelX >= 30 * 0.62 * 11, `${long.width - long.labelX} px for the label`);
+});
+
 test('log2 axis: ticks at every power of two with plain labels, equally spaced', () => {
   const axis = makeAxis({ label: 'K', scale: 'log2' }, [256, 1024, 65536], [0, 800]);
   assert.deepEqual(axis.domain, [256, 65536]);

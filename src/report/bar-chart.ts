@@ -29,7 +29,7 @@ export function barChart(o: BarChartOptions): string {
     if (g.values.length !== o.categories.length) throw new Error(`barChart '${o.title}': group '${g.label}' has ${g.values.length} values for ${o.categories.length} categories`);
   }
   const showLegend = o.legend ?? o.groups.length > 1;
-  const l = layout(o, showLegend);
+  const l = layout(o, showLegend ? o.groups.map((g) => g.label) : []);
   const values = o.groups.flatMap((g) => g.values.flatMap((v, i) => {
     const e = g.errors?.[i] ?? 0;
     return v === null ? [] : [v - e, v + e];

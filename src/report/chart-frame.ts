@@ -29,10 +29,26 @@ export interface SizeOptions {
   readonly legend?: boolean;
 }
 
-export function layout(o: SizeOptions, hasLegend: boolean): Layout {
-  const width = o.width ?? 520;
+/** Room right of the plot for a legend of short labels, and for none. */
+const LEGEND_ROOM = 130;
+const NO_LEGEND_ROOM = 16;
+/**
+ * Upper estimate of a label's width in px at the charts' 11 px Helvetica/Arial: most glyphs are
+ * 0.5–0.6 em, so 0.62 em a character does not cut a label off (SVG cannot measure text itself).
+ */
+const LABEL_PX_PER_CHAR = 0.62 * 11;
+
+/**
+ * Plot area inside the margins. `legendLabels` are the legend's entries (none: no legend); the
+ * legend gets the room its longest label needs, widening the chart rather than narrowing the plot.
+ */
+export function layout(o: SizeOptions, legendLabels: readonly string[]): Layout {
   const height = o.height ?? 320;
-  const legendRoom = hasLegend ? 130 : 16;
+  const longest = Math.max(0, ...legendLabels.map((label) => label.length));
+  // Mark (24 px from the legend's x, itself 12 px right of the plot) + text + a margin.
+  const needed = 12 + 24 + Math.ceil(longest * LABEL_PX_PER_CHAR) + 8;
+  const legendRoom = legendLabels.length === 0 ? NO_LEGEND_ROOM : Math.max(LEGEND_ROOM, needed);
+  const width = (o.width ?? 520) + (legendLabels.length === 0 ? 0 : legendRoom - LEGEND_ROOM);
   return { width, height, left: 62, right: width - legendRoom, top: 34, bottom: height - 46 };
 }
 

@@ -32,7 +32,7 @@ export interface LineChartOptions extends SizeOptions {
 
 export function lineChart(o: LineChartOptions): string {
   const showLegend = o.legend ?? o.series.length > 1;
-  const l = layout(o, showLegend);
+  const l = layout(o, showLegend ? o.series.map((s) => s.label) : []);
   const all = o.series.flatMap((s) => s.points);
   const yValues = all.flatMap((p) => (p.yErr ? [p.y - p.yErr, p.y + p.yErr] : [p.y]));
   const xAxis = makeAxis(o.x, all.map((p) => p.x), [l.left, l.right]);

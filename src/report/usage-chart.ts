@@ -22,7 +22,7 @@ export interface UsageChartOptions extends SizeOptions {
 }
 
 export function usageChart(o: UsageChartOptions): string {
-  const l = layout(o, false);
+  const l = layout(o, o.legend ? ['count'] : []);
   const k = o.runs.reduce((s, [, n]) => s + n, 0);
   const total = o.runs.reduce((s, [c, n]) => s + c * n, 0);
   const used = o.runs.reduce((s, [c, n]) => s + (c > 0 ? n : 0), 0);
