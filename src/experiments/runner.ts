@@ -61,8 +61,12 @@ export type RunState = 'completed' | 'interrupted' | 'not started';
 
 export function runState(out: string, spec: RunSpec): RunState {
   if (completedRun(out, spec)) return 'completed';
-  const dir = runDir(out, spec);
-  return existsSync(dir) && readdirSync(dir).length > 0 ? 'interrupted' : 'not started';
+  return begun(runDir(out, spec)) ? 'interrupted' : 'not started';
+}
+
+/** A run directory with anything in it: an earlier attempt started there. */
+function begun(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).length > 0;
 }
 
 export interface ExecuteOptions {
@@ -87,7 +91,7 @@ export async function executeRun(spec: RunSpec, o: ExecuteOptions): Promise<{ re
   const done = completedRun(o.out, spec);
   if (done) return { result: await withTrainSetUsage(done, o), reused: true };
   const dir = runDir(o.out, spec);
-  const interrupted = runState(o.out, spec) === 'interrupted';
+  const interrupted = begun(dir);
   mkdirSync(dir, { recursive: true });
   if (interrupted) o.log(`${spec.id}: resuming an interrupted run`);
   // The spec is saved before training so an interrupted directory can be recognized later.
