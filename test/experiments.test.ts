@@ -11,7 +11,7 @@ import { presetSettings, resolveSettings } from '../src/experiments/presets.js';
 import { experimentDefinition } from '../src/experiments/registry.js';
 import { plannedRuns } from '../src/experiments/definition.js';
 import { runState } from '../src/experiments/runner.js';
-import { checkResults, readResults } from '../src/experiments/results.js';
+import { checkResults, describeRunThreads, readResults } from '../src/experiments/results.js';
 import { markdownSummary } from '../src/experiments/markdown-summary.js';
 import { runExperiment } from '../src/experiments/run-experiment.js';
 import { summarize } from '../src/experiments/stats.js';
@@ -191,6 +191,14 @@ test('--collect writes results and a report from the completed runs only, traini
   }
 });
 
+test('the report names the thread counts the runs trained with, unrecorded ones included', () => {
+  const withThreads = (threads?: number): RunResult => ({ timing: { trainSeconds: 1, evalSeconds: 1, imagesPerSecond: 1, ...(threads === undefined ? {} : { threads }) } }) as RunResult;
+  assert.equal(describeRunThreads([withThreads(2), withThreads(2)]), '2');
+  assert.equal(describeRunThreads([withThreads(2), withThreads(1), withThreads(2)]), '1 or 2');
+  assert.equal(describeRunThreads([withThreads(1), withThreads(), withThreads(2)]), '1, 2 or unrecorded');
+  assert.equal(describeRunThreads([withThreads()]), 'unrecorded');
+});
+
 test('mean ± std uses the sample standard deviation', () => {
   const s = summarize([1, 2, 3, 4]);
   assert.equal(s.mean, 2.5);
@@ -320,6 +328,7 @@ test('a tiny real codebook-size experiment: all three quantizers train, evaluate
       const log = readFileSync(join(dir, 'runs', r.spec.id, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
       assert.equal(r.timing.trainSeconds, log.reduce((s, e) => s + e.epoch_seconds, 0));
       assert.equal(r.timing.imagesPerSecond, log.reduce((s, e) => s + e.img_per_s, 0) / log.length);
+      assert.equal(r.timing.threads, 1, 'the ORT threads it trained with');
       // Training-set usage: every one of the 256 training images' 7×7 latents counted once.
       const train = r.metrics.trainSet!;
       assert.equal(train.latents, 256 * 49);

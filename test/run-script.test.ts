@@ -30,16 +30,22 @@ case "$*" in *--collect*)
   sizes=",$(echo "$*" | sed -n 's/.*--sizes \\([^ ]*\\).*/\\1/p'),"
   for r in "$out"/runs/*/result.json; do   # a loss curve per finished run of this view's sizes
     [ -f "$r" ] || continue
-    id=$(basename "$(dirname "$r")"); k=$(echo "$id" | sed -n 's/.*-K\\([0-9]*\\)-s.*/\\1/p')
+    id=\${r%/result.json}; id=\${id##*/}; k=\${id##*-K}; k=\${k%%-*}   # no subprocess: collect runs after every job
     case "$sizes" in *",$k,"*) echo '<svg/>' > "$out/figures/runs/$id-loss.svg";; esac
   done
   exit 0;;
 esac
 if [ -n "\${FAIL_ON:-}" ]; then case "$*" in *"$FAIL_ON"*) echo "stub: failing" >&2; exit 1;; esac; fi
-q=$(echo "$*" | sed -n 's/.*--quantizers \\([^ ]*\\).*/\\1/p' | tr ':=,' '--_')
+# With STUB_SLEEP, a training call lasts that long and logs how many calls were running at its start.
+if [ -n "\${STUB_SLEEP:-}" ]; then
+  mkdir -p "$LOG.active"; touch "$LOG.active/$$"
+  echo "$(ls "$LOG.active" | wc -l)" >> "$LOG.concurrency"; sleep "$STUB_SLEEP"; rm "$LOG.active/$$"
+fi
+q=$(echo "$*" | sed -n 's/.*--quantizers \\([^ ]*\\).*/\\1/p' | sed 's/[:=,]/-/g')
 k=$(echo "$*" | sed -n 's/.*--sizes \\([^ ]*\\).*/\\1/p')
 s=$(echo "$*" | sed -n 's/.*--seeds \\([^ ]*\\).*/\\1/p')
-run="$out/runs/$q-K$k-s$s"
+b=$(echo "$*" | sed -n 's/.*--betas \\([^ ]*\\).*/-b\\1/p')
+run="$out/runs/$q-K$k$b-s$s"
 mkdir -p "$run/checkpoints"
 echo '{}' > "$run/result.json"; echo 'png' > "$run/recon.png"; echo 'weights' > "$run/checkpoints/model.safetensors"
 `;
@@ -81,14 +87,22 @@ function files(dir: string, prefix = ''): string[] {
     e.isDirectory() ? files(dir, join(prefix, e.name)) : [join(prefix, e.name)]).sort();
 }
 
+/** The training invocations (not --collect), each checked to run on THREADS threads and shown without that flag. */
+function trainingRuns(box: Sandbox, threads = 1): string[] {
+  const runs = box.invocations().filter((l) => !l.includes('--collect'));
+  for (const l of runs) assert.ok(l.endsWith(` --threads ${threads}`), `not on ${threads} thread(s): ${l}`);
+  return runs.map((l) => l.slice(0, -` --threads ${threads}`.length));
+}
+
 test('run.sh asks for the whole plan in priority order, and one failing run does not stop it', () => {
   const box = sandbox();
   try {
-    // Make the first VQ run at K = 65,536 fail: the script reports it and goes on.
-    const { stdout, stderr } = box.run([], { FAIL_ON: '--sizes 65536 --quantizers vq --seeds 0' });
+    // One lane, so the order of the invocations is the queue's. Make the first VQ run at
+    // K = 65,536 fail: the script reports it and goes on.
+    const { stdout, stderr } = box.run([], { LANES: '1', FAIL_ON: '--sizes 65536 --quantizers vq --seeds 0' });
     assert.match(stdout, /run\.sh: all experiments done/);
     assert.match(stderr, /run\.sh: failed: vqlab experiment codebook-size .* --sizes 65536 --quantizers vq --seeds 0\n/);
-    const runs = box.invocations().filter((l) => !l.includes('--collect'));
+    const runs = trainingRuns(box);
     const fashion = `--data fashion-mnist --epochs 3 --out ${box.work}/fashion-mnist`;
     // The heart of the claim first: SimVQ and VQ at K = 16,384, then 65,536.
     assert.deepEqual(runs.slice(0, 3), [
@@ -108,17 +122,34 @@ test('run.sh asks for the whole plan in priority order, and one failing run does
     ];
     assert.deepEqual([...order].sort((a, b) => a - b), order, `order: ${order.join(', ')}`);
     assert.ok(!order.includes(-1), `order: ${order.join(', ')}`);
-    // Every run the issue lists: the K grid (4 sizes × 4 quantizers + 8 extra seeds), Table 1
-    // (11 quantizers × 2 sizes, the grid's 4 among them asked again and skipped by the runner),
-    // the MNIST ablation, β sweep and plateau runs; last, SimVQ at 2^16 until it plateaus.
-    assert.equal(runs.length, 16 + 8 + 22 + 3 + 1);
+    // Every run the issue lists, each asked for once: the K grid (4 sizes × 4 quantizers + 8 extra
+    // seeds), Table 1's other 7 quantizers at 2 sizes, the MNIST ablation (a job per seed), the β
+    // sweep (a job per seed and β) and the 6 plateau runs; last, SimVQ at 2^16 until it plateaus.
+    assert.equal(runs.length, 16 + 8 + 14 + 3 + 15 + 6 + 1); // 63
+    assert.equal(new Set(runs).size, runs.length, 'a job asked for twice');
     assert.match(runs.at(-1)!, /--sizes 65536 --quantizers simvq --seeds 0 --epochs 30 --until-plateau 3 --out .*\/fashion-long$/);
     assert.equal(index('--sizes 65536 --quantizers lfq --seeds 0') > 0, true, 'LFQ at 2^16 is in Table 1');
+    for (const s of [0, 1, 2]) for (const b of ['0.1', '0.25', '0.5', '1', '2']) assert.ok(runs.includes(`experiment beta --epochs 10 --seeds ${s} --betas ${b} --out ${box.work}/mnist-beta`), `β ${b}, seed ${s}`);
     for (const view of ['mnist-optimization', 'mnist-beta', 'mnist-long', 'fashion-long']) assert.ok(runs.some((l) => l.includes(`--out ${box.work}/${view}`)), view);
     // The failed run left nothing; every other run of the grid finished.
     const finished = readdirSync(join(box.work, 'fashion-mnist', 'runs'));
     assert.ok(!finished.includes('vq-K65536-s0'));
     assert.ok(finished.includes('simvq-K65536-s0') && finished.includes('vq-K65536-s2'));
+  } finally {
+    rmSync(box.dir, { recursive: true, force: true });
+  }
+});
+
+test('run.sh trains two jobs at once by default, each job exactly once, and THREADS sets the threads per run', () => {
+  const box = sandbox();
+  try {
+    box.run([], { STUB_SLEEP: '0.05', THREADS: '2' });
+    const runs = trainingRuns(box, 2);
+    assert.equal(runs.length, 63, 'the whole queue');
+    assert.equal(new Set(runs).size, runs.length, 'a job trained twice');
+    const concurrency = readFileSync(`${box.log}.concurrency`, 'utf8').trim().split('\n').map(Number);
+    assert.equal(Math.max(...concurrency), 2, 'two training calls at once, never more');
+    assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-long', 'fashion-table1', 'mnist-beta', 'mnist-long', 'mnist-optimization']);
   } finally {
     rmSync(box.dir, { recursive: true, force: true });
   }
@@ -135,9 +166,11 @@ test('run.sh publish copies finished views without checkpoints, drops stale figu
       writeFileSync(join(run, 'recon.png'), 'png');
       writeFileSync(join(run, 'checkpoints', 'model.safetensors'), 'weights');
     }
-    // A figure an older build drew under a name no longer used.
-    mkdirSync(join(box.work, 'fashion-mnist', 'figures'), { recursive: true });
-    writeFileSync(join(box.work, 'fashion-mnist', 'figures', 'train-utilization-vq:init=normal.svg'), '<svg/>');
+    // What a lane's job writes into the shared run directory (its own slice of a view), and a
+    // figure an older collect drew under a name no longer used: neither may be published.
+    writeFileSync(join(box.work, 'fashion-mnist', 'results.json'), '{"slice":true}');
+    mkdirSync(join(box.work, '.views', 'fashion-codebook-size', 'figures'), { recursive: true });
+    writeFileSync(join(box.work, '.views', 'fashion-codebook-size', 'figures', 'train-utilization-vq:init=normal.svg'), '<svg/>');
     box.run(['publish']);
     assert.deepEqual(box.invocations().filter((l) => !l.includes('--collect')), [], 'publish trains nothing');
     assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-table1']);
@@ -145,6 +178,7 @@ test('run.sh publish copies finished views without checkpoints, drops stale figu
       'figures/runs/simvq-K1024-s0-loss.svg', 'figures/runs/simvq-K4096-s0-loss.svg', 'figures/utilization-vs-k.svg',
       'report.html', 'results.csv', 'results.json', 'runs/simvq-K1024-s0/recon.png', 'runs/simvq-K4096-s0/recon.png',
     ]);
+    assert.match(readFileSync(join(box.publish, 'fashion-codebook-size', 'results.json'), 'utf8'), /completedAt/, 'the collected view, not a slice');
     // A view shows only its own runs' reconstructions, though it shares the run directory.
     assert.deepEqual(files(join(box.publish, 'fashion-table1')).filter((f) => f.startsWith('runs/')), ['runs/simvq-K1024-s0/recon.png']);
     // A second publish replaces the view whole, leaving no temporary directory behind.

@@ -9,6 +9,7 @@ import type { ExperimentDefinition } from './definition.js';
 import { commonSpec, fileTag, quantizerSpecFields } from './definition.js';
 import { curveFigure, metricLineFigure } from './figure-helpers.js';
 import { TRAIN_UTILIZATION_KEY } from './metrics-log.js';
+import { describeRunThreads } from './results.js';
 import { unique } from './stats.js';
 import type { ExperimentSettings, RunSpec } from './types.js';
 
@@ -79,7 +80,7 @@ export const codebookSize: ExperimentDefinition = {
       }),
       metricLineFigure(codebookSize, results, {
         name: 'train-time-vs-k', metricKey: 'trainSeconds', title: 'Training wall time vs K',
-        caption: `Training wall time per run in seconds on ${results.machine.cpus} cores (${results.settings.threads} ORT thread(s) per run). The machine was shared with other work, so differences of a few tens of percent are noise.`, x: kAxis,
+        caption: `Training wall time per run in seconds on ${results.machine.cpus} cores (${describeRunThreads(results.runs)} ORT thread(s) per run, see results.csv). The machine was shared with other work, at times another run, so differences of a few tens of percent are noise.`, x: kAxis,
       }),
     ];
     for (const q of unique(results.runs.map((r) => r.spec.variant))) {

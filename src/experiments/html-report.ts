@@ -10,6 +10,7 @@ import { escapeXml as esc } from '../report/svg.js';
 import type { ExperimentDefinition, Figure } from './definition.js';
 import { runLabel } from './run-figures.js';
 import { unique } from './stats.js';
+import { describeRunThreads } from './results.js';
 import { aggregate, METRICS } from './summary.js';
 import type { ExperimentResults, RunResult } from './types.js';
 
@@ -46,7 +47,7 @@ function settingsTable(results: ExperimentResults): string {
     ['seeds', s.seeds.join(', ')],
     ['β (unless swept)', String(s.beta)],
     ['learning rate / batch / code dim', [s.lr, s.batch, s.dim].map((v) => (v === undefined ? 'default' : String(v))).join(' / ')],
-    ['ORT threads per run', String(s.threads)],
+    ['ORT threads per run', describeRunThreads(results.runs)],
     ['machine', `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB.toFixed(0)} GiB, Node ${m.node} (${m.platform})`],
     ['runs', `${results.runs.length} completed`],
     ['total train + eval time', formatDuration(total)],

@@ -72,6 +72,7 @@ const CSV_COLUMNS: readonly Column[] = [
   { name: 'train_seconds', get: (r) => r.timing.trainSeconds },
   { name: 'eval_seconds', get: (r) => r.timing.evalSeconds },
   { name: 'images_per_second', get: (r) => r.timing.imagesPerSecond },
+  { name: 'threads', get: (r) => r.timing.threads },
 ];
 
 function csvCell(v: string | number | null | undefined): string {
@@ -84,4 +85,16 @@ function resultsCsv(runs: readonly RunResult[]): string {
   const lines = [CSV_COLUMNS.map((c) => c.name).join(',')];
   for (const r of runs) lines.push(CSV_COLUMNS.map((c) => csvCell(c.get(r))).join(','));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The ORT thread counts the runs trained with, for captions and the report: "2", or "1 or 2" when
+ * runs differ; runs that did not record theirs add "unrecorded".
+ */
+export function describeRunThreads(runs: readonly RunResult[]): string {
+  const counts = [...new Set(runs.map((r) => r.timing.threads))];
+  const known = counts.filter((t): t is number => t !== undefined).sort((a, b) => a - b);
+  const parts = known.map(String);
+  if (counts.includes(undefined)) parts.push('unrecorded');
+  return parts.length <= 1 ? (parts[0] ?? 'unrecorded') : `${parts.slice(0, -1).join(', ')} or ${parts.at(-1)!}`;
 }

@@ -116,6 +116,7 @@ export async function executeRun(spec: RunSpec, o: ExecuteOptions): Promise<{ re
       trainSeconds: logged.seconds ?? trainMeasured,
       evalSeconds,
       imagesPerSecond: logged.rate,
+      threads: o.settings.threads,
     },
     curves: epochCurves(log),
     usage: sortedRuns(evaluation.counts),

@@ -117,6 +117,11 @@ export interface RunTiming {
   readonly evalSeconds: number;
   /** Training throughput (images/s) averaged over epochs. */
   readonly imagesPerSecond: number | null;
+  /**
+   * ORT intra-op threads of the process that completed the run (a resumed run's earlier epochs may
+   * have used others). Absent in results written before vqlab recorded it.
+   */
+  readonly threads?: number;
 }
 
 /** One epoch's numbers from the trainer's metrics.jsonl, flattened to name → value. */
