@@ -269,6 +269,25 @@ test('runs are resumable: completed runs are reused, interrupted ones resumed, o
   }
 });
 
+test('a run another process is training is refused, not trained twice', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16], quantizers: ['vq'], seeds: [0] });
+    const run = join(dir, 'runs', 'vq-K16-s0');
+    mkdirSync(run, { recursive: true });
+    writeFileSync(join(run, '.lock'), `${process.pid}\n`); // a live owner: this test's own process
+    const trained: TrainRequest[] = [];
+    await assert.rejects(runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend(trained) }), /vq-K16-s0: process \d+ is already working in/);
+    assert.equal(trained.length, 0);
+    unlinkSync(join(run, '.lock'));
+    await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend(trained) });
+    assert.equal(trained.length, 1);
+    assert.ok(!existsSync(join(run, '.lock')), 'released after the run');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('`vqlab report DIR` rebuilds the figures and report from results.json', async () => {
   const dir = tmp();
   try {

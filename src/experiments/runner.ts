@@ -9,12 +9,16 @@
  *                                       silently mixing them would corrupt the mean ± std.
  *  - directory present, no marker    → interrupted: training resumes from its checkpoint (the
  *                                       trainer restarts if there is none), then evaluation reruns.
+ *
+ * While a run trains, its directory is locked (persistence/directory-lock.ts): a second process
+ * asked for the same run is refused instead of interleaving its checkpoints with the first's.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sortedRuns } from './count-runs.js';
 import type { Backend } from './backend.js';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { lockDirectory } from '../persistence/directory-lock.js';
 import { METRICS_FILE, readMetricsLog } from '../train/metrics-log.js';
 import { epochCurves, timingFromLog } from './metrics-log.js';
 import type { ExperimentSettings, RunResult, RunSpec } from './types.js';
@@ -93,6 +97,18 @@ export async function executeRun(spec: RunSpec, o: ExecuteOptions): Promise<{ re
   const dir = runDir(o.out, spec);
   const interrupted = begun(dir);
   mkdirSync(dir, { recursive: true });
+  const unlock = lockDirectory(dir, spec.id);
+  try {
+    // Another process may have completed the run between the check above and the lock.
+    const finished = completedRun(o.out, spec);
+    if (finished) return { result: finished, reused: true };
+    return await trainAndEvaluate(spec, dir, interrupted, o);
+  } finally {
+    unlock();
+  }
+}
+
+async function trainAndEvaluate(spec: RunSpec, dir: string, interrupted: boolean, o: ExecuteOptions): Promise<{ result: RunResult; reused: boolean }> {
   if (interrupted) o.log(`${spec.id}: resuming an interrupted run`);
   // The spec is saved before training so an interrupted directory can be recognized later.
   await writeFileAtomic(join(dir, 'spec.json'), `${JSON.stringify(spec, null, 1)}\n`);
