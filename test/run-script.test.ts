@@ -24,7 +24,11 @@ out=$(echo "$*" | sed -n 's/.*--out \\([^ ]*\\).*/\\1/p')
 case "$*" in *--plan*) echo "codebook-size (full preset): 3 runs into $out (1 completed, 0 interrupted, 2 not started)"; echo '  a-K1-s0  completed'; exit 0;; esac
 case "$*" in *--collect*)
   mkdir -p "$out/figures/runs"
-  if ls "$out"/runs/*/result.json >/dev/null 2>&1; then echo '{"runs":[{"completedAt":"now"}]}' > "$out/results.json"; else echo '{"runs":[]}' > "$out/results.json"; fi
+  # Like the real collect, keep the start time of a results.json already in --out.
+  started=$(sed -n 's/.*"startedAt":"\\([^"]*\\)".*/\\1/p' "$out/results.json" 2>/dev/null || true)
+  started=\${started:-started-by-$$}
+  if ls "$out"/runs/*/result.json >/dev/null 2>&1; then runs='[{"completedAt":"now"}]'; else runs='[]'; fi
+  echo "{\\"startedAt\\":\\"$started\\",\\"runs\\":$runs}" > "$out/results.json"
   echo 'id' > "$out/results.csv"; echo '<html>' > "$out/report.html"
   echo '<svg/>' > "$out/figures/utilization-vs-k.svg"
   sizes=",$(echo "$*" | sed -n 's/.*--sizes \\([^ ]*\\).*/\\1/p'),"
@@ -181,10 +185,14 @@ test('run.sh publish copies finished views without checkpoints, drops stale figu
     assert.match(readFileSync(join(box.publish, 'fashion-codebook-size', 'results.json'), 'utf8'), /completedAt/, 'the collected view, not a slice');
     // A view shows only its own runs' reconstructions, though it shares the run directory.
     assert.deepEqual(files(join(box.publish, 'fashion-table1')).filter((f) => f.startsWith('runs/')), ['runs/simvq-K1024-s0/recon.png']);
-    // A second publish replaces the view whole, leaving no temporary directory behind.
+    // A second publish replaces the view whole, leaving no temporary directory behind, and keeps
+    // the view's start time.
+    const published = (): string => readFileSync(join(box.publish, 'fashion-codebook-size', 'results.json'), 'utf8');
+    const started = (JSON.parse(published()) as { startedAt: string }).startedAt;
     writeFileSync(join(box.publish, 'fashion-codebook-size', 'extra.txt'), 'old');
     box.run(['publish']);
     assert.ok(!existsSync(join(box.publish, 'fashion-codebook-size', 'extra.txt')));
+    assert.equal((JSON.parse(published()) as { startedAt: string }).startedAt, started);
     assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-table1']);
   } finally {
     rmSync(box.dir, { recursive: true, force: true });

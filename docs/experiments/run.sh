@@ -57,6 +57,8 @@ publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a vi
   # finishing a job (which writes its own results into $src) cannot mix into what is published.
   view=$WORK/.views/$name
   rm -rf "$view" && mkdir -p "$view" && ln -s "$(cd "$src" && pwd)/runs" "$view/runs"
+  # The published results.json carries the view's start time over to the new one.
+  [ ! -f "$PUBLISH/$name/results.json" ] || cp "$PUBLISH/$name/results.json" "$view/"
   # shellcheck disable=SC2046
   $VQLAB experiment $(echo "$@" | sed "s|--out [^ ]*|--out $view|") --collect >/dev/null 2>&1 || return 0
   grep -q '"completedAt"' "$view/results.json" || return 0   # none of this view's runs finished
