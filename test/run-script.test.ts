@@ -144,12 +144,15 @@ test('run.sh asks for the whole plan in priority order, and one failing run does
   }
 });
 
-test('run.sh trains two jobs at once by default, each job exactly once, and THREADS sets the threads per run', () => {
+test('run.sh trains two jobs at once by default, each job exactly once, THREADS threads a run, and the last run alone on all', () => {
   const box = sandbox();
   try {
     box.run([], { STUB_SLEEP: '0.05', THREADS: '2' });
-    const runs = trainingRuns(box, 2);
-    assert.equal(runs.length, 63, 'the whole queue');
+    // The queue on 2 threads a run; then, alone, the long Fashion-MNIST run on both lanes' 4.
+    const all = box.invocations().filter((l) => !l.includes('--collect'));
+    assert.match(all.at(-1)!, /--out .*\/fashion-long --threads 4$/);
+    const runs = trainingRuns({ ...box, invocations: () => all.slice(0, -1) }, 2);
+    assert.equal(runs.length, 62, 'the whole queue');
     assert.equal(new Set(runs).size, runs.length, 'a job trained twice');
     const concurrency = readFileSync(`${box.log}.concurrency`, 'utf8').trim().split('\n').map(Number);
     assert.equal(Math.max(...concurrency), 2, 'two training calls at once, never more');
