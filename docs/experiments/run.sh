@@ -49,9 +49,13 @@ LONG="codebook-size --sizes 1024 --quantizers $LONG_Q --seeds 0 --epochs 100 --u
 # (at most 30 epochs, about 4 hours), to see how far below the paper's ~100 % 3 epochs leave it.
 FASHION_LONG="codebook-size --data fashion-mnist --sizes 65536 --quantizers simvq --seeds 0 --epochs 30 --until-plateau 3 --out $WORK/fashion-long"
 
+out_of() { # out_of EXPERIMENT-ARGS…: the --out directory they name
+  echo "$@" | sed -n 's/.*--out \([^ ]*\).*/\1/p'
+}
+
 publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a view into $PUBLISH/NAME
   name=$1; shift
-  src=$(echo "$@" | sed -n 's/.*--out \([^ ]*\).*/\1/p')
+  src=$(out_of "$@")
   ls "$src"/runs/*/result.json >/dev/null 2>&1 || return 0   # nothing finished yet
   # The view is collected in a directory of its own that sees the runs through a link, so a lane
   # finishing a job (which writes its own results into $src) cannot mix into what is published.
@@ -92,7 +96,7 @@ publish_all() { # publish_all [OUT]: every view, or only the views of the runs i
 run() { # run EXPERIMENT-ARGS… (a slice of a view), then publish the views of its runs
   # shellcheck disable=SC2086
   $VQLAB experiment "$@" --threads "$THREADS" </dev/null || echo "run.sh: failed: vqlab experiment $*" >&2
-  publish_all "$(echo "$@" | sed -n 's/.*--out \([^ ]*\).*/\1/p')"
+  publish_all "$(out_of "$@")"
 }
 
 status() { # status NAME EXPERIMENT-ARGS…: the view's line of counts from --plan
