@@ -11,9 +11,10 @@
 #   sh docs/experiments/run.sh status     # how many runs of each view are done
 #
 # Two lanes train at once from one queue, each run on one ORT thread: on 2 cores two such runs
-# trained 432 img/s together where one run on 2 threads trained 300 (reference MNIST model, SimVQ,
-# K = 1,024, one epoch). The lanes take jobs in the order below, no two jobs share a run, and
-# publishing is serialized (flock). The last run, hours long, runs alone on all the lanes' threads.
+# trained 407 img/s together where one run on 2 threads trained 314 (medians of 3; reference MNIST
+# model, SimVQ, K = 1,024, one epoch). At K = 65,536 the two ways came out about even. The lanes
+# take jobs in the order below, no two jobs share a run, and publishing is serialized (flock). The
+# last run, hours long, runs alone on all the lanes' threads.
 #
 # Needs: npm run build; Fashion-MNIST (apt-get install -y dataset-fashion-mnist); flock (util-linux).
 # VQLAB overrides the command (default: node dist/src/cli/main.js); WORK where runs train
