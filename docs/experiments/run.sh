@@ -12,9 +12,10 @@
 #
 # Two lanes train at once from one queue, each run on one ORT thread: on 2 cores two such runs
 # trained 407 img/s together where one run on 2 threads trained 314 (medians of 3; reference MNIST
-# model, SimVQ, K = 1,024, one epoch). At K = 65,536 the two ways came out about even. The lanes
-# take jobs in the order below, no two jobs share a run, and publishing is serialized (flock). The
-# last run, hours long, runs alone on all the lanes' threads.
+# model, SimVQ, K = 1,024, one epoch). At K = 65,536 a run took 47 minutes in a lane and 29 alone
+# on 2 threads, so the lanes finish 1.2× the runs per hour there. The lanes take jobs in the order
+# below, no two jobs share a run, and publishing is serialized (flock). The last run, hours long,
+# runs alone on all the lanes' threads.
 #
 # Needs: npm run build; Fashion-MNIST (apt-get install -y dataset-fashion-mnist); flock (util-linux).
 # VQLAB overrides the command (default: node dist/src/cli/main.js); WORK where runs train
