@@ -19,6 +19,16 @@
  * better than by a random codebook (asserted in test/quantizer-options.test.ts). Runs on the host
  * in float64 accumulation: M·K·d multiply-adds per iteration (≈ 0.4·10⁹ for the MNIST default
  * of M = 6,272, K = 1,024, d = 64), once per training run.
+ *
+ * More codes than vectors (K > M, e.g. K = 65,536 against one batch's 6,272 latents) make most
+ * centres copies: seeding runs out of distinct rows after at most M centres, and every later centre
+ * repeats a row. Two shortcuts keep that case cheap and leave every result bit for bit as above:
+ *  - seeding stops measuring distances once every row is a centre (all D(x_i) = 0): the remaining
+ *    choices are uniform, and the random draws happen in the same order either way;
+ *  - an assignment skips a centre equal to an earlier one: its distance would be the very same
+ *    float64 sum, which never beats the earlier centre under "ties → lowest k".
+ * Measured at K = 65,536, M = 6,272, d = 64, 10 iterations, on 2 cores shared with two training
+ * runs: 97 s, where a whole 8-step training run with the plain algorithm had taken 980 s.
  */
 import { Rng } from '../init/rng.js';
 
@@ -35,11 +45,18 @@ export function chooseRows(m: number, k: number, rng: Rng): number[] {
   return Array.from({ length: k }, () => rng.int(m));
 }
 
-/** Index of the nearest row of `centers` [K, d] to row i of `x` (squared L2, ties → lowest). */
-function nearestRow(x: Float32Array, i: number, centers: Float64Array | Float32Array, k: number, d: number): { index: number; distance: number } {
+/**
+ * Index of the nearest row of `centers` [K, d] to row i of `x` (squared L2, ties → lowest), among
+ * the rows listed in `candidates` (ascending; default all K).
+ */
+function nearestRow(
+  x: Float32Array, i: number, centers: Float64Array | Float32Array, k: number, d: number, candidates?: Int32Array,
+): { index: number; distance: number } {
   let best = Infinity;
   let index = 0;
-  for (let c = 0; c < k; c++) {
+  const n = candidates ? candidates.length : k;
+  for (let r = 0; r < n; r++) {
+    const c = candidates ? candidates[r]! : r;
     let s = 0;
     for (let j = 0; j < d; j++) {
       const t = x[i * d + j]! - centers[c * d + j]!;
@@ -63,8 +80,9 @@ export function kmeans(x: Float32Array, d: number, k: number, iterations: number
   for (let it = 0; it < iterations; it++) {
     sums.fill(0);
     sizes.fill(0);
+    const distinct = firstOccurrences(centers, k, d);
     for (let i = 0; i < m; i++) {
-      const { index } = nearestRow(x, i, centers, k, d);
+      const { index } = nearestRow(x, i, centers, k, d, distinct);
       sizes[index]! += 1;
       for (let j = 0; j < d; j++) sums[index * d + j]! += x[i * d + j]!;
     }
@@ -76,6 +94,30 @@ export function kmeans(x: Float32Array, d: number, k: number, iterations: number
   return Float32Array.from(centers);
 }
 
+/**
+ * The centres [K, d] that equal no earlier centre, ascending: the only ones an assignment can pick.
+ * Rows are bucketed by a hash of their bits and compared value by value within a bucket.
+ */
+function firstOccurrences(centers: Float64Array, k: number, d: number): Int32Array {
+  const words = new Uint32Array(centers.buffer, centers.byteOffset, k * d * 2);
+  const buckets = new Map<number, number[]>();
+  const keep: number[] = [];
+  const equalRows = (a: number, b: number): boolean => {
+    for (let j = 0; j < d; j++) if (centers[a * d + j] !== centers[b * d + j]) return false;
+    return true;
+  };
+  for (let c = 0; c < k; c++) {
+    let h = 0x811c9dc5; // FNV-1a over the row's 32-bit words
+    for (let w = c * 2 * d; w < (c + 1) * 2 * d; w++) h = Math.imul(h ^ words[w]!, 0x01000193);
+    const bucket = buckets.get(h);
+    if (bucket?.some((e) => equalRows(e, c))) continue;
+    if (bucket) bucket.push(c);
+    else buckets.set(h, [c]);
+    keep.push(c);
+  }
+  return Int32Array.from(keep);
+}
+
 /** k-means++ seeding (file comment): M·K·d work, once. With fewer than K distinct rows, repeats. */
 function seedCenters(x: Float32Array, d: number, k: number, rng: Rng): Float64Array {
   const m = x.length / d;
@@ -85,16 +127,20 @@ function seedCenters(x: Float32Array, d: number, k: number, rng: Rng): Float64Ar
   };
   take(rng.int(m), 0);
   const nearest = new Float64Array(m).fill(Infinity);
+  let exhausted = false; // every row is a centre: all D(x_i) are 0, and stay 0
   for (let c = 1; c < k; c++) {
     let total = 0;
-    for (let i = 0; i < m; i++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const t = x[i * d + j]! - centers[(c - 1) * d + j]!;
-        s += t * t;
+    if (!exhausted) {
+      for (let i = 0; i < m; i++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const t = x[i * d + j]! - centers[(c - 1) * d + j]!;
+          s += t * t;
+        }
+        if (s < nearest[i]!) nearest[i] = s;
+        total += nearest[i]!;
       }
-      if (s < nearest[i]!) nearest[i] = s;
-      total += nearest[i]!;
+      exhausted = total === 0;
     }
     let row = rng.int(m);
     if (total > 0) {
