@@ -87,6 +87,54 @@ test('a dead code is re-seeded from the batch and then chosen (VQ, EMA, SimVQ)',
   }
 });
 
+test('deadCodeShare s replaces exactly the codes deadCodeThreshold s·M/K does, and the two cannot be combined', async () => {
+  const m = 64, d = 2, k = 8, share = 0.5;
+  const z = clustered(m, d, 2, new Rng(5));
+  for (const kind of ['vq', 'ema', 'simvq'] as const) {
+    const finalCodes: Float32Array[] = [];
+    const notices: (string | undefined)[] = [];
+    for (const dead of [{ deadCodeShare: share }, { deadCodeThreshold: share * (m / k) }]) {
+      const q = createQuantizer(kind, { codebookSize: k, dim: d, ...dead });
+      const store = new VariableStore(5);
+      const program = await quantizerProgram(q, store, m);
+      try {
+        // Two clusters and eight codes: some codes go unchosen and fall below the threshold.
+        for (let step = 1; step <= 3; step++) {
+          const r = await program.step({ z }, 1e-3);
+          notices.push(q.hostStep!({ store, prefix: 'quantizer.', step, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) }));
+        }
+        finalCodes.push((await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array);
+      } finally {
+        await program.release();
+      }
+    }
+    assert.ok(notices.some((n) => /replaced \d+ dead code/.test(n ?? '')), `${kind}: no code was replaced (${notices.join('; ')})`);
+    assert.deepEqual(notices.slice(0, 3), notices.slice(3), kind);
+    assert.deepEqual(Array.from(finalCodes[0]!), Array.from(finalCodes[1]!), kind);
+    assert.throws(() => createQuantizer(kind, { codebookSize: k, dim: d, deadCodeThreshold: 1, deadCodeShare: 0.1 }),
+      /deadCodeThreshold \(1 uses per step\) and deadCodeShare \(0\.1 of the uniform usage M\/K\) both set the dead-code threshold; set one of them/);
+  }
+  // The boundary itself: with usage set by hand just below and just above s·M/K = 4 (debiased at
+  // step t = 2, u/(1 − γ²)), exactly the codes below it are replaced.
+  const q = createQuantizer('vq', { codebookSize: k, dim: d, deadCodeShare: share });
+  const store = new VariableStore(6);
+  const program = await quantizerProgram(q, store, m);
+  try {
+    const r = await program.step({ z }, 1e-3);
+    const debias = 1 - 0.99 ** 2;
+    const below = [1, 4, 6];
+    store.require('quantizer.code_usage').value.set(Array.from({ length: k }, (_, i) => (below.includes(i) ? 3.99 : 4.01) * debias));
+    const codesBefore = Float32Array.from(store.require('quantizer.codebook').value);
+    const notice = q.hostStep!({ store, prefix: 'quantizer.', step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) });
+    assert.equal(notice, 'replaced 3 dead codes with encoder outputs of the batch');
+    const codesAfter = store.require('quantizer.codebook').value;
+    const changed = Array.from({ length: k }, (_, i) => i).filter((i) => codesAfter[i * d] !== codesBefore[i * d] || codesAfter[i * d + 1] !== codesBefore[i * d + 1]);
+    assert.deepEqual(changed, below);
+  } finally {
+    await program.release();
+  }
+});
+
 test('rotation trick: output equals the code, and the gradient is λRᵀg (hand-made case and random rows)', async () => {
   // e = [1, 0], q = [0, 2]: R rotates by 90°, λ = 2, so ∂/∂e of Σ g·q̃ = 2·[g2, −g1].
   const hand = await runOnce(new VariableStore(0), (ctx) => {

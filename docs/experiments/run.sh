@@ -36,7 +36,10 @@ FASHION="--data fashion-mnist --epochs 3 --out $WORK/fashion-mnist"
 VQ_NORMAL='vq:init=normal:initScale=0.125'   # VQ started like SimVQ's C: N(0, 1/d), d = 64
 GRID_Q="simvq,vq,$VQ_NORMAL,ema"
 GRID="codebook-size $FASHION --sizes 1024,4096,16384,65536 --quantizers $GRID_Q --seeds 0,1,2 --replicate-sizes 1024,65536 --replicate-variants simvq,vq"
-TABLE1_EXTRA="fsq,lfq,vq:kmeansIters=10,vq:deadCodeThreshold=1,vq:rotationTrick=true,vq:codebookDim=8:cosine=true,simvq:deadCodeThreshold=1"
+# Dead-code replacement by share of the uniform usage M/K (M = 6,272 latents a batch): 0.16 is the
+# usual threshold of 1 use per step at K = 1,024, and means the same at 65,536, where a threshold of
+# 1 would exceed M/K ≈ 0.1 and re-seed the whole codebook every step (codebook-options.ts).
+TABLE1_EXTRA="fsq,lfq,vq:kmeansIters=10,vq:deadCodeShare=0.16,vq:rotationTrick=true,vq:codebookDim=8:cosine=true,simvq:deadCodeShare=0.16"
 TABLE1="codebook-size $FASHION --sizes 1024,65536 --quantizers vq,$VQ_NORMAL,ema,simvq,$TABLE1_EXTRA --seeds 0"
 
 # MNIST (bundled digits), 10 epochs, 3 seeds.

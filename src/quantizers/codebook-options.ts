@@ -19,7 +19,15 @@
  *                     graph (state `code_usage`); between steps, a code whose debiased usage
  *                     u_k/(1 − γ_u^t) is below the threshold is re-seeded with an encoder output
  *                     of the current batch (distinct outputs, seeded choice), so it lies where
- *                     the data are and is chosen again. 0 = off.
+ *                     the data are and is chosen again. 0 = off. The threshold is a count per
+ *                     step, so its meaning changes with K: with M encoder outputs per step a code
+ *                     gets M/K uses per step when all are used equally, and once M/K falls below
+ *                     the threshold every code counts as dead and the whole codebook is re-seeded
+ *                     every step (M = 6,272 and K = 65,536 give M/K ≈ 0.1 < 1).
+ *   deadCodeShare     the same replacement with the threshold s·M/K: a code is dead when its
+ *                     usage is below the share s of the uniform usage, which means the same at
+ *                     every K (s ≈ 0.16 at K = 1,024 and M = 6,272 is the threshold 1 above).
+ *                     Either this or deadCodeThreshold; 0 = off.
  *   usageDecay        γ_u of that running usage (default 0.99).
  *
  * Host steps, and why not in the graph. A training step is one ONNX run that computes the
@@ -52,6 +60,8 @@ export interface CodebookOptions {
   readonly kmeansIters?: number;
   /** Replace codes whose running usage per step falls below this (default 0 = off). */
   readonly deadCodeThreshold?: number;
+  /** Replace codes whose running usage falls below this share of the uniform usage M/K (default 0 = off). */
+  readonly deadCodeShare?: number;
   /** Decay of the running usage (default 0.99). */
   readonly usageDecay?: number;
 }
@@ -62,7 +72,8 @@ export const CODEBOOK_OPTIONS: OptionSpecs = {
   orthogonalWeight: { type: 'number', min: 0, default: '0', doc: 'weight of the orthogonal regularization ‖ÊÊᵀ − I‖²/K² of the codebook (Shin et al. 2021)' },
   kmeansIters: { type: 'integer', min: 0, default: '0 (off)', doc: 'k-means initialization: Lloyd iterations over the first batch of encoder outputs' },
   deadCodeThreshold: { type: 'number', min: 0, default: '0 (off)', doc: 'replace codes used fewer than this many times per step (running mean) by batch encoder outputs' },
-  usageDecay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: '0.99', doc: 'decay of the running per-code usage that deadCodeThreshold reads' },
+  deadCodeShare: { type: 'number', min: 0, default: '0 (off)', doc: 'replace codes whose running usage falls below this share of the uniform usage M/K (M encoder outputs per step), a threshold that means the same at every K; not with deadCodeThreshold' },
+  usageDecay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: '0.99', doc: 'decay of the running per-code usage that deadCodeThreshold and deadCodeShare read' },
 };
 
 /** The resolved options, with defaults. */
@@ -72,16 +83,21 @@ export interface ResolvedCodebookOptions {
   readonly orthogonalWeight: number;
   readonly kmeansIters: number;
   readonly deadCodeThreshold: number;
+  readonly deadCodeShare: number;
   readonly usageDecay: number;
 }
 
-function resolveCodebookOptions(o: CodebookOptions): ResolvedCodebookOptions {
+function resolveCodebookOptions(name: string, o: CodebookOptions): ResolvedCodebookOptions {
+  if ((o.deadCodeThreshold ?? 0) > 0 && (o.deadCodeShare ?? 0) > 0) {
+    throw new Error(`${name}: deadCodeThreshold (${o.deadCodeThreshold} uses per step) and deadCodeShare (${o.deadCodeShare} of the uniform usage M/K) both set the dead-code threshold; set one of them`);
+  }
   return {
     cosine: o.cosine ?? false,
     rotationTrick: o.rotationTrick ?? false,
     orthogonalWeight: o.orthogonalWeight ?? 0,
     kmeansIters: o.kmeansIters ?? 0,
     deadCodeThreshold: o.deadCodeThreshold ?? 0,
+    deadCodeShare: o.deadCodeShare ?? 0,
     usageDecay: o.usageDecay ?? 0.99,
   };
 }
@@ -93,20 +109,24 @@ export function codebookOptionsConfig(o: ResolvedCodebookOptions): Record<string
   if (o.rotationTrick) out.rotationTrick = true;
   if (o.orthogonalWeight > 0) out.orthogonalWeight = o.orthogonalWeight;
   if (o.kmeansIters > 0) out.kmeansIters = o.kmeansIters;
-  if (o.deadCodeThreshold > 0) {
-    out.deadCodeThreshold = o.deadCodeThreshold;
-    out.usageDecay = o.usageDecay;
-  }
+  if (o.deadCodeThreshold > 0) out.deadCodeThreshold = o.deadCodeThreshold;
+  if (o.deadCodeShare > 0) out.deadCodeShare = o.deadCodeShare;
+  if (replacesDeadCodes(o)) out.usageDecay = o.usageDecay;
   return out;
 }
 
+/** Whether dead codes are replaced (and usage therefore tracked). */
+function replacesDeadCodes(o: ResolvedCodebookOptions): boolean {
+  return o.deadCodeThreshold > 0 || o.deadCodeShare > 0;
+}
+
 function needsHostStep(o: ResolvedCodebookOptions): boolean {
-  return o.kmeansIters > 0 || o.deadCodeThreshold > 0;
+  return o.kmeansIters > 0 || replacesDeadCodes(o);
 }
 
 /** Record the running usage u ← γ_u·u + (1 − γ_u)·counts (state `code_usage`), when tracked. */
 export function trackUsage(ctx: BuildContext, o: ResolvedCodebookOptions, counts: Tensor): void {
-  if (o.deadCodeThreshold <= 0) return;
+  if (!replacesDeadCodes(o)) return;
   const usage = ctx.state('code_usage', [counts.shape[0]!], { kind: 'constant', value: 0 });
   ctx.setState('code_usage', op.add(op.mul(usage, o.usageDecay), op.mul(counts, 1 - o.usageDecay)));
 }
@@ -146,11 +166,12 @@ function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: Host
     const centers = kmeans(input.searchInputs, c, k, o.kmeansIters, seed);
     q.writeCodes(input.store, input.prefix, Array.from({ length: k }, (_, i) => i), centers);
     // Every centre starts at the average usage m/K (debiased), as a revived code does below.
-    if (o.deadCodeThreshold > 0) input.store.require(`${input.prefix}code_usage`).value.fill((m / k) * (1 - o.usageDecay ** input.step));
+    if (replacesDeadCodes(o)) input.store.require(`${input.prefix}code_usage`).value.fill((m / k) * (1 - o.usageDecay ** input.step));
     return `k-means initialized the ${k} codes from ${m} encoder outputs (${o.kmeansIters} Lloyd iterations)`;
   }
-  if (o.deadCodeThreshold <= 0) return undefined;
-  const dead = deadCodes(input.store.require(`${input.prefix}code_usage`).value, o.usageDecay, input.step, o.deadCodeThreshold);
+  if (!replacesDeadCodes(o)) return undefined;
+  const threshold = o.deadCodeThreshold > 0 ? o.deadCodeThreshold : o.deadCodeShare * (m / k);
+  const dead = deadCodes(input.store.require(`${input.prefix}code_usage`).value, o.usageDecay, input.step, threshold);
   if (dead.length === 0) return undefined;
   const rows = chooseRows(m, dead.length, new Rng(seed));
   const vectors = new Float32Array(dead.length * c);
@@ -191,7 +212,7 @@ export abstract class CodebookQuantizer extends QuantizerBase implements CodeWri
   /** `codebook`: the options of this file that the quantizer offers (EMA-VQ offers a subset). */
   protected constructor(name: string, common: CommonQuantizerOptions, codebook: CodebookOptions) {
     super(name, common);
-    this.options = resolveCodebookOptions(codebook);
+    this.options = resolveCodebookOptions(name, codebook);
   }
 
   get countsSize(): number {

@@ -69,7 +69,7 @@ import {
 import { rotateTo } from './rotation-trick.js';
 import { codebookInitializer, VQ_OPTIONS } from './vector-quantizer.js';
 
-export interface EmaVectorQuantizerOptions extends CommonQuantizerOptions, Pick<CodebookOptions, 'rotationTrick' | 'kmeansIters' | 'deadCodeThreshold' | 'usageDecay'> {
+export interface EmaVectorQuantizerOptions extends CommonQuantizerOptions, Pick<CodebookOptions, 'rotationTrick' | 'kmeansIters' | 'deadCodeThreshold' | 'deadCodeShare' | 'usageDecay'> {
   /** EMA decay γ in [0, 1) (default 0.99). */
   readonly decay?: number;
   /** Laplace smoothing ε > 0 (default 1e-5). */
@@ -92,6 +92,7 @@ export const EMA_OPTIONS: OptionSpecs = {
   rotationTrick: CODEBOOK_OPTIONS.rotationTrick!,
   kmeansIters: CODEBOOK_OPTIONS.kmeansIters!,
   deadCodeThreshold: CODEBOOK_OPTIONS.deadCodeThreshold!,
+  deadCodeShare: CODEBOOK_OPTIONS.deadCodeShare!,
   usageDecay: CODEBOOK_OPTIONS.usageDecay!,
 };
 
@@ -106,7 +107,7 @@ export class EmaVectorQuantizer extends CodebookQuantizer implements Quantizer {
   private readonly initializer: Initializer;
 
   constructor(o: EmaVectorQuantizerOptions) {
-    super('EmaVectorQuantizer', o, { rotationTrick: o.rotationTrick, kmeansIters: o.kmeansIters, deadCodeThreshold: o.deadCodeThreshold, usageDecay: o.usageDecay });
+    super('EmaVectorQuantizer', o, { rotationTrick: o.rotationTrick, kmeansIters: o.kmeansIters, deadCodeThreshold: o.deadCodeThreshold, deadCodeShare: o.deadCodeShare, usageDecay: o.usageDecay });
     const name = 'EmaVectorQuantizer';
     this.decay = o.decay ?? 0.99;
     this.epsilon = o.epsilon ?? 1e-5;

@@ -35,8 +35,8 @@
  * Options (`SimVQOptions`): codebookSize K, dim d, beta β (default 0.25), weight (default 1),
  * optimize ('W' | 'C' | 'both', default 'W'), bias (default true), initScale (std of C,
  * default d^−½), search (block sizes of the nearest-code search), and cosine, rotationTrick,
- * orthogonalWeight (on the effective codebook C·W + b), kmeansIters, deadCodeThreshold and
- * usageDecay from codebook-options.ts.
+ * orthogonalWeight (on the effective codebook C·W + b), kmeansIters, deadCodeThreshold,
+ * deadCodeShare and usageDecay from codebook-options.ts.
  *
  * What k-means and dead-code replacement re-seed. The effective code is q_k = C_k·W + b, and W, b
  * are shared by all codes: changing them would move every live code. So the row C_k of the basis

@@ -33,14 +33,14 @@
  *                 z_q = (z' + sg(e_k − z'))·W_out + b_out. The losses are computed in the c-space.
  *                 Typically combined with `cosine` (the paper's l2-normalized codes) and c = 8–32.
  *                 Default: no projection (c = d).
- *   cosine, rotationTrick, orthogonalWeight, kmeansIters, deadCodeThreshold, usageDecay:
- *                 see codebook-options.ts.
+ *   cosine, rotationTrick, orthogonalWeight, kmeansIters, deadCodeThreshold, deadCodeShare,
+ *   usageDecay:   see codebook-options.ts.
  *
  * Variables (under the context it is given): `codebook` [K, d] (or [K, c]), a trainable parameter
  * without weight decay (shrinking codes towards 0 would change the nearest-code geometry); with
  * codebookDim also `proj_in.weight` [d, c], `proj_in.bias` [c], `proj_out.weight` [c, d],
  * `proj_out.bias` [d] (PyTorch nn.Linear initialization U(±1/√fan_in)); with deadCodeThreshold
- * the state `code_usage` [K].
+ * or deadCodeShare the state `code_usage` [K].
  *
  * Input: z_e [M, d] (use `flattenNCHW`, `quantizeFeatureMap` or `quantizeVectors` for other
  * layouts). Output: see `QuantizerOutput`; terms = { codebook: L_cb, commitment: L_com }.
