@@ -186,6 +186,14 @@ test('--collect writes results and a report from the completed runs only, traini
       ['vq-init-normal-K16-s0', 'completed'], ['simvq-K16-s0', 'completed'], ['vq-init-normal-K32-s0', 'not started'], ['simvq-K32-s0', 'interrupted'],
     ]);
     assert.throws(() => runState(dir, { ...plan[0]!, epochs: 7 }), /was produced with different settings/);
+    // A complete view finished when its last run completed: collecting it again changes no byte.
+    const complete = { ...settings, sizes: [16] };
+    const first = await runExperiment({ kind: 'codebook-size', settings: complete, out: dir, backend: fakeBackend([]), collectOnly: true });
+    assert.equal(first.results.finishedAt, first.results.runs.map((r) => r.completedAt).sort().at(-1));
+    const bytes = readFileSync(join(dir, 'results.json'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await runExperiment({ kind: 'codebook-size', settings: complete, out: dir, backend: fakeBackend([]), collectOnly: true });
+    assert.ok(readFileSync(join(dir, 'results.json')).equals(bytes), 'results.json changed on a second collect');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -88,7 +88,9 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     if (!o.collectOnly) await writeResults(o.out, { ...base, finishedAt: null, runs });
   }
   if (missing.length > 0) log(`${o.kind}: ${missing.length} of ${plan.length} runs not completed yet: ${missing.join(', ')}`);
-  const results: ExperimentResults = { ...base, finishedAt: missing.length === 0 ? new Date().toISOString() : null, runs };
+  // Finished when its last run completed, so collecting a finished experiment again changes nothing.
+  const finishedAt = missing.length === 0 ? runs.map((r) => r.completedAt).reduce((a, b) => (b > a ? b : a), base.startedAt) : null;
+  const results: ExperimentResults = { ...base, finishedAt, runs };
   await writeResults(o.out, results);
   const report = await rebuildReport(o.out, results);
   log(`${o.kind}: wrote ${o.out}/results.json, results.csv, ${report.figures.length} figures and ${report.report}`);
