@@ -69,7 +69,7 @@ publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a vi
   # The published results.json carries the view's start time over to the new one.
   [ ! -f "$PUBLISH/$name/results.json" ] || cp "$PUBLISH/$name/results.json" "$view/"
   # shellcheck disable=SC2046
-  $VQLAB experiment $(echo "$@" | sed "s|--out [^ ]*|--out $view|") --collect >/dev/null 2>&1 || return 0
+  $VQLAB experiment $(echo "$@" | sed "s|--out [^ ]*|--out $view|") --collect </dev/null >/dev/null 2>&1 || return 0
   grep -q '"completedAt"' "$view/results.json" || return 0   # none of this view's runs finished
   dst=$PUBLISH/$name
   rm -rf "$dst.tmp" && mkdir -p "$dst.tmp"
@@ -84,13 +84,17 @@ publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a vi
   rm -rf "$dst" && mv "$dst.tmp" "$dst"
 }
 
+views() { # the views, one per line: NAME EXPERIMENT-ARGS…
+  printf '%s\n' "fashion-codebook-size $GRID" "fashion-table1 $TABLE1" "mnist-optimization $ABLATION" \
+    "mnist-beta $BETA" "mnist-long $LONG" "fashion-long $FASHION_LONG"
+}
+
 publish_all() { # publish_all [OUT]: every view, or only the views of the runs in OUT
   only=${1:-}
   mkdir -p "$WORK"
   (
     flock 9
-    for view in "fashion-codebook-size $GRID" "fashion-table1 $TABLE1" "mnist-optimization $ABLATION" \
-      "mnist-beta $BETA" "mnist-long $LONG" "fashion-long $FASHION_LONG"; do
+    views | while IFS= read -r view; do
       if [ -n "$only" ]; then case "$view " in *"--out $only "*) ;; *) continue;; esac; fi
       # shellcheck disable=SC2086
       publish $view
@@ -107,7 +111,7 @@ run() { # run EXPERIMENT-ARGS… (a slice of a view), then publish the views of 
 status() { # status NAME EXPERIMENT-ARGS…: the view's line of counts from --plan
   name=$1; shift
   # shellcheck disable=SC2086
-  echo "$name: $($VQLAB experiment "$@" --plan | head -n 1 | sed -n 's/.*(\(.*\))$/\1/p')"
+  echo "$name: $($VQLAB experiment "$@" --plan </dev/null | head -n 1 | sed -n 's/.*(\(.*\))$/\1/p')"
 }
 
 queue() { # the jobs, one job (the arguments of one `vqlab experiment`) per line, in priority order
@@ -152,12 +156,8 @@ lane() { # train jobs from the queue until none is left; a job is claimed by cre
 
 if [ "${1:-}" = publish ]; then publish_all; exit 0; fi
 if [ "${1:-}" = status ]; then
-  status fashion-codebook-size $GRID
-  status fashion-table1 $TABLE1
-  status mnist-optimization $ABLATION
-  status mnist-beta $BETA
-  status mnist-long $LONG
-  status fashion-long $FASHION_LONG
+  # shellcheck disable=SC2086
+  views | while IFS= read -r view; do status $view; done
   exit 0
 fi
 
