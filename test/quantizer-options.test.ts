@@ -4,7 +4,7 @@ import { grad } from '../src/graph/autodiff.js';
 import * as op from '../src/graph/ops.js';
 import { Rng } from '../src/init/rng.js';
 import { Adam } from '../src/optim/adam.js';
-import { createQuantizer, kmeans, orthogonalLoss, quantizationError, rotateTo, type Quantizer } from '../src/quantizers/index.js';
+import { createQuantizer, kmeans, orthogonalLoss, quantizationError, rotateTo, type HostStepOutcome, type Quantizer } from '../src/quantizers/index.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableStore } from '../src/runtime/variables.js';
 import { randomNormal, runOnce, toNumbers } from './helpers/quantizer-fixtures.js';
@@ -40,8 +40,9 @@ test('k-means initialization lowers the first batch\'s quantization error far be
     try {
       const before = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;
       const r = await program.step({ z }, 1e-3);
-      const notice = q.hostStep!({ store, prefix: 'quantizer.', step: 1, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array });
-      assert.match(notice ?? '', /k-means initialized the 8 codes from 400 encoder outputs/);
+      const outcome = q.hostStep!({ store, prefix: 'quantizer.', step: 1, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array });
+      assert.match(outcome?.notice ?? '', /k-means initialized the 8 codes from 400 encoder outputs/);
+      assert.equal(outcome?.reseededCodes, k);
       const after = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;
       const random = quantizationError(z, before, d);
       const fitted = quantizationError(z, after, d);
@@ -73,8 +74,10 @@ test('a dead code is re-seeded from the batch and then chosen (VQ, EMA, SimVQ)',
       const first = await program.step({ z }, 1e-4);
       const firstCounts = Float32Array.from(first.metrics.counts as Float32Array);
       assert.equal(firstCounts[3], 0, `${kind}: code 3 should start dead`);
-      const notice = q.hostStep!({ store, prefix: 'quantizer.', step: 1, searchInputs: first.metrics.search_inputs as Float32Array, counts: firstCounts });
-      assert.match(notice ?? '', /replaced \d+ dead codes? with encoder outputs of the batch/, kind);
+      const outcome = q.hostStep!({ store, prefix: 'quantizer.', step: 1, searchInputs: first.metrics.search_inputs as Float32Array, counts: firstCounts });
+      assert.match(outcome?.notice ?? '', /replaced \d+ dead codes? with encoder outputs of the batch/, kind);
+      // Every code no input chose in step 1 (debiased usage 0 < 0.5) is replaced, code 3 among them.
+      assert.equal(outcome?.reseededCodes, firstCounts.filter((c) => c === 0).length, kind);
       const e = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;
       const row = Array.from(e.subarray(3 * d, 4 * d));
       const nearest = Math.min(...Array.from({ length: m }, (_, i) => Math.hypot(...row.map((v, j) => v - z[i * d + j]!))));
@@ -92,7 +95,7 @@ test('deadCodeShare s replaces exactly the codes deadCodeThreshold s·M/K does, 
   const z = clustered(m, d, 2, new Rng(5));
   for (const kind of ['vq', 'ema', 'simvq'] as const) {
     const finalCodes: Float32Array[] = [];
-    const notices: (string | undefined)[] = [];
+    const notices: (HostStepOutcome | undefined)[] = [];
     for (const dead of [{ deadCodeShare: share }, { deadCodeThreshold: share * (m / k) }]) {
       const q = createQuantizer(kind, { codebookSize: k, dim: d, ...dead });
       const store = new VariableStore(5);
@@ -108,7 +111,7 @@ test('deadCodeShare s replaces exactly the codes deadCodeThreshold s·M/K does, 
         await program.release();
       }
     }
-    assert.ok(notices.some((n) => /replaced \d+ dead code/.test(n ?? '')), `${kind}: no code was replaced (${notices.join('; ')})`);
+    assert.ok(notices.some((n) => (n?.reseededCodes ?? 0) > 0), `${kind}: no code was replaced`);
     assert.deepEqual(notices.slice(0, 3), notices.slice(3), kind);
     assert.deepEqual(Array.from(finalCodes[0]!), Array.from(finalCodes[1]!), kind);
     assert.throws(() => createQuantizer(kind, { codebookSize: k, dim: d, deadCodeThreshold: 1, deadCodeShare: 0.1 }),
@@ -126,7 +129,7 @@ test('deadCodeShare s replaces exactly the codes deadCodeThreshold s·M/K does, 
     store.require('quantizer.code_usage').value.set(Array.from({ length: k }, (_, i) => (below.includes(i) ? 3.99 : 4.01) * debias));
     const codesBefore = Float32Array.from(store.require('quantizer.codebook').value);
     const notice = q.hostStep!({ store, prefix: 'quantizer.', step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) });
-    assert.equal(notice, 'replaced 3 dead codes with encoder outputs of the batch');
+    assert.deepEqual(notice, { notice: 'replaced 3 dead codes with encoder outputs of the batch', reseededCodes: 3 });
     const codesAfter = store.require('quantizer.codebook').value;
     const changed = Array.from({ length: k }, (_, i) => i).filter((i) => codesAfter[i * d] !== codesBefore[i * d] || codesAfter[i * d + 1] !== codesBefore[i * d + 1]);
     assert.deepEqual(changed, below);

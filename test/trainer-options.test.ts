@@ -99,6 +99,32 @@ test('--save-every checkpoints mid-epoch, and a run resumed from one equals one 
   assert.deepEqual((await readMetricsLog(join(dir, 'metrics.jsonl'))).map((r) => [r.epoch, r.step, r.loss]), (await readMetricsLog(join(straight, 'metrics.jsonl'))).map((r) => [r.epoch, r.step, r.loss]));
 });
 
+test('the codes dead-code replacement re-seeds are logged per epoch, and a stopped and resumed run logs the same', async () => {
+  const options = { ...TINY, epochs: 2, quantizerOptions: { deadCodeShare: 0.5 } };
+  const lines: string[] = [];
+  const straight = tempDir('reseed-straight');
+  await trainModel({ ...options, out: straight, log: (l) => lines.push(l) });
+  const records = await readMetricsLog(join(straight, 'metrics.jsonl'));
+  // What the notices of each epoch's steps (4 an epoch) say was replaced.
+  const noticed = [0, 0];
+  for (const l of lines) {
+    const m = /^step (\d+): replaced (\d+) dead codes? with encoder outputs of the batch$/.exec(l);
+    if (m) noticed[Math.floor((Number(m[1]) - 1) / 4)]! += Number(m[2]);
+  }
+  assert.ok(noticed[0]! > 0, `no code was replaced in epoch 1: ${lines.join(' | ')}`);
+  assert.deepEqual(records.map((r) => r.reseeded_codes), noticed);
+  // Stopped after step 6, in the middle of epoch 2: the resumed epoch counts its first two steps too.
+  const stopped = tempDir('reseed-stopped');
+  let checks = 0;
+  const stopSignal = { get aborted() { return ++checks >= 6; } } as AbortSignal;
+  await assert.rejects(trainModel({ ...options, out: stopped, stopSignal }), /stopped at epoch 2, step 6/);
+  await trainModel({ ...options, out: stopped, resume: true });
+  assert.deepEqual((await readMetricsLog(join(stopped, 'metrics.jsonl'))).map((r) => [r.reseeded_codes, r.utilization, r.loss]), records.map((r) => [r.reseeded_codes, r.utilization, r.loss]));
+  // Quantizers without host steps log no such field.
+  const plain = await trainModel({ ...TINY, out: tempDir('reseed-none') });
+  assert.equal('reseeded_codes' in plain.history[0]!, false);
+});
+
 test('the progress line shows the time the remaining steps should take', () => {
   const out: string[] = [];
   new ProgressReporter({ write: (t: string) => out.push(t), isTTY: false }, true, 1).update({ epoch: 1, epochs: 2, step: 1, steps: 10, loss: 0.5, batchUtilization: 0.5, imagesPerSecond: 100, etaSeconds: 75 });

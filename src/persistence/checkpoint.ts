@@ -65,6 +65,8 @@ export interface EpochProgress {
   readonly lossSums: Readonly<Record<string, number>>;
   /** Per-code counts summed over the epoch's steps so far. */
   readonly codeCounts: readonly number[];
+  /** Codes the quantizer's host step re-seeded in the epoch so far (absent: 0). */
+  readonly reseededCodes?: number;
   readonly stepMs: number;
 }
 

@@ -47,7 +47,7 @@ import type { BuildContext } from '../runtime/build-context.js';
 import type { VariableStore } from '../runtime/variables.js';
 import { chooseRows, kmeans } from './kmeans.js';
 import { QuantizerBase, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
-import type { HostStepInput } from './quantizer.js';
+import type { HostStepInput, HostStepOutcome } from './quantizer.js';
 
 export interface CodebookOptions {
   /** l2-normalized inputs and codes (default false). */
@@ -154,9 +154,9 @@ export function copyRow(dst: Float32Array, at: number, src: Float32Array, row: n
 
 /**
  * The host step of the codebook options (file comment): k-means after step 1, then dead-code
- * replacement. Returns a notice when codes changed.
+ * replacement. Returns what changed, if anything.
  */
-function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: HostStepInput): string | undefined {
+function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: HostStepInput): HostStepOutcome | undefined {
   const k = q.codebookSize;
   const m = countRows(input);
   if (m === 0) return undefined; // a stage dropped this step (residual.ts) saw no vectors
@@ -167,7 +167,7 @@ function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: Host
     q.writeCodes(input.store, input.prefix, Array.from({ length: k }, (_, i) => i), centers);
     // Every centre starts at the average usage m/K (debiased), as a revived code does below.
     if (replacesDeadCodes(o)) input.store.require(`${input.prefix}code_usage`).value.fill((m / k) * (1 - o.usageDecay ** input.step));
-    return `k-means initialized the ${k} codes from ${m} encoder outputs (${o.kmeansIters} Lloyd iterations)`;
+    return { notice: `k-means initialized the ${k} codes from ${m} encoder outputs (${o.kmeansIters} Lloyd iterations)`, reseededCodes: k };
   }
   if (!replacesDeadCodes(o)) return undefined;
   const threshold = o.deadCodeThreshold > 0 ? o.deadCodeThreshold : o.deadCodeShare * (m / k);
@@ -181,7 +181,7 @@ function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: Host
   const usage = input.store.require(`${input.prefix}code_usage`).value;
   const debias = 1 - o.usageDecay ** input.step;
   for (const code of dead) usage[code] = (m / k) * debias;
-  return `replaced ${dead.length} dead code${dead.length === 1 ? '' : 's'} with encoder outputs of the batch`;
+  return { notice: `replaced ${dead.length} dead code${dead.length === 1 ? '' : 's'} with encoder outputs of the batch`, reseededCodes: dead.length };
 }
 
 /** Number of vectors of the batch: the sum of the counts. */
@@ -223,7 +223,7 @@ export abstract class CodebookQuantizer extends QuantizerBase implements CodeWri
     return needsHostStep(this.options);
   }
 
-  hostStep(input: HostStepInput): string | undefined {
+  hostStep(input: HostStepInput): HostStepOutcome | undefined {
     return codebookHostStep(this, this.options, input);
   }
 

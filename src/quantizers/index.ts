@@ -53,6 +53,7 @@ export {
   QUANTIZER_KINDS,
   unflattenToNCHW,
   type HostStepInput,
+  type HostStepOutcome,
   type Quantizer,
   type QuantizerName,
   type QuantizerOutput,

@@ -53,6 +53,14 @@ export interface QuantizerOutput {
  * store, the quantizer's variable prefix, the step just taken (1 after the first), the fetched
  * `searchInputs` of that step and its per-code `counts`.
  */
+/** What a host step changed in the codebook. */
+export interface HostStepOutcome {
+  /** One line for the training log, e.g. "replaced 3 dead codes with encoder outputs of the batch". */
+  readonly notice: string;
+  /** Codes given new values (all K for a k-means initialization, the dead ones for a replacement). */
+  readonly reseededCodes: number;
+}
+
 export interface HostStepInput {
   readonly store: VariableStore;
   readonly prefix: string;
@@ -84,9 +92,9 @@ export interface Quantizer {
   lookup(ctx: BuildContext, indices: Tensor): Tensor;
   /**
    * Host-side work between training steps (k-means initialization, dead-code replacement), for
-   * quantizers with such options. Returns a one-line notice when it changed the codebook.
+   * quantizers with such options. Returns what it changed, or undefined when it changed nothing.
    */
-  hostStep?(input: HostStepInput): string | undefined;
+  hostStep?(input: HostStepInput): HostStepOutcome | undefined;
   /** Whether `hostStep` needs `searchInputs` and `counts` fetched this run (false: skip the fetch). */
   readonly needsHostStep?: boolean;
 }

@@ -39,7 +39,7 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { checkOptions, type OptionSpecs } from './options.js';
-import { checkQuantizerInput, nonFiniteCount, straightThrough, type HostStepInput, type Quantizer, type QuantizerOutput } from './quantizer.js';
+import { checkQuantizerInput, nonFiniteCount, straightThrough, type HostStepInput, type HostStepOutcome, type Quantizer, type QuantizerOutput } from './quantizer.js';
 
 /** Builds one stage quantizer from the base's options (given by the registry, to avoid a cycle). */
 export type StageFactory = (base: string, options: Readonly<Record<string, unknown>>) => Quantizer;
@@ -185,19 +185,23 @@ export class ResidualQuantizer implements Quantizer {
   }
 
   /** Each stage's host step on its block of the fetched inputs and counts. */
-  hostStep(input: HostStepInput): string | undefined {
+  hostStep(input: HostStepInput): HostStepOutcome | undefined {
     const k = this.codebookSize;
     const rows = input.searchInputs.length / this.depth;
     const notices: string[] = [];
+    let reseededCodes = 0;
     this.stages.forEach((stage, s) => {
-      const notice = stage.hostStep?.({
+      const outcome = stage.hostStep?.({
         ...input,
         prefix: `${input.prefix}stage${s}.`,
         searchInputs: input.searchInputs.subarray(s * rows, (s + 1) * rows),
         counts: input.counts.subarray(s * k, (s + 1) * k),
       });
-      if (notice) notices.push(`stage ${s}: ${notice}`);
+      if (outcome) {
+        notices.push(`stage ${s}: ${outcome.notice}`);
+        reseededCodes += outcome.reseededCodes;
+      }
     });
-    return notices.length ? notices.join('; ') : undefined;
+    return notices.length ? { notice: notices.join('; '), reseededCodes } : undefined;
   }
 }

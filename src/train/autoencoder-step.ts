@@ -30,6 +30,8 @@ export interface StepLosses {
   readonly nonFinite: number;
   /** What the quantizer's host step changed (e.g. "replaced 3 dead codes …"), if anything. */
   readonly notice?: string;
+  /** Codes the host step gave new values (k-means initialization, dead-code replacement). */
+  readonly reseededCodes: number;
 }
 
 export async function createAutoencoderStep(o: {
@@ -79,8 +81,8 @@ export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array,
   const nonFinite = typeof r.metrics.non_finite === 'number' ? r.metrics.non_finite : 0;
   const counts = r.metrics.counts as Float32Array;
   const store = step.program.store;
-  const notice = step.quantizer.needsHostStep && step.quantizer.hostStep && Object.values(losses).every(Number.isFinite)
+  const outcome = step.quantizer.needsHostStep && step.quantizer.hostStep && Object.values(losses).every(Number.isFinite)
     ? step.quantizer.hostStep({ store, prefix: 'quantizer.', step: store.require('opt.step').value[0]!, searchInputs: r.metrics.search_inputs as Float32Array, counts })
     : undefined;
-  return { losses, counts, nonFinite, ...(notice !== undefined ? { notice } : {}) };
+  return { losses, counts, nonFinite, reseededCodes: outcome?.reseededCodes ?? 0, ...(outcome !== undefined ? { notice: outcome.notice } : {}) };
 }

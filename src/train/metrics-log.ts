@@ -26,6 +26,11 @@ export interface EpochRecord {
   readonly utilization: number;
   readonly perplexity: number;
   readonly dead_codes: number;
+  /**
+   * Codes the quantizer re-seeded between the epoch's steps (k-means initialization, dead-code
+   * replacement); present only for quantizers with such options.
+   */
+  readonly reseeded_codes?: number;
   /** Training images per second of the epoch's steps (wall-clock; differs between identical runs). */
   readonly img_per_s: number;
   /** Wall-clock seconds of the epoch, test evaluation included. */

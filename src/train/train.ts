@@ -459,7 +459,7 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
   for (const batch of iterator.epochBatches()) {
     lr = learningRateAt(options.lr, run.step, run.totalSteps, run.schedule);
     const t0 = performance.now();
-    const { losses, counts, nonFinite: nonFiniteCount, notice } = await runAutoencoderStep(run.trainingStep, batch.data, lr);
+    const { losses, counts, nonFinite: nonFiniteCount, notice, reseededCodes } = await runAutoencoderStep(run.trainingStep, batch.data, lr);
     const ms = performance.now() - t0;
     stepMs += ms;
     run.pace.steps++;
@@ -473,7 +473,7 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
       const nonFinite = nonFiniteCount > 0 ? ` (${nonFiniteCount} encoder outputs were NaN/Inf)` : '';
       throw new TrainingDivergedError(`${bad[0] === 'total' ? '' : `${bad[0]} `}loss became ${bad[1]} at epoch ${epoch + 1}, step ${run.step}${nonFinite}; ${kept}; lower --lr (now ${lr}) or check the data for NaN/Inf values`);
     }
-    stats.add(losses, counts);
+    stats.add(losses, counts, reseededCodes);
     if (notice !== undefined) {
       progress.clear();
       run.log(`step ${run.step}: ${notice}`);
@@ -523,6 +523,7 @@ function makeEpochRecord(run: Run, epoch: number, totals: EpochTotals, test: Eva
     utilization: usage.utilization(),
     perplexity: usage.perplexity(),
     dead_codes: usage.codebookSize - usage.usedCodes(),
+    ...(run.quantizer.needsHostStep ? { reseeded_codes: stats.reseededCodes } : {}),
     img_per_s: (stats.stepCount * run.options.batch * 1000) / stepMs,
     epoch_seconds: time.epochSeconds,
     wall_seconds: time.wallSeconds,
