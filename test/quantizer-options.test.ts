@@ -117,6 +117,7 @@ test('deadCodeShare s replaces exactly the codes deadCodeThreshold s·M/K does, 
     assert.throws(() => createQuantizer(kind, { codebookSize: k, dim: d, deadCodeThreshold: 1, deadCodeShare: 0.1 }),
       /deadCodeThreshold \(1 uses per step\) and deadCodeShare \(0\.1 of the uniform usage M\/K\) both set the dead-code threshold; set one of them/);
   }
+  assert.throws(() => createQuantizer('vq', { codebookSize: k, dim: d, deadCodeShare: 1.5 }), /deadCodeShare must be a finite number >= 0 and <= 1, got 1\.5/);
   // The boundary itself: with usage set by hand just below and just above s·M/K = 4 (debiased at
   // step t = 2, u/(1 − γ²)), exactly the codes below it are replaced.
   const q = createQuantizer('vq', { codebookSize: k, dim: d, deadCodeShare: share });

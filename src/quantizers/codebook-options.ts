@@ -27,7 +27,8 @@
  *   deadCodeShare     the same replacement with the threshold s·M/K: a code is dead when its
  *                     usage is below the share s of the uniform usage, which means the same at
  *                     every K (s ≈ 0.16 at K = 1,024 and M = 6,272 is the threshold 1 above).
- *                     Either this or deadCodeThreshold; 0 = off.
+ *                     Either this or deadCodeThreshold; 0 = off. At most 1: a revived code starts
+ *                     at the uniform usage, so above 1 it would be dead again at once.
  *   usageDecay        γ_u of that running usage (default 0.99).
  *
  * Host steps, and why not in the graph. A training step is one ONNX run that computes the
@@ -72,7 +73,7 @@ export const CODEBOOK_OPTIONS: OptionSpecs = {
   orthogonalWeight: { type: 'number', min: 0, default: '0', doc: 'weight of the orthogonal regularization ‖ÊÊᵀ − I‖²/K² of the codebook (Shin et al. 2021)' },
   kmeansIters: { type: 'integer', min: 0, default: '0 (off)', doc: 'k-means initialization: Lloyd iterations over the first batch of encoder outputs' },
   deadCodeThreshold: { type: 'number', min: 0, default: '0 (off)', doc: 'replace codes used fewer than this many times per step (running mean) by batch encoder outputs' },
-  deadCodeShare: { type: 'number', min: 0, default: '0 (off)', doc: 'replace codes whose running usage falls below this share of the uniform usage M/K (M encoder outputs per step), a threshold that means the same at every K; not with deadCodeThreshold' },
+  deadCodeShare: { type: 'number', min: 0, max: 1, default: '0 (off)', doc: 'replace codes whose running usage falls below this share (at most 1) of the uniform usage M/K (M encoder outputs per step), a threshold that means the same at every K; not with deadCodeThreshold' },
   usageDecay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: '0.99', doc: 'decay of the running per-code usage that deadCodeThreshold and deadCodeShare read' },
 };
 
