@@ -44,6 +44,22 @@ test('line chart: one marker per point, one line per series, error bars, legend'
   assert.equal(count(svg, 'legend-entry'), 2);
 });
 
+test('line chart: series whose colour repeats an earlier one get hollow markers, in the plot and the legend', () => {
+  const series = Array.from({ length: 11 }, (_, i) => ({ label: `s${i}`, points: [{ x: 1, y: i }, { x: 2, y: i + 1 }] }));
+  const svg = lineChart({ title: 't', x: { label: 'x' }, y: { label: 'y' }, series });
+  parseSvg(svg);
+  const groups = [...svg.matchAll(/<g class="series" data-label="(s\d+)">(.*?)<\/g>/g)];
+  assert.equal(groups.length, 11);
+  const strokeOf = (g: string): string => /stroke="(#[0-9a-f]{6})"/.exec(g)![1]!;
+  assert.equal(strokeOf(groups[10]![2]!), strokeOf(groups[0]![2]!), 'the 11th series repeats the first colour');
+  for (const [, label, g] of groups) {
+    const fills = [...g!.matchAll(/<circle[^>]* fill="([^"]+)"[^>]*class="point"/g)].map((m) => m[1]);
+    assert.deepEqual(fills, label === 's10' ? ['white', 'white'] : [strokeOf(g!), strokeOf(g!)], label);
+  }
+  const legend = [...svg.matchAll(/<g class="legend-entry">(.*?)<\/g>/g)].map((m) => m[1]!);
+  assert.deepEqual(legend.map((e) => e.includes('<circle')), [...Array(10).fill(false), true]);
+});
+
 test('a long legend label widens the chart instead of being cut off; the plot keeps its size', () => {
   const chart = (label: string): { width: number; axisEnd: number; labelX: number } => {
     const svg = lineChart({

@@ -12,6 +12,14 @@ export function colorAt(i: number): string {
   return PALETTE[i % PALETTE.length]!;
 }
 
+/**
+ * Whether series i gets hollow markers: from the 11th series on the colours repeat, so the second
+ * round of colours is told apart from the first by white-filled markers (line charts).
+ */
+export function hollowAt(i: number): boolean {
+  return Math.floor(i / PALETTE.length) % 2 === 1;
+}
+
 export interface Layout {
   readonly width: number;
   readonly height: number;
@@ -87,6 +95,8 @@ export interface LegendEntry {
   readonly dashed?: boolean;
   /** 'line' for line charts, 'box' for bars. */
   readonly mark: 'line' | 'box';
+  /** A hollow marker on the line, for a series whose colour an earlier series already has. */
+  readonly hollow?: boolean;
 }
 
 export function legendEl(l: Layout, entries: readonly LegendEntry[]): string {
@@ -96,7 +106,8 @@ export function legendEl(l: Layout, entries: readonly LegendEntry[]): string {
     const mark = e.mark === 'line'
       ? el('line', { x1: x, x2: x + 18, y1: y, y2: y, stroke: e.color, 'stroke-width': 2, 'stroke-dasharray': e.dashed ? '5 3' : undefined })
       : el('rect', { x, y: y - 5, width: 14, height: 10, fill: e.color });
-    return el('g', { class: 'legend-entry' }, [mark, textEl('text', { x: x + 24, y: y + 4 }, e.label)]);
+    const hollow = e.hollow ? [el('circle', { cx: x + 9, cy: y, r: 3.5, fill: 'white', stroke: e.color, 'stroke-width': 1.5 })] : [];
+    return el('g', { class: 'legend-entry' }, [mark, ...hollow, textEl('text', { x: x + 24, y: y + 4 }, e.label)]);
   });
   return el('g', { class: 'legend' }, parts);
 }

@@ -4,7 +4,7 @@
  */
 import { line } from 'd3-shape';
 import { makeAxis, type AxisSpec } from './axis.js';
-import { colorAt, layout, legendEl, noteEl, titleEl, xAxisEl, yAxisEl, type SizeOptions } from './chart-frame.js';
+import { colorAt, hollowAt, layout, legendEl, noteEl, titleEl, xAxisEl, yAxisEl, type SizeOptions } from './chart-frame.js';
 import { el, fmtCoord, svgRoot, textEl } from './svg.js';
 
 export interface Point {
@@ -58,7 +58,8 @@ export function lineChart(o: LineChartOptions): string {
         const [a, b, c, d1, d2] = [cx - 4, cx + 4, cx, y1, y2].map(fmtCoord);
         parts.push(el('path', { d: `M${a},${d1}H${b}M${c},${d1}V${d2}M${a},${d2}H${b}`, stroke: color, fill: 'none', class: 'error-bar' }));
       }
-      if (s.markers ?? true) parts.push(el('circle', { cx, cy: yAxis.map(p.y), r: 3.5, fill: color, class: 'point' }, [textEl('title', {}, `${s.label}: (${p.x}, ${p.y}${p.yErr ? ` ± ${p.yErr}` : ''})`)]));
+      const fill = hollowAt(i) ? { fill: 'white', stroke: color, 'stroke-width': 1.5 } : { fill: color };
+      if (s.markers ?? true) parts.push(el('circle', { cx, cy: yAxis.map(p.y), r: 3.5, ...fill, class: 'point' }, [textEl('title', {}, `${s.label}: (${p.x}, ${p.y}${p.yErr ? ` ± ${p.yErr}` : ''})`)]));
     }
     marks.push(el('g', { class: 'series', 'data-label': s.label }, parts));
   });
@@ -69,6 +70,6 @@ export function lineChart(o: LineChartOptions): string {
     ...marks,
   ];
   if (drawn === 0) children.push(noteEl(l, 'no data'));
-  if (showLegend) children.push(legendEl(l, o.series.map((s, i) => ({ label: s.label, color: s.color ?? colorAt(i), dashed: s.dashed, mark: 'line' as const }))));
+  if (showLegend) children.push(legendEl(l, o.series.map((s, i) => ({ label: s.label, color: s.color ?? colorAt(i), dashed: s.dashed, mark: 'line' as const, hollow: (s.markers ?? true) && hollowAt(i) }))));
   return svgRoot(l.width, l.height, children, o.title);
 }
