@@ -235,6 +235,12 @@ test('each experiment writes results.json, results.csv, valid SVG figures and a 
         assert.equal(vq64.recon, 'runs/vq-K64-s0/recon.png');
         assert.equal(vq64.timing.trainSeconds, 1.5, 'training time comes from metrics.jsonl');
         assert.equal(vq64.curves.length, 1);
+        const perEpoch = readFileSync(join(dir, 'figures', 'train-utilization-simvq.svg'), 'utf8');
+        for (const k of [16, 64]) assert.ok(perEpoch.includes(`>K = ${k}<`), `the per-epoch legend names K = ${k}`);
+      }
+      if (kind === 'beta') {
+        const perEpoch = readFileSync(join(dir, 'figures', 'train-utilization-simvq.svg'), 'utf8');
+        for (const b of settings.betas) assert.ok(perEpoch.includes(`>β = ${b}<`), `the per-epoch legend names β = ${b}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -21,6 +21,11 @@ export interface MetricFigureOptions {
   readonly extra?: readonly Series[];
 }
 
+/** A value of the swept variable as a legend names it, e.g. "K = 1024" or "β = 0.5". */
+function sweptValue(def: ExperimentDefinition, x: number): string {
+  return `${def.xLabel} = ${def.formatX(x)}`;
+}
+
 /** One line per variant: metric mean ± std at each x. */
 export function metricLineFigure(def: ExperimentDefinition, results: ExperimentResults, o: MetricFigureOptions): Figure {
   const m = metric(o.metricKey);
@@ -45,7 +50,7 @@ export function metricBarFigure(def: ExperimentDefinition, results: ExperimentRe
   const groups = xs.map((x) => {
     const at = variants.map((v) => cells.find((c) => c.variant === v && c.x === x)?.stats[m.key]);
     return {
-      label: `${def.xLabel} = ${def.formatX(x)}`,
+      label: sweptValue(def, x),
       values: at.map((s) => s?.mean ?? null),
       errors: at.map((s) => s?.std ?? null),
     };
@@ -75,7 +80,8 @@ export function curveFigure(def: ExperimentDefinition, results: ExperimentResult
         return { x: cs[0]!.epoch, y: s.mean!, yErr: s.std ?? undefined };
       });
       const r0 = rs[0]!;
-      series.push({ label: !multiX ? r0.spec.variant : multiVariant ? `${r0.spec.variant}, ${def.formatX(def.xOf(r0))}` : def.formatX(def.xOf(r0)), points });
+      const x = sweptValue(def, def.xOf(r0));
+      series.push({ label: !multiX ? r0.spec.variant : multiVariant ? `${r0.spec.variant}, ${x}` : x, points });
     }
   }
   // Integer epoch ticks; a single epoch gets a little room on both sides instead of a zero-width axis.
