@@ -53,20 +53,20 @@ export interface QuantizerOutput {
  * store, the quantizer's variable prefix, the step just taken (1 after the first), the fetched
  * `searchInputs` of that step and its per-code `counts`.
  */
-/** What a host step changed in the codebook. */
-export interface HostStepOutcome {
-  /** One line for the training log, e.g. "replaced 3 dead codes with encoder outputs of the batch". */
-  readonly notice: string;
-  /** Codes given new values (all K for a k-means initialization, the dead ones for a replacement). */
-  readonly reseededCodes: number;
-}
-
 export interface HostStepInput {
   readonly store: VariableStore;
   readonly prefix: string;
   readonly step: number;
   readonly searchInputs: Float32Array;
   readonly counts: Float32Array;
+}
+
+/** What a host step changed in the codebook. */
+export interface HostStepOutcome {
+  /** One line for the training log, e.g. "replaced 3 dead codes with encoder outputs of the batch". */
+  readonly notice: string;
+  /** Codes given new values (all K for a k-means initialization, the dead ones for a replacement). */
+  readonly reseededCodes: number;
 }
 
 export interface Quantizer {
