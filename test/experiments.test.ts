@@ -324,6 +324,10 @@ test('`vqlab report DIR` rebuilds the figures and report from results.json', asy
     const chosen = markdownSummary(readResults(dir), experimentDefinition('optimization'), ['psnr', 'utilization'], true).trimEnd().split('\n');
     assert.equal(chosen[0], '| variant | K | seeds | PSNR (dB) | test utilization (%) |');
     assert.match(chosen[2]!, /^\| vq \| 16 \| 1 \| 20\.00 \| /);
+    // How long each run trained: the last epoch in its training log.
+    const epochs = markdownSummary(readResults(dir), experimentDefinition('optimization'), ['epochs']).trimEnd().split('\n');
+    assert.equal(epochs[0], '| variant | K | seeds | epochs trained |');
+    assert.match(epochs[2]!, /^\| vq \| 16 \| 1 \| 1 \|$/);
     await assert.rejects(reportCommand.run([dir, '--markdown', '--metrics', 'psnr,speed']), /--metrics: unknown metric 'speed'; choose from utilization, usedCodes/);
     await assert.rejects(reportCommand.run([dir, '--metrics', 'psnr']), /--metrics chooses the columns of the --markdown table; add --markdown/);
     // --markdown only prints: no figure or report is rewritten.

@@ -40,6 +40,8 @@ export const METRICS: readonly MetricDef[] = [
   { key: 'mse', label: 'test MSE', digits: 5, get: (r) => r.metrics.mse },
   { key: 'psnr', label: 'PSNR (dB)', digits: 2, get: (r) => r.metrics.psnr },
   { key: 'ssim', label: 'SSIM', digits: 3, get: (r) => r.metrics.ssim },
+  // Less than the cap when --until-plateau stopped the run early.
+  { key: 'epochs', label: 'epochs trained', digits: 0, get: (r) => r.curves[r.curves.length - 1]?.epoch ?? null },
   { key: 'trainSeconds', label: 'train time (s)', digits: 0, get: (r) => r.timing.trainSeconds },
 ];
 
