@@ -456,6 +456,7 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
   const stats = resumed ? EpochStats.restore(K, resumed) : new EpochStats(K);
   let stepMs = resumed?.stepMs ?? 0;
   let lr = options.lr;
+  let noticeLogged = false;
   for (const batch of iterator.epochBatches()) {
     lr = learningRateAt(options.lr, run.step, run.totalSteps, run.schedule);
     const t0 = performance.now();
@@ -474,9 +475,12 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
       throw new TrainingDivergedError(`${bad[0] === 'total' ? '' : `${bad[0]} `}loss became ${bad[1]} at epoch ${epoch + 1}, step ${run.step}${nonFinite}; ${kept}; lower --lr (now ${lr}) or check the data for NaN/Inf values`);
     }
     stats.add(losses, counts, reseededCodes);
-    if (notice !== undefined) {
+    // One notice line an epoch: dead-code replacement at large K acts at nearly every step, and the
+    // epoch's line totals the codes re-seeded.
+    if (notice !== undefined && !noticeLogged) {
+      noticeLogged = true;
       progress.clear();
-      run.log(`step ${run.step}: ${notice}`);
+      run.log(`step ${run.step}: ${notice} (the epoch's line totals the codes re-seeded)`);
     }
     progress.update({
       epoch: epoch + 1,
@@ -576,5 +580,6 @@ function trainerState(run: Run, completedEpochs: number): TrainerState {
 
 function describeEpoch(r: EpochRecord, epochs: number): string {
   const test = r.test ? `  test mse ${r.test.mse.toFixed(5)} psnr ${r.test.psnr.toFixed(2)} dB ssim ${r.test.ssim.toFixed(3)} util ${(100 * r.test.utilization).toFixed(1)}%` : '';
-  return `epoch ${r.epoch}/${epochs}  loss ${r.loss.total.toFixed(5)} (recon ${r.loss.reconstruction.toFixed(5)})  util ${(100 * r.utilization).toFixed(1)}%  perplexity ${r.perplexity.toFixed(1)}  ${Math.round(r.img_per_s)} img/s  ${r.epoch_seconds.toFixed(1)} s${test}`;
+  const reseeded = r.reseeded_codes !== undefined ? `  re-seeded ${r.reseeded_codes} codes` : '';
+  return `epoch ${r.epoch}/${epochs}  loss ${r.loss.total.toFixed(5)} (recon ${r.loss.reconstruction.toFixed(5)})  util ${(100 * r.utilization).toFixed(1)}%  perplexity ${r.perplexity.toFixed(1)}${reseeded}  ${Math.round(r.img_per_s)} img/s  ${r.epoch_seconds.toFixed(1)} s${test}`;
 }
