@@ -199,6 +199,23 @@ test('--collect writes results and a report from the completed runs only, traini
   }
 });
 
+test('a codebook-size view at one K draws every quantizer on one per-epoch chart', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16], quantizers: ['vq', 'simvq'] });
+    await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend([]) });
+    checkOutputs(dir, 2);
+    const figures = readdirSync(join(dir, 'figures'));
+    for (const name of ['train-utilization.svg', 'train-recon-loss.svg']) {
+      const svg = readFileSync(join(dir, 'figures', name), 'utf8');
+      for (const q of ['vq', 'simvq']) assert.ok(svg.includes(`>${q}<`), `${name}: the legend names ${q}`);
+    }
+    for (const q of ['vq', 'simvq']) assert.ok(!figures.includes(`train-utilization-${q}.svg`), `one chart instead of one per quantizer: ${figures.join(', ')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the report names the thread counts the runs trained with, unrecorded ones included', () => {
   const withThreads = (threads?: number): RunResult => ({ timing: { trainSeconds: 1, evalSeconds: 1, imagesPerSecond: 1, ...(threads === undefined ? {} : { threads }) } }) as RunResult;
   assert.equal(describeRunThreads([withThreads(2), withThreads(2)]), '2');

@@ -8,7 +8,7 @@
 import type { ExperimentDefinition } from './definition.js';
 import { commonSpec, fileTag, quantizerSpecFields } from './definition.js';
 import { curveFigure, metricLineFigure } from './figure-helpers.js';
-import { TRAIN_UTILIZATION_KEY } from './metrics-log.js';
+import { RECONSTRUCTION_LOSS_KEY, TRAIN_UTILIZATION_KEY } from './metrics-log.js';
 import { describeRunThreads } from './results.js';
 import { unique } from './stats.js';
 import type { ExperimentSettings, RunSpec } from './types.js';
@@ -83,7 +83,25 @@ export const codebookSize: ExperimentDefinition = {
         caption: `Training wall time per run in seconds on ${results.machine.cpus} cores (${describeRunThreads(results.runs)} ORT thread(s) per run, see results.csv). The machine was shared with other work, at times another run, so differences of a few tens of percent are noise.`, x: kAxis,
       }),
     ];
-    for (const q of unique(results.runs.map((r) => r.spec.variant))) {
+    const variants = unique(results.runs.map((r) => r.spec.variant));
+    if (ks.length === 1 && variants.length > 1) {
+      // One K (quantizers trained until they plateau): every quantizer's curve on one chart.
+      figs.push(
+        curveFigure(codebookSize, results, {
+          name: 'train-utilization', title: `Training-set utilization per epoch, K = ${ks[0]}`,
+          caption: 'Utilization on the training batches per epoch, one line per quantizer (mean across seeds).',
+          key: TRAIN_UTILIZATION_KEY, scale: 100, y: { label: 'utilization (%)', domain: [0, 100] },
+        }),
+        curveFigure(codebookSize, results, {
+          name: 'train-recon-loss', title: `Training reconstruction loss per epoch, K = ${ks[0]}`,
+          caption: 'Mean reconstruction loss of the training batches per epoch, one line per quantizer (mean across seeds; log scale).',
+          key: RECONSTRUCTION_LOSS_KEY, y: { label: 'reconstruction loss', scale: 'log10' },
+        }),
+      );
+      return figs;
+    }
+    // Otherwise each quantizer has its own chart, one line per K.
+    for (const q of variants) {
       figs.push(curveFigure(codebookSize, results, {
         name: `train-utilization-${fileTag(q)}`, title: `Training-set utilization per epoch: ${q}`,
         caption: `How ${q}'s utilization on the training batches evolves, one line per K (mean across seeds).`,
