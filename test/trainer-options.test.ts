@@ -106,14 +106,14 @@ test('the codes dead-code replacement re-seeds are logged per epoch, and a stopp
   await trainModel({ ...options, out: straight, log: (l) => lines.push(l) });
   const records = await readMetricsLog(join(straight, 'metrics.jsonl'));
   // One notice an epoch (4 steps an epoch), for its first replacement; the epoch's line totals them.
-  const noticeEpochs = lines.flatMap((l) => {
-    const m = /^step (\d+): replaced \d+ dead codes? with encoder outputs of the batch \(the epoch's line totals the codes re-seeded\)$/.exec(l);
-    return m ? [Math.floor((Number(m[1]) - 1) / 4) + 1] : [];
+  const notices = lines.flatMap((l) => {
+    const m = /^step (\d+): replaced (\d+) dead codes? with encoder outputs of the batch \(the epoch's line totals the codes re-seeded\)$/.exec(l);
+    return m ? [{ epoch: Math.floor((Number(m[1]) - 1) / 4) + 1, codes: Number(m[2]) }] : [];
   });
-  assert.deepEqual(noticeEpochs, [1, 2], lines.join(' | '));
+  assert.deepEqual(notices.map((n) => n.epoch), [1, 2], lines.join(' | '));
   const totals = lines.flatMap((l) => /^epoch \d+\/2 .* re-seeded (\d+) codes /.exec(l)?.[1] ?? []).map(Number);
-  assert.ok(totals[0]! > 0, `no code was replaced in epoch 1: ${lines.join(' | ')}`);
   assert.deepEqual(records.map((r) => r.reseeded_codes), totals);
+  for (const n of notices) assert.ok(n.codes > 0 && n.codes <= totals[n.epoch - 1]!, `epoch ${n.epoch}: a step re-seeded ${n.codes} codes, the epoch ${totals[n.epoch - 1]}`);
   // Stopped after step 6, in the middle of epoch 2: the resumed epoch counts its first two steps too.
   const stopped = tempDir('reseed-stopped');
   let checks = 0;
