@@ -4,8 +4,7 @@
  */
 import type { ExperimentDefinition } from './definition.js';
 import { betaTag, commonSpec, fileTag, quantizerSpecFields } from './definition.js';
-import { curveFigure, metricLineFigure } from './figure-helpers.js';
-import { TRAIN_UTILIZATION_KEY } from './metrics-log.js';
+import { curveFigure, metricLineFigure, UTILIZATION_CURVE } from './figure-helpers.js';
 import { unique } from './stats.js';
 import type { ExperimentSettings, RunSpec } from './types.js';
 
@@ -40,7 +39,7 @@ export const beta: ExperimentDefinition = {
       metricLineFigure(beta, results, { name: 'perplexity-vs-beta', metricKey: 'perplexity', title: 'Code perplexity vs β', caption: 'exp(entropy) of test-set code usage (at most K).', x }),
     ];
     for (const q of unique(results.runs.map((r) => r.spec.variant))) {
-      figs.push(curveFigure(beta, results, { name: `train-utilization-${fileTag(q)}`, title: `Training-set utilization per epoch: ${q}`, caption: `${q}: utilization on the training batches per epoch, one line per β.`, key: TRAIN_UTILIZATION_KEY, scale: 100, y: { label: 'utilization (%)', domain: [0, 100] }, filter: (r) => r.spec.variant === q }));
+      figs.push(curveFigure(beta, results, { name: `train-utilization-${fileTag(q)}`, title: `Training-set utilization per epoch: ${q}`, caption: `${q}: utilization on the training batches per epoch, one line per β.`, ...UTILIZATION_CURVE, filter: (r) => r.spec.variant === q }));
     }
     return figs;
   },

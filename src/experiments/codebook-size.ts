@@ -7,8 +7,7 @@
  */
 import type { ExperimentDefinition } from './definition.js';
 import { commonSpec, fileTag, quantizerSpecFields } from './definition.js';
-import { curveFigure, metricLineFigure } from './figure-helpers.js';
-import { RECONSTRUCTION_LOSS_KEY, TRAIN_UTILIZATION_KEY } from './metrics-log.js';
+import { curveFigure, metricLineFigure, RECONSTRUCTION_LOSS_CURVE, UTILIZATION_CURVE } from './figure-helpers.js';
 import { describeRunThreads } from './results.js';
 import { unique } from './stats.js';
 import type { ExperimentSettings, RunSpec } from './types.js';
@@ -90,12 +89,12 @@ export const codebookSize: ExperimentDefinition = {
         curveFigure(codebookSize, results, {
           name: 'train-utilization', title: `Training-set utilization per epoch, K = ${ks[0]}`,
           caption: 'Utilization on the training batches per epoch, one line per quantizer (mean across seeds).',
-          key: TRAIN_UTILIZATION_KEY, scale: 100, y: { label: 'utilization (%)', domain: [0, 100] },
+          ...UTILIZATION_CURVE,
         }),
         curveFigure(codebookSize, results, {
           name: 'train-recon-loss', title: `Training reconstruction loss per epoch, K = ${ks[0]}`,
           caption: 'Mean reconstruction loss of the training batches per epoch, one line per quantizer (mean across seeds; log scale).',
-          key: RECONSTRUCTION_LOSS_KEY, y: { label: 'reconstruction loss', scale: 'log10' },
+          ...RECONSTRUCTION_LOSS_CURVE,
         }),
       );
       return figs;
@@ -105,7 +104,7 @@ export const codebookSize: ExperimentDefinition = {
       figs.push(curveFigure(codebookSize, results, {
         name: `train-utilization-${fileTag(q)}`, title: `Training-set utilization per epoch: ${q}`,
         caption: `How ${q}'s utilization on the training batches evolves, one line per K (mean across seeds).`,
-        key: TRAIN_UTILIZATION_KEY, scale: 100, y: { label: 'utilization (%)', domain: [0, 100] }, filter: (r) => r.spec.variant === q,
+        ...UTILIZATION_CURVE, filter: (r) => r.spec.variant === q,
       }));
     }
     return figs;

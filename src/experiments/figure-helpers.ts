@@ -6,6 +6,7 @@ import type { AxisSpec } from '../report/axis.js';
 import { barChart } from '../report/bar-chart.js';
 import { lineChart, type Series } from '../report/line-chart.js';
 import type { ExperimentDefinition, Figure } from './definition.js';
+import { RECONSTRUCTION_LOSS_KEY, TRAIN_UTILIZATION_KEY } from './metrics-log.js';
 import { groupBy, summarize, unique } from './stats.js';
 import { aggregate, metric } from './summary.js';
 import type { ExperimentResults, RunResult } from './types.js';
@@ -59,13 +60,25 @@ export function metricBarFigure(def: ExperimentDefinition, results: ExperimentRe
   return { name: o.name, caption: o.caption, svg };
 }
 
+/** What `curveFigure` plots, for the two quantities every experiment follows per epoch. */
+export interface CurveQuantity {
+  readonly key: string;
+  readonly scale?: number;
+  readonly y: AxisSpec;
+}
+
+/** Utilization of the training batches, in percent of the codebook. */
+export const UTILIZATION_CURVE: CurveQuantity = { key: TRAIN_UTILIZATION_KEY, scale: 100, y: { label: 'utilization (%)', domain: [0, 100] } };
+
+/** Mean reconstruction loss of the training batches, on a log scale. */
+export const RECONSTRUCTION_LOSS_CURVE: CurveQuantity = { key: RECONSTRUCTION_LOSS_KEY, y: { label: 'reconstruction loss', scale: 'log10' } };
+
 /**
  * A per-epoch quantity from the training logs, one line per (variant, x) averaged across seeds —
  * e.g. how utilization evolves during training at each K.
  */
-export function curveFigure(def: ExperimentDefinition, results: ExperimentResults, o: {
-  readonly name: string; readonly title: string; readonly caption: string; readonly key: string;
-  readonly y: AxisSpec; readonly scale?: number; readonly filter?: (r: RunResult) => boolean;
+export function curveFigure(def: ExperimentDefinition, results: ExperimentResults, o: CurveQuantity & {
+  readonly name: string; readonly title: string; readonly caption: string; readonly filter?: (r: RunResult) => boolean;
 }): Figure {
   const runs = results.runs.filter(o.filter ?? (() => true));
   const key = runs.some((r) => r.curves.some((c) => o.key in c.values)) ? o.key : undefined;

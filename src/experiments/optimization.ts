@@ -7,8 +7,7 @@
  */
 import type { ExperimentDefinition } from './definition.js';
 import { commonSpec, quantizerSpecFields } from './definition.js';
-import { curveFigure, metricBarFigure } from './figure-helpers.js';
-import { RECONSTRUCTION_LOSS_KEY, TRAIN_UTILIZATION_KEY } from './metrics-log.js';
+import { curveFigure, metricBarFigure, RECONSTRUCTION_LOSS_CURVE, UTILIZATION_CURVE } from './figure-helpers.js';
 import type { ExperimentSettings, RunSpec } from './types.js';
 
 export const optimization: ExperimentDefinition = {
@@ -42,8 +41,8 @@ export const optimization: ExperimentDefinition = {
       metricBarFigure(optimization, results, { name: 'utilization-by-variant', metricKey: 'utilization', title: 'Test-set codebook utilization by variant', caption: 'Share of codes used on the test set (mean ± std across seeds).', y: { domain: [0, 100] } }),
       metricBarFigure(optimization, results, { name: 'psnr-by-variant', metricKey: 'psnr', title: 'Reconstruction PSNR by variant', caption: 'Test-set PSNR in dB.' }),
       metricBarFigure(optimization, results, { name: 'perplexity-by-variant', metricKey: 'perplexity', title: 'Code perplexity by variant', caption: 'exp(entropy) of test-set code usage (at most K).' }),
-      curveFigure(optimization, results, { name: 'train-utilization', title: 'Training-set utilization per epoch', caption: 'Utilization on the training batches per epoch (mean across seeds).', key: TRAIN_UTILIZATION_KEY, scale: 100, y: { label: 'utilization (%)', domain: [0, 100] } }),
-      curveFigure(optimization, results, { name: 'train-recon-loss', title: 'Training reconstruction loss per epoch', caption: 'Mean reconstruction loss per epoch (mean across seeds; log scale).', key: RECONSTRUCTION_LOSS_KEY, y: { label: 'reconstruction loss', scale: 'log10' } }),
+      curveFigure(optimization, results, { name: 'train-utilization', title: 'Training-set utilization per epoch', caption: 'Utilization on the training batches per epoch (mean across seeds).', ...UTILIZATION_CURVE }),
+      curveFigure(optimization, results, { name: 'train-recon-loss', title: 'Training reconstruction loss per epoch', caption: 'Mean reconstruction loss per epoch (mean across seeds; log scale).', ...RECONSTRUCTION_LOSS_CURVE }),
     ];
   },
 };
