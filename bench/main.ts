@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- <name>` runs one benchmark and prints its result as one JSON object on stdout.
- * Names: engine, quantize, train, browser, profile. With no name, runs all and prints one object keyed by name.
+ * Names: engine, quantize, train, browser, profile, conv-forms. With no name, runs all and prints one object keyed by name.
  */
 import { benchEngine } from './engine.js';
 
@@ -19,6 +19,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   train: () => lazy('./train.js', 'benchTrain'),
   browser: () => lazy('./browser.js', 'benchBrowser'),
   profile: () => lazy('./profile.js', 'benchProfile'),
+  'conv-forms': () => lazy('./conv-forms.js', 'benchConvForms'),
 };
 
 async function main(): Promise<void> {

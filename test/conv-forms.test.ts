@@ -2,6 +2,8 @@
  * The fast convolution forms (src/onnx/conv-forms.ts) against the plain ONNX Conv/ConvTranspose
  * lowering: one shape per form, each compared to fp32 tolerance, and the finite-difference
  * gradient check run through them (the checker compiles with the fast forms, as training does).
+ * Shapes are sized by the NCHWc block this CPU has, and the reference model's training step is
+ * checked to take the blocked forms at that block.
  * The deterministic ScatterAdd (src/onnx/scatter-add.ts) is checked for bit-identical reruns at
  * two threads, and a whole training run at two threads for bit-identical weights.
  */
@@ -11,6 +13,11 @@ import { Graph } from '../src/graph/graph.js';
 import * as op from '../src/graph/ops.js';
 import { shapeSize, type Shape, type Tensor } from '../src/graph/tensor.js';
 import { Rng } from '../src/init/rng.js';
+import { buildModel, makeModelConfig } from '../src/models/config.js';
+import { autoencode } from '../src/models/forward.js';
+import { P } from '../src/onnx/emitter.js';
+import { encodeModel, toModelProto } from '../src/onnx/lower.js';
+import type { onnx } from 'onnx-proto';
 import { conv2dLayer } from '../src/layers/conv2d.js';
 import { convTranspose2dLayer } from '../src/layers/conv-transpose2d.js';
 import { Adam } from '../src/optim/adam.js';
@@ -25,6 +32,11 @@ import { gradCheck } from './helpers/gradcheck.js';
 
 const blocked = await nchwcTarget(currentRuntime());
 const skip = blocked ? false : 'this ONNX Runtime build or CPU has no NCHWc kernels';
+/**
+ * The channel counts of the shapes below are multiples of this CPU's NCHWc block (8 with AVX2, 16
+ * with AVX-512), so the blocked forms apply wherever the test expects them.
+ */
+const B = blocked?.nchwcBlock ?? 8;
 
 function randomData(shape: Shape, rng: Rng): Float32Array {
   return Float32Array.from({ length: shapeSize(shape) }, () => rng.normal());
@@ -87,13 +99,14 @@ function opTypes(bytes: Uint8Array): string[] {
 const filterGrad = (a: Shape, b: Shape, k: number, s: number, p: number) => (x: Float32Array, gy: Float32Array) => filterGradReference(x, a, gy, b, k, s, p);
 
 const FORMS: readonly { label: string; a: Shape; b: Shape; build: Build; uses: string; avoids?: string; reference?: (a: Float32Array, b: Float32Array) => Float32Array }[] = [
-  { label: 'Conv 3×3 s1 as NCHWc', a: [2, 8, 6, 6], b: [16, 8, 3, 3], build: (x, w) => op.conv2d(x, w, { pad: 1 }), uses: 'ReorderInput' },
-  { label: 'Conv 4×4 s2 as NCHWc', a: [2, 8, 8, 8], b: [8, 8, 4, 4], build: (x, w) => op.conv2d(x, w, { stride: 2, pad: 1 }), uses: 'ReorderInput' },
-  { label: 'ConvTranspose 3×3 s1 as the NCHWc conv with the flipped filter', a: [2, 8, 5, 5], b: [8, 16, 3, 3], build: (x, w) => op.convTranspose2d(x, w, { pad: 1 }), uses: 'ReorderInput', avoids: 'ConvTranspose' },
-  { label: 'ConvTranspose 4×4 s2 p1 as four sub-pixel NCHWc convs', a: [2, 16, 4, 5], b: [16, 8, 4, 4], build: (x, w) => op.convTranspose2d(x, w, { stride: 2, pad: 1 }), uses: 'DepthToSpace', avoids: 'ConvTranspose' },
+  { label: 'Conv 3×3 s1 as NCHWc', a: [2, B, 6, 6], b: [2 * B, B, 3, 3], build: (x, w) => op.conv2d(x, w, { pad: 1 }), uses: 'ReorderInput' },
+  { label: 'Conv 4×4 s2 as NCHWc', a: [2, B, 8, 8], b: [B, B, 4, 4], build: (x, w) => op.conv2d(x, w, { stride: 2, pad: 1 }), uses: 'ReorderInput' },
+  { label: 'ConvTranspose 3×3 s1 as the NCHWc conv with the flipped filter', a: [2, B, 5, 5], b: [B, 2 * B, 3, 3], build: (x, w) => op.convTranspose2d(x, w, { pad: 1 }), uses: 'ReorderInput', avoids: 'ConvTranspose' },
+  { label: 'ConvTranspose 4×4 s2 p1 as four sub-pixel NCHWc convs', a: [2, 2 * B, 4, 5], b: [2 * B, B, 4, 4], build: (x, w) => op.convTranspose2d(x, w, { stride: 2, pad: 1 }), uses: 'DepthToSpace', avoids: 'ConvTranspose' },
   { label: 'ConvFilterGrad 1×1 as one MatMul', a: [2, 8, 5, 5], b: [2, 16, 5, 5], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [1, 1] }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad([2, 8, 5, 5], [2, 16, 5, 5], 1, 1, 0) },
   { label: 'ConvFilterGrad 3×3 to 64 channels as im2col + MatMul', a: [2, 8, 5, 5], b: [2, 64, 5, 5], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [3, 3], pad: 1 }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad([2, 8, 5, 5], [2, 64, 5, 5], 3, 1, 1) },
-  { label: 'ConvFilterGrad 3×3 to 16 channels as the swapped NCHWc conv', a: [8, 8, 5, 5], b: [8, 16, 5, 5], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [3, 3], pad: 1 }), uses: 'ReorderInput', reference: filterGrad([8, 8, 5, 5], [8, 16, 5, 5], 3, 1, 1) },
+  // Fewer than 64 output channels, batch and channels whole blocks: the swapped NCHWc conv.
+  { label: `ConvFilterGrad 3×3 to ${2 * B} channels as the swapped NCHWc conv`, a: [B, 8, 5, 5], b: [B, 2 * B, 5, 5], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [3, 3], pad: 1 }), uses: 'ReorderInput', reference: filterGrad([B, 8, 5, 5], [B, 2 * B, 5, 5], 3, 1, 1) },
   { label: 'ConvFilterGrad 4×4 s2 as the swapped plain conv', a: [2, 8, 8, 8], b: [2, 8, 4, 4], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [4, 4], stride: 2, pad: 1 }), uses: 'Conv', avoids: 'ReorderInput', reference: filterGrad([2, 8, 8, 8], [2, 8, 4, 4], 4, 2, 1) },
 ];
 
@@ -109,12 +122,66 @@ for (const { label, a, b, build, uses, avoids, reference } of FORMS) {
 test('finite-difference gradients through the fast conv forms', { skip }, async () => {
   const conv = (o: op.ConvOptions) => ([x, w]: Tensor[]) => op.conv2d(x!, w!, o);
   const convT = (o: op.ConvTransposeOptions) => ([x, w]: Tensor[]) => op.convTranspose2d(x!, w!, o);
-  await gradCheck('Conv 3×3 NCHWc', [{ shape: [2, 8, 5, 5], name: 'x' }, { shape: [8, 8, 3, 3], name: 'w' }], conv({ pad: 1 }));
-  await gradCheck('Conv 4×4 s2 NCHWc', [{ shape: [2, 8, 8, 8], name: 'x' }, { shape: [8, 8, 4, 4], name: 'w' }], conv({ stride: 2, pad: 1 }));
-  await gradCheck('ConvTranspose 4×4 s2 sub-pixel', [{ shape: [2, 8, 4, 4], name: 'x' }, { shape: [8, 8, 4, 4], name: 'w' }], convT({ stride: 2, pad: 1 }));
-  await gradCheck('ConvTranspose 3×3 s1 flipped', [{ shape: [2, 8, 4, 4], name: 'x' }, { shape: [8, 8, 3, 3], name: 'w' }], convT({ pad: 1 }));
+  await gradCheck('Conv 3×3 NCHWc', [{ shape: [2, B, 5, 5], name: 'x' }, { shape: [B, B, 3, 3], name: 'w' }], conv({ pad: 1 }));
+  await gradCheck('Conv 4×4 s2 NCHWc', [{ shape: [2, B, 8, 8], name: 'x' }, { shape: [B, B, 4, 4], name: 'w' }], conv({ stride: 2, pad: 1 }));
+  await gradCheck('ConvTranspose 4×4 s2 sub-pixel', [{ shape: [2, B, 4, 4], name: 'x' }, { shape: [B, B, 4, 4], name: 'w' }], convT({ stride: 2, pad: 1 }));
+  await gradCheck('ConvTranspose 3×3 s1 flipped', [{ shape: [2, B, 4, 4], name: 'x' }, { shape: [B, B, 3, 3], name: 'w' }], convT({ pad: 1 }));
   await gradCheck('ConvFilterGrad im2col', [{ shape: [2, 4, 5, 5], name: 'x' }, { shape: [2, 64, 5, 5], name: 'gy' }], ([x, gy]) => op.conv2dFilterGrad(x!, gy!, { kernel: [3, 3], pad: 1 }));
-  await gradCheck('ConvFilterGrad swapped NCHWc', [{ shape: [8, 8, 4, 4], name: 'x' }, { shape: [8, 8, 4, 4], name: 'gy' }], ([x, gy]) => op.conv2dFilterGrad(x!, gy!, { kernel: [3, 3], pad: 1 }));
+  await gradCheck('ConvFilterGrad swapped NCHWc', [{ shape: [B, 8, 4, 4], name: 'x' }, { shape: [B, B, 4, 4], name: 'gy' }], ([x, gy]) => op.conv2dFilterGrad(x!, gy!, { kernel: [3, 3], pad: 1 }));
+});
+
+test('every forced form of a pass computes the same values (the overrides the conv-forms benchmark measures)', { skip }, async () => {
+  const [xs, gs] = [[B, 8, 5, 5], [B, 2 * B, 5, 5]] as const;
+  const rng = new Rng(11);
+  const [x, gy] = [randomData(xs, rng), randomData(gs, rng)];
+  const reference = filterGradReference(x, xs, gy, gs, 3, 1, 1);
+  const runtime = currentRuntime();
+  for (const filterGrad of ['im2col', 'swapped-nchwc', 'swapped-plain'] as const) {
+    const g = new Graph();
+    const y = op.conv2dFilterGrad(g.input('a', xs), g.input('b', gs), { kernel: [3, 3], pad: 1 });
+    const bytes = encodeModel(toModelProto(g, [{ name: 'y', tensor: y }], { convTarget: { nchwcBlock: B, force: { filterGrad } } }));
+    const session = await runtime.createSession(bytes, { threads: 1 });
+    const out = (await session.run({ a: runtime.tensor('float32', x, xs), b: runtime.tensor('float32', gy, gs) })).y!.data as Float32Array;
+    await session.release();
+    const error = Math.max(...out.map((v, i) => Math.abs(v - reference[i]!)));
+    assert.ok(error <= 1e-4, `${filterGrad}: max error ${error}`);
+    assert.equal(opTypes(bytes).includes('ReorderInput'), filterGrad === 'swapped-nchwc', `${filterGrad} took another form`);
+  }
+});
+
+/** ONNX attribute `name` of a node as integers (empty when absent). */
+function intsOf(node: onnx.INodeProto, name: string): number[] {
+  return (node.attribute ?? []).find((a) => a.name === name)?.ints?.map(Number) ?? [];
+}
+
+test(`the reference model's training step takes the blocked conv forms at this CPU's block (${B})`, { skip }, async () => {
+  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: 'simvq', codebookSize: 64, dim: 64, beta: 0.25 });
+  const model = buildModel(config);
+  const program = await TrainingProgram.create({
+    store: new VariableStore(0),
+    optimizer: new Adam(),
+    threads: 1,
+    build: (ctx) => ({ loss: autoencode(ctx, model, ctx.input('x', [32, 1, 28, 28])).loss }),
+  });
+  const graph = P.ModelProto.decode(program.compiled.modelBytes).graph!;
+  await program.release();
+  const nodes = graph.node ?? [];
+  const inputShapes = new Map((graph.input ?? []).map((i) => [i.name!, (i.type?.tensorType?.shape?.dim ?? []).map((d) => Number(d.dimValue))]));
+  // Forward: enc 4×4 s2 64→128, enc 3×3 128→128, 2 residual 3×3 128→32, dec 3×3 64→128, 2 residual,
+  // convT 4×4 s2 128→64 as 4 sub-pixel convs (11). ∂x: the two 4×4 s2 convs' transposes (enc 128→64
+  // as 4 sub-pixel convs, dec convT's ∂x as 1 conv), the six 3×3 convs flipped (6). ∂w: the four
+  // 128→32 residual convs as the swapped conv (4; the 3×3 convs to 128 channels use im2col).
+  const blockedConvs = nodes.filter((n) => n.domain === 'com.microsoft.nchwc' && n.opType === 'Conv');
+  assert.equal(blockedConvs.length, 11 + 4 + 1 + 6 + 4, `blocked convs: ${blockedConvs.length}`);
+  for (const n of nodes) {
+    if ((n.domain ?? '') !== '' || (n.opType !== 'Conv' && n.opType !== 'ConvTranspose')) continue;
+    const kernel = intsOf(n, 'kernel_shape');
+    if (kernel.every((k) => k === 1)) continue; // 1×1 convs stay plain by measurement
+    if (intsOf(n, 'dilations').some((d) => d !== 1)) continue; // ∂w of a stride-2 conv: the swapped plain conv by measurement
+    // Otherwise only the convs on the one-channel image, which is no whole block, may stay plain.
+    const w = inputShapes.get(n.input![1]!);
+    assert.ok(w !== undefined && (w[0] === 1 || w[1] === 1), `${n.opType} ${n.name} with filter ${n.input![1]} [${w?.join(',') ?? 'computed'}] was not given a blocked form`);
+  }
 });
 
 test('ConvFilterGrad refuses a gradient whose maps do not match the conv', () => {

@@ -31,13 +31,44 @@
  *   ∂w 3×3 64→128                         30.0    28.8    26.0
  *   ∂w 1×1 32→128 / 128→64          5.6 / 18.9  8.9 / 12.1  2.9 / 6.0
  *   ∂w 4×4 s2 64→128                      42.7    55.5    58.3           (plain kept)
+ *
+ * The same passes at block 16, on a 2-vCPU AMD EPYC with AVX-512 (ORT 1.30, batch 128, one thread,
+ * `npm run bench -- conv-forms`: median CPU ms of 15 calls, median of 3 runs). Every choice made at
+ * block 8 holds at 16, so the choices below do not depend on the block:
+ *
+ *   pass (shape)                         plain   NCHWc   im2col+MatMul  sub-pixel NCHWc
+ *   Conv 3×3 128→128 on 7×7               29.8    19.4
+ *   Conv 3×3 128→32 on 7×7                10.4     5.4
+ *   Conv 3×3 64→128 on 7×7                14.9    10.5
+ *   Conv 4×4 s2 64→128, 14×14→7×7         26.3    19.5
+ *   Conv 1×1 32→128 / 128→64               1.1 / 1.7   1.1 / 2.5        (plain kept)
+ *   ∂x 3×3 128→128 (ConvTranspose s1)     35.5    20.7 (flipped filter)
+ *   ∂x 3×3 128→32                         11.8     6.0
+ *   ∂x 3×3 64→128                         16.7     9.2
+ *   ConvTranspose 4×4 s2 128→64, 7→14     29.4                             20.7 (4 phases)
+ *   ∂w 3×3 128→128                   51.9 (swapped conv)   40.8 (swapped)  30.8
+ *   ∂w 3×3 128→32                         18.9     9.7    19.2
+ *   ∂w 3×3 64→128                         25.2    21.5    15.2
+ *   ∂w 1×1 32→128 / 128→64          2.8 / 10.7            0.8 / 2.1
+ *   ∂w 4×4 s2 64→128                      27.9            32.4           (plain kept)
  */
 import type { Node } from '../graph/tensor.js';
 import { intAttr, intsAttr, strAttr, type Emitter } from './emitter.js';
 
+/** The forms each primitive can take (see the table above). */
+export type ConvForm = 'plain' | 'nchwc';
+export type ConvTransposeForm = 'plain' | 'nchwc-flipped' | 'sub-pixel';
+export type FilterGradForm = 'im2col' | 'swapped-nchwc' | 'swapped-plain';
+
 /** Where the blocked kernels may be used: ORT's NCHWc channel block (8 with AVX2, 16 with AVX-512). */
 export interface ConvTarget {
   readonly nchwcBlock: number;
+  /**
+   * Take these forms wherever they apply instead of the measured choice; only for measuring the
+   * forms against each other (`npm run bench -- conv-forms`). A forced form that does not apply to
+   * a shape (channels not whole blocks, another stride) falls back to the choice.
+   */
+  readonly force?: { readonly conv?: ConvForm; readonly convTranspose?: ConvTransposeForm; readonly filterGrad?: FilterGradForm };
 }
 
 const NCHWC = 'com.microsoft.nchwc';
@@ -86,9 +117,15 @@ export function lowerConv(e: Emitter, n: Node, target: ConvTarget | undefined): 
   const p = n.attrs.pad as number;
   const g: ConvGeometry = { kernel: [kh, kw], stride: n.attrs.stride as number, pads: [p, p, p, p], dilation: n.attrs.dilation as number };
   const out = n.outputs[0]!.name;
-  // 1×1 convs stay plain: NCHWc measured no faster there (table above).
-  if (kh * kw > 1 && blocked(target, o, i)) return nchwcConv(e, x.name, blockFilter(e, w.name, o, i, kh, kw, target.nchwcBlock), o, g, out);
+  if (blocked(target, o, i) && (target.force?.conv ?? convForm(kh, kw)) === 'nchwc') {
+    return nchwcConv(e, x.name, blockFilter(e, w.name, o, i, kh, kw, target.nchwcBlock), o, g, out);
+  }
   e.node('Conv', [x.name, w.name], [out], convAttrs(g));
+}
+
+/** The measured choice for a conv whose channels are whole blocks: 1×1 convs stay plain (no faster in NCHWc). */
+function convForm(kh: number, kw: number): ConvForm {
+  return kh * kw > 1 ? 'nchwc' : 'plain';
 }
 
 /** Taps of a 4-tap, stride-2, pad-1 transposed kernel that output phase r (0 or 1) uses, in correlation order. */
@@ -105,10 +142,17 @@ export function lowerConvTranspose(e: Emitter, n: Node, target: ConvTarget | und
   const d = n.attrs.dilation as number;
   const outputPadding = n.attrs.outputPadding as number;
   const out = n.outputs[0]!.name;
-  if (blocked(target, ci, co) && kh * kw > 1) {
+  const [ph, pw] = [d * (kh - 1) - p, d * (kw - 1) - p];
+  const flippable = s === 1 && ph >= 0 && pw >= 0;
+  const subPixelShape = s === 2 && kh === 4 && kw === 4 && p === 1 && d === 1 && outputPadding === 0;
+  // Measured: both blocked forms beat the plain node wherever they apply, except for 1×1 kernels.
+  const chosen: ConvTransposeForm = kh * kw === 1 ? 'plain' : flippable ? 'nchwc-flipped' : subPixelShape ? 'sub-pixel' : 'plain';
+  const forced = target?.force?.convTranspose;
+  const applies = forced === 'plain' || (forced === 'nchwc-flipped' && flippable) || (forced === 'sub-pixel' && subPixelShape);
+  const form = forced !== undefined && applies ? forced : chosen;
+  if (blocked(target, ci, co)) {
     const b = target.nchwcBlock;
-    const [ph, pw] = [d * (kh - 1) - p, d * (kw - 1) - p];
-    if (s === 1 && ph >= 0 && pw >= 0) {
+    if (form === 'nchwc-flipped') {
       // Stride 1: a transposed convolution is the convolution with the spatially flipped filter,
       // channels swapped, padded by d·(k−1) − p.
       const swapped = e.value('Transpose', [w.name], [intsAttr('perm', [1, 0, 2, 3])]);
@@ -116,7 +160,7 @@ export function lowerConvTranspose(e: Emitter, n: Node, target: ConvTarget | und
       const g: ConvGeometry = { kernel: [kh, kw], stride: 1, pads: [ph, pw, ph, pw], dilation: d };
       return nchwcConv(e, x.name, blockFilter(e, flipped, co, ci, kh, kw, b), co, g, out);
     }
-    if (s === 2 && kh === 4 && kw === 4 && p === 1 && d === 1 && outputPadding === 0) return subPixel(e, x.name, w.name, ci, co, b, out);
+    if (form === 'sub-pixel') return subPixel(e, x.name, w.name, ci, co, b, out);
   }
   const attrs = convAttrs({ kernel: [kh, kw], stride: s, pads: [p, p, p, p], dilation: d });
   attrs.push(intsAttr('output_padding', [outputPadding, outputPadding]));
@@ -167,7 +211,11 @@ export function lowerConvFilterGrad(e: Emitter, n: Node, target: ConvTarget | un
   const p = n.attrs.pad as number;
   const d = n.attrs.dilation as number;
   const out = n.outputs[0]!.name;
-  if (kh * kw === 1 || (s === 1 && o >= 64)) return im2colFilterGrad(e, x.name, gy.name, { batch, c, o, ho, wo, kh, kw, s, p, d }, out);
+  const swappedBlocked = s === 1 && d === 1 && blocked(target, batch, o);
+  const chosen: FilterGradForm = kh * kw === 1 || (s === 1 && o >= 64) ? 'im2col' : swappedBlocked ? 'swapped-nchwc' : 'swapped-plain';
+  const forced = target?.force?.filterGrad;
+  const form = forced !== undefined && (forced !== 'swapped-nchwc' || swappedBlocked) ? forced : chosen;
+  if (form === 'im2col') return im2colFilterGrad(e, x.name, gy.name, { batch, c, o, ho, wo, kh, kw, s, p, d }, out);
 
   const xT = e.value('Transpose', [x.name], [intsAttr('perm', [1, 0, 2, 3])]);
   const gyT = e.value('Transpose', [gy.name], [intsAttr('perm', [1, 0, 2, 3])]);
@@ -175,7 +223,7 @@ export function lowerConvFilterGrad(e: Emitter, n: Node, target: ConvTarget | un
   const [th, tw] = [h + 2 * p - s * (ho - 1), wd + 2 * p - s * (wo - 1)];
   const g: ConvGeometry = { kernel: [ho, wo], stride: d, pads: [p, p, p, p], dilation: s };
   let full: string;
-  if (s === 1 && d === 1 && blocked(target, batch, o)) {
+  if (form === 'swapped-nchwc' && target !== undefined) {
     full = e.temp();
     nchwcConv(e, xT, blockFilter(e, gyT, o, batch, ho, wo, target.nchwcBlock), o, g, full);
   } else {
