@@ -21,6 +21,9 @@ export { InferenceProgram, type InferenceProgramOptions } from './runtime/infere
 
 export { Rng } from './init/rng.js';
 export * as init from './init/initializers.js';
+export { ImageError } from './images/image-error.js';
+export { readImageHeader, checkImagePixels, TruncatedImageHeaderError, type ImageHeader } from './images/image-header.js';
+export { DEFAULT_LIMITS, LIMIT_SPECS, limitExceeded, type InputLimits } from './limits/input-limits.js';
 export { Adam, adamW, type AdamOptions } from './optim/adam.js';
 export { Sgd, type SgdOptions } from './optim/sgd.js';
 export { clipByGlobalNorm } from './runtime/gradient-clip.js';
@@ -43,3 +46,4 @@ export { EpochStats } from './train/epoch-stats.js';
 export { createAutoencoderStep, runAutoencoderStep, type AutoencoderStep, type StepLosses } from './train/autoencoder-step.js';
 export { encodeSafetensors, decodeSafetensors } from './persistence/safetensors.js';
 export { CheckpointError, configFromJson, modelFromWeights, type ModelWeights } from './persistence/checkpoint-weights.js';
+export { verifyCheckpointFiles, CHECKSUMS_FILE, type CheckpointVerification } from './persistence/checksums.js';

@@ -8,6 +8,7 @@ import { buildModel, makeModelConfig } from '../src/models/config.js';
 import { checkTrainingMemory, MemoryBudgetError } from '../src/train/memory.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/persistence/safetensors.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
+import { CHECKSUMS_FILE, checksumsText } from '../src/persistence/checksums.js';
 import { runCli, type CliResult } from './helpers/run-cli.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
 
@@ -35,6 +36,15 @@ function copyCheckpoint(): string {
   return dir;
 }
 
+/**
+ * Record the checksums of `dir`'s files again after a test edited one, so that what refuses the
+ * edited checkpoint is the check of its contents, not of its checksums (checkpoint-checksums.test.ts).
+ */
+async function reseal(dir: string): Promise<void> {
+  const files = ['model.safetensors', 'optimizer.safetensors', 'config.json', 'trainer-state.json'];
+  writeFileSync(join(dir, CHECKSUMS_FILE), await checksumsText(new Map(files.map((f) => [f, readFileSync(join(dir, f))]))));
+}
+
 function writePng(file: string, width: number, height: number, color: boolean): void {
   const png = new PNG({ width, height });
   png.data.fill(128);
@@ -58,7 +68,7 @@ test('unknown flags, commands and choices are refused with the valid ones listed
 });
 
 test('every command has --help', async () => {
-  for (const command of ['train', 'eval', 'encode', 'decode', 'export']) {
+  for (const command of ['train', 'eval', 'encode', 'decode', 'export', 'verify']) {
     const r = await runCli([command, '--help']);
     assert.equal(r.code, 0, command);
     assert.match(r.stdout, new RegExp(`^usage: vqlab ${command}`), command);
@@ -73,26 +83,31 @@ test('missing or corrupt checkpoints fail with one line naming the file', async 
   const truncated = copyCheckpoint();
   const bytes = readFileSync(join(truncated, 'model.safetensors'));
   writeFileSync(join(truncated, 'model.safetensors'), bytes.subarray(0, 1000));
+  await reseal(truncated);
   assertOneLineError(await runCli(['eval', truncated]), /model\.safetensors: header length \d+ exceeds the 992 bytes .*the checkpoint is corrupt/);
 
   const garbage = copyCheckpoint();
   writeFileSync(join(garbage, 'model.safetensors'), Buffer.from('this is not a safetensors file at all'));
+  await reseal(garbage);
   assertOneLineError(await runCli(['export', garbage]), /model\.safetensors: header length \d+ exceeds/);
 
   const reshaped = copyCheckpoint();
   const config = JSON.parse(readFileSync(join(reshaped, 'config.json'), 'utf8')) as { quantizer: { dim: number } };
   config.quantizer.dim = 12;
   writeFileSync(join(reshaped, 'config.json'), JSON.stringify(config));
+  await reseal(reshaped);
   assertOneLineError(await runCli(['eval', reshaped]), /checkpoint 'decoder\.from_code\.weight' has shape \[128,8,3,3\] but the model expects \[128,12,3,3\]/);
 
   const nan = copyCheckpoint();
   const { tensors, metadata } = decodeSafetensors(readFileSync(join(nan, 'model.safetensors')), 'model.safetensors');
   tensors.get('encoder.conv1.weight')!.data[5] = Number.NaN;
   writeFileSync(join(nan, 'model.safetensors'), encodeSafetensors(tensors, metadata));
+  await reseal(nan);
   assertOneLineError(await runCli(['eval', nan]), /checkpoint 'encoder\.conv1\.weight' contains a non-finite value at 5; the checkpoint is corrupt/);
 
   const badJson = copyCheckpoint();
   writeFileSync(join(badJson, 'config.json'), '{"format": "vqlab-model", ');
+  await reseal(badJson);
   assertOneLineError(await runCli(['eval', badJson]), /config\.json is not valid JSON/);
 });
 

@@ -219,7 +219,7 @@ test('command-line options reach the model config: EMA decay and initial count, 
 
 test('indices files carry one index per stage for residual quantizers, and a wrong depth is refused', () => {
   const grid = [[[1, 2], [3, 4]], [[5, 6], [7, 8]]];
-  assert.deepEqual(Array.from(parseIndicesFile({ images: [{ indices: grid }] }, 'x.json', 2, 2, 2).indices), [1, 2, 3, 4, 5, 6, 7, 8]);
-  assert.throws(() => parseIndicesFile([[1, 2], [3, 4]], 'x.json', 2, 2, 2), /x.json: grid 0 has 1 index at row 0, column 0 but the model's quantizer has 2 stages \(write each cell as an array of one index per stage\)/);
-  assert.throws(() => parseIndicesFile(grid, 'x.json', 2, 2), /has 2 indices at row 0, column 0 but the model's quantizer has 1 stage/);
+  assert.deepEqual(Array.from(parseIndicesFile({ images: [{ indices: grid }] }, 'x.json', { height: 2, width: 2, depth: 2, codebookSize: 16 }).indices), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.throws(() => parseIndicesFile([[1, 2], [3, 4]], 'x.json', { height: 2, width: 2, depth: 2, codebookSize: 16 }), /x.json: grid 0 has 1 index at row 0, column 0 but the model's quantizer has 2 stages \(write each cell as an array of one index per stage\)/);
+  assert.throws(() => parseIndicesFile({ images: [{ indices: grid }] }, 'x.json', { height: 2, width: 2, depth: 1, codebookSize: 16 }), /has 2 indices at row 0, column 0 but the model's quantizer has 1 stage/);
 });

@@ -327,9 +327,9 @@ test('bad input: dimension mismatch and wrong rank fail at build time; NaN/Infin
 
 test('createQuantizer validates names and options with clear errors', () => {
   assert.throws(() => createQuantizer('vqq', { codebookSize: 4, dim: 2 }), /unknown quantizer 'vqq'; valid names: vq, ema, simvq, fsq, lfq, residual/);
-  assert.throws(() => createQuantizer('vq', { codebookSize: 0, dim: 2 }), /createQuantizer\('vq'\): codebookSize must be an integer >= 1, got 0/);
-  assert.throws(() => createQuantizer('ema', { codebookSize: 2.5, dim: 2 }), /codebookSize must be an integer >= 1, got 2.5/);
-  assert.throws(() => createQuantizer('simvq', { codebookSize: 4, dim: 0 }), /dim must be an integer >= 1, got 0/);
+  assert.throws(() => createQuantizer('vq', { codebookSize: 0, dim: 2 }), /createQuantizer\('vq'\): codebookSize must be an integer >= 1 and <= 16777216, got 0/);
+  assert.throws(() => createQuantizer('ema', { codebookSize: 2.5, dim: 2 }), /codebookSize must be an integer >= 1 and <= 16777216, got 2.5/);
+  assert.throws(() => createQuantizer('simvq', { codebookSize: 4, dim: 0 }), /dim must be an integer >= 1 and <= 16384, got 0/);
   assert.throws(() => createQuantizer('vq', { codebookSize: 4, dim: 2, beta: -0.1 }), /beta must be a finite number >= 0, got -0.1/);
   assert.throws(() => createQuantizer('simvq', { codebookSize: 4, dim: 2, beta: NaN }), /beta must be a finite number >= 0, got NaN/);
   assert.throws(() => createQuantizer('ema', { codebookSize: 4, dim: 2, decay: 1 }), /decay must be a finite number >= 0 and < 1, got 1/);
@@ -341,7 +341,7 @@ test('createQuantizer validates names and options with clear errors', () => {
   assert.throws(() => createQuantizer('vq', { dim: 2 } as never), /missing required option 'codebookSize'/);
   assert.throws(() => createQuantizer('ema', { codebookSize: 4, dim: 2, cosine: true } as never), /unknown option 'cosine'; valid options: .*decay/);
   // The classes check their options themselves too (they are public API).
-  assert.throws(() => new VectorQuantizer({ codebookSize: 0, dim: 2 }), /VectorQuantizer: codebook size K must be an integer >= 1, got 0/);
+  assert.throws(() => new VectorQuantizer({ codebookSize: 0, dim: 2 }), /VectorQuantizer: codebook size K must be an integer from 1 to 16777216, got 0/);
   // undefined options are ignored; configs round-trip.
   const s = createQuantizer('simvq', { codebookSize: 8, dim: 2, optimize: 'both', beta: undefined });
   assert.ok(s instanceof SimVQ);

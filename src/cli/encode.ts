@@ -1,17 +1,23 @@
 /** `vqlab encode DIR images…`: code indices of PNG/JPEG images as JSON. */
 import { basename, resolve } from 'node:path';
+import { readImageFileHeader } from '../images/image-file-header.js';
+import { checkImagePixels } from '../images/image-header.js';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { checkOutputFile } from '../persistence/output-path.js';
 import { readModelInput } from '../tokenize/model-input.js';
 import { Tokenizer } from '../tokenize/tokenizer.js';
 import { helpText, intOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
+import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
 import { writeStdout, type Command } from './command.js';
 import type { IndicesFile } from './indices-file.js';
+import { limitOptions, limitsFrom } from './limit-options.js';
 
 const OPTIONS: OptionTable = {
   out: { type: 'string', value: 'FILE', description: 'write the JSON here instead of stdout' },
   fit: { type: 'boolean', description: 'resize and convert images to the model input instead of refusing them' },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads (default 2)' },
+  ...limitOptions('maxPixels'),
+  ...CHECKPOINT_OPTIONS,
 };
 
 const USAGE = 'vqlab encode DIR IMAGE... [options]';
@@ -44,11 +50,14 @@ export const encodeCommand: Command = {
       if (files.some((f) => resolve(f) === resolve(out))) throw new UsageError(`--out ${out} is one of the images to encode; choose another file for the JSON`);
       await checkOutputFile(out);
     }
-    const tokenizer = await Tokenizer.load(dir, { threads: intOption(values, 'threads', 0) ?? 2, batch: Math.min(files.length, 32) });
+    const limits = limitsFrom(values);
+    // Every image is sized from its header before the model is loaded or any image decoded.
+    for (const file of files) checkImagePixels(readImageFileHeader(file), file, limits);
+    const tokenizer = await Tokenizer.load(dir, { ...checkpointReading(values), threads: intOption(values, 'threads', 0) ?? 2, batch: Math.min(files.length, 32) });
     try {
       const size = tokenizer.imageSize;
       const images = new Float32Array(files.length * size);
-      files.forEach((file, i) => images.set(readModelInput(file, tokenizer.input, values.fit === true), i * size));
+      files.forEach((file, i) => images.set(readModelInput(file, tokenizer.input, values.fit === true, limits), i * size));
       const indices = await tokenizer.encode(images);
       const { height, width } = tokenizer.latent;
       const depth = tokenizer.depth;

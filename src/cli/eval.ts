@@ -2,6 +2,8 @@
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
 import { choiceOption, helpText, intOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
+import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
+import { limitOptions } from './limit-options.js';
 
 const OPTIONS: OptionTable = {
   data: { type: 'string', value: 'PATH|NAME', description: 'dataset to evaluate on, as for train --data (default: the one the run trained on)' },
@@ -10,6 +12,8 @@ const OPTIONS: OptionTable = {
   'test-limit': { type: 'string', value: 'N', description: 'the same as --limit (the name train uses for the test split)' },
   grid: { type: 'string', value: 'FILE', description: 'where to write the originals/reconstructions PNG (default DIR/recon.png)' },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads (default 2)' },
+  ...limitOptions('maxPixels', 'maxDataBytes'),
+  ...CHECKPOINT_OPTIONS,
 };
 
 const USAGE = 'vqlab eval DIR [options]';
@@ -29,6 +33,7 @@ export const evalCommand: Command = {
     const grid = stringOption(values, 'grid');
     const split = choiceOption(values, 'split', ['test', 'train'] as const);
     const { metrics } = await evaluateCheckpoint(positionals[0]!, {
+      ...checkpointReading(values),
       threads: intOption(values, 'threads', 0) ?? 2,
       ...(data !== undefined ? { data } : {}),
       ...(limit !== undefined || testLimit !== undefined ? { limit: limit ?? testLimit! } : {}),

@@ -1,11 +1,13 @@
 /** `vqlab export DIR`: self-contained encoder.onnx and decoder.onnx with the trained weights. */
 import { exportOnnx } from '../tokenize/export.js';
 import { helpText, intOption, parseCommandArgs, stringOption, type OptionTable } from './args.js';
+import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
 import { toJson, writeStdout, type Command } from './command.js';
 
 const OPTIONS: OptionTable = {
   out: { type: 'string', value: 'DIR', description: 'where to write the files (default: the checkpoint directory)' },
   batch: { type: 'string', value: 'N', description: 'batch size fixed in the graphs (default: any batch size at run time)' },
+  ...CHECKPOINT_OPTIONS,
 };
 
 const USAGE = 'vqlab export DIR [options]';
@@ -17,7 +19,7 @@ export const exportCommand: Command = {
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS));
     const outDir = stringOption(values, 'out');
     const batch = intOption(values, 'batch', 1);
-    const result = await exportOnnx(positionals[0]!, { ...(outDir !== undefined ? { outDir } : {}), ...(batch !== undefined ? { batch } : {}) });
+    const result = await exportOnnx(positionals[0]!, { ...checkpointReading(values), ...(outDir !== undefined ? { outDir } : {}), ...(batch !== undefined ? { batch } : {}) });
     await writeStdout(`${toJson(result)}\n`);
   },
 };

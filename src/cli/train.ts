@@ -11,6 +11,7 @@ import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import { resumeOptions, trainModel, TrainingStoppedError, type TrainOptions } from '../train/train.js';
 import { choiceOption, helpText, intOption, listOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
+import { limitOptions, limitsFrom } from './limit-options.js';
 import { betasOption, describeOptimizerPresets } from './optimizer-options.js';
 
 const d = TRAIN_DEFAULTS;
@@ -45,14 +46,17 @@ const OPTIONS: OptionTable = {
   'plateau-delta': { type: 'string', value: 'D', description: `smallest utilization rise that counts for --until-plateau, as a fraction (default ${DEFAULT_PLATEAU_DELTA})` },
   'clip-grad-norm': { type: 'string', value: 'C', description: 'scale gradients down to global norm C when larger (default: no clipping)' },
   quiet: { type: 'boolean', description: 'no progress bar or epoch lines on stderr' },
+  ...limitOptions('maxPixels', 'maxDataBytes', 'maxJsonBytes'),
 };
 
 const USAGE = 'vqlab train [options]';
 const SUMMARY = 'Train a VQ-VAE and evaluate it on the test set. With no options: the reference MNIST model with SimVQ (K=1024) on the bundled 9,000/1,000 MNIST digits.';
 const EXTRA = `After every epoch, appends to DIR/metrics.jsonl and commits a checkpoint (model.safetensors,
-optimizer.safetensors, config.json, trainer-state.json) as one unit under DIR/checkpoints/, named in
-DIR/checkpoint.json; the checkpoint with the lowest test mse is kept too (its folder is printed as
-"best"). Every command that takes DIR reads its last checkpoint, or any checkpoint folder given.
+optimizer.safetensors, config.json, trainer-state.json, and checksums.json with the SHA-256 of each)
+as one unit under DIR/checkpoints/, named in DIR/checkpoint.json; the checkpoint with the lowest test
+mse is kept too (its folder is printed as "best"). Every command that takes DIR reads its last
+checkpoint (--checkpoint best: its best), or any checkpoint folder given, and refuses one whose
+files do not match their checksums; 'vqlab verify DIR' checks them all.
 Then prints the test metrics as one JSON object on stdout.
 
 quantizers (--quantizer NAME, each option with --quantizer-option KEY=VALUE; --codebook-size,
@@ -107,8 +111,9 @@ export const trainCommand: Command = {
     if (resumeDir !== undefined && out !== undefined && resolve(out) !== resolve(resumeDir)) {
       throw new UsageError(`--out ${out} and --resume ${resumeDir} name different directories; a resumed run continues in its own directory, so drop --out`);
     }
+    const limits = limitsFrom(values);
     const base: TrainOptions = resumeDir !== undefined
-      ? await resumeOptions(resumeDir)
+      ? await resumeOptions(resumeDir, limits)
       : { ...d, quantizer: d.quantizer, model: d.model, out: '' };
     // --quantizer NAME or NAME:key=value:…; --quantizer-option adds (and overrides) options.
     const spec = stringOption(values, 'quantizer');
@@ -186,6 +191,7 @@ export const trainCommand: Command = {
       ...(stopOnPlateau !== undefined ? { stopOnPlateau } : {}),
       ...(saveEvery !== undefined ? { saveEvery } : {}),
       force: values.force === true,
+      limits,
     };
     const stop = stopOnSignals();
     let summary;
@@ -199,7 +205,7 @@ export const trainCommand: Command = {
     } finally {
       stop.dispose();
     }
-    const { metrics } = await evaluateCheckpoint(summary.out, { threads: options.threads });
+    const { metrics } = await evaluateCheckpoint(summary.out, { threads: options.threads, limits });
     if (!quiet) process.stderr.write(`test set: ${toJson(metrics)}; reconstructions in ${resolve(summary.out, 'recon.png')}\n`);
     await writeStdout(`${toJson({ out: summary.out, epochs: summary.completedEpochs, steps: summary.steps, train_seconds: summary.seconds, ...(summary.best !== undefined ? { best: summary.best } : {}), ...metrics })}\n`);
   },

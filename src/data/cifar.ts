@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { concatDatasets, makeDataset, unitFromBytes, type ImageDataset } from './dataset.js';
 import { bytes, DataError } from './errors.js';
+import { DEFAULT_LIMITS, type InputLimits } from '../limits/input-limits.js';
 import { pathKind, readDataFile } from './read-file.js';
 
 const SIDE = 32;
@@ -49,9 +50,9 @@ export function parseCifarBatch(data: Uint8Array, file: string): ImageDataset {
   });
 }
 
-/** Loads and concatenates CIFAR-10 batch files, in the given order. */
-export function loadCifarFiles(files: readonly string[], name: string): ImageDataset {
-  const parts = files.map((f) => parseCifarBatch(readDataFile(f, 'CIFAR-10 file'), f));
+/** Loads and concatenates CIFAR-10 batch files, in the given order; each may hold at most `limits.maxDataBytes`. */
+export function loadCifarFiles(files: readonly string[], name: string, limits: InputLimits = DEFAULT_LIMITS): ImageDataset {
+  const parts = files.map((f) => parseCifarBatch(readDataFile(f, 'CIFAR-10 file', limits), f));
   const ds = parts.length === 1 ? { ...parts[0], name } : concatDatasets(parts, name);
   return { ...ds, classNames: CIFAR10_CLASSES };
 }

@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeDataset, unitFromBytes, type ImageDataset } from './dataset.js';
 import { bytes, DataError } from './errors.js';
+import { DEFAULT_LIMITS, type InputLimits } from '../limits/input-limits.js';
 import { readMaybeGzipped } from './read-file.js';
 
 const IMAGES_MAGIC = 0x00000803;
@@ -75,13 +76,14 @@ export function parseIdxLabels(data: Uint8Array, file: string): Uint8Array {
 
 /**
  * Loads an IDX image file (gzipped or not) as a 1-channel dataset in [0, 1], with labels from
- * `labelsFile` when given; a different image and label count is an error.
+ * `labelsFile` when given; a different image and label count is an error. Each file may hold at
+ * most `limits.maxDataBytes` once gunzipped.
  */
-export function loadIdx(imagesFile: string, labelsFile?: string, name: string = imagesFile): ImageDataset {
-  const img = parseIdxImages(readMaybeGzipped(imagesFile, 'IDX images file'), imagesFile);
+export function loadIdx(imagesFile: string, labelsFile?: string, name: string = imagesFile, limits: InputLimits = DEFAULT_LIMITS): ImageDataset {
+  const img = parseIdxImages(readMaybeGzipped(imagesFile, 'IDX images file', limits), imagesFile);
   let labels: Uint8Array | undefined;
   if (labelsFile !== undefined) {
-    labels = parseIdxLabels(readMaybeGzipped(labelsFile, 'IDX labels file'), labelsFile);
+    labels = parseIdxLabels(readMaybeGzipped(labelsFile, 'IDX labels file', limits), labelsFile);
     if (labels.length !== img.count) {
       throw new DataError(`IDX files disagree: ${imagesFile} has ${img.count} images but ${labelsFile} has ${labels.length} labels; use matching images and labels files`);
     }

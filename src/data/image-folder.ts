@@ -1,6 +1,8 @@
 /**
  * A directory tree of PNG / JPEG images as a dataset: every image is decoded, converted to RGB or
- * grayscale and resized to one size (box filter when shrinking, bilinear when enlarging). Files are
+ * grayscale and resized to one size (box filter when shrinking, bilinear when enlarging). Every
+ * file is sized from its header, and the whole dataset against the byte cap, before the first
+ * image is decoded, so a decompression bomb anywhere in the folder costs nothing. Files are
  * taken in path order so the dataset is the same on every machine. When every image sits in a
  * subfolder, the subfolder directly under the root names its class (the torchvision ImageFolder
  * convention) and becomes the label.
@@ -9,7 +11,11 @@ import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { makeDataset, type ImageDataset } from './dataset.js';
 import { planarFromRgba } from '../images/channels.js';
-import { decodeImage, ImageError, type RgbaImage } from '../images/decode.js';
+import { decodeImage, type RgbaImage } from '../images/decode.js';
+import { ImageError } from '../images/image-error.js';
+import { readImageFileHeader } from '../images/image-file-header.js';
+import { checkImagePixels } from '../images/image-header.js';
+import { DEFAULT_LIMITS, limitExceeded, type InputLimits } from '../limits/input-limits.js';
 import { DataError } from './errors.js';
 import { pathKind, readDataFile } from './read-file.js';
 import { resizeImage } from '../images/resize.js';
@@ -29,6 +35,8 @@ export interface ImageFolderOptions {
   readonly labels?: boolean;
   /** Dataset name; defaults to the directory path. */
   readonly name?: string;
+  /** Caps on each file's pixels and on the dataset's bytes (default DEFAULT_LIMITS). */
+  readonly limits?: InputLimits;
 }
 
 /** Normalizes a size option to positive integer height and width, or throws a DataError. */
@@ -88,10 +96,16 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions): Image
     throw new DataError(`image folder ${dir} contains no images (looked for ${IMAGE_EXTENSIONS.join(', ')} files, recursively); add images or check the path`);
   }
 
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const perImage = channels * height * width;
+  const datasetBytes = files.length * perImage * Float32Array.BYTES_PER_ELEMENT;
+  if (datasetBytes > limits.maxDataBytes) {
+    throw new DataError(limitExceeded(`image folder ${dir}`, 'maxDataBytes', datasetBytes, limits, `${files.length} images of ${channels}×${height}×${width} float32`));
+  }
+  for (const rel of files) sizeFolderImage(join(dir, rel), limits);
   const images = new Float32Array(files.length * perImage);
   files.forEach((rel, i) => {
-    const decoded = decodeFolderImage(join(dir, rel));
+    const decoded = decodeFolderImage(join(dir, rel), limits);
     const planar = planarFromRgba(decoded, channels);
     const sized = decoded.height === height && decoded.width === width
       ? planar
@@ -111,13 +125,26 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions): Image
   });
 }
 
-/** One image of the folder; a bad one is named with the advice to fix or remove it. */
-function decodeFolderImage(file: string): RgbaImage {
+/** An ImageError of one file in the folder, with the advice to remove it added. */
+function folderImageError(err: unknown): unknown {
+  return err instanceof ImageError ? new DataError(`${err.message} or remove it from the folder`) : err;
+}
+
+/** Refuses a file of the folder that declares more than `limits.maxPixels`, from its header alone. */
+function sizeFolderImage(file: string, limits: InputLimits): void {
   try {
-    return decodeImage(readDataFile(file, 'image'), file);
+    checkImagePixels(readImageFileHeader(file), file, limits);
   } catch (err) {
-    if (err instanceof ImageError) throw new DataError(`${err.message} or remove it from the folder`);
-    throw err;
+    throw folderImageError(err);
+  }
+}
+
+/** One image of the folder; a bad one is named with the advice to fix or remove it. */
+function decodeFolderImage(file: string, limits: InputLimits): RgbaImage {
+  try {
+    return decodeImage(readDataFile(file, 'image', limits), file, limits);
+  } catch (err) {
+    throw folderImageError(err);
   }
 }
 

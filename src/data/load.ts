@@ -8,12 +8,13 @@ import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { splitTrainTest, type ImageDataset } from './dataset.js';
 import { findCifarFiles, loadCifarFiles } from './cifar.js';
-import { sniffImageFormat } from '../images/decode.js';
+import { sniffImageFormat } from '../images/image-header.js';
 import { DataError } from './errors.js';
 import { findIdxFiles, labelsFileFor, loadIdx, type IdxFilePair } from './idx.js';
 import { listImageFiles, loadImageFolder, parseSize, type ImageFolderOptions } from './image-folder.js';
 import { loadBundledMnist } from './mnist-bundled.js';
 import { NAMED_DATASETS } from './named-datasets.js';
+import { DEFAULT_LIMITS, type InputLimits } from '../limits/input-limits.js';
 import { pathKind, readDataFile } from './read-file.js';
 import { convertChannels, resizeDataset } from './transform.js';
 
@@ -30,6 +31,8 @@ export interface LoadOptions {
   readonly splitSeed?: number;
   /** Image folders: derive labels from subfolder names (default true). */
   readonly labels?: boolean;
+  /** Caps on what each file may declare (default DEFAULT_LIMITS). */
+  readonly limits?: InputLimits;
 }
 
 export interface LoadedDataset {
@@ -63,8 +66,8 @@ function heldOut(ds: ImageDataset, options: LoadOptions): { train: ImageDataset;
   return splitTrainTest(ds, options.testCount ?? defaultTestCount(ds.count), options.splitSeed ?? 0);
 }
 
-function loadPair(pair: IdxFilePair, name: string): ImageDataset {
-  return loadIdx(pair.images, pair.labels, name);
+function loadPair(pair: IdxFilePair, name: string, limits: InputLimits): ImageDataset {
+  return loadIdx(pair.images, pair.labels, name, limits);
 }
 
 /** The labels file belonging to a lone IDX images file, trying with and without `.gz`. */
@@ -76,6 +79,7 @@ function siblingLabels(imagesFile: string): string | undefined {
 }
 
 function loadUnshaped(path: string, options: LoadOptions): LoadedDataset {
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const kind = pathKind(path);
   if (kind === undefined) {
     throw new DataError(`dataset path ${path} does not exist; check the path, give a dataset name (${Object.keys(NAMED_DATASETS).join(', ')}), or omit it to use the bundled MNIST digits`);
@@ -87,13 +91,13 @@ function loadUnshaped(path: string, options: LoadOptions): LoadedDataset {
     }
     const looksIdx = /idx3-ubyte(\.gz)?$/i.test(path);
     if (looksIdx) {
-      const ds = loadIdx(path, siblingLabels(path), path);
+      const ds = loadIdx(path, siblingLabels(path), path, limits);
       return { ...heldOut(ds, options), format: 'idx' };
     }
     if (extname(path).toLowerCase() === '.bin') {
-      return { ...heldOut(loadCifarFiles([path], path), options), format: 'cifar10' };
+      return { ...heldOut(loadCifarFiles([path], path, limits), options), format: 'cifar10' };
     }
-    const head = readDataFile(path, 'dataset file').subarray(0, 8);
+    const head = readDataFile(path, 'dataset file', limits).subarray(0, 8);
     if (sniffImageFormat(head) !== undefined) {
       throw new DataError(`${path} is a single image; pass the folder that contains the images`);
     }
@@ -103,23 +107,23 @@ function loadUnshaped(path: string, options: LoadOptions): LoadedDataset {
   const idx = findIdxFiles(path);
   if (idx.train !== undefined || idx.test !== undefined) {
     if (idx.train !== undefined && idx.test !== undefined) {
-      return { train: loadPair(idx.train, `${path}/train`), test: loadPair(idx.test, `${path}/test`), format: 'idx' };
+      return { train: loadPair(idx.train, `${path}/train`, limits), test: loadPair(idx.test, `${path}/test`, limits), format: 'idx' };
     }
     const only = (idx.train ?? idx.test)!;
-    return { ...heldOut(loadPair(only, path), options), format: 'idx' };
+    return { ...heldOut(loadPair(only, path, limits), options), format: 'idx' };
   }
 
   const cifar = findCifarFiles(path);
   if (cifar !== undefined) {
     if (cifar.train.length > 0 && cifar.test !== undefined) {
       return {
-        train: loadCifarFiles(cifar.train, `${path}/train`),
-        test: loadCifarFiles([cifar.test], `${path}/test`),
+        train: loadCifarFiles(cifar.train, `${path}/train`, limits),
+        test: loadCifarFiles([cifar.test], `${path}/test`, limits),
         format: 'cifar10',
       };
     }
     const files = cifar.train.length > 0 ? cifar.train : [cifar.test!];
-    return { ...heldOut(loadCifarFiles(files, path), options), format: 'cifar10' };
+    return { ...heldOut(loadCifarFiles(files, path, limits), options), format: 'cifar10' };
   }
 
   if (listImageFiles(path).length === 0) {
@@ -132,6 +136,7 @@ function loadUnshaped(path: string, options: LoadOptions): LoadedDataset {
     size: options.size,
     channels: options.channels ?? 3,
     ...(options.labels !== undefined ? { labels: options.labels } : {}),
+    limits,
   });
   return { ...heldOut(folder, options), format: 'image-folder' };
 }
@@ -155,15 +160,16 @@ export function loadDataset(path: string | undefined, options: LoadOptions = {})
  * loaded whole and the seeded split is applied, exactly as in loadDataset.
  */
 export function loadDatasetSplit(path: string | undefined, split: 'train' | 'test', options: LoadOptions = {}): ImageDataset {
+  const limits = options.limits ?? DEFAULT_LIMITS;
   if (path !== undefined && pathKind(path) === 'directory') {
     const idx = findIdxFiles(path);
     if (idx.train !== undefined && idx.test !== undefined) {
-      return shape(loadPair(split === 'train' ? idx.train : idx.test, `${path}/${split}`), options);
+      return shape(loadPair(split === 'train' ? idx.train : idx.test, `${path}/${split}`, limits), options);
     }
     if (idx.train === undefined && idx.test === undefined) {
       const cifar = findCifarFiles(path);
       if (cifar !== undefined && cifar.train.length > 0 && cifar.test !== undefined) {
-        return shape(loadCifarFiles(split === 'train' ? cifar.train : [cifar.test], `${path}/${split}`), options);
+        return shape(loadCifarFiles(split === 'train' ? cifar.train : [cifar.test], `${path}/${split}`, limits), options);
       }
     }
   }

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { loadDataset, loadDatasetSplit, subset, type ImageDataset, type LoadOptions } from './index.js';
 import { Rng } from '../init/rng.js';
 import { locateDataset } from './named-datasets.js';
+import type { InputLimits } from '../limits/input-limits.js';
 import type { ImageShape } from '../models/model.js';
 
 /** Seed of the permutation that picks a limited subset; fixed so a limit means the same images in every run. */
@@ -31,19 +32,19 @@ export interface RunData {
   readonly path: string | null;
 }
 
-function loadOptions(shape: Partial<ImageShape> | undefined, imageSize: number | undefined): LoadOptions {
+function loadOptions(shape: Partial<ImageShape> | undefined, imageSize: number | undefined, limits: InputLimits | undefined): LoadOptions {
   const size = imageSize ?? (shape?.height !== undefined && shape.width !== undefined ? { height: shape.height, width: shape.width } : undefined);
   const channels = shape?.channels === 1 || shape?.channels === 3 ? shape.channels : undefined;
-  return { ...(size !== undefined ? { size } : {}), ...(channels !== undefined ? { channels } : {}) };
+  return { ...(size !== undefined ? { size } : {}), ...(channels !== undefined ? { channels } : {}), ...(limits !== undefined ? { limits } : {}) };
 }
 
 /**
  * Load train and test sets. `shape` (from a checkpoint) resizes/converts to the model's input;
- * `imageSize` sets the size for sources that need one (image folders).
+ * `imageSize` sets the size for sources that need one (image folders); `limits` caps what each file may declare.
  */
-export function loadRunData(path: string | undefined, o: { trainLimit?: number; testLimit?: number; shape?: ImageShape; imageSize?: number }): RunData {
+export function loadRunData(path: string | undefined, o: { trainLimit?: number; testLimit?: number; shape?: ImageShape; imageSize?: number; limits?: InputLimits }): RunData {
   const absolute = path === undefined ? null : resolve(locateDataset(path));
-  const { train, test } = loadDataset(absolute ?? undefined, loadOptions(o.shape, o.imageSize));
+  const { train, test } = loadDataset(absolute ?? undefined, loadOptions(o.shape, o.imageSize, o.limits));
   return { train: limitDataset(train, o.trainLimit, 'train'), test: limitDataset(test, o.testLimit, 'test'), path: absolute };
 }
 
@@ -52,7 +53,7 @@ export function loadRunData(path: string | undefined, o: { trainLimit?: number; 
  * set (utilization over every training latent, as the SimVQ paper counts it over a whole split).
  * `limit` picks the same seeded subset as `loadRunData` does for that split.
  */
-export function loadEvalSet(path: string | null | undefined, shape: ImageShape, split: 'train' | 'test', limit?: number): ImageDataset {
-  const set = loadDatasetSplit(path == null ? undefined : locateDataset(path), split, loadOptions(shape, undefined));
+export function loadEvalSet(path: string | null | undefined, shape: ImageShape, split: 'train' | 'test', limit?: number, limits?: InputLimits): ImageDataset {
+  const set = loadDatasetSplit(path == null ? undefined : locateDataset(path), split, loadOptions(shape, undefined, limits));
   return limitDataset(set, limit, split);
 }

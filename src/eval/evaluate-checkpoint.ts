@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { checkOutputFile } from '../persistence/output-path.js';
-import { loadModelCheckpoint, readTrainerState } from '../persistence/checkpoint.js';
+import { loadModelCheckpoint, readTrainerState, type CheckpointReadOptions } from '../persistence/checkpoint.js';
 import { hasTrainingCheckpoint } from '../persistence/run-directory.js';
 import { loadEvalSet } from '../data/selection.js';
 import { Evaluator, pickImages, spreadIndices, type EvalMetrics } from './evaluator.js';
@@ -22,7 +22,8 @@ export interface EvalResult {
   readonly counts: Float64Array;
 }
 
-export interface EvaluateCheckpointOptions {
+/** `checkpoint` picks a run's last or best checkpoint; `notice` hears that one carries no checksums. */
+export interface EvaluateCheckpointOptions extends CheckpointReadOptions {
   /** Dataset path (default: the one the checkpoint was trained on, else the bundled MNIST digits). */
   readonly data?: string;
   readonly threads?: number;
@@ -40,15 +41,15 @@ export interface EvaluateCheckpointOptions {
 }
 
 export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpointOptions = {}): Promise<EvalResult> {
-  const { model, store } = await loadModelCheckpoint(dir);
+  const { model, store, dir: folder } = await loadModelCheckpoint(dir, options);
   const split = options.split ?? 'test';
   const gridFile = options.grid ?? join(dir, split === 'test' ? 'recon.png' : 'recon-train.png');
   if (options.grid !== '') await checkOutputFile(gridFile);
-  const trainer = hasTrainingCheckpoint(dir) ? await readTrainerState(dir) : undefined;
+  const trainer = hasTrainingCheckpoint(folder) ? await readTrainerState(folder, { limits: options.limits }) : undefined;
   const path = options.data ?? trainer?.data.path ?? undefined;
   const runLimit = split === 'test' ? trainer?.data.testLimit : trainer?.data.trainLimit;
   const limit = options.limit ?? (options.data === undefined ? runLimit ?? undefined : undefined);
-  const test = loadEvalSet(path, model.input, split, limit);
+  const test = loadEvalSet(path, model.input, split, limit, options.limits);
   // Grid images spread over the test set: sources are often sorted by class.
   const keep = options.grid === '' ? [] : spreadIndices(test.count, options.gridImages ?? 16);
   const evaluator = await Evaluator.create(model, store, { batch: Math.min(options.batch ?? 200, test.count), ...(options.threads !== undefined ? { threads: options.threads } : {}) });

@@ -1,20 +1,18 @@
 /**
  * Decoding one PNG or JPEG file to 8-bit RGBA with the pure-JS decoders pngjs and jpeg-js. The
  * format is taken from the file's magic bytes, not its extension, so a mislabelled file still
- * decodes. The channel count a file declares (a grayscale PNG or a one-component JPEG has 1, a
- * colour one 3) is reported beside the pixels, which are always RGBA.
+ * decodes. The size the header declares is checked against the pixel cap before either decoder
+ * sees the bytes (image-header.ts). The channel count a file declares (a grayscale PNG or a
+ * one-component JPEG has 1, a colour one 3) is reported beside the pixels, which are always RGBA.
  */
 import { readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-
-/** A file that is not a readable PNG/JPEG; the one-line message names the file and the fix. */
-export class ImageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageError';
-  }
-}
+import { DEFAULT_LIMITS, type InputLimits } from '../limits/input-limits.js';
+import { quotedValue } from '../limits/shown-value.js';
+import { ImageError } from './image-error.js';
+import { checkImagePixels, readImageHeader, type ImageHeader } from './image-header.js';
 
 export interface RgbaImage {
   readonly width: number;
@@ -25,64 +23,131 @@ export interface RgbaImage {
   readonly rgba: Uint8Array;
 }
 
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/**
+ * jpeg-js's own memory cap for an image of `pixels` pixels: per component it keeps 16-bit
+ * coefficients (4 bytes per pixel, counted as 256 per 8×8 block) and an 8-bit plane, at most 4
+ * components, plus the RGBA result: 4 × 5 + 4 = 24 bytes per pixel. The margin covers tables and
+ * MCU padding (up to 32 × 32 pixels per component at 4 × 4 sampling).
+ */
+function jpegMemoryMB(pixels: number): number {
+  return Math.ceil((24 * pixels) / 2 ** 20) + 16;
+}
 
-/** 'png', 'jpeg', or undefined, from the first bytes of a file (SOI marker and the next marker's 0xff). */
-export function sniffImageFormat(data: Uint8Array): 'png' | 'jpeg' | undefined {
-  if (data.length >= 8 && PNG_MAGIC.every((b, i) => data[i] === b)) return 'png';
-  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'jpeg';
-  return undefined;
+/** Samples per pixel of each PNG colour type (ISO/IEC 15948 §11.2.2). */
+const PNG_SAMPLES: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Adam7's seven passes as [x0, y0, dx, dy] (ISO/IEC 15948 §8.2). */
+const ADAM7: readonly (readonly [number, number, number, number])[] = [
+  [0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2],
+];
+
+/** Bytes of filtered scanlines an Adam7-interlaced PNG of this header inflates to (a filter byte per row). */
+function adam7Bytes(header: ImageHeader, bitsPerPixel: number): number {
+  let total = 0;
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    const w = Math.ceil((header.width - x0) / dx);
+    const h = Math.ceil((header.height - y0) / dy);
+    if (w > 0 && h > 0) total += h * (1 + Math.ceil((w * bitsPerPixel) / 8));
+  }
+  return total;
+}
+
+/** The IDAT chunks of a PNG, concatenated; chunk lengths are bounds-checked against the file. */
+function pngImageData(data: Uint8Array, file: string): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let i = 8;
+  while (i + 8 <= data.length) {
+    const length = ((data[i]! << 24) >>> 0) + ((data[i + 1]! << 16) | (data[i + 2]! << 8) | data[i + 3]!);
+    const type = String.fromCharCode(data[i + 4]!, data[i + 5]!, data[i + 6]!, data[i + 7]!);
+    if (i + 12 + length > data.length) throw new ImageError(`image ${file} cannot be decoded as PNG (chunk ${quotedValue(type)} runs past the end of the file); re-export it`);
+    if (type === 'IDAT') parts.push(data.subarray(i + 8, i + 8 + length));
+    if (type === 'IEND') break;
+    i += 12 + length;
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
 }
 
 /**
- * The component count of a baseline/progressive JPEG, read from its frame header (SOF marker),
- * because jpeg-js always returns RGBA and does not say whether the file was grayscale.
+ * pngjs inflates an interlaced PNG's data without a bound (it bounds only non-interlaced ones, to
+ * the size the header implies), so a few bytes of deflate stream could claim gigabytes. Inflating
+ * it here first, capped at what the header implies, keeps that allocation bounded.
  */
-function jpegComponents(bytes: Uint8Array, file: string): number {
-  let i = 2;
-  while (i + 9 < bytes.length) {
-    if (bytes[i] !== 0xff) throw new ImageError(`image ${file} cannot be decoded as JPEG (bad marker at byte ${i}); re-export it`);
-    const marker = bytes[i + 1]!;
-    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
-    // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the frame header.
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return bytes[i + 9]!;
-    i += 2 + length;
-  }
-  throw new ImageError(`image ${file} cannot be decoded as JPEG (no frame header); re-export it`);
-}
-
-/** Decodes PNG or JPEG bytes (16-bit PNGs are scaled to 8 bits by pngjs); `file` names them in errors. */
-export function decodeImage(data: Uint8Array, file: string): RgbaImage {
-  const format = sniffImageFormat(data);
-  if (format === undefined) {
-    throw new ImageError(`image ${file} is neither a PNG nor a JPEG (unrecognised first bytes); convert it to PNG`);
-  }
-  const components = format === 'jpeg' ? jpegComponents(data, file) : 0;
+function checkInterlacedInflation(data: Uint8Array, header: ImageHeader, file: string): void {
+  const bitDepth = data[24]!;
+  const bound = adam7Bytes(header, PNG_SAMPLES[data[25]!]! * bitDepth);
   try {
-    if (format === 'png') {
-      const png = PNG.sync.read(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-      return { width: png.width, height: png.height, channels: png.color ? 3 : 1, rgba: png.data };
-    }
-    // useTArray: a plain Uint8Array instead of a Buffer; RGBA so both decoders share one layout.
-    // jpeg-js's default memory limit (512 MB) is kept: it refuses absurd frame sizes before allocating.
-    const img = jpeg.decode(data, { useTArray: true, formatAsRGBA: true });
-    return { width: img.width, height: img.height, channels: components === 1 ? 1 : 3, rgba: img.data };
+    inflateSync(pngImageData(data, file), { maxOutputLength: bound });
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new ImageError(`image ${file} cannot be decoded as ${format.toUpperCase()} (${reason}); re-export it`);
+    if (err instanceof ImageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ImageError(`image ${file} holds more pixel data than its ${header.width}×${header.height} interlaced header declares; re-export it`);
+    }
+    // A stream that is merely corrupt is left to pngjs, which reports it.
   }
 }
 
-/** Reads and decodes one image file, with one-line errors for a missing or unreadable path. */
-export function readImageFile(file: string): RgbaImage {
-  let data: Buffer;
+/**
+ * Why a decoder gave up, in one line. jpeg-js dereferences tables a malformed file never defined
+ * and so throws TypeErrors ("Cannot read properties of undefined") on such files; those say only
+ * that the data is malformed.
+ */
+function reasonOf(err: unknown): string {
+  if (err instanceof TypeError) return 'its data is malformed';
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+}
+
+/**
+ * Decodes PNG or JPEG bytes (16-bit PNGs are scaled to 8 bits by pngjs); `file` names them in
+ * errors. The header is read and checked against `limits.maxPixels` before decoding starts.
+ */
+export function decodeImage(data: Uint8Array, file: string, limits: InputLimits = DEFAULT_LIMITS): RgbaImage {
+  const header = readImageHeader(data, file);
+  checkImagePixels(header, file, limits);
+  const interlaced = header.format === 'png' && data[28] === 1;
+  if (interlaced) checkInterlacedInflation(data, header, file);
+  let rgba: Uint8Array;
+  let width: number;
+  let height: number;
   try {
-    data = readFileSync(file);
+    if (header.format === 'png') {
+      const png = PNG.sync.read(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      ({ width, height, data: rgba } = png);
+    } else {
+      // useTArray: a plain Uint8Array instead of a Buffer; RGBA so both decoders share one layout.
+      // jpeg-js checks every frame header it meets against the same pixel cap, and its allocations against a budget for that many pixels.
+      const img = jpeg.decode(data, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: limits.maxPixels / 1e6,
+        maxMemoryUsageInMB: jpegMemoryMB(limits.maxPixels),
+      });
+      ({ width, height, data: rgba } = img);
+    }
+  } catch (err) {
+    throw new ImageError(`image ${file} cannot be decoded as ${header.format.toUpperCase()} (${reasonOf(err)}); re-export it`);
+  }
+  if (width !== header.width || height !== header.height || rgba.length !== width * height * 4) {
+    throw new ImageError(`image ${file} decodes to ${width}×${height} pixels but its header declares ${header.width}×${header.height}; re-export it`);
+  }
+  return { width, height, channels: header.channels, rgba };
+}
+
+/** Reads a whole file, with one-line errors for a missing or unreadable path. */
+function readImageBytes(file: string): Buffer {
+  try {
+    return readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ImageError(`image ${file} does not exist; check the path`);
     if (code === 'EISDIR') throw new ImageError(`image ${file} is a directory, expected a PNG or JPEG file; check the path`);
     throw new ImageError(`cannot read image ${file}: ${code ?? String(err)}; check the path and its permissions`);
   }
-  return decodeImage(data, file);
+}
+
+/** Reads and decodes one image file, refusing one that declares more than `limits.maxPixels`. */
+export function readImageFile(file: string, limits: InputLimits = DEFAULT_LIMITS): RgbaImage {
+  return decodeImage(readImageBytes(file), file, limits);
 }

@@ -22,6 +22,7 @@ import {
   upgradeQuantizerV1,
   type QuantizerConfig,
 } from './quantizer-settings.js';
+import { quotedValue, shownValue } from '../limits/shown-value.js';
 import { requireQuantizerName } from '../quantizers/index.js';
 import { referenceMnist, type ReferenceMnistArchitecture } from './reference-mnist.js';
 
@@ -75,7 +76,7 @@ export function quantizerConfigOf(c: Pick<ModelChoice, 'quantizer' | 'codebookSi
   try {
     kind = requireQuantizerName(c.quantizer);
   } catch {
-    throw new UnknownQuantizerError(String(c.quantizer));
+    throw new UnknownQuantizerError(c.quantizer);
   }
   const specific = { ...(c.simvqOptimize !== undefined ? { optimize: c.simvqOptimize } : {}), ...(c.quantizerOptions ?? {}) };
   try {
@@ -88,7 +89,8 @@ export function quantizerConfigOf(c: Pick<ModelChoice, 'quantizer' | 'codebookSi
 /** The config for command-line style choices (model kind + quantizer hyperparameters). */
 export function makeModelConfig(c: ModelChoice): ModelConfig {
   const kind = c.model ?? 'reference-mnist';
-  if (!MODEL_KINDS.includes(kind)) throw new ModelConfigError(`unknown model '${String(kind)}'; choose one of ${MODEL_KINDS.join(', ')}`);
+  if (!MODEL_KINDS.includes(kind)) throw new ModelConfigError(`unknown model ${quotedValue(kind)}; choose one of ${MODEL_KINDS.join(', ')}`);
+  for (const field of ['channels', 'height', 'width'] as const) boundedInt('model input', field, c.input[field], INPUT_BOUNDS[field]);
   const architecture: ArchitectureConfig = kind === 'reference-mnist' ? { kind } : defaultConvArchitecture(c.conv);
   const quantizer = quantizerConfigOf(c);
   const config: ModelConfig = { format: CONFIG_FORMAT, version: CONFIG_VERSION, input: { ...c.input }, architecture, quantizer };
@@ -134,8 +136,17 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function positiveInt(source: string, field: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${source}: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
+/**
+ * Bounds on the input shape a config may declare, checked before a model is built: an image has
+ * at most 4 channels (RGBA), and a side of at most 4,096 pixels, the side of the default cap on
+ * the pixels of an image file (4096² = 16,777,216, limits/input-limits.ts).
+ */
+const INPUT_BOUNDS = { channels: 4, height: 4096, width: 4096 } as const;
+
+function boundedInt(source: string, field: string, v: unknown, max: number): number {
+  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) {
+    throw new ModelConfigError(`${source}: ${field} must be an integer from 1 to ${max}, got ${shownValue(v)}`);
+  }
   return v as number;
 }
 
@@ -145,14 +156,14 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
     throw new ModelConfigError(`${source} is not a vqlab model config (expected "format": "${CONFIG_FORMAT}")`);
   }
   if (!READABLE_CONFIG_VERSIONS.includes(json.version as number)) {
-    throw new ModelConfigError(`${source} has config version ${JSON.stringify(json.version)}; this vqlab reads versions ${READABLE_CONFIG_VERSIONS.join(' and ')} (a newer vqlab wrote it?)`);
+    throw new ModelConfigError(`${source} has config version ${shownValue(json.version)}; this vqlab reads versions ${READABLE_CONFIG_VERSIONS.join(' and ')} (a newer vqlab wrote it?)`);
   }
   const input = json.input;
   if (!isRecord(input)) throw new ModelConfigError(`${source}: missing "input" {channels, height, width}`);
   const shape: ImageShape = {
-    channels: positiveInt(source, 'input.channels', input.channels),
-    height: positiveInt(source, 'input.height', input.height),
-    width: positiveInt(source, 'input.width', input.width),
+    channels: boundedInt(source, 'input.channels', input.channels, INPUT_BOUNDS.channels),
+    height: boundedInt(source, 'input.height', input.height, INPUT_BOUNDS.height),
+    width: boundedInt(source, 'input.width', input.width, INPUT_BOUNDS.width),
   };
   const a = json.architecture;
   if (!isRecord(a) || !MODEL_KINDS.includes(a.kind as ModelKind)) {
@@ -166,7 +177,8 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
       quantizer = upgradeQuantizerV1(q);
     } else {
       const { kind, ...options } = q;
-      quantizer = resolveQuantizerConfig(String(kind), options);
+      if (typeof kind !== 'string') throw new UnknownQuantizerError(kind);
+      quantizer = resolveQuantizerConfig(kind, options);
     }
   } catch (err) {
     throw new ModelConfigError(`${source}: ${err instanceof Error ? err.message : String(err)}`);

@@ -17,6 +17,7 @@ import { conv2dLayer } from '../layers/conv2d.js';
 import { convTranspose2dLayer } from '../layers/conv-transpose2d.js';
 import { ACTIVATIONS, normActivate, residualStack, type Activation } from '../layers/residual-block.js';
 import type { BuildContext } from '../runtime/build-context.js';
+import { quotedValue, shownValue } from '../limits/shown-value.js';
 import type { Architecture, ImageShape, LatentShape } from './model.js';
 
 export interface ConvArchitecture {
@@ -45,8 +46,17 @@ export function defaultConvArchitecture(overrides: Partial<Omit<ConvArchitecture
   };
 }
 
-function checkPositiveInteger(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new Error(`conv model: ${name} must be an integer >= ${min}, got ${v}`);
+/**
+ * Largest architecture sizes a config may ask for, so that an absurd one is refused before its
+ * weights are allocated: 4,096 channels (8 times VQGAN's widest), 12 downsamplings (a 4,096-pixel
+ * side, the largest input, down to 1) and 64 residual blocks per side.
+ */
+const MAX_CHANNELS = 4096;
+const MAX_DOWNSAMPLES = 12;
+const MAX_RESIDUAL_BLOCKS = 64;
+
+function checkPositiveInteger(name: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`conv model: ${name} must be an integer from ${min} to ${max}, got ${shownValue(v)}`);
 }
 
 /** Width after downsampling i (of D): hidden / 2^(D−1−i), at least 1. */
@@ -55,11 +65,11 @@ function stageWidth(a: ConvArchitecture, i: number): number {
 }
 
 export function convVqvae(input: ImageShape, dim: number, a: ConvArchitecture): Architecture {
-  checkPositiveInteger('hiddenChannels', a.hiddenChannels, 1);
-  checkPositiveInteger('downsamples', a.downsamples, 0);
-  checkPositiveInteger('residualBlocks', a.residualBlocks, 0);
-  checkPositiveInteger('residualChannels', a.residualChannels, 1);
-  if (!ACTIVATIONS.includes(a.activation)) throw new Error(`conv model: activation must be one of ${ACTIVATIONS.join(', ')}, got '${String(a.activation)}'`);
+  checkPositiveInteger('hiddenChannels', a.hiddenChannels, 1, MAX_CHANNELS);
+  checkPositiveInteger('downsamples', a.downsamples, 0, MAX_DOWNSAMPLES);
+  checkPositiveInteger('residualBlocks', a.residualBlocks, 0, MAX_RESIDUAL_BLOCKS);
+  checkPositiveInteger('residualChannels', a.residualChannels, 1, MAX_CHANNELS);
+  if (!ACTIVATIONS.includes(a.activation)) throw new Error(`conv model: activation must be one of ${ACTIVATIONS.join(', ')}, got ${quotedValue(a.activation)}`);
   const factor = 2 ** a.downsamples;
   if (input.height % factor !== 0 || input.width % factor !== 0) {
     throw new Error(`conv model: image size ${input.height}×${input.width} must be divisible by 2^${a.downsamples} = ${factor} (the number of downsamplings)`);

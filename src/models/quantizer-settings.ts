@@ -3,6 +3,7 @@
  * see quantizers/registry.ts), and how model-level settings (K, d, β) and version-1 configs map
  * onto it.
  */
+import { quotedValue } from '../limits/shown-value.js';
 import { createQuantizer, optionsOf, requireQuantizerName, type Quantizer, type QuantizerName, type SearchBlocking } from '../quantizers/index.js';
 
 /** `Quantizer.config`: the registry name and every resolved option. */
@@ -14,11 +15,11 @@ export interface QuantizerConfig {
 }
 
 export class UnknownQuantizerError extends Error {
-  constructor(name: string) {
+  constructor(name: unknown) {
     let message: string;
     try {
       requireQuantizerName(name);
-      message = `quantizer '${name}'`;
+      message = `quantizer ${quotedValue(name)}`;
     } catch (err) {
       message = (err as Error).message.replace(/^quantizer: /, '');
     }
@@ -65,7 +66,7 @@ export function createModelQuantizer(config: QuantizerConfig, search?: SearchBlo
   try {
     requireQuantizerName(kind);
   } catch {
-    throw new UnknownQuantizerError(String(kind));
+    throw new UnknownQuantizerError(kind);
   }
   const searches = search !== undefined && 'search' in optionsOf(kind, typeof options.base === 'string' ? options.base : undefined);
   return createQuantizer(kind, searches ? { ...options, search } : options);
@@ -79,8 +80,8 @@ export function createModelQuantizer(config: QuantizerConfig, search?: SearchBlo
 export function upgradeQuantizerV1(q: Readonly<Record<string, unknown>>): QuantizerConfig {
   const { name, codebookSize, dim, beta, optimize, ...rest } = q;
   const extra = Object.keys(rest);
-  if (extra.length) throw new Error(`unexpected field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `quantizer.${k}`).join(', ')} in a version-1 config`);
-  if (typeof name !== 'string') throw new UnknownQuantizerError(String(name));
-  if (!['vq', 'ema', 'simvq'].includes(name)) throw new Error(`quantizer.name must be one of vq, ema, simvq in a version-1 config, got '${name}'`);
+  if (extra.length) throw new Error(`unexpected field${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((k) => `quantizer.${/^\w{1,40}$/.test(k) ? k : quotedValue(k)}`).join(', ')} in a version-1 config`);
+  if (typeof name !== 'string') throw new UnknownQuantizerError(name);
+  if (!['vq', 'ema', 'simvq'].includes(name)) throw new Error(`quantizer.name must be one of vq, ema, simvq in a version-1 config, got ${quotedValue(name)}`);
   return resolveQuantizerConfig(name, { codebookSize, dim, beta, ...(name === 'simvq' && optimize !== undefined ? { optimize } : {}) });
 }

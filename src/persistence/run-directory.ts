@@ -2,24 +2,29 @@
  * A training run's directory, and how its checkpoints commit as one unit.
  *
  *   RUN/checkpoint.json            which checkpoint is the last, and which the best by test mse
- *   RUN/checkpoints/<name>/        one complete checkpoint (the four CHECKPOINT_FILES)
+ *   RUN/checkpoints/<name>/        one complete checkpoint (the four CHECKPOINT_FILES and
+ *                                  checksums.json, the SHA-256 of each: checksums.ts)
  *   RUN/metrics.jsonl              one line per epoch (train/metrics-log.ts)
  *
- * A save writes and flushes every file of the new checkpoint into a temporary folder, renames the
- * folder to its final name, and only then replaces checkpoint.json (atomically) to point at it;
- * folders no longer named there are removed afterwards. Whatever instant a crash or a full disk
- * stops a save at, checkpoint.json names a complete checkpoint, the previous one until the new one
- * is whole. What an interrupted save leaves (temporary names, folders not named in checkpoint.json)
- * is removed when the run next starts.
+ * A save writes and flushes every file of the new checkpoint, then its checksums, into a temporary
+ * folder, renames the folder to its final name, and only then replaces checkpoint.json
+ * (atomically) to point at it; folders no longer named there are removed afterwards. Whatever
+ * instant a crash or a full disk stops a save at, checkpoint.json names a complete checkpoint, the
+ * previous one until the new one is whole. What an interrupted save leaves (temporary names,
+ * folders not named in checkpoint.json) is removed when the run next starts.
  *
  * Runs written before checkpoint.json existed keep their four files directly in RUN; a folder
  * without checkpoint.json is read as such a checkpoint itself (also a model copied elsewhere to ship it).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { DEFAULT_LIMITS, type InputLimits } from '../limits/input-limits.js';
 import { isTemporaryName, syncDirectory, writeFileAtomic } from './atomic-file.js';
+import { readFileCheckedSync } from './bounded-read.js';
+import { CHECKSUMS_FILE, checksumsText } from './checksums.js';
 import { writePoint } from './fault-injection.js';
+import { JsonFields } from './json-fields.js';
 import { outputError } from './output-path.js';
 
 export const CHECKPOINT_FILES = {
@@ -53,34 +58,80 @@ export class RunDirectoryError extends Error {
   }
 }
 
-function readPointer(runDir: string): Pointer | undefined {
+/** A checkpoint folder as checkpoint.json names it: `checkpoints/<name>`, a plain name, never `..` or absolute. */
+const POINTER_TARGET = { test: /^checkpoints\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,200}$/, wanted: 'a folder under checkpoints/ such as "checkpoints/step-00000070"' };
+
+/**
+ * The pointer in `text` (the contents of checkpoint.json at `path`), every field checked, so that
+ * no damaged or edited pointer sends a reader outside the run's checkpoints/ folder; anything else
+ * is refused with one `RunDirectoryError` line naming the file and the field.
+ */
+export function parsePointer(text: string, path: string): Pointer {
+  const p = JsonFields.parse(text, {
+    path,
+    remedy: 'the run directory is damaged; restore checkpoint.json from a copy, or point it at a folder under checkpoints/ by hand',
+    fail: (message) => new RunDirectoryError(message),
+  });
+  p.constant('format', POINTER_FORMAT);
+  p.constant('version', 1);
+  const best = p.isNull('best') || !p.has('best') ? null : p.string('best', POINTER_TARGET);
+  return {
+    format: POINTER_FORMAT,
+    version: 1,
+    last: p.string('last', POINTER_TARGET),
+    best,
+    best_test_mse: best === null || p.isNull('best_test_mse') ? null : p.number('best_test_mse', 'a finite number >= 0 or null', (n) => n >= 0),
+  };
+}
+
+function readPointer(runDir: string, limits: InputLimits): Pointer | undefined {
   const path = join(runDir, POINTER_FILE);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
+    text = readFileCheckedSync(path, { limits, fail: (message) => new RunDirectoryError(message) }).toString('utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // No pointer (ENOENT), or `runDir` is itself a file (ENOTDIR): not a run directory.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (err instanceof RunDirectoryError) throw err;
+    throw new RunDirectoryError(`cannot read ${path} (${code ?? String(err)}); check that the file is readable`);
   }
-  let p: Partial<Pointer>;
-  try {
-    p = JSON.parse(text) as Partial<Pointer>;
-  } catch {
-    throw new RunDirectoryError(`${path} is not valid JSON; the run directory is corrupt`);
-  }
-  if (p?.format !== POINTER_FORMAT || typeof p.last !== 'string') throw new RunDirectoryError(`${path} is not a vqlab checkpoint pointer; the run directory is corrupt`);
-  return { format: POINTER_FORMAT, version: 1, last: p.last, best: typeof p.best === 'string' ? p.best : null, best_test_mse: typeof p.best_test_mse === 'number' ? p.best_test_mse : null };
+  return parsePointer(text, path);
 }
 
-/** The folder of the checkpoint that `path` names: a run directory's last checkpoint, or `path` itself. */
-export function resolveCheckpoint(path: string): string {
-  const pointer = readPointer(path);
-  return pointer ? join(path, pointer.last) : path;
+/** Which checkpoint of a run to read: the newest, or the one with the lowest test mse. */
+export type CheckpointChoice = 'last' | 'best';
+
+/**
+ * The folder of the checkpoint that `path` names: a run directory's last (or best) checkpoint, or
+ * `path` itself when it holds no checkpoint.json (a checkpoint folder, or a run written before
+ * checkpoint.json existed).
+ */
+export function resolveCheckpoint(path: string, choice: CheckpointChoice = 'last', limits: InputLimits = DEFAULT_LIMITS): string {
+  const pointer = readPointer(path, limits);
+  if (pointer === undefined) {
+    if (choice === 'best') throw new RunDirectoryError(`${path} is a single checkpoint, not a run directory with ${POINTER_FILE}, so it has no best checkpoint; drop --checkpoint best`);
+    return path;
+  }
+  const folder = choice === 'best' ? pointer.best : pointer.last;
+  if (folder === null) {
+    throw new RunDirectoryError(`${path} has no best checkpoint (the run did not evaluate its test set at the end of an epoch); use --checkpoint last`);
+  }
+  const dir = join(path, folder);
+  if (!existsSync(dir)) throw new RunDirectoryError(`${join(path, POINTER_FILE)} names ${folder} as the ${choice} checkpoint, but that folder does not exist; the run directory is damaged, restore it from a copy`);
+  return dir;
 }
 
 /** The folder of a run's best checkpoint by test mse, if it evaluated the test set each epoch. */
 export function bestCheckpoint(runDir: string): string | undefined {
-  const pointer = readPointer(runDir);
+  const pointer = readPointer(runDir, DEFAULT_LIMITS);
   return pointer?.best != null ? join(runDir, pointer.best) : undefined;
+}
+
+/** The folders a run's checkpoint.json names (relative to the run), or undefined for a folder without one. */
+export function namedCheckpoints(runDir: string, limits: InputLimits = DEFAULT_LIMITS): { readonly last: string; readonly best: string | null } | undefined {
+  const pointer = readPointer(runDir, limits);
+  return pointer === undefined ? undefined : { last: pointer.last, best: pointer.best };
 }
 
 /** Whether `runDir` holds a checkpoint that training can resume (with its trainer state). */
@@ -125,7 +176,7 @@ export interface CommitOptions {
  * complete and named in checkpoint.json.
  */
 export async function commitCheckpoint(runDir: string, wanted: string, files: Readonly<Record<string, Uint8Array | string>>, options: CommitOptions = {}): Promise<void> {
-  const previous = readPointer(runDir);
+  const previous = readPointer(runDir, DEFAULT_LIMITS);
   // The folders the pointer names are never replaced in place: a second save of the same step
   // (an interrupt right after an epoch's save) gets a new name.
   const named = new Set([previous?.last, previous?.best].filter((p) => p != null).map((p) => basename(p!)));
@@ -140,7 +191,10 @@ export async function commitCheckpoint(runDir: string, wanted: string, files: Re
   try {
     await rm(temp, { recursive: true, force: true });
     await mkdir(temp);
-    for (const [file, data] of Object.entries(files)) await writeDurable(join(temp, file), data);
+    const contents = new Map(Object.entries(files).map(([file, data]) => [file, typeof data === 'string' ? Buffer.from(data, 'utf8') : data]));
+    for (const [file, data] of contents) await writeDurable(join(temp, file), data);
+    // Hashed from the bytes just written, and committed with them by the rename below.
+    await writeDurable(join(temp, CHECKSUMS_FILE), await checksumsText(contents));
     await syncDirectory(temp);
     // A folder of this name is a leftover of an interrupted save that the pointer does not name.
     await rm(final, { recursive: true, force: true });
@@ -184,7 +238,7 @@ async function removeUnreferenced(runDir: string, pointer: Pointer): Promise<voi
 export async function cleanRunDirectory(runDir: string): Promise<void> {
   if (!existsSync(runDir)) return;
   for (const n of readdirSync(runDir)) if (isTemporaryName(n)) await rm(join(runDir, n), { force: true });
-  const pointer = readPointer(runDir);
+  const pointer = readPointer(runDir, DEFAULT_LIMITS);
   if (pointer) await removeUnreferenced(runDir, pointer);
   else if (existsSync(join(runDir, CHECKPOINTS_DIR))) {
     // Killed before the first pointer was written: no checkpoint folder is published yet.

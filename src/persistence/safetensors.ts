@@ -11,6 +11,8 @@
  *
  * Only float32 ("F32") is written or read: every vqlab variable is float32.
  */
+import { shownValue } from '../limits/shown-value.js';
+
 export interface NamedTensor {
   readonly shape: readonly number[];
   readonly data: Float32Array;
@@ -76,9 +78,19 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+
+interface TensorEntry {
+  readonly name: string;
+  readonly shape: number[];
+  readonly begin: number;
+  readonly end: number;
+}
+
 /**
  * Parse and validate safetensors bytes. `source` (a file name) prefixes every error, each of
- * which says what is wrong in one line.
+ * which says what is wrong in one line. Every entry and the tiling of the data section are
+ * checked before any tensor is allocated, so the allocations add up to the data section's size
+ * whatever the header declares (entries pointing at overlapping spans are refused first).
  */
 export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSafetensors {
   const fail = (why: string): never => {
@@ -100,46 +112,51 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
   if (!isRecord(header)) return fail('header is not a JSON object');
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
-  const tensors = new Map<string, NamedTensor>();
-  const spans: [number, number, string][] = [];
+  const metadata: [string, string][] = [];
+  const entries: TensorEntry[] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
-      if (!isRecord(entry)) fail('__metadata__ must be an object of strings');
-      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`__metadata__ value of '${k}' must be a string`);
-        metadata[k] = v as string;
+      if (!isRecord(entry)) return fail('__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(entry)) {
+        if (typeof v !== 'string') fail(`__metadata__ value of ${shownValue(k)} must be a string`);
+        metadata.push([k, v as string]);
       }
       continue;
     }
-    if (!isRecord(entry)) return fail(`entry '${name}' is not an object`);
+    if (!isRecord(entry)) return fail(`entry ${shownValue(name)} is not an object`);
     const { dtype, shape, data_offsets: offsets } = entry;
-    if (dtype !== 'F32') fail(`tensor '${name}' has dtype ${JSON.stringify(dtype)}; vqlab reads only F32`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
-      fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    if (dtype !== 'F32') fail(`tensor ${shownValue(name)} has dtype ${shownValue(dtype)}; vqlab reads only F32`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor ${shownValue(name)} has an invalid shape ${shownValue(shape)}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`tensor ${shownValue(name)} has invalid data_offsets ${shownValue(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     const dims = shape as number[];
-    if (end < begin || end > dataLength) fail(`tensor '${name}' data_offsets [${begin}, ${end}] fall outside the ${dataLength}-byte data section (truncated file?)`);
-    if (end - begin !== 4 * shapeSize(dims)) fail(`tensor '${name}' spans ${end - begin} bytes but F32 shape [${dims.join(',')}] needs ${4 * shapeSize(dims)}`);
-    spans.push([begin, end, name]);
-    const data = new Float32Array(shapeSize(dims));
+    if (end < begin || end > dataLength) fail(`tensor ${shownValue(name)} data_offsets [${begin}, ${end}] fall outside the ${dataLength}-byte data section (truncated file?)`);
+    // A product of safe integers may pass 2^53 and round, but never to a span of the file's size.
+    const needed = 4 * shapeSize(dims);
+    if (end - begin !== needed) fail(`tensor ${shownValue(name)} spans ${end - begin} bytes but F32 shape ${shownValue(dims)} needs ${needed}`);
+    entries.push({ name, shape: dims, begin, end });
+  }
+  // The reference reader requires the tensors to tile the data section exactly.
+  const byStart = [...entries].sort((a, b) => a.begin - b.begin);
+  let expected = 0;
+  for (const { begin, end, name } of byStart) {
+    if (begin !== expected) fail(`tensor ${shownValue(name)} starts at byte ${begin}, expected ${expected} (gap or overlap in the data section)`);
+    expected = end;
+  }
+  if (expected !== dataLength) fail(`tensors cover ${expected} of the ${dataLength} data bytes (trailing garbage or truncated tensor)`);
+  const tensors = new Map<string, NamedTensor>();
+  for (const { name, shape, begin, end } of entries) {
+    const data = new Float32Array((end - begin) / 4);
     if (LITTLE_ENDIAN_HOST) {
       // Copy: the data section need not be 4-byte aligned within the file buffer.
       new Uint8Array(data.buffer).set(bytes.subarray(dataStart + begin, dataStart + end));
     } else {
       for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(dataStart + begin + 4 * i, true);
     }
-    tensors.set(name, { shape: dims, data });
+    tensors.set(name, { shape, data });
   }
-  // The reference reader requires the tensors to tile the data section exactly.
-  spans.sort((a, b) => a[0] - b[0]);
-  let expected = 0;
-  for (const [begin, end, name] of spans) {
-    if (begin !== expected) fail(`tensor '${name}' starts at byte ${begin}, expected ${expected} (gap or overlap in the data section)`);
-    expected = end;
-  }
-  if (expected !== dataLength) fail(`tensors cover ${expected} of the ${dataLength} data bytes (trailing garbage or truncated tensor)`);
-  return { tensors, metadata };
+  // fromEntries defines each key as an own property, a key named "__proto__" included.
+  return { tensors, metadata: Object.fromEntries(metadata) };
 }

@@ -71,7 +71,8 @@ export const CODEBOOK_OPTIONS: OptionSpecs = {
   cosine: { type: 'boolean', default: 'false', doc: 'l2-normalize inputs and codes (cosine-similarity codebook, Improved VQGAN §3.2)' },
   rotationTrick: { type: 'boolean', default: 'false', doc: 'rotation-trick gradient estimator instead of straight-through (Fifty et al. 2024)' },
   orthogonalWeight: { type: 'number', min: 0, default: '0', doc: 'weight of the orthogonal regularization ‖ÊÊᵀ − I‖²/K² of the codebook (Shin et al. 2021)' },
-  kmeansIters: { type: 'integer', min: 0, default: '0 (off)', doc: 'k-means initialization: Lloyd iterations over the first batch of encoder outputs' },
+  // Lloyd's iterations converge in tens (k-means++ seeding); 1,000 bounds the time one step may take.
+  kmeansIters: { type: 'integer', min: 0, max: 1000, default: '0 (off)', doc: 'k-means initialization: Lloyd iterations over the first batch of encoder outputs' },
   deadCodeThreshold: { type: 'number', min: 0, default: '0 (off)', doc: 'replace codes used fewer than this many times per step (running mean) by batch encoder outputs' },
   deadCodeShare: { type: 'number', min: 0, max: 1, default: '0 (off)', doc: 'replace codes whose running usage falls below this share (at most 1) of the uniform usage M/K (M encoder outputs per step), a threshold that means the same at every K; not with deadCodeThreshold' },
   usageDecay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: '0.99', doc: 'decay of the running per-code usage that deadCodeThreshold and deadCodeShare read' },

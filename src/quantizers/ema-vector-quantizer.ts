@@ -42,6 +42,7 @@
  * State variables (under the context it is given): `codebook` e [K, d], `ema_cluster_size`
  * N [K], `ema_sum` m [K, d]. The quantizer has no parameters.
  */
+import { shownValue } from '../limits/shown-value.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { Initializer } from '../init/initializers.js';
@@ -114,8 +115,8 @@ export class EmaVectorQuantizer extends CodebookQuantizer implements Quantizer {
     this.init = o.init ?? 'normal';
     this.initScale = o.initScale;
     this.initialCount = o.initialCount ?? 1;
-    if (!(typeof this.decay === 'number' && this.decay >= 0 && this.decay < 1)) throw new Error(`${name}: decay must be in [0, 1), got ${String(this.decay)}`);
-    if (!(typeof this.epsilon === 'number' && Number.isFinite(this.epsilon) && this.epsilon > 0)) throw new Error(`${name}: epsilon must be a finite number > 0, got ${String(this.epsilon)}`);
+    if (!(typeof this.decay === 'number' && this.decay >= 0 && this.decay < 1)) throw new Error(`${name}: decay must be in [0, 1), got ${shownValue(this.decay)}`);
+    if (!(typeof this.epsilon === 'number' && Number.isFinite(this.epsilon) && this.epsilon > 0)) throw new Error(`${name}: epsilon must be a finite number > 0, got ${shownValue(this.epsilon)}`);
     validateNonNegative(name, 'initialCount', this.initialCount);
     this.initializer = codebookInitializer(name, this.init, this.initScale, this.codebookSize);
   }

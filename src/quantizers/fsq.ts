@@ -34,7 +34,7 @@ import type { Tensor } from '../graph/tensor.js';
 import { uniform } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { MAX_EXACT_INDEX } from './nearest-code.js';
-import { checkOptions, type OptionSpecs } from './options.js';
+import { checkOptions, SIZE_BOUNDS, type OptionSpecs } from './options.js';
 import { checkQuantizerInput, codeCounts, nonFiniteCount, type Quantizer, type QuantizerOutput } from './quantizer.js';
 
 export interface FSQOptions {
@@ -45,7 +45,7 @@ export interface FSQOptions {
 }
 
 export const FSQ_OPTIONS: OptionSpecs = {
-  dim: { type: 'integer', min: 1, required: true, doc: "d, the encoder's output channels (projected to |levels| dims when different)" },
+  dim: { type: 'integer', min: 1, max: SIZE_BOUNDS.maxDim, required: true, doc: "d, the encoder's output channels (projected to |levels| dims when different)" },
   levels: { type: 'integer-list', min: 2, default: '8,5,5,5 (1,000 codes)', doc: 'levels L_j per dimension; K = Π L_j (e.g. 8,5,5,5 → 1,000; 8,8,8,6,5 → 15,360)' },
 };
 

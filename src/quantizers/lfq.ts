@@ -64,8 +64,11 @@ export interface LFQOptions {
   readonly entropyGroupBits?: number;
 }
 
+/** Largest b: usage counts and the implicit codebook constant are [2^b] and [2^b, b]. */
+const MAX_BITS = 16;
+
 export const LFQ_OPTIONS: OptionSpecs = {
-  codebookSize: { ...COMMON_OPTIONS.codebookSize!, min: 2, doc: 'K = 2^b, a power of two: b sign bits per vector' },
+  codebookSize: { ...COMMON_OPTIONS.codebookSize!, min: 2, max: 2 ** MAX_BITS, doc: 'K = 2^b, a power of two: b sign bits per vector' },
   dim: COMMON_OPTIONS.dim!,
   beta: COMMON_OPTIONS.beta!,
   weight: COMMON_OPTIONS.weight!,
@@ -74,9 +77,6 @@ export const LFQ_OPTIONS: OptionSpecs = {
   temperature: { type: 'number', min: 0, minExclusive: true, default: '0.01', doc: 'τ of the code distribution softmax(2⟨h, c_k⟩/τ)' },
   entropyGroupBits: { type: 'integer', min: 1, default: '12', doc: 'largest bit group of the entropy loss: b bits split into ⌈b/B⌉ near-equal groups; exact when b ≤ B, factorized batch entropy above' },
 };
-
-/** Largest b: usage counts and the implicit codebook constant are [2^b] and [2^b, b]. */
-const MAX_BITS = 16;
 
 export class LFQ implements Quantizer {
   readonly kind = 'lfq' as const;

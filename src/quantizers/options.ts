@@ -3,6 +3,7 @@
  * quantizer, the option and the offending value, so a bad config fails when the quantizer is
  * constructed rather than as a shape error (or silent NaN) deep inside a training graph.
  */
+import { quotedValue, shownValue } from '../limits/shown-value.js';
 import type { SearchBlocking } from './nearest-code.js';
 
 /** Codebook initialization of VQ and EMA-VQ. */
@@ -24,37 +25,66 @@ export interface CommonQuantizerOptions {
 }
 
 
+/**
+ * Bounds on the sizes a config may ask for, checked before any variable is allocated, so that a
+ * config with K = 10¹² or d = 10⁹ is refused in one line rather than by an allocation failure.
+ * Within them, whether a model fits this machine is train/memory.ts's question.
+ *
+ * - K ≤ 2²⁴ (16,777,216): the codes whose indices the blocked nearest-code search combines
+ *   exactly (MAX_EXACT_INDEX, nearest-code.ts); it refuses larger codebooks anyway.
+ * - K·d ≤ 2³⁰ values: a codebook of at most 4 GiB of float32, 12 GiB with Adam's two moments,
+ *   more than any machine this library trains on gives one model.
+ * - d ≤ 2¹⁴ (16,384): 32 times the widest latents of the VQ-VAE literature (VQGAN's 256–512
+ *   channels); SimVQ's d × d layer W then holds at most 2²⁸ values.
+ */
+export const SIZE_BOUNDS = { maxCodebookSize: 2 ** 24, maxDim: 2 ** 14, maxCodebookValues: 2 ** 30 } as const;
+
 function validateCodebookShape(name: string, codebookSize: number, dim: number): void {
-  if (!Number.isInteger(codebookSize) || codebookSize < 1) throw new Error(`${name}: codebook size K must be an integer >= 1, got ${codebookSize}`);
-  if (!Number.isInteger(dim) || dim < 1) throw new Error(`${name}: code dimension d must be an integer >= 1, got ${dim}`);
+  if (!Number.isInteger(codebookSize) || codebookSize < 1 || codebookSize > SIZE_BOUNDS.maxCodebookSize) {
+    throw new Error(`${name}: codebook size K must be an integer from 1 to ${SIZE_BOUNDS.maxCodebookSize}, got ${codebookSize}`);
+  }
+  if (!Number.isInteger(dim) || dim < 1 || dim > SIZE_BOUNDS.maxDim) throw new Error(`${name}: code dimension d must be an integer from 1 to ${SIZE_BOUNDS.maxDim}, got ${dim}`);
+  checkCodebookValues(name, [['K', codebookSize], ['d', dim]]);
+}
+
+/**
+ * Refuses codebooks of more than SIZE_BOUNDS.maxCodebookValues floats in all; `factors` name the
+ * sizes whose product that is, e.g. [['K', 1024], ['d', 64]].
+ */
+export function checkCodebookValues(name: string, factors: readonly (readonly [string, number])[]): void {
+  const values = factors.reduce((n, [, v]) => n * v, 1);
+  if (values > SIZE_BOUNDS.maxCodebookValues) {
+    const names = factors.map(([n]) => n).join(' × ');
+    throw new Error(`${name}: codebooks of ${names} = ${factors.map(([, v]) => v).join(' × ')} values are more than the ${SIZE_BOUNDS.maxCodebookValues} (4 GiB of float32) allowed; make ${factors.map(([n]) => n).join(' or ')} smaller`);
+  }
 }
 
 function validateBeta(name: string, beta: number): void {
-  if (!(typeof beta === 'number' && Number.isFinite(beta) && beta >= 0)) throw new Error(`${name}: beta must be a finite number >= 0, got ${String(beta)}`);
+  if (!(typeof beta === 'number' && Number.isFinite(beta) && beta >= 0)) throw new Error(`${name}: beta must be a finite number >= 0, got ${shownValue(beta)}`);
 }
 
 export function validateNonNegative(name: string, option: string, value: number): void {
-  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) throw new Error(`${name}: ${option} must be a finite number >= 0, got ${String(value)}`);
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) throw new Error(`${name}: ${option} must be a finite number >= 0, got ${shownValue(value)}`);
 }
 
 export function validateChoice<T extends string>(name: string, option: string, value: T, choices: readonly T[]): void {
-  if (!choices.includes(value)) throw new Error(`${name}: ${option} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got '${String(value)}'`);
+  if (!choices.includes(value)) throw new Error(`${name}: ${option} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${quotedValue(value)}`);
 }
 
 function validateSearch(name: string, search: SearchBlocking | undefined): void {
   if (search === undefined) return;
   for (const key of Object.keys(search)) {
-    if (!['chunkM', 'chunkK', 'group'].includes(key)) throw new Error(`${name}: unknown search option '${key}'; valid: chunkM, chunkK, group`);
+    if (!['chunkM', 'chunkK', 'group'].includes(key)) throw new Error(`${name}: unknown search option ${quotedValue(key)}; valid: chunkM, chunkK, group`);
   }
   for (const [key, v] of Object.entries(search) as [string, unknown][]) {
-    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new Error(`${name}: search.${key} must be an integer >= 1, got ${String(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new Error(`${name}: search.${key} must be an integer >= 1, got ${shownValue(v)}`);
   }
 }
 
 /** Reject option names a quantizer does not know (catches typos such as `betta`). */
 function rejectUnknownKeys(name: string, options: object, known: readonly string[]): void {
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new Error(`${name}: unknown option '${key}'; valid options: ${known.join(', ')}`);
+    if (!known.includes(key)) throw new Error(`${name}: unknown option ${quotedValue(key)}; valid options: ${known.join(', ')}`);
   }
 }
 
@@ -131,8 +161,8 @@ export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 /** The options every codebook quantizer (VQ, EMA-VQ, SimVQ, LFQ) shares. */
 export const COMMON_OPTIONS: OptionSpecs = {
-  codebookSize: { type: 'integer', min: 1, required: true, doc: 'K, the number of codes' },
-  dim: { type: 'integer', min: 1, required: true, doc: "d, the code dimension (= the encoder's output channels)" },
+  codebookSize: { type: 'integer', min: 1, max: SIZE_BOUNDS.maxCodebookSize, required: true, doc: 'K, the number of codes' },
+  dim: { type: 'integer', min: 1, max: SIZE_BOUNDS.maxDim, required: true, doc: "d, the code dimension (= the encoder's output channels)" },
   beta: { type: 'number', min: 0, default: '0.25', doc: 'β, weight of the commitment loss ‖z_e − sg(q)‖²' },
   weight: { type: 'number', min: 0, default: '1', doc: 'overall weight of the quantizer loss' },
   search: { type: 'search', default: 'auto', doc: 'block sizes {chunkM, chunkK, group} of the nearest-code search (speed and memory only)' },
@@ -170,11 +200,6 @@ function expectedValue(s: OptionSpec): string {
   }
 }
 
-function showValue(v: unknown): string {
-  if (typeof v === 'string') return `'${v}'`;
-  if (typeof v === 'number') return String(v);
-  return JSON.stringify(v) ?? String(v);
-}
 
 /** Check one value against its spec; throws `${where}: option must be …, got …`. */
 function checkOptionValue(where: string, key: string, s: OptionSpec, value: unknown): void {
@@ -200,7 +225,7 @@ function checkOptionValue(where: string, key: string, s: OptionSpec, value: unkn
       ok = value !== null && typeof value === 'object';
       break;
   }
-  if (!ok) throw new Error(`${where}: ${key} must be ${expectedValue(s)}, got ${showValue(value)}`);
+  if (!ok) throw new Error(`${where}: ${key} must be ${expectedValue(s)}, got ${quotedValue(value)}`);
 }
 
 /**

@@ -9,6 +9,7 @@
  * A quantizer's `config` is `{ kind, ...options }` with every option it resolved, and
  * `quantizerFromConfig(q.config)` rebuilds the same quantizer.
  */
+import { quotedValue } from '../limits/shown-value.js';
 import { EMA_OPTIONS, EmaVectorQuantizer, type EmaVectorQuantizerOptions } from './ema-vector-quantizer.js';
 import { FSQ, FSQ_OPTIONS, type FSQOptions } from './fsq.js';
 import { LFQ, LFQ_OPTIONS, type LFQOptions } from './lfq.js';
@@ -69,7 +70,7 @@ export const QUANTIZERS: Readonly<Record<QuantizerName, QuantizerEntry>> = {
 /** Throw, listing the valid names, unless `name` is a registered quantizer. */
 export function requireQuantizerName(name: unknown, where = 'quantizer'): QuantizerName {
   if (typeof name !== 'string' || !(QUANTIZER_KINDS as readonly string[]).includes(name)) {
-    throw new Error(`${where}: unknown quantizer '${String(name)}'; valid names: ${QUANTIZER_KINDS.join(', ')}`);
+    throw new Error(`${where}: unknown quantizer ${quotedValue(name)}; valid names: ${QUANTIZER_KINDS.join(', ')}`);
   }
   return name as QuantizerName;
 }

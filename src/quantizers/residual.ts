@@ -38,7 +38,7 @@
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import { checkOptions, type OptionSpecs } from './options.js';
+import { checkCodebookValues, checkOptions, type OptionSpecs } from './options.js';
 import { checkQuantizerInput, nonFiniteCount, straightThrough, type HostStepInput, type HostStepOutcome, type Quantizer, type QuantizerOutput } from './quantizer.js';
 
 /** Builds one stage quantizer from the base's options (given by the registry, to avoid a cycle). */
@@ -77,6 +77,8 @@ export class ResidualQuantizer implements Quantizer {
     this.depth = o.depth ?? 4;
     this.quantizeDropout = o.quantizeDropout ?? false;
     const stageOptions = Object.fromEntries(Object.entries(o).filter(([key]) => !(key in RESIDUAL_OPTIONS)));
+    const { codebookSize, dim } = stageOptions;
+    if (typeof codebookSize === 'number' && typeof dim === 'number') checkCodebookValues('ResidualQuantizer', [['depth', this.depth], ['K', codebookSize], ['d', dim]]);
     if (stageOptions.rotationTrick === true) {
       throw new Error('ResidualQuantizer: rotationTrick does not apply to residual stages (the stack is straight-through as a whole); drop it');
     }

@@ -50,6 +50,7 @@
  * convention, W is [in, out]), `proj.bias` b [d]. All without weight decay: decaying W would
  * shrink the whole codebook towards 0.
  */
+import { shownValue } from '../limits/shown-value.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { identity, normal, uniform, zeros, type Initializer } from '../init/initializers.js';
@@ -106,7 +107,7 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
     this.optimize = o.optimize ?? 'W';
     validateChoice(name, 'optimize', this.optimize, SIMVQ_OPTIMIZE_MODES);
     this.bias = o.bias ?? true;
-    if (typeof this.bias !== 'boolean') throw new Error(`${name}: bias must be true or false, got ${String(this.bias)}`);
+    if (typeof this.bias !== 'boolean') throw new Error(`${name}: bias must be true or false, got ${shownValue(this.bias)}`);
     this.initScale = o.initScale ?? this.dim ** -0.5;
     if (!(Number.isFinite(this.initScale) && this.initScale > 0)) throw new Error(`${name}: initScale must be a finite number > 0, got ${this.initScale}`);
   }

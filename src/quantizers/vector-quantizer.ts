@@ -45,6 +45,7 @@
  * Input: z_e [M, d] (use `flattenNCHW`, `quantizeFeatureMap` or `quantizeVectors` for other
  * layouts). Output: see `QuantizerOutput`; terms = { codebook: L_cb, commitment: L_com }.
  */
+import { shownValue } from '../limits/shown-value.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { normal, uniform, type Initializer } from '../init/initializers.js';
@@ -61,8 +62,10 @@ import {
   type CodebookOptions,
 } from './codebook-options.js';
 import {
+  checkCodebookValues,
   CODEBOOK_INITS,
   COMMON_OPTIONS,
+  SIZE_BOUNDS,
   validateChoice,
   type CodebookInit,
   type CommonQuantizerOptions,
@@ -89,7 +92,7 @@ export const VQ_OPTIONS: OptionSpecs = {
   ...COMMON_OPTIONS,
   init: { type: 'choice', choices: CODEBOOK_INITS, default: 'uniform', doc: "codebook initialization: 'uniform' U(±s), 'normal' N(0, s²)" },
   initScale: { type: 'number', min: 0, minExclusive: true, default: '1/K (uniform), 1 (normal)', doc: 's, the bound or standard deviation of the initialization' },
-  codebookDim: { type: 'integer', min: 1, default: 'd (no projection)', doc: 'c, a low-dimensional codebook with learned projections d→c→d (VQGAN-FC)' },
+  codebookDim: { type: 'integer', min: 1, max: SIZE_BOUNDS.maxDim, default: 'd (no projection)', doc: 'c, a low-dimensional codebook with learned projections d→c→d (VQGAN-FC)' },
   ...CODEBOOK_OPTIONS,
 };
 
@@ -121,7 +124,8 @@ export class VectorQuantizer extends CodebookQuantizer implements Quantizer {
     this.initScale = o.initScale;
     this.initializer = codebookInitializer('VectorQuantizer', this.init, this.initScale, this.codebookSize);
     this.codebookDim = o.codebookDim ?? this.dim;
-    if (!Number.isInteger(this.codebookDim) || this.codebookDim < 1) throw new Error(`VectorQuantizer: codebookDim must be an integer >= 1, got ${String(o.codebookDim)}`);
+    if (!Number.isInteger(this.codebookDim) || this.codebookDim < 1) throw new Error(`VectorQuantizer: codebookDim must be an integer >= 1, got ${shownValue(o.codebookDim)}`);
+    checkCodebookValues('VectorQuantizer', [['K', this.codebookSize], ['codebookDim', this.codebookDim]]);
   }
 
   get config(): Readonly<Record<string, unknown>> {

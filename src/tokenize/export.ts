@@ -10,13 +10,14 @@
  */
 import { join } from 'node:path';
 import { buildModel } from '../models/config.js';
-import { loadModelCheckpoint } from '../persistence/checkpoint.js';
+import { loadModelCheckpoint, type CheckpointReadOptions } from '../persistence/checkpoint.js';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { prepareOutputDir } from '../persistence/output-path.js';
 import { BATCH_DIM } from './baked-model.js';
 import { decoderModelBytes, encoderModelBytes } from './tokenizer.js';
 
-export interface ExportOptions {
+/** `checkpoint` picks a run's last or best checkpoint; `notice` hears that one carries no checksums. */
+export interface ExportOptions extends CheckpointReadOptions {
   /** Where to write the two files (default: the checkpoint directory). */
   readonly outDir?: string;
   /** Batch size fixed in the graphs (default: dynamic, any size at run time). */
@@ -36,7 +37,7 @@ export async function exportOnnx(dir: string, options: ExportOptions = {}): Prom
   const batch = options.batch ?? 'dynamic';
   if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1)) throw new Error(`export batch must be a positive integer or 'dynamic', got ${batch}`);
   const outDir = options.outDir ?? dir;
-  const { config, store } = await loadModelCheckpoint(dir);
+  const { config, store } = await loadModelCheckpoint(dir, options);
   // The default search splits the rows into blocks and records the row count in a constant (the
   // grouped argmin); with one row block and a plain argmin per code block it follows any batch,
   // and finds the same codes.

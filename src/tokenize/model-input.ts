@@ -4,18 +4,21 @@
  * RGB). Channels are the ones the file declares: a grayscale PNG or a one-component JPEG has 1.
  */
 import { convertPlanarChannels, planarFromRgba } from '../images/channels.js';
-import { ImageError, readImageFile } from '../images/decode.js';
+import { readImageFile } from '../images/decode.js';
+import { ImageError } from '../images/image-error.js';
 import { resizeImage } from '../images/resize.js';
+import type { InputLimits } from '../limits/input-limits.js';
 import type { ImageShape } from '../models/model.js';
 
 const describeChannels = (c: number): string => (c === 1 ? '1 channel (grayscale)' : c === 3 ? '3 channels (RGB)' : `${c} channels`);
 
 /**
  * Planar CHW pixels in [0, 1] of `file` for a model with input `shape`: exact size and channels
- * are required unless `fit` (then the image is resized and its channels converted).
+ * are required unless `fit` (then the image is resized and its channels converted). A file that
+ * declares more than `limits.maxPixels` is refused before it is decoded.
  */
-export function readModelInput(file: string, shape: ImageShape, fit = false): Float32Array {
-  const image = readImageFile(file);
+export function readModelInput(file: string, shape: ImageShape, fit: boolean, limits: InputLimits): Float32Array {
+  const image = readImageFile(file, limits);
   let pixels = planarFromRgba(image, image.channels);
   if (fit) {
     if (image.height !== shape.height || image.width !== shape.width) {

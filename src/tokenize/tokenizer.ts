@@ -13,10 +13,11 @@ import { clampToUnit, decodeFromIndices, encodeToIndices, indexGridShape } from 
 import type { ImageShape, LatentShape, VqvaeModel } from '../models/model.js';
 import { forEachFixedBatch } from '../runtime/fixed-batches.js';
 import type { VariableStore } from '../runtime/variables.js';
-import { loadModelCheckpoint } from '../persistence/checkpoint.js';
+import { loadModelCheckpoint, type CheckpointReadOptions } from '../persistence/checkpoint.js';
 import { bakeModel, BakedSession } from './baked-model.js';
 
-export interface TokenizerOptions {
+/** `checkpoint` picks a run's last or best checkpoint; `notice` hears that one carries no checksums. */
+export interface TokenizerOptions extends CheckpointReadOptions {
   /** Images per session run (default 32). */
   readonly batch?: number;
   /** ORT intra-op threads (default 0: ORT's choice). */
@@ -71,7 +72,7 @@ export class Tokenizer {
   static async load(dir: string, options: TokenizerOptions = {}): Promise<Tokenizer> {
     const batch = options.batch ?? 32;
     if (!Number.isInteger(batch) || batch < 1) throw new TokenizerInputError(`tokenizer batch must be a positive integer, got ${batch}`);
-    const { config, model, store } = await loadModelCheckpoint(dir);
+    const { config, model, store } = await loadModelCheckpoint(dir, options);
     const { channels, height, width } = model.input;
     const latent = model.latent;
     const indicesShape = indexGridShape(model, batch, latent.height, latent.width);

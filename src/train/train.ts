@@ -23,11 +23,12 @@ import { join, resolve } from 'node:path';
 import { BatchIterator, type ImageDataset } from '../data/index.js';
 import { loadRunData, type RunData } from '../data/selection.js';
 import { Evaluator, type EvalMetrics } from '../eval/evaluator.js';
+import type { InputLimits } from '../limits/input-limits.js';
 import { SSIM_WINDOW } from '../eval/ssim.js';
 import { buildModel, makeModelConfig, MODEL_KINDS, quantizerConfigOf, type ModelConfig, type ModelKind } from '../models/config.js';
 import { UnknownQuantizerError } from '../models/quantizer-settings.js';
 import { Adam } from '../optim/adam.js';
-import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, readTrainerState, saveCheckpoint, TRAINER_FORMAT, type EpochProgress, type TrainerState } from '../persistence/checkpoint.js';
+import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, readTrainerState, saveCheckpoint, TRAINER_FORMAT, verifyCheckpoint, type EpochProgress, type TrainerState } from '../persistence/checkpoint.js';
 import { prepareOutputDir } from '../persistence/output-path.js';
 import { bestCheckpoint, cleanRunDirectory, existingRunOutputs, hasTrainingCheckpoint, removeRunOutputs } from '../persistence/run-directory.js';
 import { QUANTIZER_KINDS, type Quantizer, type QuantizerName } from '../quantizers/quantizer.js';
@@ -74,6 +75,8 @@ export interface TrainOptions {
   readonly testLimit?: number;
   /** Image size for sources that need one (folders of PNG/JPEG). */
   readonly imageSize?: number;
+  /** Caps on what each dataset file may declare (default DEFAULT_LIMITS). */
+  readonly limits?: InputLimits;
   /** Progress bar on stderr (default false). */
   readonly progress?: boolean;
   /** Receives one line per epoch and notices (default: silent). */
@@ -187,9 +190,9 @@ function validate(o: TrainOptions): void {
  * The options a checkpoint was trained with, for resuming it: model and quantizer from config.json,
  * batch, seed, lr, epochs and data from trainer-state.json. Callers override what they mean to change.
  */
-export async function resumeOptions(dir: string): Promise<TrainOptions> {
-  const config = await readConfig(dir);
-  const s = await readTrainerState(dir);
+export async function resumeOptions(dir: string, limits?: InputLimits): Promise<TrainOptions> {
+  const config = await readConfig(dir, { limits });
+  const s = await readTrainerState(dir, { limits });
   const adamBetas = savedBetas(s);
   const { kind, codebookSize, dim, beta, ...quantizerOptions } = config.quantizer;
   return {
@@ -331,13 +334,13 @@ export async function trainModel(options: TrainOptions): Promise<TrainSummary> {
 async function finishedRun(options: TrainOptions): Promise<TrainSummary | undefined> {
   const out = resolve(options.out);
   if (!existsSync(out) || !hasTrainingCheckpoint(out)) return undefined;
-  const state = await readTrainerState(out);
+  const state = await readTrainerState(out, { limits: options.limits });
   if (state.epochProgress !== undefined) return undefined;
   const plateaued = state.epoch < options.epochs && options.stopOnPlateau !== undefined && await plateauReached(out, options.stopOnPlateau);
   if (state.epoch < options.epochs && !plateaued) return undefined;
   await cleanRunDirectory(out);
   options.log?.(`${out} has already trained ${state.epoch} of ${options.epochs} epochs${plateaued ? ' and its utilization has plateaued' : ''}; nothing to do`);
-  return { out, config: await readConfig(out), completedEpochs: state.epoch, steps: state.step, startEpoch: state.epoch, history: [], last: undefined, seconds: 0, best: bestCheckpoint(out) };
+  return { out, config: await readConfig(out, { limits: options.limits }), completedEpochs: state.epoch, steps: state.step, startEpoch: state.epoch, history: [], last: undefined, seconds: 0, best: bestCheckpoint(out) };
 }
 
 /** Whether the run's logged epochs show its utilization has plateaued under `rule`. */
@@ -369,7 +372,9 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
   if (earlier.length > 0) await removeRunOutputs(out);
   if (resuming) await cleanRunDirectory(out);
 
-  const savedConfig = resuming ? await readConfig(out) : undefined;
+  // The whole checkpoint is checked first, so a damaged one is refused before minutes of compiling.
+  if (resuming) await verifyCheckpoint(out, { limits: options.limits, notice: (line) => log(`note: ${line}`) });
+  const savedConfig = resuming ? await readConfig(out, { limits: options.limits }) : undefined;
   const data: RunData = options.datasets
     ? { ...options.datasets, path: null }
     : loadRunData(options.data, {
@@ -377,6 +382,7 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
         ...(options.testLimit !== undefined ? { testLimit: options.testLimit } : {}),
         ...(savedConfig ? { shape: savedConfig.input } : {}),
         ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
+        ...(options.limits !== undefined ? { limits: options.limits } : {}),
       });
   const { train, test } = data;
   if (Math.min(test.height, test.width) < SSIM_WINDOW) {
@@ -416,7 +422,7 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
       : undefined;
     let trainer: TrainerState | undefined;
     if (resuming) {
-      trainer = await loadTrainingCheckpoint(out, store);
+      trainer = await loadTrainingCheckpoint(out, store, { limits: options.limits });
       const conflicts = resumeConflicts(options, config, trainer, data);
       if (conflicts.length) throw new TrainOptionsError(`cannot resume ${out} with different settings: ${conflicts.join('; ')}; drop those options or start a new run`);
       if (trainer.lr !== options.lr) log(`note: resuming with lr ${options.lr} (the checkpoint used ${trainer.lr})`);
