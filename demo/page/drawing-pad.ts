@@ -1,14 +1,18 @@
 /**
- * A canvas to draw a digit on with mouse, pen or finger, and its conversion to an MNIST-like
- * 28×28 image: MNIST digits are white on black, fitted into a 20×20 box and centred in 28×28
- * (LeCun et al., the MNIST database's description), so the drawing's bounding box is treated the same.
+ * A canvas to draw a digit on with mouse, pen or finger (or to show an opened image on), and its
+ * conversion to an MNIST-like 28×28 image: MNIST digits are white on black, fitted into a 20×20
+ * box and centred in 28×28 (LeCun et al., the MNIST database's description), so the drawing's
+ * bounding box is treated the same.
  */
 
 const SIDE = 28;
 const BOX = 20;
+/** ITU-R BT.601 luma weights, as vqlab's image loader turns colour into gray (src/images/channels.ts). */
+const LUMA = [0.299, 0.587, 0.114] as const;
 
 export class DrawingPad {
   private drawing = false;
+  private usable = false;
 
   constructor(
     readonly canvas: HTMLCanvasElement,
@@ -17,6 +21,7 @@ export class DrawingPad {
   ) {
     this.clear();
     canvas.addEventListener('pointerdown', (e) => {
+      if (!this.usable) return;
       this.drawing = true;
       canvas.setPointerCapture(e.pointerId);
       const ctx = this.context();
@@ -42,10 +47,53 @@ export class DrawingPad {
     canvas.addEventListener('pointercancel', end);
   }
 
+  /** Whether strokes are taken; false until the page can encode them. Starts false. */
+  get enabled(): boolean {
+    return this.usable;
+  }
+
+  set enabled(on: boolean) {
+    this.usable = on;
+    this.canvas.setAttribute('aria-disabled', String(!on));
+  }
+
   clear(): void {
     const ctx = this.canvas.getContext('2d')!;
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+  }
+
+  /**
+   * Replace the drawing with `image`, fitted into the pad and put in MNIST's form: gray by luma,
+   * white on black. An image that is mostly light (a scan or photo of ink on paper) is inverted.
+   */
+  showImage(image: ImageBitmap): void {
+    this.clear();
+    const { width, height } = this.canvas;
+    const scale = Math.min(width / image.width, height / image.height);
+    const w = Math.max(1, Math.round(image.width * scale));
+    const h = Math.max(1, Math.round(image.height * scale));
+    const x = Math.floor((width - w) / 2);
+    const y = Math.floor((height - h) / 2);
+    const ctx = this.canvas.getContext('2d')!;
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(image, x, y, w, h);
+    const pixels = ctx.getImageData(x, y, w, h);
+    const rgba = pixels.data;
+    let sum = 0;
+    for (let i = 0; i < rgba.length; i += 4) {
+      const gray = LUMA[0] * rgba[i]! + LUMA[1] * rgba[i + 1]! + LUMA[2] * rgba[i + 2]!;
+      rgba[i] = gray;
+      sum += gray;
+    }
+    const invert = sum / (w * h) > 127.5;
+    for (let i = 0; i < rgba.length; i += 4) {
+      const gray = invert ? 255 - rgba[i]! : rgba[i]!;
+      rgba[i] = rgba[i + 1] = rgba[i + 2] = gray;
+      rgba[i + 3] = 255;
+    }
+    ctx.putImageData(pixels, x, y);
   }
 
   private context(): CanvasRenderingContext2D {

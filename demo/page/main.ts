@@ -5,8 +5,12 @@
  * `window.vqlabDemo` mirrors what the page shows (losses, code grids) as plain data, for the
  * browser test and for anyone poking at the page from the console.
  */
+import { DEFAULT_LIMITS } from '../../dist/src/browser.js';
 import { drawGray, drawLossCurve, drawUsageHistogram } from './charts.js';
+import { readCheckpointUpload } from './checkpoint-upload.js';
+import { enableControlsFor, type PagePhase } from './controls.js';
 import { DrawingPad } from './drawing-pad.js';
+import { decodeImageFile } from './image-file.js';
 import type { Backend, FromWorker, Progress, TestDigits, ToWorker, TrainSettings } from './protocol.js';
 
 interface DemoState {
@@ -14,6 +18,8 @@ interface DemoState {
   /** The model the page shows, e.g. "reference-mnist + simvq (K=1024, d=64)". */
   model: string;
   ready: boolean;
+  /** Which controls are usable (controls.ts). */
+  phase: PagePhase;
   training: boolean;
   losses: number[];
   /** Milliseconds of each training step, in order. */
@@ -22,10 +28,15 @@ interface DemoState {
   testDigits: TestDigits | null;
   drawnCodes: number[] | null;
   drawnImage: Float32Array | null;
+  /** Every failure the page has shown, one line each. */
   errors: string[];
+  /** Warnings that did not stop an action, e.g. a checkpoint loaded without checksums. */
+  notices: string[];
 }
 
-const state: DemoState = { runtime: '', model: '', ready: false, training: false, losses: [], stepMs: [], progress: null, testDigits: null, drawnCodes: null, drawnImage: null, errors: [] };
+const state: DemoState = {
+  runtime: '', model: '', ready: false, phase: 'starting', training: false, losses: [], stepMs: [], progress: null, testDigits: null, drawnCodes: null, drawnImage: null, errors: [], notices: [],
+};
 (globalThis as unknown as { vqlabDemo: DemoState }).vqlabDemo = state;
 
 const SIDE = 28;
@@ -37,6 +48,10 @@ let codebookSize = 0;
 let requestId = 0;
 let selected: number | null = null;
 let originalCodes: Int32Array | null = null;
+/** The worker failed to start; only the backend menu stays usable, to start it again. */
+let initFailed = false;
+/** A request whose model has not arrived yet: controls stay disabled until it comes or fails. */
+let pending: { readonly kind: 'train' } | { readonly kind: 'load'; readonly files: string; readonly notice?: string } | null = null;
 
 function send(message: ToWorker, transfer: Transferable[] = []): void {
   worker.postMessage(message, transfer);
@@ -51,23 +66,57 @@ function setStatus(text: string, kind: 'starting' | 'ready' | 'training' | 'erro
 function startWorker(backend: Backend): void {
   worker?.terminate();
   state.ready = false;
+  state.training = false;
+  initFailed = false;
+  pending = null;
+  forgetModel();
+  refreshControls();
+  setStatus(`Starting ONNX Runtime (${backend}) and loading the digits…`, 'starting');
   worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = (event: MessageEvent<FromWorker>) => receive(event.data);
-  worker.onerror = (event) => fail(`the worker failed: ${event.message}`);
+  // Only what escapes the worker's own handlers lands here, e.g. its script failing to load.
+  worker.onerror = (event) => {
+    event.preventDefault();
+    if (!state.ready) initFailed = true;
+    fail(`The worker stopped with an error: ${event.message || 'its script could not be loaded'}; reload the page`);
+  };
+  worker.onmessageerror = () => fail('A message from the worker could not be read; reload the page');
   send({ kind: 'init', backend, threads: navigator.hardwareConcurrency || 1 });
+}
+
+/** The page shows no model until the (new) worker sends one. */
+function forgetModel(): void {
+  codebookSize = 0;
+  originalCodes = null;
+  selected = null;
+  state.model = '';
+  state.testDigits = null;
+  state.drawnCodes = null;
+  state.drawnImage = null;
+  $('model').textContent = 'no model yet';
+  $('editor').hidden = true;
+  $('grid').replaceChildren();
+  $('test-digits').replaceChildren();
+}
+
+function phase(): PagePhase {
+  if (!state.ready) return initFailed ? 'failed' : 'starting';
+  if (pending) return 'building';
+  return state.training ? 'training' : 'ready';
+}
+
+function refreshControls(): void {
+  state.phase = phase();
+  enableControlsFor(state.phase, pad);
 }
 
 function fail(message: string): void {
   state.errors.push(message);
   setStatus(message, 'error');
-  setTraining(false);
+  refreshControls();
 }
 
-function setTraining(on: boolean): void {
-  state.training = on;
-  ($('train') as HTMLButtonElement).disabled = on;
-  ($('stop') as HTMLButtonElement).disabled = !on;
-}
+const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 function receive(m: FromWorker): void {
   switch (m.kind) {
@@ -75,20 +124,11 @@ function receive(m: FromWorker): void {
       state.runtime = m.runtime;
       state.ready = true;
       $('runtime').textContent = m.runtime;
+      refreshControls();
       setStatus(`Ready: ${m.trainCount} training and ${m.testCount} test digits of MNIST loaded. Train a model or load a checkpoint.`, 'ready');
       return;
     case 'model':
-      grid = m.grid;
-      codebookSize = m.codebookSize;
-      state.model = m.description;
-      state.testDigits = null;
-      state.drawnCodes = null;
-      $('model').textContent = m.description;
-      ($('code') as HTMLInputElement).max = String(codebookSize - 1);
-      state.losses = [];
-      state.stepMs = [];
-      state.progress = null;
-      redrawDrawing();
+      showModel(m);
       return;
     case 'progress':
       showProgress(m.progress);
@@ -97,8 +137,11 @@ function receive(m: FromWorker): void {
       showTestDigits(m.digits);
       return;
     case 'stopped':
-      setTraining(false);
-      setStatus(`Stopped after ${m.steps} steps. Draw a digit below to see its codes.`, 'ready');
+      state.training = false;
+      if (pending?.kind === 'train') pending = null;
+      refreshControls();
+      // A checkpoint load stops the training first; its own status stays.
+      if (!pending) setStatus(`Stopped after ${m.steps} steps. Draw a digit below to see its codes.`, 'ready');
       return;
     case 'encoded':
       if (m.id !== requestId) return;
@@ -110,9 +153,33 @@ function receive(m: FromWorker): void {
       if (m.id === requestId) showDecoded(m.image);
       return;
     case 'error':
+      if (m.action === 'init') initFailed = true;
+      if (pending?.kind === m.action) pending = null;
       fail(m.message);
       return;
   }
+}
+
+function showModel(m: Extract<FromWorker, { kind: 'model' }>): void {
+  grid = m.grid;
+  codebookSize = m.codebookSize;
+  state.model = m.description;
+  state.testDigits = null;
+  state.drawnCodes = null;
+  $('model').textContent = m.description;
+  ($('code') as HTMLInputElement).max = String(codebookSize - 1);
+  state.losses = [];
+  state.stepMs = [];
+  state.progress = null;
+  const loaded = pending?.kind === 'load' ? pending : null;
+  pending = null;
+  refreshControls();
+  if (loaded) {
+    if (loaded.notice) state.notices.push(loaded.notice);
+    const notice = loaded.notice ? ` Note: ${loaded.notice}.` : '';
+    setStatus(`Loaded the checkpoint (${loaded.files}): ${m.description}.${notice} Draw a digit below.`, 'ready');
+  }
+  redrawDrawing();
 }
 
 function showProgress(p: Progress): void {
@@ -199,8 +266,9 @@ function applyCode(): void {
 const pad = new DrawingPad($('pad'), () => redrawDrawing());
 
 function redrawDrawing(): void {
+  if (codebookSize === 0) return;
   const digit = pad.toDigit();
-  if (!digit || codebookSize === 0) return;
+  if (!digit) return;
   selected = null;
   $('editor').hidden = true;
   send({ kind: 'encode', id: ++requestId, image: digit }, [digit.buffer]);
@@ -216,18 +284,31 @@ function settings(): TrainSettings {
   };
 }
 
-async function loadCheckpoint(files: FileList): Promise<void> {
-  const list = Array.from(files);
-  const config = list.find((f) => f.name.endsWith('.json') && f.name !== 'trainer-state.json');
-  const weights = list.find((f) => f.name === 'model.safetensors') ?? list.find((f) => f.name.endsWith('.safetensors') && f.name !== 'optimizer.safetensors');
-  if (!config || !weights) {
-    fail(`choose both config.json and model.safetensors from a checkpoint folder of a vqlab train run, runs/<dir>/checkpoints/<step> (got ${list.map((f) => f.name).join(', ') || 'nothing'})`);
-    return;
+/** Sized and verified here, before the worker parses anything (checkpoint-upload.ts). */
+async function loadCheckpoint(files: readonly File[]): Promise<void> {
+  setStatus(`Reading and verifying ${files.map((f) => f.name).join(', ')}…`, 'starting');
+  const upload = await readCheckpointUpload(files, DEFAULT_LIMITS);
+  pending = { kind: 'load', files: `${upload.configName}, ${upload.weightsName}`, notice: upload.notice };
+  refreshControls();
+  setStatus(`Loading ${upload.weightsName}…`, 'starting');
+  send({ kind: 'load', configName: upload.configName, configText: upload.configText, weightsName: upload.weightsName, weights: upload.weights }, [upload.weights]);
+}
+
+/** An opened or dropped image replaces the drawing and is encoded like one. */
+async function openImage(file: File): Promise<void> {
+  const image = await decodeImageFile(file, DEFAULT_LIMITS);
+  const { width, height } = image;
+  try {
+    pad.showImage(image);
+  } finally {
+    image.close();
   }
-  setStatus(`Loading ${weights.name}…`, 'starting');
-  const buffer = await weights.arrayBuffer();
-  send({ kind: 'load', configName: config.name, configText: await config.text(), weightsName: weights.name, weights: buffer }, [buffer]);
-  setStatus(`Loaded the checkpoint (${config.name}, ${weights.name}). Draw a digit below.`, 'ready');
+  setStatus(`Opened ${file.name} (${width}×${height}, shown as 28×28 gray).${codebookSize === 0 ? ' Train a model or load a checkpoint to encode it.' : ''}`, 'ready');
+  redrawDrawing();
+}
+
+function openImageReporting(file: File): void {
+  openImage(file).catch((err: unknown) => fail(`Opening the image failed: ${reason(err)}`));
 }
 
 $('train').onclick = () => {
@@ -236,7 +317,9 @@ $('train').onclick = () => {
     fail('batch must be a positive integer and the learning rate a positive number');
     return;
   }
-  setTraining(true);
+  state.training = true;
+  pending = { kind: 'train' };
+  refreshControls();
   setStatus(`Training ${s.quantizer} with K=${s.codebookSize}, batch ${s.batch}, lr ${s.lr}…`, 'training');
   send({ kind: 'train', settings: s });
 };
@@ -247,9 +330,32 @@ $('code').onkeydown = (e) => {
   if (e.key === 'Enter') applyCode();
 };
 $('checkpoint').onchange = () => {
-  const files = ($('checkpoint') as HTMLInputElement).files;
-  if (files && files.length > 0) loadCheckpoint(files).catch((err: unknown) => fail(String(err)));
+  const input = $('checkpoint') as HTMLInputElement;
+  const files = Array.from(input.files ?? []);
+  // Cleared, so that picking the same files again (after fixing them) fires another change.
+  input.value = '';
+  if (files.length > 0) loadCheckpoint(files).catch((err: unknown) => fail(`Loading the checkpoint failed: ${reason(err)}`));
 };
+$('image').onchange = () => {
+  const input = $('image') as HTMLInputElement;
+  const file = input.files?.[0];
+  input.value = '';
+  if (file) openImageReporting(file);
+};
+// A file dropped anywhere else would make the browser open it itself, decoding it at whatever size it declares.
+window.addEventListener('dragover', (e) => {
+  if (!e.dataTransfer?.types.includes('Files')) return;
+  e.preventDefault();
+  e.dataTransfer.dropEffect = e.target === $('pad') && pad.enabled ? 'copy' : 'none';
+});
+window.addEventListener('drop', (e) => {
+  const file = e.dataTransfer?.files[0];
+  if (!file) return;
+  e.preventDefault();
+  if (e.target !== $('pad')) fail(`${file.name} was not opened: drop an image on the drawing pad`);
+  else if (!pad.enabled) fail(`${file.name} was not opened: wait until the page is ready, then drop it again`);
+  else openImageReporting(file);
+});
 
 async function chooseBackend(): Promise<Backend> {
   const picker = $('backend') as HTMLSelectElement;
@@ -266,4 +372,4 @@ async function chooseBackend(): Promise<Backend> {
 
 $('backend').onchange = () => startWorker(($('backend') as HTMLSelectElement).value as Backend);
 if (!crossOriginIsolated) state.errors.push('the page is not cross-origin isolated, so WebAssembly runs on one thread');
-chooseBackend().then(startWorker, (err: unknown) => fail(String(err)));
+chooseBackend().then(startWorker, (err: unknown) => fail(`Choosing the backend failed: ${reason(err)}`));

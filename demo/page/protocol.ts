@@ -54,7 +54,8 @@ export type FromWorker =
   | { readonly kind: 'stopped'; readonly steps: number }
   | { readonly kind: 'encoded'; readonly id: number; readonly codes: Int32Array; readonly image: Float32Array }
   | { readonly kind: 'decoded'; readonly id: number; readonly image: Float32Array }
-  | { readonly kind: 'error'; readonly message: string };
+  /** A request failed; `message` is one line that names the action and the reason. */
+  | { readonly kind: 'error'; readonly action: ToWorker['kind']; readonly message: string };
 
 /** How many test digits the page shows (and the browser test compares with the Node tokenizer). */
 export const TEST_DIGITS = 8;

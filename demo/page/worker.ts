@@ -6,7 +6,8 @@
 import {
   Adam, BatchIterator, buildModel, clampToUnit, configFromJson, createAutoencoderStep, decodeFromIndices, encodeToIndices, EpochStats,
   InferenceProgram, makeDataset, makeModelConfig, modelFromWeights, runAutoencoderStep, splitTrainTest, TRAIN_DEFAULTS,
-  unitFromBytes, useRuntime, VariableStore, webRuntime, type ImageDataset, type ModelConfig, type VqvaeModel,
+  unitFromBytes, useRuntime, VariableStore, webRuntime, type AutoencoderStep, type ImageDataset, type InferenceProgramOptions, type ModelConfig,
+  type VqvaeModel,
 } from '../../dist/src/browser.js';
 import { MNIST_FILE, ORT_DIRECTORY, TEST_DIGITS, testDigitIndices, type FromWorker, type TestDigits, type ToWorker, type TrainSettings } from './protocol.js';
 
@@ -68,40 +69,64 @@ async function loadDigits(): Promise<{ train: ImageDataset; test: ImageDataset }
   return splitTrainTest(all, TEST_COUNT, SPLIT_SEED);
 }
 
+/**
+ * Make `model` the one the page looks at. Its programs are built before the previous model is let
+ * go, so a model that fails to build leaves the page with the one it had.
+ */
 async function useModel(config: ModelConfig, model: VqvaeModel, store: VariableStore): Promise<Loaded> {
-  const previous = loaded;
-  loaded = undefined;
-  if (previous) await releaseAll(previous);
   if (model.quantizer.depth > 1) throw new Error(`the page shows one code per grid cell; a ${model.quantizer.kind} quantizer with ${model.quantizer.depth} stages is not supported here (use vqlab encode/decode)`);
-  const { channels, height, width } = model.input;
-  const grid = model.latent;
-  const encode = await InferenceProgram.create({
-    store,
-    graphName: 'encode',
-    build: (ctx) => ({ codes: encodeToIndices(ctx, model, ctx.input('image', [1, channels, height, width])) }),
-  });
-  const decode = await InferenceProgram.create({
-    store,
-    graphName: 'decode',
-    build: (ctx) => ({ image: clampToUnit(decodeFromIndices(ctx, model, ctx.input('codes', [1, grid.height, grid.width], 'int64'))) }),
-  });
-  const testDigits = await InferenceProgram.create({
-    store,
-    graphName: 'test_digits',
-    build: (ctx) => {
-      const codes = encodeToIndices(ctx, model, ctx.input('images', [TEST_DIGITS, channels, height, width]));
-      return { codes, reconstructions: clampToUnit(decodeFromIndices(ctx, model, codes)) };
-    },
-  });
-  loaded = { config, model, store, encode, decode, testDigits };
+  const programs = await createPrograms(model, store);
+  const previous = loaded;
+  loaded = { config, model, store, ...programs };
+  if (previous) await releaseAll(previous);
   const q = model.quantizer;
   post({
     kind: 'model',
     description: `${config.architecture.kind} + ${q.kind} (K=${q.codebookSize}, d=${q.dim})`,
     codebookSize: q.codebookSize,
-    grid: [grid.height, grid.width],
+    grid: [model.latent.height, model.latent.width],
   });
   return loaded;
+}
+
+type Programs = Pick<Loaded, 'encode' | 'decode' | 'testDigits'>;
+
+/** The page's inference programs for `model`; those made before a failure are released. */
+async function createPrograms(model: VqvaeModel, store: VariableStore): Promise<Programs> {
+  const { channels, height, width } = model.input;
+  const grid = model.latent;
+  const created: InferenceProgram[] = [];
+  const make = async (options: InferenceProgramOptions): Promise<InferenceProgram> => {
+    const program = await InferenceProgram.create(options);
+    created.push(program);
+    return program;
+  };
+  try {
+    const encode = await make({
+      store,
+      graphName: 'encode',
+      build: (ctx) => ({ codes: encodeToIndices(ctx, model, ctx.input('image', [1, channels, height, width])) }),
+    });
+    const decode = await make({
+      store,
+      graphName: 'decode',
+      build: (ctx) => ({ image: clampToUnit(decodeFromIndices(ctx, model, ctx.input('codes', [1, grid.height, grid.width], 'int64'))) }),
+    });
+    const testDigits = await make({
+      store,
+      graphName: 'test_digits',
+      build: (ctx) => {
+        const codes = encodeToIndices(ctx, model, ctx.input('images', [TEST_DIGITS, channels, height, width]));
+        return { codes, reconstructions: clampToUnit(decodeFromIndices(ctx, model, codes)) };
+      },
+    });
+    return { encode, decode, testDigits };
+  } catch (err) {
+    await exclusive(async () => {
+      for (const program of created) await program.release();
+    });
+    throw err;
+  }
 }
 
 async function releaseAll(l: Loaded): Promise<void> {
@@ -113,7 +138,7 @@ async function releaseAll(l: Loaded): Promise<void> {
 }
 
 async function sendTestDigits(l: Loaded): Promise<void> {
-  const test = data!.test;
+  const test = requireDigits().test;
   const images = new Float32Array(TEST_DIGITS * PIXELS);
   testDigitIndices(test.count).forEach((at, i) => images.set(test.images.subarray(at * PIXELS, (at + 1) * PIXELS), i * PIXELS));
   const out = await exclusive(() => l.testDigits.run({ images }));
@@ -127,38 +152,42 @@ async function sendTestDigits(l: Loaded): Promise<void> {
 }
 
 async function train(settings: TrainSettings): Promise<void> {
-  const { train: trainSet } = data!;
-  const config = makeModelConfig({
-    model: 'reference-mnist',
-    input: { channels: 1, height: SIDE, width: SIDE },
-    quantizer: settings.quantizer,
-    codebookSize: settings.codebookSize,
-    dim: TRAIN_DEFAULTS.dim,
-    beta: TRAIN_DEFAULTS.beta,
-  });
-  const model = buildModel(config);
-  const store = new VariableStore(settings.seed);
-  const step = await exclusive(() => createAutoencoderStep({ model, store, optimizer: new Adam(), batch: settings.batch, threads: 0 }));
-  const current = await useModel(config, model, store);
-  const iterator = new BatchIterator(trainSet, settings.batch, settings.seed, { dropLast: true, prefetch: false });
-  let stats = new EpochStats(settings.codebookSize);
-  let epoch = 0;
-  let lastEpochUtilization: number | null = null;
-  let steps = 0;
-  /** Time of the steps after the first. */
-  let busyMs = 0;
+  // Set before the model is built, so a stop or a checkpoint load that arrives meanwhile is seen.
   training = true;
   stopRequested = false;
+  let steps = 0;
+  let step: AutoencoderStep | undefined;
+  let iterator: BatchIterator | undefined;
   try {
+    const config = makeModelConfig({
+      model: 'reference-mnist',
+      input: { channels: 1, height: SIDE, width: SIDE },
+      quantizer: settings.quantizer,
+      codebookSize: settings.codebookSize,
+      dim: TRAIN_DEFAULTS.dim,
+      beta: TRAIN_DEFAULTS.beta,
+    });
+    const model = buildModel(config);
+    const store = new VariableStore(settings.seed);
+    const trainingStep = await exclusive(() => createAutoencoderStep({ model, store, optimizer: new Adam(), batch: settings.batch, threads: 0 }));
+    step = trainingStep;
+    const current = await useModel(config, model, store);
+    const batches = new BatchIterator(requireDigits().train, settings.batch, settings.seed, { dropLast: true, prefetch: false });
+    iterator = batches;
+    let stats = new EpochStats(settings.codebookSize);
+    let epoch = 0;
+    let lastEpochUtilization: number | null = null;
+    /** Time of the steps after the first. */
+    let busyMs = 0;
     while (!stopRequested && loaded === current) {
       const t0 = performance.now();
-      const batch = iterator.next();
+      const batch = batches.next();
       if (batch.epoch !== epoch) {
         lastEpochUtilization = stats.usage.utilization();
         stats = new EpochStats(settings.codebookSize);
         epoch = batch.epoch;
       }
-      const r = await exclusive(() => runAutoencoderStep(step, batch.data, settings.lr));
+      const r = await exclusive(() => runAutoencoderStep(trainingStep, batch.data, settings.lr));
       const stepMs = performance.now() - t0;
       if (steps > 0) busyMs += stepMs;
       steps++;
@@ -169,7 +198,7 @@ async function train(settings: TrainSettings): Promise<void> {
         progress: {
           step: steps,
           epoch: epoch + 1,
-          stepsPerEpoch: iterator.batchesPerEpoch,
+          stepsPerEpoch: batches.batchesPerEpoch,
           loss: r.losses.total!,
           reconstruction: r.losses.reconstruction!,
           utilization: stats.usage.utilization(),
@@ -187,8 +216,10 @@ async function train(settings: TrainSettings): Promise<void> {
     if (loaded === current) await sendTestDigits(current);
   } finally {
     training = false;
-    iterator.close();
-    await exclusive(() => step.program.release());
+    iterator?.close();
+    const program = step?.program;
+    if (program) await exclusive(() => program.release());
+    // Always sent, so the page leaves its training state even when the run failed (the error follows).
     post({ kind: 'stopped', steps });
   }
 }
@@ -247,11 +278,33 @@ async function handle(m: ToWorker): Promise<void> {
   }
 }
 
+function requireDigits(): { train: ImageDataset; test: ImageDataset } {
+  if (!data) throw new Error('the digits are not loaded yet; wait until the page says Ready');
+  return data;
+}
+
 function requireModel(): Loaded {
   if (!loaded) throw new Error('no model yet: train one or load a checkpoint first');
   return loaded;
 }
 
+/** What each request does, as its error names it: "Loading the checkpoint failed: …". */
+const ACTIONS: { readonly [K in ToWorker['kind']]: string } = {
+  init: 'Starting ONNX Runtime and loading the digits',
+  train: 'Training',
+  stop: 'Stopping the training',
+  load: 'Loading the checkpoint',
+  encode: 'Encoding the drawing',
+  decode: 'Decoding the edited codes',
+};
+
+/** An error as one line: onnxruntime-web's messages can carry a native stack after the first line. */
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? 'an error without a message';
+}
+
 scope.onmessage = (event) => {
-  handle(event.data).catch((err: unknown) => post({ kind: 'error', message: err instanceof Error ? err.message : String(err) }));
+  const request = event.data;
+  handle(request).catch((err: unknown) => post({ kind: 'error', action: request.kind, message: `${ACTIONS[request.kind]} failed: ${firstLine(err)}` }));
 };

@@ -1,0 +1,38 @@
+/**
+ * Which of the page's controls can be used in each phase of the page. A control is enabled only
+ * when the worker can act on what it sends, so no click reaches a worker that is still loading
+ * the digits or building a model, where it would be lost; the HTML starts them all disabled.
+ */
+import type { DrawingPad } from './drawing-pad.js';
+
+/**
+ * starting: the worker is loading ONNX Runtime and the digits; failed: it could not (only the
+ * backend can be changed, to try again); building: a model is being trained from scratch or loaded
+ * and has not arrived; training: the worker runs training steps and still answers encode requests.
+ */
+export type PagePhase = 'starting' | 'failed' | 'ready' | 'building' | 'training';
+
+const SETTINGS = ['quantizer', 'codebook-size', 'batch', 'lr'] as const;
+/** Encoding an opened image and editing a code need a ready worker, with or without training running. */
+const DRAWING = ['image', 'code', 'apply'] as const;
+
+type ControlId = (typeof SETTINGS)[number] | (typeof DRAWING)[number] | 'backend' | 'train' | 'stop' | 'checkpoint';
+
+const ALL: readonly ControlId[] = [...SETTINGS, ...DRAWING, 'backend', 'train', 'stop', 'checkpoint'];
+
+/** Loading a checkpoint or changing the backend stops a running training first, so both stay usable. */
+const USABLE: { readonly [P in PagePhase]: readonly ControlId[] } = {
+  starting: [],
+  failed: ['backend'],
+  ready: [...SETTINGS, ...DRAWING, 'backend', 'train', 'checkpoint'],
+  building: [],
+  training: [...DRAWING, 'backend', 'stop', 'checkpoint'],
+};
+
+export function enableControlsFor(phase: PagePhase, pad: DrawingPad): void {
+  for (const id of ALL) {
+    const control = document.getElementById(id) as HTMLButtonElement | HTMLInputElement | HTMLSelectElement;
+    control.disabled = !USABLE[phase].includes(id);
+  }
+  pad.enabled = phase === 'ready' || phase === 'training';
+}
