@@ -9,7 +9,7 @@ import { checkTrainingMemory, MemoryBudgetError } from '../src/train/memory.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/persistence/safetensors.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { CHECKSUMS_FILE, checksumsText } from '../src/persistence/checksums.js';
-import { runCli, type CliResult } from './helpers/run-cli.js';
+import { assertOneLineError, runCli } from './helpers/run-cli.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
 
 let checkpoint = '';
@@ -17,17 +17,6 @@ let checkpoint = '';
 before(async () => {
   checkpoint = (await tinyCheckpoint()).out;
 });
-
-/** Exit code 1 and exactly one stderr line `vqlab: …` matching `pattern`, no stack trace. */
-function assertOneLineError(r: CliResult, pattern: RegExp): void {
-  assert.equal(r.code, 1, `exit code ${r.code}; stderr: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^vqlab: /);
-  assert.match(lines[0]!, pattern);
-  assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
-  assert.equal(r.stdout, '');
-}
 
 /** A copy of the run's last checkpoint folder, which every command reads as a checkpoint itself. */
 function copyCheckpoint(): string {

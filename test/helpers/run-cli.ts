@@ -3,6 +3,7 @@
  * compiled dist/ (`npm test`): the entry point sits beside this file's tree with the same extension,
  * and the child inherits the parent's loader flags.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -41,4 +42,18 @@ export function runCli(args: readonly string[], env: Readonly<Record<string, str
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Exit code 1 and exactly one stderr line `vqlab: …` matching `pattern`, no stack trace, and
+ * nothing on stdout unless the command reports there before it fails (`vqlab verify`).
+ */
+export function assertOneLineError(r: CliResult, pattern: RegExp, stdout: 'empty' | 'any' = 'empty'): void {
+  assert.equal(r.code, 1, `exit code ${r.code}; stderr: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+  assert.match(lines[0]!, /^vqlab: /);
+  assert.match(lines[0]!, pattern);
+  assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
+  if (stdout === 'empty') assert.equal(r.stdout, '');
 }
