@@ -16,7 +16,7 @@ function integerFlag(values: Record<string, string | undefined>, name: string, f
   return n;
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const { values } = parseArgs({ options: { cases: { type: 'string' }, seed: { type: 'string' }, target: { type: 'string' }, case: { type: 'string' } }, strict: true });
   const cases = integerFlag(values, 'cases', 2000, MAX_CASES)!;
   const seed = integerFlag(values, 'seed', 1, 2 ** 31)!;
@@ -25,7 +25,7 @@ function main(): number {
   if (targets.length === 0) throw new Error(`--target must be one of ${fuzzTargets().map((t) => t.name).join(', ')}, got '${values.target}'`);
   let failed = 0;
   for (const target of targets) {
-    const { report, failures } = runFuzz(target, { cases, seed, ...(only !== undefined ? { only } : {}) });
+    const { report, failures } = await runFuzz(target, { cases, seed, ...(only !== undefined ? { only } : {}) });
     process.stdout.write(`${JSON.stringify({ ...report, seed })}\n`);
     for (const f of failures) process.stderr.write(`FAIL ${f.target} case ${f.caseNumber}: ${f.reason} (replay: npm run fuzz -- --seed ${f.seed} --target ${f.target} --case ${f.caseNumber})\n`);
     failed += failures.length;
@@ -33,9 +33,12 @@ function main(): number {
   return failed > 0 ? 1 : 0;
 }
 
-try {
-  process.exitCode = main();
-} catch (err) {
-  process.stderr.write(`fuzz: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 2;
-}
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`fuzz: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -9,8 +9,8 @@ import { fuzzTargets } from '../fuzz/targets.js';
 const CASES = 2000;
 
 for (const target of fuzzTargets()) {
-  test(`fuzz: ${CASES} mutated ${target.name} files end in a result or a one-line refusal`, () => {
-    const { report, failures } = runFuzz(target, { cases: CASES, seed: 1 });
+  test(`fuzz: ${CASES} mutated ${target.name} files end in a result or a one-line refusal`, async () => {
+    const { report, failures } = await runFuzz(target, { cases: CASES, seed: 1 });
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} failing cases; replay one with npm run fuzz -- --seed 1 --target ${target.name} --case N`);
     assert.equal(report.valid + report.refused, CASES);
     // The mutations reach past the first check: some files stay valid, most are refused.
