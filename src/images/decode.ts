@@ -70,22 +70,29 @@ function pngImageData(data: Uint8Array, file: string): Uint8Array {
 }
 
 /**
- * pngjs inflates an interlaced PNG's data without a bound (it bounds only non-interlaced ones, to
- * the size the header implies), so a few bytes of deflate stream could claim gigabytes. Inflating
- * it here first, capped at what the header implies, keeps that allocation bounded.
+ * Inflate the PNG's pixel data here first and require exactly the bytes its header implies
+ * (height × (1 + row bytes), or the seven Adam7 passes), before pngjs sees the file. pngjs bounds
+ * the inflation of non-interlaced images only, so a few bytes of an interlaced stream could claim
+ * gigabytes; and given a stream that ends short, it unfilters past the end of what it inflated
+ * into memory it never wrote (the same corrupt file decoded to different results from run to run
+ * under the fuzz test). A stream that is corrupt, too long or too short is refused here instead.
  */
-function checkInterlacedInflation(data: Uint8Array, header: ImageHeader, file: string): void {
-  const bitDepth = data[24]!;
-  const bound = adam7Bytes(header, PNG_SAMPLES[data[25]!]! * bitDepth);
+function checkPngPixelData(data: Uint8Array, header: ImageHeader, file: string): void {
+  const bitsPerPixel = PNG_SAMPLES[data[25]!]! * data[24]!;
+  const interlaced = data[28] === 1;
+  const expected = interlaced ? adam7Bytes(header, bitsPerPixel) : header.height * (1 + Math.ceil((header.width * bitsPerPixel) / 8));
+  let inflated: Uint8Array;
   try {
-    inflateSync(pngImageData(data, file), { maxOutputLength: bound });
+    inflated = inflateSync(pngImageData(data, file), { maxOutputLength: expected });
   } catch (err) {
     if (err instanceof ImageError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new ImageError(`image ${file} holds more pixel data than its ${header.width}×${header.height} interlaced header declares; re-export it`);
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ImageError(`image ${file} holds more pixel data than its ${header.width}×${header.height} header declares; re-export it`);
     }
-    // A stream that is merely corrupt is left to pngjs, which reports it.
+    throw new ImageError(`image ${file} cannot be decoded as PNG (its pixel data is corrupt: ${reasonOf(err)}); re-export it`);
+  }
+  if (inflated.length !== expected) {
+    throw new ImageError(`image ${file} holds ${inflated.length} bytes of pixel data but its ${header.width}×${header.height} header needs ${expected} (truncated?); re-export it`);
   }
 }
 
@@ -106,8 +113,7 @@ function reasonOf(err: unknown): string {
 export function decodeImage(data: Uint8Array, file: string, limits: InputLimits = DEFAULT_LIMITS): RgbaImage {
   const header = readImageHeader(data, file);
   checkImagePixels(header, file, limits);
-  const interlaced = header.format === 'png' && data[28] === 1;
-  if (interlaced) checkInterlacedInflation(data, header, file);
+  if (header.format === 'png') checkPngPixelData(data, header, file);
   let rgba: Uint8Array;
   let width: number;
   let height: number;
