@@ -28,10 +28,9 @@
  * `proj_in.weight` [d, D], `proj_in.bias` [D], `proj_out.weight` [D, d], `proj_out.bias` [d]
  * (nn.Linear initialization U(±1/√fan_in)).
  */
-import { linear } from '../graph/composites.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
-import { uniform } from '../init/initializers.js';
+import { linearLayer } from '../layers/linear.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { MAX_EXACT_INDEX } from './nearest-code.js';
 import { checkOptions, SIZE_BOUNDS, type OptionSpecs } from './options.js';
@@ -98,13 +97,6 @@ export class FSQ implements Quantizer {
     return this.dim !== this.latentDim;
   }
 
-  private project(ctx: BuildContext, name: string, x: Tensor, inDim: number, outDim: number): Tensor {
-    const bound = 1 / Math.sqrt(inDim);
-    const w = ctx.param(`${name}.weight`, [inDim, outDim], uniform(-bound, bound));
-    const b = ctx.param(`${name}.bias`, [outDim], uniform(-bound, bound));
-    return linear(x, w, b);
-  }
-
   /** Per-dimension constants as [1, D] rows. */
   private row(ctx: BuildContext, f: (level: number) => number): Tensor {
     return ctx.graph.constant(Float32Array.from(this.levels, f), [1, this.latentDim]);
@@ -128,18 +120,18 @@ export class FSQ implements Quantizer {
   /** The effective codebook [K, d]: the grid, projected out. */
   codebook(ctx: BuildContext): Tensor {
     const grid = ctx.graph.constant(this.implicitCodebook(), [this.codebookSize, this.latentDim]);
-    return this.projected ? this.project(ctx, 'proj_out', grid, this.latentDim, this.dim) : grid;
+    return this.projected ? linearLayer(ctx.scope('proj_out'), grid, { outFeatures: this.dim }) : grid;
   }
 
   lookup(ctx: BuildContext, indices: Tensor): Tensor {
     const grid = ctx.graph.constant(this.implicitCodebook(), [this.codebookSize, this.latentDim]);
     const rows = op.gather(grid, indices);
-    return this.projected ? this.project(ctx, 'proj_out', rows, this.latentDim, this.dim) : rows;
+    return this.projected ? linearLayer(ctx.scope('proj_out'), rows, { outFeatures: this.dim }) : rows;
   }
 
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('FSQ', z, this.dim);
-    const h = this.projected ? this.project(ctx, 'proj_in', z, this.dim, this.latentDim) : z;
+    const h = this.projected ? linearLayer(ctx.scope('proj_in'), z, { outFeatures: this.latentDim }) : z;
     const halfL = (l: number): number => ((l - 1) * (1 + BOUND_EPS)) / 2;
     const offset = (l: number): number => (l % 2 === 0 ? 0.5 : 0);
     // tanh(x) = 2σ(2x) − 1.
@@ -156,7 +148,7 @@ export class FSQ implements Quantizer {
     const digits = op.add(rounded, this.row(ctx, (l) => Math.floor(l / 2)));
     const flatIndex = op.matmul(digits, ctx.graph.constant(Float32Array.from(basis), [this.latentDim, 1]));
     const indices = op.cast(op.reshape(flatIndex, [z.shape[0]!]), 'int64');
-    const quantized = this.projected ? this.project(ctx, 'proj_out', normalized, this.latentDim, this.dim) : normalized;
+    const quantized = this.projected ? linearLayer(ctx.scope('proj_out'), normalized, { outFeatures: this.dim }) : normalized;
     return {
       quantized,
       indices,

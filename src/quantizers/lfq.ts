@@ -43,10 +43,10 @@
  * diversityGamma, temperature τ, entropyGroupBits B. Variables: with projection `proj_in.*` [d, b],
  * [b] and `proj_out.*` [b, d], [d].
  */
-import { linear, logSumExp, softmax } from '../graph/composites.js';
+import { logSumExp, softmax } from '../graph/composites.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
-import { uniform } from '../init/initializers.js';
+import { linearLayer } from '../layers/linear.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { checkOptions, COMMON_OPTIONS, type OptionSpecs } from './options.js';
 import { checkQuantizerInput, codeCounts, meanSquaredError, nonFiniteCount, straightThrough, type Quantizer, type QuantizerOutput } from './quantizer.js';
@@ -129,13 +129,6 @@ export class LFQ implements Quantizer {
     return this.dim !== this.bits;
   }
 
-  private project(ctx: BuildContext, name: string, x: Tensor, inDim: number, outDim: number): Tensor {
-    const bound = 1 / Math.sqrt(inDim);
-    const w = ctx.param(`${name}.weight`, [inDim, outDim], uniform(-bound, bound));
-    const b = ctx.param(`${name}.bias`, [outDim], uniform(-bound, bound));
-    return linear(x, w, b);
-  }
-
   /** The corners c_k ∈ {−1, 1}^b [K, b], bit j of k (most significant first) → +1. */
   implicitCodebook(): Float32Array {
     return cubeCorners(this.bits);
@@ -154,12 +147,12 @@ export class LFQ implements Quantizer {
 
   codebook(ctx: BuildContext): Tensor {
     const c = this.corners(ctx);
-    return this.projected ? this.project(ctx, 'proj_out', c, this.bits, this.dim) : c;
+    return this.projected ? linearLayer(ctx.scope('proj_out'), c, { outFeatures: this.dim }) : c;
   }
 
   lookup(ctx: BuildContext, indices: Tensor): Tensor {
     const rows = op.gather(this.corners(ctx), indices);
-    return this.projected ? this.project(ctx, 'proj_out', rows, this.bits, this.dim) : rows;
+    return this.projected ? linearLayer(ctx.scope('proj_out'), rows, { outFeatures: this.dim }) : rows;
   }
 
   /** The entropy terms of eq. 3 for h [M, b], summed over the bit groups (file comment). */
@@ -184,7 +177,7 @@ export class LFQ implements Quantizer {
 
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('LFQ', z, this.dim);
-    const h = this.projected ? this.project(ctx, 'proj_in', z, this.dim, this.bits) : z;
+    const h = this.projected ? linearLayer(ctx.scope('proj_in'), z, { outFeatures: this.bits }) : z;
     const positive = op.greater(op.stopGradient(h), 0);
     const q = op.where(positive, 1, -1);
     const bitValues = Float32Array.from({ length: this.bits }, (_, j) => 2 ** (this.bits - 1 - j));
@@ -195,7 +188,7 @@ export class LFQ implements Quantizer {
     const loss = op.mul(op.add(op.mul(entropy, this.entropyWeight), op.mul(commitment, this.beta)), this.weight);
     const st = straightThrough(h, q);
     return {
-      quantized: this.projected ? this.project(ctx, 'proj_out', st, this.bits, this.dim) : st,
+      quantized: this.projected ? linearLayer(ctx.scope('proj_out'), st, { outFeatures: this.dim }) : st,
       indices,
       loss,
       terms: { entropy, sampleEntropy, batchEntropy, commitment },

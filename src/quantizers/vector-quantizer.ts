@@ -49,8 +49,8 @@ import { shownValue } from '../limits/shown-value.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { normal, uniform, type Initializer } from '../init/initializers.js';
+import { linearLayer } from '../layers/linear.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import { linear } from '../graph/composites.js';
 import type { VariableStore } from '../runtime/variables.js';
 import {
   CODEBOOK_OPTIONS,
@@ -146,28 +146,20 @@ export class VectorQuantizer extends CodebookQuantizer implements Quantizer {
     return ctx.param('codebook', [this.codebookSize, this.codebookDim], this.initializer, { decay: false });
   }
 
-  /** x·W + b with nn.Linear's initialization, for the projections d → c → d. */
-  private project(ctx: BuildContext, name: string, x: Tensor, inDim: number, outDim: number): Tensor {
-    const bound = 1 / Math.sqrt(inDim);
-    const w = ctx.param(`${name}.weight`, [inDim, outDim], uniform(-bound, bound));
-    const b = ctx.param(`${name}.bias`, [outDim], uniform(-bound, bound));
-    return linear(x, w, b);
-  }
-
   lookup(ctx: BuildContext, indices: Tensor): Tensor {
     let codes = this.codebook(ctx);
     if (this.options.cosine) codes = l2NormalizeRows(codes);
     const rows = op.gather(codes, indices);
-    return this.projected ? this.project(ctx, 'proj_out', rows, this.codebookDim, this.dim) : rows;
+    return this.projected ? linearLayer(ctx.scope('proj_out'), rows, { outFeatures: this.dim }) : rows;
   }
 
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('VectorQuantizer', z, this.dim);
-    const inner = this.projected ? this.project(ctx, 'proj_in', z, this.dim, this.codebookDim) : z;
+    const inner = this.projected ? linearLayer(ctx.scope('proj_in'), z, { outFeatures: this.codebookDim }) : z;
     const out = quantizeAgainst(inner, this.codebook(ctx), { ...this, ...this.options });
     trackUsage(ctx, this.options, out.counts);
     if (!this.projected) return out;
-    return { ...out, quantized: this.project(ctx, 'proj_out', out.quantized, this.codebookDim, this.dim), nonFinite: out.nonFinite };
+    return { ...out, quantized: linearLayer(ctx.scope('proj_out'), out.quantized, { outFeatures: this.dim }), nonFinite: out.nonFinite };
   }
 
   writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void {
