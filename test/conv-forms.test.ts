@@ -26,7 +26,7 @@ import { currentRuntime } from '../src/runtime/runtime.js';
 import { CompiledGraph } from '../src/runtime/session.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableStore } from '../src/runtime/variables.js';
-import { flattenNCHW, unflattenToNCHW } from '../src/quantizers/quantizer.js';
+import { quantizeFeatureMap } from '../src/quantizers/quantizer.js';
 import { VectorQuantizer } from '../src/quantizers/vector-quantizer.js';
 import { gradCheck } from './helpers/gradcheck.js';
 
@@ -225,8 +225,8 @@ test('two trainings at 2 threads with the same seed end with byte-identical vari
         const x = ctx.input('x', [32, 1, 28, 28]);
         let h = op.relu(conv2dLayer(ctx.scope('enc1'), x, { outChannels: 16, kernel: 4, stride: 2, pad: 1 }));
         h = conv2dLayer(ctx.scope('enc2'), h, { outChannels: 64, kernel: 4, stride: 2, pad: 1 });
-        const q = quantizer.quantize(ctx.scope('vq'), flattenNCHW(h));
-        h = conv2dLayer(ctx.scope('dec0'), unflattenToNCHW(q.quantized, 32, 7, 7), { outChannels: 16, kernel: 3, pad: 1 });
+        const q = quantizeFeatureMap(quantizer, ctx.scope('vq'), h);
+        h = conv2dLayer(ctx.scope('dec0'), q.quantized, { outChannels: 16, kernel: 3, pad: 1 });
         h = op.relu(convTranspose2dLayer(ctx.scope('dec1'), h, { outChannels: 8, kernel: 4, stride: 2, pad: 1 }));
         const y = convTranspose2dLayer(ctx.scope('dec2'), h, { outChannels: 1, kernel: 4, stride: 2, pad: 1 });
         const err = op.sub(y, x);

@@ -9,7 +9,7 @@
 import { mseLoss } from '../graph/composites.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
-import { flattenNCHW, unflattenToNCHW, type QuantizerOutput } from '../quantizers/quantizer.js';
+import { quantizeFeatureMap, unflattenToNCHW, type QuantizerOutput } from '../quantizers/quantizer.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import type { VqvaeModel } from './model.js';
 
@@ -27,14 +27,13 @@ export interface AutoencoderOutputs {
 
 export function autoencode(ctx: BuildContext, model: VqvaeModel, x: Tensor): AutoencoderOutputs {
   const z = model.encode(ctx, x);
-  const [n, , h, w] = z.shape as [number, number, number, number];
-  const quantized = model.quantizer.quantize(model.quantizerScope(ctx), flattenNCHW(z));
-  const reconstruction = model.decode(ctx, unflattenToNCHW(quantized.quantized, n, h, w));
+  const quantized = quantizeFeatureMap(model.quantizer, model.quantizerScope(ctx), z);
+  const reconstruction = model.decode(ctx, quantized.quantized);
   const reconstructionLoss = mseLoss(reconstruction, x);
   return {
     reconstruction,
-    indices: op.reshape(quantized.indices, indexGridShape(model, n, h, w)),
-    quantized,
+    indices: quantized.indices,
+    quantized: quantized.flat,
     reconstructionLoss,
     loss: op.add(reconstructionLoss, quantized.loss),
   };
@@ -48,8 +47,7 @@ export function indexGridShape(model: VqvaeModel, n: number, h: number, w: numbe
 /** Code indices int64 [N, h, w] (or [N, h, w, D]) of images x [N, C, H, W]. */
 export function encodeToIndices(ctx: BuildContext, model: VqvaeModel, x: Tensor): Tensor {
   const z = model.encode(ctx, x);
-  const [n, , h, w] = z.shape as [number, number, number, number];
-  return op.reshape(model.quantizer.quantize(model.quantizerScope(ctx), flattenNCHW(z)).indices, indexGridShape(model, n, h, w));
+  return quantizeFeatureMap(model.quantizer, model.quantizerScope(ctx), z).indices;
 }
 
 /** Images [N, C, H, W] (unclamped) decoded from int64 indices [N, h, w] (or [N, h, w, D]). */

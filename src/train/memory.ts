@@ -5,8 +5,9 @@
  * The step graph is built symbolically against a shape-only variable store (nothing is allocated)
  * and three parts are added up, each a lower bound on what ORT must hold at once:
  *   parameters   4 B × P × 5        value, next value, gradient and Adam's two moments
- *   activations  4 B × Σ|a| × 2     every encoder/decoder output is kept for the backward pass,
- *                                   which produces a gradient of the same size
+ *   activations  4 B × Σ|a| × 2     every encoder/decoder output, and the inputs x and z_q of the
+ *                                   two, is kept for the backward pass, which produces a gradient
+ *                                   of the same size
  *   search       4 B × max|s| × 2   the largest single tensor inside the quantizer — the
  *                                   nearest-code score block [chunkM, chunkK] (or [M, K] if a
  *                                   quantizer does not block) — plus one consumer of it
@@ -16,7 +17,7 @@ import { Graph } from '../graph/graph.js';
 import { formatShape, shapeSize, type Shape } from '../graph/tensor.js';
 import type { Initializer } from '../init/initializers.js';
 import type { VqvaeModel } from '../models/model.js';
-import { flattenNCHW, unflattenToNCHW } from '../quantizers/quantizer.js';
+import { quantizeFeatureMap } from '../quantizers/quantizer.js';
 import { BuildContext } from '../runtime/build-context.js';
 import { VariableStore, type Variable, type VariableKind, type VariableOptions } from '../runtime/variables.js';
 
@@ -83,17 +84,16 @@ function estimateTrainingMemory(model: VqvaeModel, batch: number): MemoryEstimat
 
   const z = model.encode(ctx, x);
   const afterEncoder = graph.nodes.length;
-  const [n, , h, w] = z.shape as [number, number, number, number];
-  const q = model.quantizer.quantize(model.quantizerScope(ctx), flattenNCHW(z));
+  const q = quantizeFeatureMap(model.quantizer, model.quantizerScope(ctx), z);
   const afterQuantizer = graph.nodes.length;
-  model.decode(ctx, unflattenToNCHW(q.quantized, n, h, w));
+  model.decode(ctx, q.quantized);
 
   const encoder = sizeOf(0, afterEncoder);
   const quantizer = sizeOf(afterEncoder, afterQuantizer);
   const decoder = sizeOf(afterQuantizer, graph.nodes.length);
   const params = store.list('param').reduce((s, v) => s + shapeSize(v.shape), 0);
   const parameterBytes = FLOAT_BYTES * params * 5;
-  const activationBytes = FLOAT_BYTES * (encoder.sum + decoder.sum + x.size) * 2;
+  const activationBytes = FLOAT_BYTES * (encoder.sum + decoder.sum + x.size + q.quantized.size) * 2;
   const searchBytes = FLOAT_BYTES * quantizer.max * 2;
   return { parameterBytes, activationBytes, searchBytes, searchShape: quantizer.maxShape, totalBytes: parameterBytes + activationBytes + searchBytes };
 }
