@@ -11,6 +11,7 @@ import { presetSettings, resolveSettings } from '../src/experiments/presets.js';
 import { experimentDefinition } from '../src/experiments/registry.js';
 import { plannedRuns } from '../src/experiments/definition.js';
 import { runState } from '../src/experiments/runner.js';
+import { readTrainerState } from '../src/persistence/checkpoint.js';
 import { checkResults, describeRunThreads, readResults } from '../src/experiments/results.js';
 import { markdownSummary } from '../src/experiments/markdown-summary.js';
 import { runExperiment } from '../src/experiments/run-experiment.js';
@@ -389,6 +390,25 @@ test('a tiny real codebook-size experiment: all three quantizers train, evaluate
       assert.equal(train.utilization, train.usedCodes / 32);
       assert.ok(train.usedCodes >= 1 && train.perplexity >= 1 && train.perplexity <= train.usedCodes + 1e-9);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a real run with a test limit trains and evaluates on exactly that many test images', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16], quantizers: ['vq'], epochs: 1, trainLimit: 64, testLimit: 20, batch: 32, threads: 1 });
+    const { defaultBackend } = await import('../src/experiments/default-backend.js');
+    const backend = defaultBackend();
+    const [spec] = experimentDefinition('codebook-size').plan(settings);
+    const runDir = join(dir, 'runs', spec!.id);
+    await backend.train({ spec: spec!, settings, dir: runDir, resume: false, log: () => {} });
+    const { data } = await readTrainerState(runDir);
+    assert.deepEqual([data.testLimit, data.testCount, data.trainLimit, data.trainCount], [20, 20, 64, 64], 'the trainer loaded the limited sets');
+    const { counts } = await backend.evaluate({ spec: spec!, settings, dir: runDir, grid: '' });
+    // 20 test images × 7×7 latents, each choosing one code.
+    assert.equal(Array.from(counts).reduce((a, b) => a + b, 0), 20 * 49);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

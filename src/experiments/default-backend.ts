@@ -47,7 +47,7 @@ export function defaultBackend(): Backend {
         ...(spec.simvqOptimize !== undefined ? { simvqOptimize: spec.simvqOptimize } : {}),
         ...(spec.quantizerOptions !== undefined ? { quantizerOptions: spec.quantizerOptions } : {}),
         ...(spec.trainLimit !== undefined ? { trainLimit: spec.trainLimit } : {}),
-        ...(spec.testLimit !== undefined ? { limit: spec.testLimit } : {}),
+        ...(spec.testLimit !== undefined ? { testLimit: spec.testLimit } : {}),
         ...(spec.plateauPatience !== undefined ? { stopOnPlateau: { patience: spec.plateauPatience, minDelta: spec.plateauDelta ?? DEFAULT_PLATEAU_DELTA } } : {}),
         adamBetas: OPTIMIZER_PRESETS[spec.optimizer ?? 'reference'].adamBetas,
         ...(spec.warmupSteps !== undefined || spec.cosine ? { lrSchedule: { warmupSteps: spec.warmupSteps ?? 0, cosine: spec.cosine === true, minLr: 0 } } : {}),
