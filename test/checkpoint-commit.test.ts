@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CHECKPOINT_FILES, loadModelCheckpoint, readTrainerState } from '../src/persistence/checkpoint.js';
 import { bestCheckpoint, CHECKPOINTS_DIR, POINTER_FILE, resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { decodeSafetensors } from '../src/persistence/safetensors.js';
+import { failWritesTo } from '../src/persistence/write-hook.js';
 import { readMetricsLog } from '../src/train/metrics-log.js';
 import { trainModel, TrainingStoppedError, TrainOptionsError } from '../src/train/train.js';
 import { tempDir, TINY } from './helpers/checkpoint-fixture.js';
@@ -46,7 +47,7 @@ test('a training process killed at any write of a save resumes, never losing a f
   for (let point = 1; straight === undefined; point += 2) {
     const runs = await Promise.all([point, point + 1].map(async (p) => {
       const dir = copyOfBase(`kill-${p}`);
-      return { dir, ...(await runTrainChild(dir, 2, { VQLAB_TEST_KILL_AT_WRITE: String(p) })) };
+      return { dir, ...(await runTrainChild(dir, 2, p)) };
     }));
     for (const r of runs) {
       if (r.signal === 'SIGKILL') killed.push(r.dir);
@@ -62,7 +63,7 @@ test('a training process killed at any write of a save resumes, never losing a f
   assert.ok(epochs.includes(1) && epochs.includes(2), 'kills land both before and after the commit');
   // Each resumes (again a training process) to the bytes of the run never killed, leaving nothing stale.
   for (let i = 0; i < killed.length; i += 2) {
-    const resumed = await Promise.all(killed.slice(i, i + 2).map((dir) => runTrainChild(dir, 2, {})));
+    const resumed = await Promise.all(killed.slice(i, i + 2).map((dir) => runTrainChild(dir, 2)));
     for (const r of resumed) assert.equal(r.code, 0, r.stderr);
   }
   for (const dir of killed) {
@@ -79,12 +80,8 @@ test('a full disk during a save names the file and keeps the previous checkpoint
   await trainModel({ ...TINY, out: dir, epochs: 1 });
   const before = tree(dir);
   const model = weights(dir);
-  process.env.VQLAB_TEST_FAIL_WRITE = 'ENOSPC:optimizer.safetensors';
-  try {
-    await assert.rejects(trainModel({ ...TINY, out: dir, epochs: 2, resume: true }), /cannot write .*optimizer\.safetensors: the disk is full \(ENOSPC\); free some space/);
-  } finally {
-    delete process.env.VQLAB_TEST_FAIL_WRITE;
-  }
+  const writeHook = failWritesTo('optimizer.safetensors', 'ENOSPC');
+  await assert.rejects(trainModel({ ...TINY, out: dir, epochs: 2, resume: true, writeHook }), /cannot write .*optimizer\.safetensors: the disk is full \(ENOSPC\); free some space/);
   assert.equal(await assertConsistent(dir), 1);
   assert.deepEqual(weights(dir), model);
   // The epoch-2 metrics line was written before the save failed; everything else is as it was.

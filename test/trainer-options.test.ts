@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINT_FILES, readTrainerState } from '../src/persistence/checkpoint.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
+import { failWritesTo } from '../src/persistence/write-hook.js';
 import { OPTIMIZER_PRESETS } from '../src/train/defaults.js';
 import { learningRateAt } from '../src/train/lr-schedule.js';
 import { hasPlateaued } from '../src/train/plateau.js';
@@ -84,12 +85,8 @@ test('--save-every checkpoints mid-epoch, and a run resumed from one equals one 
   const dir = tempDir('every');
   await trainModel({ ...TINY, epochs: 2, out: straight });
   // Saves at steps 2 and 6 (mid-epoch) and 4 and 8 (epoch ends); the disk fills at the last one.
-  process.env.VQLAB_TEST_FAIL_WRITE = 'ENOSPC:step-00000008';
-  try {
-    await assert.rejects(trainModel({ ...TINY, epochs: 2, out: dir, saveEvery: 2 }), /cannot write .*step-00000008.*ENOSPC/);
-  } finally {
-    delete process.env.VQLAB_TEST_FAIL_WRITE;
-  }
+  const writeHook = failWritesTo('step-00000008', 'ENOSPC');
+  await assert.rejects(trainModel({ ...TINY, epochs: 2, out: dir, saveEvery: 2, writeHook }), /cannot write .*step-00000008.*ENOSPC/);
   const state = await readTrainerState(dir);
   assert.deepEqual([state.epoch, state.step, state.dataPosition], [1, 6, { epoch: 1, batch: 2 }]);
   await trainModel({ ...TINY, epochs: 2, out: dir, resume: true, saveEvery: 2 });

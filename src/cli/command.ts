@@ -1,9 +1,17 @@
+import type { WriteHook } from '../persistence/write-hook.js';
+
+/** What the entry point (main.ts) hands every command besides its arguments. */
+export interface CommandContext {
+  /** Runs at each write point of the command's files; faults only where a crash test asks (main.ts). */
+  readonly writeHook: WriteHook;
+}
+
 /** A `vqlab` subcommand: what its module exports. */
 export interface Command {
   /** One line for `vqlab --help` (the table entry in commands.ts carries the one shown). */
   readonly summary?: string;
-  /** Run with the arguments after the subcommand name. Errors propagate to main.ts. */
-  run(argv: readonly string[]): Promise<void>;
+  /** Run with the arguments after the subcommand name (no context: no write faults). Errors propagate to main.ts. */
+  run(argv: readonly string[], context?: CommandContext): Promise<void>;
 }
 
 /**

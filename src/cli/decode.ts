@@ -25,13 +25,13 @@ const EXTRA = `Writes <name>.decoded.png per grid (name from the encoded file, e
 gets the grid's position, <name>.<i>.decoded.png) and prints the paths.`;
 
 export const decodeCommand: Command = {
-  async run(argv) {
+  async run(argv, context) {
     const { values, positionals } = parseCommandArgs('decode', argv, OPTIONS, { min: 2, max: 2, names: 'a checkpoint directory and an indices JSON file' });
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
     const [dir, file] = positionals as [string, string];
     const json = readIndicesJson(file, limitsFrom(values));
     const outDir = stringOption(values, 'out') ?? '.';
-    await prepareOutputDir(outDir);
+    await prepareOutputDir(outDir, context?.writeHook);
     const tokenizer = await Tokenizer.load(dir, { ...checkpointReading(values), threads: intOption(values, 'threads', 0) ?? 2 });
     try {
       const { height, width } = tokenizer.latent;
@@ -44,7 +44,7 @@ export const decodeCommand: Command = {
         const end = Math.min(written.length, start + DECODE_CHUNK);
         const images = await tokenizer.decode(indices.subarray(start * per, end * per));
         for (let i = start; i < end; i++) {
-          await writeFileAtomic(written[i]!, encodePng(images.subarray((i - start) * size, (i - start + 1) * size), tokenizer.input));
+          await writeFileAtomic(written[i]!, encodePng(images.subarray((i - start) * size, (i - start + 1) * size), tokenizer.input), context?.writeHook);
         }
       }
       await writeStdout(`${written.join('\n')}\n`);

@@ -41,14 +41,14 @@ function toRows(indices: Int32Array, height: number, width: number, depth: numbe
 }
 
 export const encodeCommand: Command = {
-  async run(argv) {
+  async run(argv, context) {
     const { values, positionals } = parseCommandArgs('encode', argv, OPTIONS, { min: 2, max: Infinity, names: 'a checkpoint directory and at least one image' });
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
     const [dir, ...files] = positionals as [string, ...string[]];
     const out = stringOption(values, 'out');
     if (out !== undefined) {
       if (files.some((f) => resolve(f) === resolve(out))) throw new UsageError(`--out ${out} is one of the images to encode; choose another file for the JSON`);
-      await checkOutputFile(out);
+      await checkOutputFile(out, context?.writeHook);
     }
     const limits = limitsFrom(values);
     // Every image is sized from its header before the model is loaded or any image decoded.
@@ -69,7 +69,7 @@ export const encodeCommand: Command = {
         images: files.map((file, i) => ({ file: basename(file), indices: toRows(indices.subarray(i * per, (i + 1) * per), height, width, depth) })),
       };
       const text = `${JSON.stringify(result)}\n`;
-      if (out !== undefined) await writeFileAtomic(out, text);
+      if (out !== undefined) await writeFileAtomic(out, text, context?.writeHook);
       else await writeStdout(text);
     } finally {
       await tokenizer.release();

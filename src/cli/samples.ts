@@ -20,7 +20,7 @@ const SUMMARY = 'Write test digits of the bundled MNIST set as 28×28 grayscale 
 const EXTRA = 'The digits are spread over the test set, so they show different classes. Try: vqlab encode RUN DIR/*.png';
 
 export const samplesCommand: Command = {
-  async run(argv) {
+  async run(argv, context) {
     const { values } = parseCommandArgs('samples', argv, OPTIONS, { min: 0, max: 0, names: 'no arguments' });
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
     const out = stringOption(values, 'out');
@@ -33,10 +33,10 @@ export const samplesCommand: Command = {
     const files = picked.map((i) => join(out, `digit${test.labels?.[i] ?? 'x'}-${String(i).padStart(4, '0')}.png`));
     const existing = files.filter((f) => existsSync(f));
     if (existing.length > 0 && values.force !== true) throw new UsageError(`${existing[0]} already exists${existing.length > 1 ? ` (and ${existing.length - 1} more)` : ''}; pass --force to overwrite, or choose another --out`);
-    await prepareOutputDir(out);
+    await prepareOutputDir(out, context?.writeHook);
     for (let k = 0; k < files.length; k++) {
       const i = picked[k]!;
-      await writeFileAtomic(files[k]!, encodePng(test.images.subarray(i * size, (i + 1) * size), test));
+      await writeFileAtomic(files[k]!, encodePng(test.images.subarray(i * size, (i + 1) * size), test), context?.writeHook);
     }
     await writeStdout(`${files.join('\n')}\n`);
   },

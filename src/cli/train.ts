@@ -8,6 +8,7 @@ import { describeQuantizers, optionsOf, parseQuantizerOptions, parseQuantizerSpe
 import { QUANTIZER_KINDS } from '../quantizers/quantizer.js';
 import { OPTIMIZER_PRESET_NAMES, OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
 import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
+import { NO_WRITE_FAULTS } from '../persistence/write-hook.js';
 import { resumeOptions, trainModel, TrainingStoppedError, type TrainOptions } from '../train/train.js';
 import { choiceOption, helpText, intOption, listOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
@@ -103,7 +104,7 @@ function defaultOut(quantizer: string): string {
 }
 
 export const trainCommand: Command = {
-  async run(argv) {
+  async run(argv, context) {
     const { values } = parseCommandArgs('train', argv, OPTIONS, { min: 0, max: 0, names: 'no arguments' });
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
     const resumeDir = stringOption(values, 'resume');
@@ -196,7 +197,7 @@ export const trainCommand: Command = {
     const stop = stopOnSignals();
     let summary;
     try {
-      summary = await trainModel({ ...options, stopSignal: stop.signal });
+      summary = await trainModel({ ...options, stopSignal: stop.signal, writeHook: context?.writeHook ?? NO_WRITE_FAULTS });
     } catch (err) {
       if (!(err instanceof TrainingStoppedError)) throw err;
       process.stderr.write(`vqlab: ${err.message}\n`);

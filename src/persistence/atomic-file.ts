@@ -9,8 +9,8 @@
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { writePoint } from './fault-injection.js';
 import { outputError } from './output-path.js';
+import { NO_WRITE_FAULTS, type WriteHook } from './write-hook.js';
 
 /** Temporaries are `.<name>.<pid>.tmp`; `isTemporaryName` recognizes those a killed writer left. */
 export function isTemporaryName(name: string): boolean {
@@ -27,18 +27,18 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string, hook: WriteHook = NO_WRITE_FAULTS): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     const handle = await open(temp, 'w');
     try {
-      writePoint(temp);
+      hook.beforeWrite(temp);
       await handle.writeFile(data);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    writePoint(path);
+    hook.beforeWrite(path);
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });

@@ -9,7 +9,7 @@
 import { statfsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { writePoint } from './fault-injection.js';
+import { NO_WRITE_FAULTS, type WriteHook } from './write-hook.js';
 
 export class OutputPathError extends Error {
   constructor(message: string) {
@@ -80,7 +80,7 @@ function refusePseudoFileSystem(path: string): void {
  * Make sure `dir` exists and takes files: refuse kernel interfaces, create it (and its parents),
  * and write and remove a probe file, so a bad `--out` fails in a second, not after training.
  */
-export async function prepareOutputDir(dir: string): Promise<void> {
+export async function prepareOutputDir(dir: string, hook: WriteHook = NO_WRITE_FAULTS): Promise<void> {
   refusePseudoFileSystem(dir);
   const existing = nearestExisting(dir);
   if (existing === resolve(dir) && !statSync(existing).isDirectory()) throw new OutputPathError(`cannot write to ${dir}: it is a file, not a folder; choose a folder`);
@@ -92,7 +92,7 @@ export async function prepareOutputDir(dir: string): Promise<void> {
   }
   const probe = join(dir, `.vqlab-write-check.${process.pid}.tmp`);
   try {
-    writePoint(probe);
+    hook.beforeWrite(probe);
     await writeFile(probe, '');
   } catch (err) {
     throw outputError(err, probe);
@@ -102,7 +102,7 @@ export async function prepareOutputDir(dir: string): Promise<void> {
 }
 
 /** Check that a file can be written at `file`: its folder exists, is storage and takes files. */
-export async function checkOutputFile(file: string): Promise<void> {
+export async function checkOutputFile(file: string, hook: WriteHook = NO_WRITE_FAULTS): Promise<void> {
   refusePseudoFileSystem(file);
   const folder = dirname(resolve(file));
   let isDir = false;
@@ -112,5 +112,5 @@ export async function checkOutputFile(file: string): Promise<void> {
     throw new OutputPathError(`cannot write ${file}: its folder ${dirname(file)} does not exist; create it or choose another path`);
   }
   if (!isDir) throw new OutputPathError(`cannot write ${file}: ${dirname(file)} is a file, not a folder; choose another path`);
-  await prepareOutputDir(folder);
+  await prepareOutputDir(folder, hook);
 }

@@ -23,9 +23,9 @@ import { DEFAULT_LIMITS, type InputLimits } from '../limits/input-limits.js';
 import { isTemporaryName, syncDirectory, writeFileAtomic } from './atomic-file.js';
 import { readFileCheckedSync } from './bounded-read.js';
 import { CHECKSUMS_FILE, checksumsText } from './checksums.js';
-import { writePoint } from './fault-injection.js';
 import { JsonFields } from './json-fields.js';
 import { outputError } from './output-path.js';
+import { NO_WRITE_FAULTS, type WriteHook } from './write-hook.js';
 
 export const CHECKPOINT_FILES = {
   model: 'model.safetensors',
@@ -150,11 +150,11 @@ export async function removeRunOutputs(dir: string): Promise<void> {
 }
 
 /** Write `data` to a new file and flush it; for files inside a folder not yet published. */
-async function writeDurable(path: string, data: Uint8Array | string): Promise<void> {
+async function writeDurable(path: string, data: Uint8Array | string, hook: WriteHook): Promise<void> {
   try {
     const handle = await open(path, 'wx');
     try {
-      writePoint(path);
+      hook.beforeWrite(path);
       await handle.writeFile(data);
       await handle.sync();
     } finally {
@@ -168,6 +168,8 @@ async function writeDurable(path: string, data: Uint8Array | string): Promise<vo
 export interface CommitOptions {
   /** Test mse of an end-of-epoch checkpoint, to keep the best one; omitted for mid-epoch saves. */
   readonly testMse?: number;
+  /** Runs at each write point of the save (default NO_WRITE_FAULTS; crash tests inject faults). */
+  readonly writeHook?: WriteHook;
 }
 
 /**
@@ -176,6 +178,7 @@ export interface CommitOptions {
  * complete and named in checkpoint.json.
  */
 export async function commitCheckpoint(runDir: string, wanted: string, files: Readonly<Record<string, Uint8Array | string>>, options: CommitOptions = {}): Promise<void> {
+  const hook = options.writeHook ?? NO_WRITE_FAULTS;
   const previous = readPointer(runDir, DEFAULT_LIMITS);
   // The folders the pointer names are never replaced in place: a second save of the same step
   // (an interrupt right after an epoch's save) gets a new name.
@@ -192,13 +195,13 @@ export async function commitCheckpoint(runDir: string, wanted: string, files: Re
     await rm(temp, { recursive: true, force: true });
     await mkdir(temp);
     const contents = new Map(Object.entries(files).map(([file, data]) => [file, typeof data === 'string' ? Buffer.from(data, 'utf8') : data]));
-    for (const [file, data] of contents) await writeDurable(join(temp, file), data);
+    for (const [file, data] of contents) await writeDurable(join(temp, file), data, hook);
     // Hashed from the bytes just written, and committed with them by the rename below.
-    await writeDurable(join(temp, CHECKSUMS_FILE), await checksumsText(contents));
+    await writeDurable(join(temp, CHECKSUMS_FILE), await checksumsText(contents), hook);
     await syncDirectory(temp);
     // A folder of this name is a leftover of an interrupted save that the pointer does not name.
     await rm(final, { recursive: true, force: true });
-    writePoint(final);
+    hook.beforeWrite(final);
     await rename(temp, final);
     await syncDirectory(root);
   } catch (err) {
@@ -214,17 +217,17 @@ export async function commitCheckpoint(runDir: string, wanted: string, files: Re
     best: better ? relative : previous?.best ?? null,
     best_test_mse: better ? options.testMse! : previous?.best_test_mse ?? null,
   };
-  await writeFileAtomic(join(runDir, POINTER_FILE), `${JSON.stringify(pointer, null, 2)}\n`);
-  await removeUnreferenced(runDir, pointer);
+  await writeFileAtomic(join(runDir, POINTER_FILE), `${JSON.stringify(pointer, null, 2)}\n`, hook);
+  await removeUnreferenced(runDir, pointer, hook);
 }
 
 /** Remove checkpoint folders the pointer does not name, temporaries, and pre-pointer files. */
-async function removeUnreferenced(runDir: string, pointer: Pointer): Promise<void> {
+async function removeUnreferenced(runDir: string, pointer: Pointer, hook: WriteHook): Promise<void> {
   const keep = new Set([pointer.last, pointer.best].filter((p): p is string => p !== null).map((p) => basename(p)));
   const root = join(runDir, CHECKPOINTS_DIR);
   const stale = existsSync(root) ? readdirSync(root).filter((n) => !keep.has(n)) : [];
   for (const n of stale) {
-    writePoint(join(root, n));
+    hook.beforeWrite(join(root, n));
     await rm(join(root, n), { recursive: true, force: true });
   }
   // The files of a run saved before checkpoint.json existed, now superseded by it.
@@ -235,11 +238,11 @@ async function removeUnreferenced(runDir: string, pointer: Pointer): Promise<voi
  * Clean what interrupted saves left in `runDir`: temporary files of atomic writes, unpublished
  * checkpoint folders, and folders checkpoint.json no longer names.
  */
-export async function cleanRunDirectory(runDir: string): Promise<void> {
+export async function cleanRunDirectory(runDir: string, hook: WriteHook = NO_WRITE_FAULTS): Promise<void> {
   if (!existsSync(runDir)) return;
   for (const n of readdirSync(runDir)) if (isTemporaryName(n)) await rm(join(runDir, n), { force: true });
   const pointer = readPointer(runDir, DEFAULT_LIMITS);
-  if (pointer) await removeUnreferenced(runDir, pointer);
+  if (pointer) await removeUnreferenced(runDir, pointer, hook);
   else if (existsSync(join(runDir, CHECKPOINTS_DIR))) {
     // Killed before the first pointer was written: no checkpoint folder is published yet.
     await rm(join(runDir, CHECKPOINTS_DIR), { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDirectory, writeFileAtomic } from '../persistence/atomic-file.js';
+import { NO_WRITE_FAULTS, type WriteHook } from '../persistence/write-hook.js';
 import type { EvalMetrics } from '../eval/evaluator.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -89,9 +90,9 @@ export async function readMetricsLog(path: string): Promise<EpochRecord[]> {
  * Makes the log match a checkpoint of `completedEpochs` epochs: lines of later epochs and torn lines
  * are dropped (the file is replaced atomically, and only when something is dropped).
  */
-export async function trimMetricsLog(path: string, completedEpochs: number): Promise<void> {
+export async function trimMetricsLog(path: string, completedEpochs: number, hook: WriteHook = NO_WRITE_FAULTS): Promise<void> {
   if (!existsSync(path)) return;
   const text = await readFile(path, 'utf8');
   const kept = completeRecords(text).filter((l) => l.record.epoch <= completedEpochs).map((l) => `${l.line}\n`).join('');
-  if (kept !== text) await writeFileAtomic(path, kept);
+  if (kept !== text) await writeFileAtomic(path, kept, hook);
 }

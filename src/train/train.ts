@@ -31,6 +31,7 @@ import { Adam } from '../optim/adam.js';
 import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, readTrainerState, saveCheckpoint, TRAINER_FORMAT, verifyCheckpoint, type EpochProgress, type TrainerState } from '../persistence/checkpoint.js';
 import { prepareOutputDir } from '../persistence/output-path.js';
 import { bestCheckpoint, cleanRunDirectory, existingRunOutputs, hasTrainingCheckpoint, removeRunOutputs } from '../persistence/run-directory.js';
+import { NO_WRITE_FAULTS, type WriteHook } from '../persistence/write-hook.js';
 import { QUANTIZER_KINDS, type Quantizer, type QuantizerName } from '../quantizers/quantizer.js';
 import { SIMVQ_OPTIMIZE_MODES, type SimVQOptimize } from '../quantizers/simvq.js';
 import { VariableStore } from '../runtime/variables.js';
@@ -104,6 +105,8 @@ export interface TrainOptions {
   readonly clipGradNorm?: number;
   /** When aborted, training stops after the current step with a resumable checkpoint (`TrainingStoppedError`). */
   readonly stopSignal?: AbortSignal;
+  /** Runs at each write point of the run's files (default NO_WRITE_FAULTS; crash tests inject faults). */
+  readonly writeHook?: WriteHook;
 }
 
 export interface TrainSummary {
@@ -338,7 +341,7 @@ async function finishedRun(options: TrainOptions): Promise<TrainSummary | undefi
   if (state.epochProgress !== undefined) return undefined;
   const plateaued = state.epoch < options.epochs && options.stopOnPlateau !== undefined && await plateauReached(out, options.stopOnPlateau);
   if (state.epoch < options.epochs && !plateaued) return undefined;
-  await cleanRunDirectory(out);
+  await cleanRunDirectory(out, options.writeHook);
   options.log?.(`${out} has already trained ${state.epoch} of ${options.epochs} epochs${plateaued ? ' and its utilization has plateaued' : ''}; nothing to do`);
   return { out, config: await readConfig(out, { limits: options.limits }), completedEpochs: state.epoch, steps: state.step, startEpoch: state.epoch, history: [], last: undefined, seconds: 0, best: bestCheckpoint(out) };
 }
@@ -368,9 +371,9 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
     throw new TrainOptionsError(`${out} already holds ${earlier.join(', ')} from another model; choose another --out, or pass --force to replace them`);
   }
   // Before any data is read or model built, so a bad --out fails in a second.
-  await prepareOutputDir(out);
+  await prepareOutputDir(out, options.writeHook);
   if (earlier.length > 0) await removeRunOutputs(out);
-  if (resuming) await cleanRunDirectory(out);
+  if (resuming) await cleanRunDirectory(out, options.writeHook);
 
   // The whole checkpoint is checked first, so a damaged one is refused before minutes of compiling.
   if (resuming) await verifyCheckpoint(out, { limits: options.limits, notice: (line) => log(`note: ${line}`) });
@@ -428,7 +431,7 @@ async function prepareRun(options: TrainOptions): Promise<Run> {
       if (trainer.lr !== options.lr) log(`note: resuming with lr ${options.lr} (the checkpoint used ${trainer.lr})`);
     }
     const startEpoch = trainer?.epoch ?? 0;
-    await trimMetricsLog(join(out, METRICS_FILE), startEpoch);
+    await trimMetricsLog(join(out, METRICS_FILE), startEpoch, options.writeHook);
 
     const iterator = new BatchIterator(train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
     const progress = new ProgressReporter(options.progressSink ?? process.stderr, options.progress ?? false);
@@ -548,12 +551,12 @@ function makeEpochRecord(run: Run, epoch: number, totals: EpochTotals, test: Eva
  */
 async function saveEpoch(run: Run, record: EpochRecord): Promise<void> {
   await appendEpochRecord(join(run.out, METRICS_FILE), record);
-  await saveCheckpoint(run.out, run.config, run.store, trainerState(run, record.epoch), record.test ? { testMse: record.test.mse } : {});
+  await saveCheckpoint(run.out, run.config, run.store, trainerState(run, record.epoch), { ...(record.test ? { testMse: record.test.mse } : {}), writeHook: run.options.writeHook ?? NO_WRITE_FAULTS });
 }
 
 /** A checkpoint inside epoch `epoch` (0-based): the step's weights plus the epoch's running totals. */
 async function saveMidEpoch(run: Run, epoch: number, stats: EpochStats, stepMs: number): Promise<void> {
-  await saveCheckpoint(run.out, run.config, run.store, { ...trainerState(run, epoch), epochProgress: stats.progress(stepMs) });
+  await saveCheckpoint(run.out, run.config, run.store, { ...trainerState(run, epoch), epochProgress: stats.progress(stepMs) }, { writeHook: run.options.writeHook ?? NO_WRITE_FAULTS });
 }
 
 /** Where the run stands after `completedEpochs` epochs and `run.step` steps. */

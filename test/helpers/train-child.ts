@@ -1,13 +1,15 @@
 /**
- * A training process for crash tests: `train-child <out> <epochs>` trains the tiny fixture model on
- * `childDatasets()` in <out>, resuming it when it holds a checkpoint. Started by `runTrainChild`,
- * which passes the fault-injection variables. The data is made, not loaded, so a child starts fast.
+ * A training process for crash tests: `train-child <out> <epochs> [<kill point>]` trains the tiny
+ * fixture model on `childDatasets()` in <out>, resuming it when it holds a checkpoint, and SIGKILLs
+ * itself at its <kill point>-th write point when given one. Started by `runTrainChild`. The data is
+ * made, not loaded, so a child starts fast.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeDataset, type ImageDataset } from '../../src/data/index.js';
 import { Rng } from '../../src/init/rng.js';
 import { hasTrainingCheckpoint } from '../../src/persistence/run-directory.js';
+import { killAtWritePoint, NO_WRITE_FAULTS } from '../../src/persistence/write-hook.js';
 import { trainModel, type TrainOptions } from '../../src/train/train.js';
 import { TINY } from './checkpoint-fixture.js';
 import { loaderFlags } from './run-cli.js';
@@ -28,15 +30,17 @@ export function childOptions(out: string, epochs: number): TrainOptions {
   return { ...TINY, datasets: childDatasets(), out, epochs, resume: hasTrainingCheckpoint(out) };
 }
 
-async function main(out: string, epochs: number): Promise<void> {
-  await trainModel(childOptions(out, epochs));
+async function main(out: string, epochs: number, killAt: number | undefined): Promise<void> {
+  await trainModel({ ...childOptions(out, epochs), writeHook: killAt === undefined ? NO_WRITE_FAULTS : killAtWritePoint(killAt) });
 }
 
 const self = fileURLToPath(import.meta.url);
 
-export function runTrainChild(out: string, epochs: number, env: Readonly<Record<string, string>>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+/** Trains `epochs` in `out` in a child process, killed at its `killAt`-th write point if given. */
+export function runTrainChild(out: string, epochs: number, killAt?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...loaderFlags(), self, out, String(epochs)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = [...loaderFlags(), self, out, String(epochs), ...(killAt === undefined ? [] : [String(killAt)])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
@@ -45,7 +49,7 @@ export function runTrainChild(out: string, epochs: number, env: Readonly<Record<
 }
 
 if (process.argv[1] === self) {
-  main(process.argv[2]!, Number(process.argv[3])).catch((err: unknown) => {
+  main(process.argv[2]!, Number(process.argv[3]), process.argv[4] === undefined ? undefined : Number(process.argv[4])).catch((err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   });
