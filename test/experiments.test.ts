@@ -71,12 +71,12 @@ function fakeBackend(trained: TrainRequest[]): Backend {
       const counts = new Float64Array(k);
       for (let i = 0; i < used; i++) counts[i] = 1 + (i % 5);
       writeFileSync(req.grid, PNG_1x1);
-      return { metrics: { utilization: used / k, perplexity: used / 2, deadCodes: k - used, mse: 0.01 + req.spec.seed / 1000, psnr: 20 - req.spec.seed, ssim: 0.9 }, counts };
+      return { metrics: { utilization: used / k, perplexity: used / 2, dead_codes: k - used, mse: 0.01 + req.spec.seed / 1000, psnr: 20 - req.spec.seed, ssim: 0.9 }, counts };
     },
     async trainSetUsage(req) {
       const k = req.spec.codebookSize;
       const used = req.spec.quantizer === 'simvq' ? k : Math.min(k, 30 + req.spec.seed);
-      return { latents: 49 * 1000, utilization: used / k, usedCodes: used, perplexity: used / 2 };
+      return { latents: 49 * 1000, utilization: used / k, used_codes: used, perplexity: used / 2 };
     },
   };
 }
@@ -218,7 +218,7 @@ test('a codebook-size view at one K draws every quantizer on one per-epoch chart
 });
 
 test('the report names the thread counts the runs trained with, unrecorded ones included', () => {
-  const withThreads = (threads?: number): RunResult => ({ timing: { trainSeconds: 1, evalSeconds: 1, imagesPerSecond: 1, ...(threads === undefined ? {} : { threads }) } }) as RunResult;
+  const withThreads = (threads?: number): RunResult => ({ timing: { train_seconds: 1, eval_seconds: 1, images_per_second: 1, ...(threads === undefined ? {} : { threads }) } }) as RunResult;
   assert.equal(describeRunThreads([withThreads(2), withThreads(2)]), '2');
   assert.equal(describeRunThreads([withThreads(2), withThreads(1), withThreads(2)]), '1 or 2');
   assert.equal(describeRunThreads([withThreads(1), withThreads(), withThreads(2)]), '1, 2 or unrecorded');
@@ -251,7 +251,7 @@ test('each experiment writes results.json, results.csv, valid SVG figures and a 
         const vq64 = results.runs.find((r) => r.spec.id === 'vq-K64-s0')!;
         assert.deepEqual(vq64.usage, [[5, 4], [4, 4], [3, 4], [2, 4], [1, 4], [0, 44]], 'sorted, run-length encoded usage');
         assert.equal(vq64.recon, 'runs/vq-K64-s0/recon.png');
-        assert.equal(vq64.timing.trainSeconds, 1.5, 'training time comes from metrics.jsonl');
+        assert.equal(vq64.timing.train_seconds, 1.5, 'training time comes from metrics.jsonl');
         assert.equal(vq64.curves.length, 1);
         const perEpoch = readFileSync(join(dir, 'figures', 'train-utilization-simvq.svg'), 'utf8');
         for (const k of [16, 64]) assert.ok(perEpoch.includes(`>K = ${k}<`), `the per-epoch legend names K = ${k}`);
@@ -284,14 +284,14 @@ test('runs are resumable: completed runs are reused, interrupted ones resumed, o
     checkOutputs(dir, 4);
     // A result from before training-set usage was measured gets it added, without retraining.
     const marker = join(dir, 'runs', 'vq-K16-s0', 'result.json');
-    const { trainSet, ...older } = (JSON.parse(readFileSync(marker, 'utf8')) as RunResult).metrics;
-    assert.deepEqual(trainSet, { latents: 49000, utilization: 16 / 16, usedCodes: 16, perplexity: 8 });
+    const { train_set: trainSet, ...older } = (JSON.parse(readFileSync(marker, 'utf8')) as RunResult).metrics;
+    assert.deepEqual(trainSet, { latents: 49000, utilization: 16 / 16, used_codes: 16, perplexity: 8 });
     writeFileSync(marker, JSON.stringify({ ...JSON.parse(readFileSync(marker, 'utf8')), metrics: older }));
     const backfilled: TrainRequest[] = [];
     const fourth = await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend(backfilled) });
     assert.equal(backfilled.length, 0, 'nothing retrained');
-    assert.deepEqual(fourth.results.runs.find((r) => r.spec.id === 'vq-K16-s0')!.metrics.trainSet, trainSet);
-    assert.deepEqual((JSON.parse(readFileSync(marker, 'utf8')) as RunResult).metrics.trainSet, trainSet, 'result.json rewritten');
+    assert.deepEqual(fourth.results.runs.find((r) => r.spec.id === 'vq-K16-s0')!.metrics.train_set, trainSet);
+    assert.deepEqual((JSON.parse(readFileSync(marker, 'utf8')) as RunResult).metrics.train_set, trainSet, 'result.json rewritten');
     // Same directory, different epochs: refuse rather than mix results.
     const other = resolveSettings('codebook-size', 'quick', { sizes: [16], quantizers: ['vq', 'simvq'], seeds: [0, 1], epochs: 2 });
     await assert.rejects(runExperiment({ kind: 'codebook-size', settings: other, out: dir, backend: fakeBackend([]) }), /different settings/);
@@ -358,6 +358,35 @@ test('`vqlab report DIR` rebuilds the figures and report from results.json', asy
   }
 });
 
+test('`vqlab report DIR` renders a results.json written with the older camelCase metric keys the same', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16, 32], seeds: [0] });
+    await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend([]) });
+    const current = readFileSync(join(dir, 'results.json'), 'utf8');
+    const camelCase = { dead_codes: 'deadCodes', train_set: 'trainSet', used_codes: 'usedCodes', train_seconds: 'trainSeconds', eval_seconds: 'evalSeconds', images_per_second: 'imagesPerSecond' };
+    for (const [snake, camel] of Object.entries(camelCase)) {
+      assert.ok(current.includes(`"${snake}"`) && !current.includes(`"${camel}"`), `results.json names ${snake} in snake_case`);
+    }
+    const report = readFileSync(join(dir, 'report.html'), 'utf8');
+    const table = markdownSummary(readResults(dir), experimentDefinition('codebook-size'), ['deadCodes', 'trainUsedCodes', 'trainSeconds']);
+    // The same results as vqlab wrote them before the keys of metrics and timing were snake_case
+    // (the epoch curves, copied from metrics.jsonl, always were).
+    const renamed = (o: object): object => Object.fromEntries(Object.entries(o).map(([k, v]) => [camelCase[k as keyof typeof camelCase] ?? k, v]));
+    const results = JSON.parse(current) as { runs: { metrics: { train_set: object }; timing: object }[] };
+    const runs = results.runs.map((r) => ({ ...r, metrics: renamed({ ...r.metrics, train_set: renamed(r.metrics.train_set) }), timing: renamed(r.timing) }));
+    writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...results, runs }, null, 1));
+    rmSync(join(dir, 'figures'), { recursive: true });
+    unlinkSync(join(dir, 'report.html'));
+    await reportCommand.run([dir]);
+    assert.equal(readFileSync(join(dir, 'report.html'), 'utf8'), report);
+    assert.equal(markdownSummary(readResults(dir), experimentDefinition('codebook-size'), ['deadCodes', 'trainUsedCodes', 'trainSeconds']), table);
+    assert.deepEqual(readResults(dir), JSON.parse(current));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // The real trainer and evaluator, with settings far below the quick preset (a few steps per run)
 // so the whole pipeline — training, resumable runs, per-code counts, figures, report — runs in CI.
@@ -375,20 +404,20 @@ test('a tiny real codebook-size experiment: all three quantizers train, evaluate
       assert.equal(r.usage.reduce((s, [c, n]) => s + c * n, 0), 100 * 49, `${r.spec.id}: counts cover every test latent`);
       const used = r.usage.filter(([c]) => c > 0).reduce((s, [, n]) => s + n, 0);
       assert.equal(r.metrics.utilization, used / 32, 'utilization agrees with the counts');
-      assert.equal(r.metrics.deadCodes, 32 - used);
+      assert.equal(r.metrics.dead_codes, 32 - used);
       assert.ok(Number.isFinite(r.metrics.psnr) && r.metrics.psnr > 0);
       assert.ok(existsSync(join(dir, r.recon!)), 'reconstruction grid written');
       assert.equal(r.curves.length, 1, 'one epoch in metrics.jsonl');
       // Timing comes from the trainer's log: the sum of its epoch times, the mean of its rates.
       const log = readFileSync(join(dir, 'runs', r.spec.id, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
-      assert.equal(r.timing.trainSeconds, log.reduce((s, e) => s + e.epoch_seconds, 0));
-      assert.equal(r.timing.imagesPerSecond, log.reduce((s, e) => s + e.img_per_s, 0) / log.length);
+      assert.equal(r.timing.train_seconds, log.reduce((s, e) => s + e.epoch_seconds, 0));
+      assert.equal(r.timing.images_per_second, log.reduce((s, e) => s + e.img_per_s, 0) / log.length);
       assert.equal(r.timing.threads, 1, 'the ORT threads it trained with');
       // Training-set usage: every one of the 256 training images' 7×7 latents counted once.
-      const train = r.metrics.trainSet!;
+      const train = r.metrics.train_set!;
       assert.equal(train.latents, 256 * 49);
-      assert.equal(train.utilization, train.usedCodes / 32);
-      assert.ok(train.usedCodes >= 1 && train.perplexity >= 1 && train.perplexity <= train.usedCodes + 1e-9);
+      assert.equal(train.utilization, train.used_codes / 32);
+      assert.ok(train.used_codes >= 1 && train.perplexity >= 1 && train.perplexity <= train.used_codes + 1e-9);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

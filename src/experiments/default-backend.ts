@@ -65,7 +65,7 @@ export function defaultBackend(): Backend {
         ...(spec.testLimit !== undefined ? { limit: spec.testLimit } : {}),
       });
       return {
-        metrics: { utilization: m.utilization, perplexity: m.perplexity, deadCodes: m.dead_codes, mse: m.mse, psnr: m.psnr, ssim: Number.isFinite(m.ssim) ? m.ssim : null },
+        metrics: { utilization: m.utilization, perplexity: m.perplexity, dead_codes: m.dead_codes, mse: m.mse, psnr: m.psnr, ssim: Number.isFinite(m.ssim) ? m.ssim : null },
         counts,
       };
     },
@@ -80,7 +80,7 @@ export function defaultBackend(): Backend {
         ...(spec.trainLimit !== undefined ? { limit: spec.trainLimit } : {}),
       });
       const latents = counts.reduce((a, b) => a + b, 0);
-      return { latents, utilization: m.utilization, usedCodes: counts.length - m.dead_codes, perplexity: m.perplexity };
+      return { latents, utilization: m.utilization, used_codes: counts.length - m.dead_codes, perplexity: m.perplexity };
     },
   };
 }

@@ -38,7 +38,7 @@ function img(input: HtmlReportInput, r: RunResult, alt: string): string {
 function settingsTable(results: ExperimentResults): string {
   const s = results.settings;
   const m = results.machine;
-  const total = results.runs.reduce((t, r) => t + r.timing.trainSeconds + r.timing.evalSeconds, 0);
+  const total = results.runs.reduce((t, r) => t + r.timing.train_seconds + r.timing.eval_seconds, 0);
   const rows: [string, string][] = [
     ['preset', results.preset],
     ['epochs', String(s.epochs)],
@@ -72,7 +72,7 @@ function runsTable(input: HtmlReportInput): string {
   const rows = input.results.runs.map((r) => [
     r.spec.id, r.spec.variant, String(r.spec.codebookSize), String(r.spec.beta), String(r.spec.seed),
     ...METRICS.map((m) => formatFixed(m.get(r), m.digits)),
-    formatFixed(r.timing.imagesPerSecond, 0),
+    formatFixed(r.timing.images_per_second, 0),
   ]);
   return htmlTable(head, rows, 2);
 }

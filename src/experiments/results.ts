@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { withSnakeCaseKeys } from './metric-keys.js';
 import type { ExperimentResults, RunResult } from './types.js';
 
 const RESULTS_JSON = 'results.json';
@@ -38,7 +39,7 @@ export function checkResults(value: unknown, where: string): ExperimentResults {
     const run = r as Record<string, unknown> | null;
     if (!run || typeof run['spec'] !== 'object' || typeof run['metrics'] !== 'object' || !Array.isArray(run['usage'])) fail(`run ${i} lacks spec/metrics/usage`);
   }
-  return value as ExperimentResults;
+  return { ...(value as ExperimentResults), runs: (v['runs'] as Record<string, unknown>[]).map(withSnakeCaseKeys) };
 }
 
 interface Column {
@@ -62,16 +63,16 @@ const CSV_COLUMNS: readonly Column[] = [
   { name: 'test_limit', get: (r) => r.spec.testLimit },
   { name: 'utilization', get: (r) => r.metrics.utilization },
   { name: 'perplexity', get: (r) => r.metrics.perplexity },
-  { name: 'dead_codes', get: (r) => r.metrics.deadCodes },
+  { name: 'dead_codes', get: (r) => r.metrics.dead_codes },
   { name: 'mse', get: (r) => r.metrics.mse },
   { name: 'psnr', get: (r) => r.metrics.psnr },
   { name: 'ssim', get: (r) => r.metrics.ssim },
-  { name: 'train_set_utilization', get: (r) => r.metrics.trainSet?.utilization },
-  { name: 'train_set_used_codes', get: (r) => r.metrics.trainSet?.usedCodes },
-  { name: 'train_set_perplexity', get: (r) => r.metrics.trainSet?.perplexity },
-  { name: 'train_seconds', get: (r) => r.timing.trainSeconds },
-  { name: 'eval_seconds', get: (r) => r.timing.evalSeconds },
-  { name: 'images_per_second', get: (r) => r.timing.imagesPerSecond },
+  { name: 'train_set_utilization', get: (r) => r.metrics.train_set?.utilization },
+  { name: 'train_set_used_codes', get: (r) => r.metrics.train_set?.used_codes },
+  { name: 'train_set_perplexity', get: (r) => r.metrics.train_set?.perplexity },
+  { name: 'train_seconds', get: (r) => r.timing.train_seconds },
+  { name: 'eval_seconds', get: (r) => r.timing.eval_seconds },
+  { name: 'images_per_second', get: (r) => r.timing.images_per_second },
   { name: 'threads', get: (r) => r.timing.threads },
 ];
 

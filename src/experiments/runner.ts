@@ -21,6 +21,7 @@ import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { lockDirectory } from '../persistence/directory-lock.js';
 import { METRICS_FILE, readMetricsLog } from '../train/metrics-log.js';
 import { epochCurves, timingFromLog } from './metrics-log.js';
+import { withSnakeCaseKeys } from './metric-keys.js';
 import type { ExperimentSettings, RunResult, RunSpec } from './types.js';
 
 const RUNS_DIR = 'runs';
@@ -50,7 +51,7 @@ export function completedRun(out: string, spec: RunSpec): RunResult | null {
   if (!existsSync(marker)) return null;
   let saved: RunResult;
   try {
-    saved = JSON.parse(readFileSync(marker, 'utf8')) as RunResult;
+    saved = withSnakeCaseKeys(JSON.parse(readFileSync(marker, 'utf8')) as Record<string, unknown>);
   } catch {
     return null; // An unreadable marker counts as not completed: the run is redone.
   }
@@ -82,11 +83,11 @@ export interface ExecuteOptions {
 
 /** A completed result without training-set usage, completed with it (result.json rewritten). */
 async function withTrainSetUsage(done: RunResult, o: ExecuteOptions): Promise<RunResult> {
-  if (done.metrics.trainSet !== undefined) return done;
+  if (done.metrics.train_set !== undefined) return done;
   const dir = runDir(o.out, done.spec);
   o.log(`${done.spec.id}: measuring code usage over the training set`);
   const trainSet = await o.backend.trainSetUsage({ spec: done.spec, settings: o.settings, dir });
-  const result: RunResult = { ...done, metrics: { ...done.metrics, trainSet } };
+  const result: RunResult = { ...done, metrics: { ...done.metrics, train_set: trainSet } };
   await writeFileAtomic(join(dir, RUN_MARKER), `${JSON.stringify(result)}\n`);
   return result;
 }
@@ -126,12 +127,12 @@ async function trainAndEvaluate(spec: RunSpec, dir: string, interrupted: boolean
   const logged = timingFromLog(log);
   const result: RunResult = {
     spec,
-    metrics: { ...evaluation.metrics, trainSet },
+    metrics: { ...evaluation.metrics, train_set: trainSet },
     timing: {
       // A resumed run's measured time misses the epochs before the interruption; the log has them all.
-      trainSeconds: logged.seconds ?? trainMeasured,
-      evalSeconds,
-      imagesPerSecond: logged.rate,
+      train_seconds: logged.seconds ?? trainMeasured,
+      eval_seconds: evalSeconds,
+      images_per_second: logged.rate,
       threads: o.settings.threads,
     },
     curves: epochCurves(log),

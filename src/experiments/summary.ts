@@ -31,18 +31,18 @@ export const METRICS: readonly MetricDef[] = [
   { key: 'utilization', label: 'test utilization (%)', digits: 2, get: (r) => 100 * r.metrics.utilization },
   { key: 'usedCodes', label: 'test used codes', digits: 0, get: usedTestCodes },
   // The final model over every training image: not capped by the test set's sample size.
-  { key: 'trainUtilization', label: 'train-set utilization (%)', digits: 2, get: (r) => (r.metrics.trainSet ? 100 * r.metrics.trainSet.utilization : null) },
-  { key: 'trainUsedCodes', label: 'train-set used codes', digits: 0, get: (r) => r.metrics.trainSet?.usedCodes ?? null },
+  { key: 'trainUtilization', label: 'train-set utilization (%)', digits: 2, get: (r) => (r.metrics.train_set ? 100 * r.metrics.train_set.utilization : null) },
+  { key: 'trainUsedCodes', label: 'train-set used codes', digits: 0, get: (r) => r.metrics.train_set?.used_codes ?? null },
   // Codes chosen at least once by the last epoch's training batches (a codebook still moving).
   { key: 'epochUtilization', label: 'last-epoch utilization (%)', digits: 2, get: (r) => lastEpochValue(r, TRAIN_UTILIZATION_KEY, 100) },
   { key: 'perplexity', label: 'perplexity', digits: 1, get: (r) => r.metrics.perplexity },
-  { key: 'deadCodes', label: 'dead codes', digits: 0, get: (r) => r.metrics.deadCodes },
+  { key: 'deadCodes', label: 'dead codes', digits: 0, get: (r) => r.metrics.dead_codes },
   { key: 'mse', label: 'test MSE', digits: 5, get: (r) => r.metrics.mse },
   { key: 'psnr', label: 'PSNR (dB)', digits: 2, get: (r) => r.metrics.psnr },
   { key: 'ssim', label: 'SSIM', digits: 3, get: (r) => r.metrics.ssim },
   // Less than the cap when --until-plateau stopped the run early.
   { key: 'epochs', label: 'epochs trained', digits: 0, get: (r) => r.curves[r.curves.length - 1]?.epoch ?? null },
-  { key: 'trainSeconds', label: 'train time (s)', digits: 0, get: (r) => r.timing.trainSeconds },
+  { key: 'trainSeconds', label: 'train time (s)', digits: 0, get: (r) => r.timing.train_seconds },
 ];
 
 export function metric(key: string): MetricDef {

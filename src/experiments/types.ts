@@ -89,12 +89,12 @@ export interface RunMetrics {
   /** Fraction of the K codes chosen at least once on the test set, in [0, 1]. */
   readonly utilization: number;
   readonly perplexity: number;
-  readonly deadCodes: number;
+  readonly dead_codes: number;
   readonly mse: number;
   readonly psnr: number;
   readonly ssim: number | null;
   /** Usage over the whole training set; absent in results from before it was measured. */
-  readonly trainSet?: SetUsage;
+  readonly train_set?: SetUsage;
 }
 
 /**
@@ -107,16 +107,16 @@ export interface SetUsage {
   readonly latents: number;
   /** Share of the K codes chosen at least once, in [0, 1]. */
   readonly utilization: number;
-  readonly usedCodes: number;
+  readonly used_codes: number;
   readonly perplexity: number;
 }
 
 export interface RunTiming {
   /** Training wall time (from metrics.jsonl when available, so resumed runs count all epochs). */
-  readonly trainSeconds: number;
-  readonly evalSeconds: number;
+  readonly train_seconds: number;
+  readonly eval_seconds: number;
   /** Training throughput (images/s) averaged over epochs. */
-  readonly imagesPerSecond: number | null;
+  readonly images_per_second: number | null;
   /**
    * ORT intra-op threads of the process that completed the run (a resumed run's earlier epochs may
    * have used others). Absent in results written before vqlab recorded it.
