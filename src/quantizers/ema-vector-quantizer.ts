@@ -154,21 +154,16 @@ export class EmaVectorQuantizer extends CodebookQuantizer implements Quantizer {
 
   /**
    * The three state variables. m starts as c·e (file comment), which no constant initializer can
-   * express, so it is filled from the codebook's initial value right when the store creates it;
-   * a checkpoint load overwrites all three afterwards as usual.
+   * express, so its initial value is computed from the codebook's when the store creates it (the
+   * three are created together, so that is the codebook's initial value); a checkpoint load
+   * overwrites all three afterwards as usual.
    */
   private variables(ctx: BuildContext): { e: Tensor; clusterSize: Tensor; sum: Tensor } {
     const k = this.codebookSize;
+    const c = this.initialCount;
     const e = ctx.state('codebook', [k, this.dim], this.initializer);
-    const clusterSize = ctx.state('ema_cluster_size', [k], { kind: 'constant', value: this.initialCount });
-    const sumName = `${ctx.prefix}ema_sum`;
-    const fresh = ctx.store.get(sumName) === undefined;
-    const sum = ctx.state('ema_sum', [k, this.dim], { kind: 'constant', value: 0 });
-    if (fresh && this.initialCount !== 0) {
-      const m = ctx.store.require(sumName).value;
-      const e0 = ctx.store.require(`${ctx.prefix}codebook`).value;
-      for (let i = 0; i < m.length; i++) m[i] = this.initialCount * e0[i]!;
-    }
+    const clusterSize = ctx.state('ema_cluster_size', [k], { kind: 'constant', value: c });
+    const sum = ctx.state('ema_sum', [k, this.dim], c === 0 ? { kind: 'constant', value: 0 } : () => Float32Array.from(ctx.variable('codebook').value, (v) => c * v));
     return { e, clusterSize, sum };
   }
 

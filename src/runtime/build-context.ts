@@ -8,7 +8,7 @@
 import type { Initializer } from '../init/initializers.js';
 import type { Graph } from '../graph/graph.js';
 import { formatShape, shapeEquals, type DType, type Shape, type Tensor } from '../graph/tensor.js';
-import type { Variable, VariableOptions, VariableStore } from './variables.js';
+import type { Variable, VariableInit, VariableOptions, VariableStore } from './variables.js';
 
 export type BuildMode = 'train' | 'eval';
 
@@ -40,9 +40,14 @@ export class BuildContext {
     return this.variableTensor(this.store.variable(this.prefix + name, 'param', shape, init, options));
   }
 
-  /** Persistent non-gradient state, e.g. EMA statistics. */
-  state(name: string, shape: Shape, init: Initializer): Tensor {
+  /** Persistent non-gradient state, e.g. EMA statistics (`init` may compute it from earlier variables). */
+  state(name: string, shape: Shape, init: VariableInit): Tensor {
     return this.variableTensor(this.store.variable(this.prefix + name, 'state', shape, init));
+  }
+
+  /** The variable `name` of this scope, which must exist: to read it, e.g. for a computed initial value. */
+  variable(name: string): Variable {
+    return this.store.require(this.prefix + name);
   }
 
   /** Record the next value of a state variable; only training graphs apply it. */

@@ -13,6 +13,13 @@ import { formatShape, shapeEquals, shapeSize, type Shape } from '../graph/tensor
 
 export type VariableKind = 'param' | 'state' | 'optimizer';
 
+/**
+ * How a variable gets its first value: drawn from an initializer, or computed from variables that
+ * already exist (EMA-VQ's sum m = c·e follows its codebook e). A computed value is asked for only
+ * when the store creates the variable, so model code declares it and never writes to the store.
+ */
+export type VariableInit = Initializer | (() => Float32Array);
+
 export interface VariableOptions {
   /** Parameters only: does the optimizer update it? (default true) */
   trainable?: boolean;
@@ -42,6 +49,13 @@ function hashName(name: string): number {
   return h >>> 0;
 }
 
+function initialValue(name: string, shape: Shape, init: VariableInit, seed: number, fans: Fans | undefined): Float32Array {
+  if (typeof init !== 'function') return initialize(init, shape, new Rng(seed * 1_000_003 + hashName(name)), fans);
+  const value = init();
+  if (value.length !== shapeSize(shape)) throw new Error(`the computed initial value of '${name}' has ${value.length} elements but its shape ${formatShape(shape)} holds ${shapeSize(shape)}`);
+  return value;
+}
+
 export class VariableStore {
   private readonly vars = new Map<string, Variable>();
 
@@ -51,7 +65,7 @@ export class VariableStore {
    * Get or create a variable. Creating draws its initial value from `init`; getting an existing
    * one checks that kind and shape agree, so two graphs built from the same model code share it.
    */
-  variable(name: string, kind: VariableKind, shape: Shape, init: Initializer, options: VariableOptions = {}): Variable {
+  variable(name: string, kind: VariableKind, shape: Shape, init: VariableInit, options: VariableOptions = {}): Variable {
     const existing = this.vars.get(name);
     if (existing) {
       if (existing.kind !== kind || !shapeEquals(existing.shape, shape)) {
@@ -59,14 +73,13 @@ export class VariableStore {
       }
       return existing;
     }
-    const rng = new Rng(this.seed * 1_000_003 + hashName(name));
     const v: Variable = {
       name,
       kind,
       shape: [...shape],
       trainable: kind === 'param' && (options.trainable ?? true),
       decay: kind === 'param' && (options.decay ?? shape.length >= 2),
-      value: initialize(init, shape, rng, options.fans),
+      value: initialValue(name, shape, init, this.seed, options.fans),
     };
     this.vars.set(name, v);
     return v;
