@@ -11,6 +11,7 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { Variable } from '../runtime/variables.js';
 import type { Optimizer, UpdateContext } from '../runtime/optimizer.js';
+import { OptimizerSlots } from '../runtime/optimizer-slots.js';
 
 export interface AdamOptions {
   /** Exponential decay of the first moment (default 0.9). */
@@ -33,6 +34,7 @@ export class Adam implements Optimizer {
   private readonly eps: number;
   private readonly weightDecay: number;
   private readonly decoupled: boolean;
+  private readonly slots = new OptimizerSlots();
 
   constructor(options: AdamOptions = {}) {
     this.beta1 = options.beta1 ?? 0.9;
@@ -54,8 +56,8 @@ export class Adam implements Optimizer {
     const grad = decay && !this.decoupled ? op.add(g, op.mul(p, this.weightDecay)) : g;
     const mName = `opt.m.${param.name}`;
     const vName = `opt.v.${param.name}`;
-    const m = u.ctx.slot(mName, param.shape);
-    const v = u.ctx.slot(vName, param.shape);
+    const m = this.slots.slot(u.ctx, param, mName);
+    const v = this.slots.slot(u.ctx, param, vName);
     const m1 = op.add(op.mul(m, this.beta1), op.mul(grad, 1 - this.beta1));
     const v1 = op.add(op.mul(v, this.beta2), op.mul(op.mul(grad, grad), 1 - this.beta2));
     u.ctx.setSlot(mName, m1);
@@ -69,6 +71,10 @@ export class Adam implements Optimizer {
     let next = op.sub(p, op.mul(stepSize, op.div(m1, denom)));
     if (decay && this.decoupled) next = op.sub(next, op.mul(op.mul(u.lr, this.weightDecay), p));
     return next;
+  }
+
+  resetRows(param: Variable, rows: readonly number[]): void {
+    this.slots.resetRows(param, rows);
   }
 }
 

@@ -8,6 +8,7 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { Variable } from '../runtime/variables.js';
 import type { Optimizer, UpdateContext } from '../runtime/optimizer.js';
+import { OptimizerSlots } from '../runtime/optimizer-slots.js';
 
 export interface SgdOptions {
   /** Momentum μ (default 0: plain SGD). */
@@ -24,6 +25,7 @@ export class Sgd implements Optimizer {
   private readonly momentum: number;
   private readonly nesterov: boolean;
   private readonly weightDecay: number;
+  private readonly slots = new OptimizerSlots();
 
   constructor(options: SgdOptions = {}) {
     this.momentum = options.momentum ?? 0;
@@ -39,9 +41,13 @@ export class Sgd implements Optimizer {
     const grad = param.decay && this.weightDecay > 0 ? op.add(g, op.mul(p, this.weightDecay)) : g;
     if (this.momentum === 0) return op.sub(p, op.mul(u.lr, grad));
     const name = `opt.momentum.${param.name}`;
-    const buf = op.add(op.mul(u.ctx.slot(name, param.shape), this.momentum), grad);
+    const buf = op.add(op.mul(this.slots.slot(u.ctx, param, name), this.momentum), grad);
     u.ctx.setSlot(name, buf);
     const direction = this.nesterov ? op.add(grad, op.mul(buf, this.momentum)) : buf;
     return op.sub(p, op.mul(u.lr, direction));
+  }
+
+  resetRows(param: Variable, rows: readonly number[]): void {
+    this.slots.resetRows(param, rows);
   }
 }

@@ -24,4 +24,10 @@ export interface Optimizer {
   readonly config: Readonly<Record<string, number | boolean | string>>;
   /** The next value of parameter `param` (graph tensor `p`, gradient `g`). */
   update(param: Variable, p: Tensor, g: Tensor, u: UpdateContext): Tensor;
+  /**
+   * Zero this optimizer's state (moments, momentum) for rows `rows` of `param` (first axis), so a
+   * row that a host step gave a new value (a re-seeded code) starts without the momentum of the
+   * value it replaced. Nothing to do for a parameter without state.
+   */
+  resetRows(param: Variable, rows: readonly number[]): void;
 }
