@@ -43,7 +43,7 @@ export { type ImageDataset, makeDataset, imageAt, subset, splitTrainTest, unitFr
 export { BatchIterator, type TrainingBatch } from './data/batches.js';
 export { TRAIN_DEFAULTS } from './train/defaults.js';
 export { EpochStats } from './train/epoch-stats.js';
-export { createAutoencoderStep, runAutoencoderStep, type AutoencoderStep, type StepLosses } from './train/autoencoder-step.js';
+export { createAutoencoderStep, runAutoencoderStep, lossesOf, type AutoencoderLossTerms, type AutoencoderStep, type AutoencoderStepMetrics, type AutoencoderStepResult } from './train/autoencoder-step.js';
 export { encodeSafetensors, decodeSafetensors } from './persistence/safetensors.js';
 export { CheckpointError, configFromJson, modelFromWeights, type ModelWeights } from './persistence/checkpoint-weights.js';
 export { verifyCheckpointFiles, CHECKSUMS_FILE, type CheckpointVerification } from './persistence/checksums.js';

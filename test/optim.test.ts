@@ -27,7 +27,7 @@ async function run(optimizer: Optimizer, steps: number, lr: number, clip?: numbe
   const norms: number[] = [];
   for (let i = 0; i < steps; i++) {
     const r = await program.step({ c }, lr);
-    if (clip !== undefined) norms.push(r.metrics.grad_norm as number);
+    if (clip !== undefined) norms.push(r.gradNorm!);
   }
   await program.release();
   return { w0, w: store.require('w').value, c, norms };

@@ -6,6 +6,7 @@ import { Rng } from '../src/init/rng.js';
 import { Adam } from '../src/optim/adam.js';
 import { createQuantizer, kmeans, orthogonalLoss, quantizationError, rotateTo, type HostStepOutcome, type Quantizer } from '../src/quantizers/index.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
+import { VariableView } from '../src/runtime/variable-view.js';
 import { VariableStore } from '../src/runtime/variables.js';
 import { randomNormal, runOnce, toNumbers } from './helpers/quantizer-fixtures.js';
 
@@ -30,6 +31,11 @@ async function quantizerProgram(q: Quantizer, store: VariableStore, m: number) {
   } });
 }
 
+/** The quantizer's variables (built under the scope 'quantizer'), as the training step gives them to its host step. */
+function quantizerVariables(store: VariableStore, program: TrainingProgram): VariableView {
+  return new VariableView(store, 'quantizer.', program.optimizer);
+}
+
 test('k-means initialization lowers the first batch\'s quantization error far below the random codebook\'s', async () => {
   const m = 400, d = 4, k = 8;
   const z = clustered(m, d, k, new Rng(1));
@@ -40,7 +46,7 @@ test('k-means initialization lowers the first batch\'s quantization error far be
     try {
       const before = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;
       const r = await program.step({ z }, 1e-3);
-      const outcome = q.hostStep!({ store, prefix: 'quantizer.', step: 1, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array });
+      const outcome = q.hostStep!({ variables: quantizerVariables(store, program), step: 1, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array });
       assert.match(outcome?.notice ?? '', /k-means initialized the 8 codes from 400 encoder outputs/);
       assert.equal(outcome?.reseededCodes, k);
       const after = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;
@@ -51,7 +57,7 @@ test('k-means initialization lowers the first batch\'s quantization error far be
       const centres = kmeans(z, d, k, 10, 1 * 7919 + 1);
       centres.forEach((v, i) => assert.ok(Math.abs(after[i]! - v) < 1e-3, `${kind}: code value ${i}: ${after[i]} vs ${v}`));
       // Not repeated on later steps.
-      assert.equal(q.hostStep!({ store, prefix: 'quantizer.', step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array }), undefined);
+      assert.equal(q.hostStep!({ variables: quantizerVariables(store, program), step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array }), undefined);
     } finally {
       await program.release();
     }
@@ -70,11 +76,11 @@ test('a dead code is re-seeded from the batch and then chosen (VQ, EMA, SimVQ)',
       const far = new Float32Array(d * k).fill(0);
       for (let j = 0; j < d; j++) far[3 * d + j] = 1000;
       // The codebook's variables differ per quantizer, so write through the quantizer itself.
-      (q as unknown as { writeCodes(s: VariableStore, p: string, c: number[], v: Float32Array): void }).writeCodes(store, 'quantizer.', [3], far.subarray(3 * d, 4 * d));
+      (q as unknown as { writeCodes(v: VariableView, c: number[], x: Float32Array): void }).writeCodes(quantizerVariables(store, program), [3], far.subarray(3 * d, 4 * d));
       const first = await program.step({ z }, 1e-4);
       const firstCounts = Float32Array.from(first.metrics.counts as Float32Array);
       assert.equal(firstCounts[3], 0, `${kind}: code 3 should start dead`);
-      const outcome = q.hostStep!({ store, prefix: 'quantizer.', step: 1, searchInputs: first.metrics.search_inputs as Float32Array, counts: firstCounts });
+      const outcome = q.hostStep!({ variables: quantizerVariables(store, program), step: 1, searchInputs: first.metrics.search_inputs as Float32Array, counts: firstCounts });
       assert.match(outcome?.notice ?? '', /replaced \d+ dead codes? with encoder outputs of the batch/, kind);
       // Every code no input chose in step 1 (debiased usage 0 < 0.5) is replaced, code 3 among them.
       assert.equal(outcome?.reseededCodes, firstCounts.filter((c) => c === 0).length, kind);
@@ -104,7 +110,7 @@ test('deadCodeShare s replaces exactly the codes deadCodeThreshold s·M/K does, 
         // Two clusters and eight codes: some codes go unchosen and fall below the threshold.
         for (let step = 1; step <= 3; step++) {
           const r = await program.step({ z }, 1e-3);
-          notices.push(q.hostStep!({ store, prefix: 'quantizer.', step, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) }));
+          notices.push(q.hostStep!({ variables: quantizerVariables(store, program), step, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) }));
         }
         finalCodes.push((await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array);
       } finally {
@@ -129,7 +135,7 @@ test('deadCodeShare s replaces exactly the codes deadCodeThreshold s·M/K does, 
     const below = [1, 4, 6];
     store.require('quantizer.code_usage').value.set(Array.from({ length: k }, (_, i) => (below.includes(i) ? 3.99 : 4.01) * debias));
     const codesBefore = Float32Array.from(store.require('quantizer.codebook').value);
-    const notice = q.hostStep!({ store, prefix: 'quantizer.', step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) });
+    const notice = q.hostStep!({ variables: quantizerVariables(store, program), step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) });
     assert.deepEqual(notice, { notice: 'replaced 3 dead codes with encoder outputs of the batch', reseededCodes: 3 });
     const codesAfter = store.require('quantizer.codebook').value;
     const changed = Array.from({ length: k }, (_, i) => i).filter((i) => codesAfter[i * d] !== codesBefore[i * d] || codesAfter[i * d + 1] !== codesBefore[i * d + 1]);

@@ -5,7 +5,7 @@
  */
 import {
   Adam, BatchIterator, buildModel, clampToUnit, configFromJson, createAutoencoderStep, decodeFromIndices, encodeToIndices, EpochStats,
-  InferenceProgram, makeDataset, makeModelConfig, modelFromWeights, runAutoencoderStep, splitTrainTest, TRAIN_DEFAULTS,
+  InferenceProgram, lossesOf, makeDataset, makeModelConfig, modelFromWeights, runAutoencoderStep, splitTrainTest, TRAIN_DEFAULTS,
   unitFromBytes, useRuntime, VariableStore, webRuntime, type AutoencoderStep, type ImageDataset, type InferenceProgramOptions, type ModelConfig,
   type VqvaeModel,
 } from '../../dist/src/browser.js';
@@ -191,16 +191,16 @@ async function train(settings: TrainSettings): Promise<void> {
       const stepMs = performance.now() - t0;
       if (steps > 0) busyMs += stepMs;
       steps++;
-      if (!Number.isFinite(r.losses.total!)) throw new Error(`the loss became ${r.losses.total} at step ${steps}; lower the learning rate (now ${settings.lr})`);
-      stats.add(r.losses, r.counts);
+      if (!Number.isFinite(r.loss)) throw new Error(`the loss became ${r.loss} at step ${steps}; lower the learning rate (now ${settings.lr})`);
+      stats.add(lossesOf(r), r.metrics.counts);
       post({
         kind: 'progress',
         progress: {
           step: steps,
           epoch: epoch + 1,
           stepsPerEpoch: batches.batchesPerEpoch,
-          loss: r.losses.total!,
-          reconstruction: r.losses.reconstruction!,
+          loss: r.loss,
+          reconstruction: r.terms.reconstruction,
           utilization: stats.usage.utilization(),
           lastEpochUtilization,
           perplexity: stats.usage.perplexity(),

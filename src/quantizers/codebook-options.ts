@@ -36,16 +36,17 @@
  * whole batch, run once) and dead-code replacement (a data-dependent choice of which rows to
  * overwrite by which inputs) would need loops and random sampling inside that graph and would
  * cost every step. Instead the step fetches the vectors it matched (`searchInputs`) and the
- * counts, and `hostStep` rewrites the affected rows of the variable store between two runs (the
- * store's buffers are what the next run is fed). Replaced rows of a trained codebook also get
- * their Adam moments reset to 0, so stale momentum does not drag the new code away. The usage
+ * counts, and `hostStep` rewrites the affected rows of the quantizer's variables between two runs
+ * (the store's buffers are what the next run is fed). Replaced rows of a trained codebook also get
+ * their optimizer state (Adam's moments, SGD's momentum) reset to 0 through `Optimizer.resetRows`,
+ * so stale momentum does not drag the new code away. The usage
  * statistics are a state variable, so they are checkpointed and a resumed run continues exactly.
  */
 import { Rng } from '../init/rng.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as op from '../graph/ops.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import type { VariableStore } from '../runtime/variables.js';
+import type { VariableView } from '../runtime/variable-view.js';
 import { chooseRows, kmeans } from './kmeans.js';
 import { QuantizerBase, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
 import type { HostStepInput, HostStepOutcome } from './quantizer.js';
@@ -133,20 +134,14 @@ export function trackUsage(ctx: BuildContext, o: ResolvedCodebookOptions, counts
   ctx.setState('code_usage', op.add(op.mul(usage, o.usageDecay), op.mul(counts, 1 - o.usageDecay)));
 }
 
-/** Rewrites codes in the variable store so that the effective code k equals a given vector. */
+/**
+ * Rewrites codes among the quantizer's variables so that the effective code k equals a given
+ * vector, and resets the optimizer's state of the rows it rewrote.
+ */
 export interface CodeWriter {
   readonly codebookSize: number;
   /** Make code codes[i] equal row i of `vectors` ([n, c], in the space the search works in). */
-  writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void;
-}
-
-/** Zero rows `rows` of the Adam moments of variable `name`, if it has any. */
-export function resetMoments(store: VariableStore, name: string, rows: readonly number[], width: number): void {
-  for (const slot of [`opt.m.${name}`, `opt.v.${name}`]) {
-    const v = store.get(slot);
-    if (!v) continue;
-    for (const r of rows) v.value.fill(0, r * width, (r + 1) * width);
-  }
+  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void;
 }
 
 /** Copy row `row` of `src` ([n, width]) into row `at` of `dst`. */
@@ -163,24 +158,24 @@ function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: Host
   const m = countRows(input);
   if (m === 0) return undefined; // a stage dropped this step (residual.ts) saw no vectors
   const c = input.searchInputs.length / m;
-  const seed = input.store.seed * 7919 + input.step;
+  const seed = input.variables.seed * 7919 + input.step;
   if (o.kmeansIters > 0 && input.step === 1) {
     const centers = kmeans(input.searchInputs, c, k, o.kmeansIters, seed);
-    q.writeCodes(input.store, input.prefix, Array.from({ length: k }, (_, i) => i), centers);
+    q.writeCodes(input.variables, Array.from({ length: k }, (_, i) => i), centers);
     // Every centre starts at the average usage m/K (debiased), as a revived code does below.
-    if (replacesDeadCodes(o)) input.store.require(`${input.prefix}code_usage`).value.fill((m / k) * (1 - o.usageDecay ** input.step));
+    if (replacesDeadCodes(o)) input.variables.require('code_usage').value.fill((m / k) * (1 - o.usageDecay ** input.step));
     return { notice: `k-means initialized the ${k} codes from ${m} encoder outputs (${o.kmeansIters} Lloyd iterations)`, reseededCodes: k };
   }
   if (!replacesDeadCodes(o)) return undefined;
   const threshold = o.deadCodeThreshold > 0 ? o.deadCodeThreshold : o.deadCodeShare * (m / k);
-  const dead = deadCodes(input.store.require(`${input.prefix}code_usage`).value, o.usageDecay, input.step, threshold);
+  const dead = deadCodes(input.variables.require('code_usage').value, o.usageDecay, input.step, threshold);
   if (dead.length === 0) return undefined;
   const rows = chooseRows(m, dead.length, new Rng(seed));
   const vectors = new Float32Array(dead.length * c);
   rows.forEach((row, i) => copyRow(vectors, i, input.searchInputs, row, c));
-  q.writeCodes(input.store, input.prefix, dead, vectors);
+  q.writeCodes(input.variables, dead, vectors);
   // A revived code starts at the average usage m/K (debiased), so it is not replaced again at once.
-  const usage = input.store.require(`${input.prefix}code_usage`).value;
+  const usage = input.variables.require('code_usage').value;
   const debias = 1 - o.usageDecay ** input.step;
   for (const code of dead) usage[code] = (m / k) * debias;
   return { notice: `replaced ${dead.length} dead code${dead.length === 1 ? '' : 's'} with encoder outputs of the batch`, reseededCodes: dead.length };
@@ -229,5 +224,5 @@ export abstract class CodebookQuantizer extends QuantizerBase implements CodeWri
     return codebookHostStep(this, this.options, input);
   }
 
-  abstract writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void;
+  abstract writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void;
 }

@@ -48,7 +48,7 @@ import type { Tensor } from '../graph/tensor.js';
 import type { Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { nearestCode } from './nearest-code.js';
-import type { VariableStore } from '../runtime/variables.js';
+import type { VariableView } from '../runtime/variable-view.js';
 import {
   CODEBOOK_OPTIONS,
   CodebookQuantizer,
@@ -121,10 +121,10 @@ export class EmaVectorQuantizer extends CodebookQuantizer implements Quantizer {
     this.initializer = codebookInitializer(name, this.init, this.initScale, this.codebookSize);
   }
 
-  writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void {
-    const e = store.require(`${prefix}codebook`).value;
-    const m = store.require(`${prefix}ema_sum`).value;
-    const n = store.require(`${prefix}ema_cluster_size`).value;
+  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void {
+    const e = variables.require('codebook').value;
+    const m = variables.require('ema_sum').value;
+    const n = variables.require('ema_cluster_size').value;
     codes.forEach((code, i) => {
       copyRow(e, code, vectors, i, this.dim);
       copyRow(m, code, vectors, i, this.dim);

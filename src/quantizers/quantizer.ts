@@ -16,7 +16,7 @@
 import * as op from '../graph/ops.js';
 import { GraphError, type Tensor } from '../graph/tensor.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import type { VariableStore } from '../runtime/variables.js';
+import type { VariableView } from '../runtime/variable-view.js';
 import { nearestCode, type SearchBlocking } from './nearest-code.js';
 import { orthogonalLoss } from './orthogonal-regularization.js';
 import { rotateTo } from './rotation-trick.js';
@@ -49,13 +49,13 @@ export interface QuantizerOutput {
 }
 
 /**
- * What a host step (run on the CPU between two training-step graph runs) receives: the variable
- * store, the quantizer's variable prefix, the step just taken (1 after the first), the fetched
- * `searchInputs` of that step and its per-code `counts`.
+ * What a host step (run on the CPU between two training-step graph runs) receives: the quantizer's
+ * own variables, the step just taken (1 after the first), the fetched `searchInputs` of that step
+ * and its per-code `counts`.
  */
 export interface HostStepInput {
-  readonly store: VariableStore;
-  readonly prefix: string;
+  /** The variables of the scope the quantizer was built under, by its local names (`codebook`). */
+  readonly variables: VariableView;
   readonly step: number;
   readonly searchInputs: Float32Array;
   readonly counts: Float32Array;

@@ -195,7 +195,7 @@ export class ResidualQuantizer implements Quantizer {
     this.stages.forEach((stage, s) => {
       const outcome = stage.hostStep?.({
         ...input,
-        prefix: `${input.prefix}stage${s}.`,
+        variables: input.variables.scope(`stage${s}`),
         searchInputs: input.searchInputs.subarray(s * rows, (s + 1) * rows),
         counts: input.counts.subarray(s * k, (s + 1) * k),
       });

@@ -55,12 +55,11 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { identity, normal, uniform, zeros, type Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import type { VariableStore } from '../runtime/variables.js';
+import type { VariableView } from '../runtime/variable-view.js';
 import {
   CODEBOOK_OPTIONS,
   CodebookQuantizer,
   codebookOptionsConfig,
-  resetMoments,
   trackUsage,
   type CodebookOptions,
 } from './codebook-options.js';
@@ -113,18 +112,18 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
   }
 
   /** C_k = (v − b)·W⁻¹ for each rewritten code (file comment). */
-  writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void {
+  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void {
     const d = this.dim;
-    const w = store.require(`${prefix}proj.weight`).value;
-    const b = this.bias ? store.require(`${prefix}proj.bias`).value : new Float32Array(d);
+    const w = variables.require('proj.weight').value;
+    const b = this.bias ? variables.require('proj.bias').value : new Float32Array(d);
     const targets = new Float64Array(codes.length * d);
     for (let i = 0; i < codes.length; i++) for (let j = 0; j < d; j++) targets[i * d + j] = vectors[i * d + j]! - b[j]!;
     const rows = solveRowsAgainst(w, d, targets, 'SimVQ: cannot re-seed codes because the projection W is singular (the codebook has collapsed); lower the learning rate');
-    const c = store.require(`${prefix}codebook`).value;
+    const c = variables.require('codebook').value;
     codes.forEach((code, i) => {
       for (let j = 0; j < d; j++) c[code * d + j] = rows[i * d + j]!;
     });
-    resetMoments(store, `${prefix}codebook`, codes, d);
+    variables.resetOptimizerRows('codebook', codes);
   }
 
   get config(): Readonly<Record<string, unknown>> {

@@ -51,13 +51,12 @@ import type { Tensor } from '../graph/tensor.js';
 import { normal, uniform, type Initializer } from '../init/initializers.js';
 import { linearLayer } from '../layers/linear.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import type { VariableStore } from '../runtime/variables.js';
+import type { VariableView } from '../runtime/variable-view.js';
 import {
   CODEBOOK_OPTIONS,
   CodebookQuantizer,
   codebookOptionsConfig,
   copyRow,
-  resetMoments,
   trackUsage,
   type CodebookOptions,
 } from './codebook-options.js';
@@ -162,11 +161,10 @@ export class VectorQuantizer extends CodebookQuantizer implements Quantizer {
     return { ...out, quantized: linearLayer(ctx.scope('proj_out'), out.quantized, { outFeatures: this.dim }), nonFinite: out.nonFinite };
   }
 
-  writeCodes(store: VariableStore, prefix: string, codes: readonly number[], vectors: Float32Array): void {
-    const name = `${prefix}codebook`;
-    const e = store.require(name).value;
+  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void {
+    const e = variables.require('codebook').value;
     codes.forEach((code, i) => copyRow(e, code, vectors, i, this.codebookDim));
-    resetMoments(store, name, codes, this.codebookDim);
+    variables.resetOptimizerRows('codebook', codes);
   }
 }
 

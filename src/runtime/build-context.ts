@@ -8,6 +8,8 @@
 import type { Initializer } from '../init/initializers.js';
 import type { Graph } from '../graph/graph.js';
 import { formatShape, shapeEquals, type DType, type Shape, type Tensor } from '../graph/tensor.js';
+import type { Optimizer } from './optimizer.js';
+import { VariableView } from './variable-view.js';
 import type { Variable, VariableInit, VariableOptions, VariableStore } from './variables.js';
 
 export type BuildMode = 'train' | 'eval';
@@ -48,6 +50,11 @@ export class BuildContext {
   /** The variable `name` of this scope, which must exist: to read it, e.g. for a computed initial value. */
   variable(name: string): Variable {
     return this.store.require(this.prefix + name);
+  }
+
+  /** This scope's variables for host-side code, whose re-seeded rows `optimizer` resets. */
+  view(optimizer: Pick<Optimizer, 'resetRows'>): VariableView {
+    return new VariableView(this.store, this.prefix, optimizer);
   }
 
   /** Record the next value of a state variable; only training graphs apply it. */

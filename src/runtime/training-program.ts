@@ -17,18 +17,23 @@ import { BuildContext } from './build-context.js';
 import { CompiledGraph, type TypedData } from './session.js';
 import type { Variable, VariableStore } from './variables.js';
 
-export interface StepOutputs {
+/** Graph tensors by name, e.g. the terms or the metrics a step fetches. */
+export type NamedTensors = Readonly<Record<string, Tensor>>;
+
+export interface StepOutputs<T extends NamedTensors = NamedTensors, M extends NamedTensors = NamedTensors> {
   /** Scalar loss to minimise. */
   readonly loss: Tensor;
-  /** Extra values to fetch each step (scalars become numbers; larger tensors typed arrays). */
-  readonly metrics?: Readonly<Record<string, Tensor>>;
+  /** Scalars to read each step as numbers, e.g. the parts of the loss. */
+  readonly terms?: T;
+  /** Tensors to read each step as typed arrays, e.g. per-code counts. */
+  readonly metrics?: M;
 }
 
-export interface TrainingProgramOptions {
+export interface TrainingProgramOptions<T extends NamedTensors = NamedTensors, M extends NamedTensors = NamedTensors> {
   readonly store: VariableStore;
   readonly optimizer: Optimizer;
-  /** Model code: reads data inputs and parameters from `ctx`, returns the loss and metrics. */
-  readonly build: (ctx: BuildContext) => StepOutputs;
+  /** Model code: reads data inputs and parameters from `ctx`, returns the loss, terms and metrics. */
+  readonly build: (ctx: BuildContext) => StepOutputs<T, M>;
   /** Clip gradients to this global L2 norm (default: no clipping). */
   readonly clipGradNorm?: number;
   /** ORT intra-op threads (default 0: ORT's choice). */
@@ -39,16 +44,37 @@ export interface TrainingProgramOptions {
   readonly standardOpsOnly?: boolean;
 }
 
-export interface StepResult {
+export interface StepResult<T extends NamedTensors = NamedTensors, M extends NamedTensors = NamedTensors> {
   readonly loss: number;
-  /** Scalar metrics as numbers, tensor metrics as (reused) typed arrays valid until the next step. */
-  readonly metrics: Record<string, number | TypedData>;
+  /** The terms, by the names `build` gave them. */
+  readonly terms: { readonly [K in keyof T]: number };
+  /** The metrics, by the names `build` gave them: (reused) typed arrays valid until the next step. */
+  readonly metrics: { readonly [K in keyof M]: TypedData };
+  /** The global gradient norm before clipping, when the program clips (`clipGradNorm`). */
+  readonly gradNorm?: number;
 }
 
-const NEXT = 'next:';
+/** One fetched graph output: the key the caller reads it by, and the buffer ORT writes it into. */
+interface Fetch {
+  readonly key: string;
+  readonly output: string;
+  readonly buffer: TypedData;
+}
+
+/**
+ * The graph's output names. They are this file's business only: `step` returns each value under
+ * the key `build` gave it, and the names just keep terms, metrics and next values apart in the graph.
+ */
+const outputName = {
+  loss: 'loss',
+  term: (key: string) => `term:${key}`,
+  metric: (key: string) => `metric:${key}`,
+  gradNorm: 'grad_norm',
+  next: (variable: string) => `next:${variable}`,
+} as const;
 const STEP_VAR = 'opt.step';
 
-export class TrainingProgram {
+export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends NamedTensors = NamedTensors> {
   /** Milliseconds of the last step spent outside `session.run` (feeds, swaps, result reading). */
   lastOutsideMs = 0;
   /** Milliseconds of the last step spent inside `session.run`. */
@@ -57,34 +83,41 @@ export class TrainingProgram {
 
   private constructor(
     readonly store: VariableStore,
+    /** The optimizer whose update this program runs (and whose state `resetRows` edits). */
+    readonly optimizer: Optimizer,
     readonly compiled: CompiledGraph,
     /** Variables fed each step. */
     private readonly fed: readonly Variable[],
     /** Variables this step updates, with their spare buffers. */
     private readonly updated: readonly { variable: Variable; spare: Float32Array }[],
     private readonly dataInputs: readonly string[],
-    private readonly metricNames: readonly string[],
-    private readonly metricBuffers: Record<string, TypedData>,
+    private readonly lossBuffer: TypedData,
+    private readonly terms: readonly Fetch[],
+    private readonly metrics: readonly Fetch[],
+    private readonly gradNorm: Fetch | undefined,
     readonly trainableCount: number,
     /** Counted FLOPs of one step (matrix products and convolutions, see `countFlops`). */
     readonly flopsPerStep: number,
   ) {}
 
-  static async create(options: TrainingProgramOptions): Promise<TrainingProgram> {
+  static async create<T extends NamedTensors = NamedTensors, M extends NamedTensors = NamedTensors>(options: TrainingProgramOptions<T, M>): Promise<TrainingProgram<T, M>> {
     const { store, optimizer } = options;
     const graph = new Graph();
     const ctx = BuildContext.create(graph, store, 'train');
     const out = options.build(ctx);
     if (out.loss.size !== 1) throw new Error(`training loss must be a scalar, got ${out.loss.toString()}`);
+    const terms = Object.entries(out.terms ?? {});
+    for (const [key, t] of terms) if (t.size !== 1) throw new Error(`training term '${key}' must be a scalar, got ${t.toString()}; fetch tensors as metrics`);
+    const metrics = Object.entries(out.metrics ?? {});
 
     const params = ctx.usedVariables().filter(({ variable }) => variable.kind === 'param' && variable.trainable);
     if (params.length === 0) throw new Error('training program: no trainable parameter is used by the loss; check the trainable flags');
     let grads = grad(out.loss, params.map((p) => p.tensor));
-    const metrics: Record<string, Tensor> = { ...(out.metrics ?? {}) };
+    let gradNorm: Tensor | undefined;
     if (options.clipGradNorm !== undefined) {
       const clipped = clipByGlobalNorm(grads, options.clipGradNorm);
       grads = clipped.grads;
-      metrics.grad_norm = clipped.norm;
+      gradNorm = clipped.norm;
     }
     const lr = ctx.input('lr', []);
     // The step counter is optimizer state too, so a resumed run continues its bias correction.
@@ -97,9 +130,12 @@ export class TrainingProgram {
       ctx.setNext(variable.name, next);
     });
 
-    const outputs: Record<string, Tensor> = { loss: out.loss, ...prefixed(metrics) };
+    const outputs: Record<string, Tensor> = { [outputName.loss]: out.loss };
+    for (const [key, t] of terms) outputs[outputName.term(key)] = t;
+    for (const [key, t] of metrics) outputs[outputName.metric(key)] = t;
+    if (gradNorm) outputs[outputName.gradNorm] = gradNorm;
     const updates = ctx.stateUpdates();
-    for (const [name, next] of updates) outputs[NEXT + name] = next;
+    for (const [name, next] of updates) outputs[outputName.next(name)] = next;
     const compiled = await CompiledGraph.create(graph, outputs, { threads: options.threads, graphName: 'train_step', profilePrefix: options.profilePrefix, standardOpsOnly: options.standardOpsOnly });
 
     const fedNames = new Set(compiled.inputs.map((i) => i.name));
@@ -109,11 +145,27 @@ export class TrainingProgram {
       return { variable, spare: new Float32Array(variable.value.length) };
     });
     const dataInputs = compiled.inputs.map((i) => i.name).filter((n) => !store.get(n) && n !== 'lr');
-    const metricNames = Object.keys(metrics);
-    const metricBuffers: Record<string, TypedData> = {};
-    for (const name of ['loss', ...metricNames.map((m) => `metric:${m}`)]) metricBuffers[name] = compiled.allocate(name);
+    const fetch = (key: string, output: string): Fetch => ({ key, output, buffer: compiled.allocate(output) });
     const flops = countFlops(Object.values(outputs));
-    return new TrainingProgram(store, compiled, fed, updated, dataInputs, metricNames, metricBuffers, params.length, flops);
+    return new TrainingProgram<T, M>(
+      store,
+      optimizer,
+      compiled,
+      fed,
+      updated,
+      dataInputs,
+      compiled.allocate(outputName.loss),
+      terms.map(([key]) => fetch(key, outputName.term(key))),
+      metrics.map(([key]) => fetch(key, outputName.metric(key))),
+      gradNorm ? fetch('gradNorm', outputName.gradNorm) : undefined,
+      params.length,
+      flops,
+    );
+  }
+
+  /** The optimizer's step counter t: steps taken (restored with the optimizer state of a checkpoint). */
+  get optimizerStep(): number {
+    return this.store.require(STEP_VAR).value[0]!;
   }
 
   /** Names of the per-step data inputs the model declared. */
@@ -122,7 +174,7 @@ export class TrainingProgram {
   }
 
   /** Run one training step on `data` (by input name) with learning rate `lr`. */
-  async step(data: Readonly<Record<string, TypedData>>, lr: number): Promise<StepResult> {
+  async step(data: Readonly<Record<string, TypedData>>, lr: number): Promise<StepResult<T, M>> {
     const t0 = performance.now();
     const feeds: Record<string, TypedData> = { lr: this.lrBuffer };
     this.lrBuffer[0] = lr;
@@ -135,8 +187,10 @@ export class TrainingProgram {
       if (!this.dataInputs.includes(name)) throw new Error(`step: unknown data input '${name}'; this program takes ${this.dataInputs.join(', ')}`);
     }
     for (const v of this.fed) feeds[v.name] = v.value;
-    const into: Record<string, TypedData> = { ...this.metricBuffers };
-    for (const u of this.updated) into[NEXT + u.variable.name] = u.spare;
+    const into: Record<string, TypedData> = { [outputName.loss]: this.lossBuffer };
+    for (const f of [...this.terms, ...this.metrics]) into[f.output] = f.buffer;
+    if (this.gradNorm) into[this.gradNorm.output] = this.gradNorm.buffer;
+    for (const u of this.updated) into[outputName.next(u.variable.name)] = u.spare;
     await this.compiled.run(feeds, into);
     // Ping-pong: the fresh values become current; the old buffers become next step's output.
     for (const u of this.updated) {
@@ -144,25 +198,17 @@ export class TrainingProgram {
       u.variable.value = u.spare;
       u.spare = old;
     }
-    const metrics: Record<string, number | TypedData> = {};
-    for (const m of this.metricNames) {
-      const buf = this.metricBuffers[`metric:${m}`]!;
-      metrics[m] = buf.length === 1 ? Number(buf[0]) : buf;
-    }
-    const loss = (this.metricBuffers.loss as Float32Array)[0]!;
+    // The keys are those `build` returned for T and M, so the records have exactly their shape.
+    const terms = Object.fromEntries(this.terms.map((f) => [f.key, Number(f.buffer[0])])) as StepResult<T, M>['terms'];
+    const metrics = Object.fromEntries(this.metrics.map((f) => [f.key, f.buffer])) as StepResult<T, M>['metrics'];
+    const loss = Number(this.lossBuffer[0]);
     this.lastRunMs = this.compiled.lastSessionRunMs;
     this.lastOutsideMs = performance.now() - t0 - this.lastRunMs;
-    return { loss, metrics };
+    return { loss, terms, metrics, ...(this.gradNorm ? { gradNorm: Number(this.gradNorm.buffer[0]) } : {}) };
   }
 
   async release(): Promise<void> {
     await this.compiled.release();
   }
-}
-
-function prefixed(metrics: Record<string, Tensor>): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(metrics)) out[`metric:${k}`] = v;
-  return out;
 }
 

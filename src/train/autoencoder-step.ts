@@ -4,35 +4,60 @@
  * (from which utilization follows exactly). It opens no file, so the CLI's `trainModel` and a
  * training loop in a browser tab build the same graph.
  */
+import type { TypedData } from '../runtime/session.js';
 import type { Tensor } from '../graph/tensor.js';
 import { autoencode } from '../models/forward.js';
 import type { VqvaeModel } from '../models/model.js';
-import type { Quantizer } from '../quantizers/quantizer.js';
+import type { HostStepOutcome, Quantizer } from '../quantizers/quantizer.js';
 import type { Optimizer } from '../runtime/optimizer.js';
-import { TrainingProgram } from '../runtime/training-program.js';
+import { TrainingProgram, type NamedTensors } from '../runtime/training-program.js';
+import type { VariableView } from '../runtime/variable-view.js';
 import type { VariableStore } from '../runtime/variables.js';
 
+/** What the step fetches besides its terms (`searchInputs` only for a quantizer with a host step). */
+type StepMetricTensors = {
+  readonly counts: Tensor;
+  readonly nonFinite?: Tensor;
+  readonly searchInputs?: Tensor;
+};
+
 export interface AutoencoderStep {
-  readonly program: TrainingProgram;
+  readonly program: TrainingProgram<NamedTensors, StepMetricTensors>;
   /** The model's quantizer, whose host step (k-means, dead codes) runs after each step. */
   readonly quantizer: Quantizer;
-  /** The quantizer's own loss terms (e.g. codebook, commitment), fetched as `term_<name>`. */
-  readonly termNames: readonly string[];
+  /** The quantizer's own variables, which its host step edits. */
+  readonly quantizerVariables: VariableView;
 }
 
-/** Per-step numbers of one `program.step` result. */
-export interface StepLosses {
-  /** total, reconstruction, quantizer and each quantizer term, by name. */
-  readonly losses: Record<string, number>;
+/**
+ * The parts of one step's loss: the reconstruction loss, the quantizer's weighted loss, and each
+ * of the quantizer's own unweighted terms under its name (e.g. codebook, commitment).
+ */
+export interface AutoencoderLossTerms {
+  readonly reconstruction: number;
+  readonly quantizer: number;
+  readonly [quantizerTerm: string]: number;
+}
+
+/** What one step measured besides its loss. */
+export interface AutoencoderStepMetrics {
   /** Vectors assigned to each code in this batch. */
   readonly counts: Float32Array;
   /** Encoder outputs that were NaN/Inf (0 when the quantizer does not check). */
   readonly nonFinite: number;
-  /** What the quantizer's host step changed (e.g. "replaced 3 dead codes …"), if anything. */
-  readonly notice?: string;
-  /** Codes the host step gave new values (k-means initialization, dead-code replacement). */
-  readonly reseededCodes: number;
+  /** What the quantizer's host step changed (k-means initialization, dead-code replacement), if anything. */
+  readonly hostStep?: HostStepOutcome;
 }
+
+/** One step's result: the loss minimised (reconstruction + quantizer), its terms and its metrics. */
+export interface AutoencoderStepResult {
+  readonly loss: number;
+  readonly terms: AutoencoderLossTerms;
+  readonly metrics: AutoencoderStepMetrics;
+}
+
+/** Term names the step gives its own parts, which a quantizer term may not take. */
+const OWN_TERMS = ['reconstruction', 'quantizer'] as const;
 
 export async function createAutoencoderStep(o: {
   readonly model: VqvaeModel;
@@ -44,45 +69,55 @@ export async function createAutoencoderStep(o: {
   readonly clipGradNorm?: number;
 }): Promise<AutoencoderStep> {
   const { channels, height, width } = o.model.input;
-  const termNames: string[] = [];
-  const program = await TrainingProgram.create({
+  let quantizerVariables: VariableView | undefined;
+  const program = await TrainingProgram.create<NamedTensors, StepMetricTensors>({
     store: o.store,
     optimizer: o.optimizer,
     threads: o.threads,
     ...(o.clipGradNorm !== undefined ? { clipGradNorm: o.clipGradNorm } : {}),
     build: (ctx) => {
+      quantizerVariables = o.model.quantizerScope(ctx).view(o.optimizer);
       const f = autoencode(ctx, o.model, ctx.input('x', [o.batch, channels, height, width]));
-      const metrics: Record<string, Tensor> = {
-        reconstruction: f.reconstructionLoss,
-        quantizer: f.quantized.loss,
-        counts: f.quantized.counts,
-        ...(f.quantized.nonFinite ? { non_finite: f.quantized.nonFinite } : {}),
-        ...(o.model.quantizer.needsHostStep && f.quantized.searchInputs ? { search_inputs: f.quantized.searchInputs } : {}),
+      const clash = OWN_TERMS.find((name) => name in f.quantized.terms);
+      if (clash) throw new Error(`the ${o.model.quantizer.kind} quantizer names a loss term '${clash}', which is the name of a part of the autoencoder's loss; rename the quantizer's term`);
+      return {
+        loss: f.loss,
+        terms: { reconstruction: f.reconstructionLoss, quantizer: f.quantized.loss, ...f.quantized.terms },
+        metrics: {
+          counts: f.quantized.counts,
+          ...(f.quantized.nonFinite ? { nonFinite: f.quantized.nonFinite } : {}),
+          ...(o.model.quantizer.needsHostStep && f.quantized.searchInputs ? { searchInputs: f.quantized.searchInputs } : {}),
+        },
       };
-      for (const [name, t] of Object.entries(f.quantized.terms)) {
-        termNames.push(name);
-        metrics[`term_${name}`] = t;
-      }
-      return { loss: f.loss, metrics };
     },
   });
-  return { program, quantizer: o.model.quantizer, termNames };
+  return { program, quantizer: o.model.quantizer, quantizerVariables: quantizerVariables! };
 }
 
 /**
- * Run one step on the batch `x` and read its losses and code counts; then the quantizer's host
+ * Run one step on the batch `x` and read its loss terms and code counts; then the quantizer's host
  * step (k-means initialization, dead-code replacement; quantizers/codebook-options.ts) edits the
- * variable store before the next run. `t`, the step just taken, is the optimizer's step counter.
+ * quantizer's variables before the next run, at the optimizer's step counter (the step just taken).
  */
-export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array, lr: number): Promise<StepLosses> {
+export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array, lr: number): Promise<AutoencoderStepResult> {
   const r = await step.program.step({ x }, lr);
-  const losses: Record<string, number> = { total: r.loss, reconstruction: r.metrics.reconstruction as number, quantizer: r.metrics.quantizer as number };
-  for (const name of step.termNames) losses[name] = r.metrics[`term_${name}`] as number;
-  const nonFinite = typeof r.metrics.non_finite === 'number' ? r.metrics.non_finite : 0;
-  const counts = r.metrics.counts as Float32Array;
-  const store = step.program.store;
-  const outcome = step.quantizer.needsHostStep && step.quantizer.hostStep && Object.values(losses).every(Number.isFinite)
-    ? step.quantizer.hostStep({ store, prefix: 'quantizer.', step: store.require('opt.step').value[0]!, searchInputs: r.metrics.search_inputs as Float32Array, counts })
+  const terms = { reconstruction: r.terms.reconstruction!, quantizer: r.terms.quantizer!, ...r.terms };
+  const counts = float32(r.metrics.counts, 'counts');
+  const nonFinite = r.metrics.nonFinite ? float32(r.metrics.nonFinite, 'nonFinite')[0]! : 0;
+  const searchInputs = r.metrics.searchInputs;
+  const hostStep = step.quantizer.hostStep && searchInputs && Number.isFinite(r.loss) && Object.values(terms).every(Number.isFinite)
+    ? step.quantizer.hostStep({ variables: step.quantizerVariables, step: step.program.optimizerStep, searchInputs: float32(searchInputs, 'searchInputs'), counts })
     : undefined;
-  return { losses, counts, nonFinite, reseededCodes: outcome?.reseededCodes ?? 0, ...(outcome !== undefined ? { notice: outcome.notice } : {}) };
+  return { loss: r.loss, terms, metrics: { counts, nonFinite, ...(hostStep !== undefined ? { hostStep } : {}) } };
+}
+
+/** The loss (as `total`) and its terms in one record, in the order metrics.jsonl lists them. */
+export function lossesOf(result: AutoencoderStepResult): Record<string, number> {
+  return { total: result.loss, ...result.terms };
+}
+
+/** A fetched float32 metric as the Float32Array it is. */
+function float32(data: TypedData | undefined, name: string): Float32Array {
+  if (!(data instanceof Float32Array)) throw new Error(`training step: metric '${name}' was not fetched as float32`);
+  return data;
 }

@@ -35,7 +35,7 @@ import { NO_WRITE_FAULTS, type WriteHook } from '../persistence/write-hook.js';
 import { QUANTIZER_KINDS, type Quantizer, type QuantizerName } from '../quantizers/quantizer.js';
 import { SIMVQ_OPTIMIZE_MODES, type SimVQOptimize } from '../quantizers/simvq.js';
 import { VariableStore } from '../runtime/variables.js';
-import { createAutoencoderStep, runAutoencoderStep, type AutoencoderStep } from './autoencoder-step.js';
+import { createAutoencoderStep, lossesOf, runAutoencoderStep, type AutoencoderStep } from './autoencoder-step.js';
 import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from './defaults.js';
 import { batchUtilization, EpochStats } from './epoch-stats.js';
 import { checkTrainingMemory } from './memory.js';
@@ -469,7 +469,9 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
   for (const batch of iterator.epochBatches()) {
     lr = learningRateAt(options.lr, run.step, run.totalSteps, run.schedule);
     const t0 = performance.now();
-    const { losses, counts, nonFinite: nonFiniteCount, notice, reseededCodes } = await runAutoencoderStep(run.trainingStep, batch.data, lr);
+    const result = await runAutoencoderStep(run.trainingStep, batch.data, lr);
+    const { counts, nonFinite: nonFiniteCount, hostStep } = result.metrics;
+    const losses = lossesOf(result);
     const ms = performance.now() - t0;
     stepMs += ms;
     run.pace.steps++;
@@ -483,13 +485,13 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
       const nonFinite = nonFiniteCount > 0 ? ` (${nonFiniteCount} encoder outputs were NaN/Inf)` : '';
       throw new TrainingDivergedError(`${bad[0] === 'total' ? '' : `${bad[0]} `}loss became ${bad[1]} at epoch ${epoch + 1}, step ${run.step}${nonFinite}; ${kept}; lower --lr (now ${lr}) or check the data for NaN/Inf values`);
     }
-    stats.add(losses, counts, reseededCodes);
+    stats.add(losses, counts, hostStep?.reseededCodes);
     // One notice line an epoch: dead-code replacement at large K acts at nearly every step, and the
     // epoch's line totals the codes re-seeded.
-    if (notice !== undefined && !noticeLogged) {
+    if (hostStep !== undefined && !noticeLogged) {
       noticeLogged = true;
       progress.clear();
-      run.log(`step ${run.step}: ${notice} (the epoch's line totals the codes re-seeded)`);
+      run.log(`step ${run.step}: ${hostStep.notice} (the epoch's line totals the codes re-seeded)`);
     }
     progress.update({
       epoch: epoch + 1,
