@@ -4,7 +4,9 @@ import { grad } from '../src/graph/autodiff.js';
 import * as op from '../src/graph/ops.js';
 import { Rng } from '../src/init/rng.js';
 import { Adam } from '../src/optim/adam.js';
+import { Sgd } from '../src/optim/sgd.js';
 import { createQuantizer, kmeans, orthogonalLoss, quantizationError, rotateTo, type HostStepOutcome, type Quantizer } from '../src/quantizers/index.js';
+import type { Optimizer } from '../src/runtime/optimizer.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableView } from '../src/runtime/variable-view.js';
 import { VariableStore } from '../src/runtime/variables.js';
@@ -22,8 +24,8 @@ function clustered(m: number, d: number, clusters: number, rng: Rng): Float32Arr
 }
 
 /** A training program whose loss is the quantizer's, on input z [m, d], fetching what host steps need. */
-async function quantizerProgram(q: Quantizer, store: VariableStore, m: number) {
-  return TrainingProgram.create({ store, optimizer: new Adam(), threads: 1, build: (ctx) => {
+async function quantizerProgram(q: Quantizer, store: VariableStore, m: number, optimizer: Optimizer = new Adam()) {
+  return TrainingProgram.create({ store, optimizer, threads: 1, build: (ctx) => {
     // A trainable stand-in for the encoder (EMA-VQ has no parameter of its own), starting at 0.
     const shift = ctx.param('shift', [q.dim], { kind: 'constant', value: 0 });
     const res = q.quantize(ctx.scope('quantizer'), op.add(ctx.input('z', [m, q.dim]), shift));
@@ -142,6 +144,43 @@ test('deadCodeShare s replaces exactly the codes deadCodeThreshold s·M/K does, 
     assert.deepEqual(changed, below);
   } finally {
     await program.release();
+  }
+});
+
+test('a re-seeded code starts with zero optimizer state under Adam and SGD; the other codes keep theirs', async () => {
+  const m = 64, d = 2, k = 8;
+  const z = clustered(m, d, 4, new Rng(7));
+  const cases = [
+    { optimizer: new Adam(), slots: ['opt.m.quantizer.codebook', 'opt.v.quantizer.codebook'] },
+    { optimizer: new Sgd({ momentum: 0.9 }), slots: ['opt.momentum.quantizer.codebook'] },
+  ];
+  for (const { optimizer, slots } of cases) {
+    const q = createQuantizer('vq', { codebookSize: k, dim: d, deadCodeShare: 0.5, init: 'normal' });
+    const store = new VariableStore(7);
+    const program = await quantizerProgram(q, store, m, optimizer);
+    try {
+      let r = await program.step({ z }, 1e-2);
+      r = await program.step({ z }, 1e-2);
+      const before = slots.map((name) => Float32Array.from(store.require(name).value));
+      // The codes with optimizer state (chosen in a step) are the interesting ones; two of them die.
+      const trained = Array.from({ length: k }, (_, i) => i).filter((i) => before[0]![i * d] !== 0 || before[0]![i * d + 1] !== 0);
+      assert.ok(trained.length >= 3, `${optimizer.name}: only codes ${trained} have optimizer state`);
+      const dead = trained.slice(0, 2);
+      const debias = 1 - 0.99 ** program.optimizerStep;
+      store.require('quantizer.code_usage').value.set(Array.from({ length: k }, (_, i) => (dead.includes(i) ? 0 : m) * debias));
+      const outcome = q.hostStep!({ variables: quantizerVariables(store, program), step: program.optimizerStep, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) });
+      assert.equal(outcome?.reseededCodes, dead.length, optimizer.name);
+      slots.forEach((name, s) => {
+        const after = store.require(name).value;
+        for (let i = 0; i < k; i++) {
+          const row = Array.from(after.subarray(i * d, (i + 1) * d));
+          assert.deepEqual(row, dead.includes(i) ? [0, 0] : Array.from(before[s]!.subarray(i * d, (i + 1) * d)), `${optimizer.name}: ${name} row ${i}`);
+        }
+      });
+    } finally {
+      await program.release();
+    }
+    assert.throws(() => optimizer.resetRows(store.require('quantizer.codebook'), [k]), /resetRows: row 8 is not one of the 8 rows of 'quantizer\.codebook'; rows are 0 … 7/);
   }
 });
 
