@@ -14,9 +14,10 @@ export { toModelProto, encodeModel, OPSET } from './onnx/lower.js';
 export { currentRuntime, useRuntime, type Runtime, type RuntimeSessionOptions } from './runtime/runtime.js';
 export { webRuntime, webGpuAvailable, type WebBackend, type WebRuntimeOptions } from './runtime/web-runtime.js';
 export { CompiledGraph, type SessionOptions, type TypedData } from './runtime/session.js';
-export { VariableStore, type Variable, type VariableKind, type VariableOptions } from './runtime/variables.js';
+export { VariableStore, type Variable, type VariableInit, type VariableKind, type VariableOptions } from './runtime/variables.js';
+export { VariableView } from './runtime/variable-view.js';
 export { BuildContext, type BuildMode } from './runtime/build-context.js';
-export { TrainingProgram, type StepOutputs, type StepResult, type TrainingProgramOptions } from './runtime/training-program.js';
+export { TrainingProgram, type NamedTensors, type StepOutputs, type StepResult, type TrainingProgramOptions } from './runtime/training-program.js';
 export { InferenceProgram, type InferenceProgramOptions } from './runtime/inference-program.js';
 
 export { Rng } from './init/rng.js';

@@ -13,9 +13,10 @@ export { grad } from './graph/autodiff.js';
 export { toModelProto, encodeModel, OPSET } from './onnx/lower.js';
 
 export { CompiledGraph, type SessionOptions, type TypedData } from './runtime/session.js';
-export { VariableStore, type Variable, type VariableKind, type VariableOptions } from './runtime/variables.js';
+export { VariableStore, type Variable, type VariableInit, type VariableKind, type VariableOptions } from './runtime/variables.js';
+export { VariableView } from './runtime/variable-view.js';
 export { BuildContext, type BuildMode } from './runtime/build-context.js';
-export { TrainingProgram, type StepOutputs, type StepResult, type TrainingProgramOptions } from './runtime/training-program.js';
+export { TrainingProgram, type NamedTensors, type StepOutputs, type StepResult, type TrainingProgramOptions } from './runtime/training-program.js';
 export { InferenceProgram, type InferenceProgramOptions } from './runtime/inference-program.js';
 
 export { Rng } from './init/rng.js';

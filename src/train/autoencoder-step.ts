@@ -4,15 +4,18 @@
  * (from which utilization follows exactly). It opens no file, so the CLI's `trainModel` and a
  * training loop in a browser tab build the same graph.
  */
-import type { TypedData } from '../runtime/session.js';
 import type { Tensor } from '../graph/tensor.js';
 import { autoencode } from '../models/forward.js';
 import type { VqvaeModel } from '../models/model.js';
 import type { HostStepOutcome, Quantizer } from '../quantizers/quantizer.js';
 import type { Optimizer } from '../runtime/optimizer.js';
+import type { TypedData } from '../runtime/session.js';
 import { TrainingProgram, type NamedTensors } from '../runtime/training-program.js';
 import type { VariableView } from '../runtime/variable-view.js';
 import type { VariableStore } from '../runtime/variables.js';
+
+/** The parts of the loss the step fetches, and the quantizer's own terms under their names. */
+type StepTermTensors = NamedTensors & { readonly reconstruction: Tensor; readonly quantizer: Tensor };
 
 /** What the step fetches besides its terms (`searchInputs` only for a quantizer with a host step). */
 type StepMetricTensors = {
@@ -22,7 +25,7 @@ type StepMetricTensors = {
 };
 
 export interface AutoencoderStep {
-  readonly program: TrainingProgram<NamedTensors, StepMetricTensors>;
+  readonly program: TrainingProgram<StepTermTensors, StepMetricTensors>;
   /** The model's quantizer, whose host step (k-means, dead codes) runs after each step. */
   readonly quantizer: Quantizer;
   /** The quantizer's own variables, which its host step edits. */
@@ -56,8 +59,8 @@ export interface AutoencoderStepResult {
   readonly metrics: AutoencoderStepMetrics;
 }
 
-/** Term names the step gives its own parts, which a quantizer term may not take. */
-const OWN_TERMS = ['reconstruction', 'quantizer'] as const;
+/** Names of the loss and its own parts (`lossesOf` lists them beside the quantizer's terms). */
+const OWN_TERMS = ['total', 'reconstruction', 'quantizer'] as const;
 
 export async function createAutoencoderStep(o: {
   readonly model: VqvaeModel;
@@ -69,8 +72,8 @@ export async function createAutoencoderStep(o: {
   readonly clipGradNorm?: number;
 }): Promise<AutoencoderStep> {
   const { channels, height, width } = o.model.input;
-  let quantizerVariables: VariableView | undefined;
-  const program = await TrainingProgram.create<NamedTensors, StepMetricTensors>({
+  let quantizerVariables: VariableView | undefined; // set by `build`, which `create` runs once
+  const program = await TrainingProgram.create<StepTermTensors, StepMetricTensors>({
     store: o.store,
     optimizer: o.optimizer,
     threads: o.threads,
@@ -79,7 +82,7 @@ export async function createAutoencoderStep(o: {
       quantizerVariables = o.model.quantizerScope(ctx).view(o.optimizer);
       const f = autoencode(ctx, o.model, ctx.input('x', [o.batch, channels, height, width]));
       const clash = OWN_TERMS.find((name) => name in f.quantized.terms);
-      if (clash) throw new Error(`the ${o.model.quantizer.kind} quantizer names a loss term '${clash}', which is the name of a part of the autoencoder's loss; rename the quantizer's term`);
+      if (clash) throw new Error(`the ${o.model.quantizer.kind} quantizer names a loss term '${clash}', a name the autoencoder step gives its loss or one of its parts; rename the quantizer's term`);
       return {
         loss: f.loss,
         terms: { reconstruction: f.reconstructionLoss, quantizer: f.quantized.loss, ...f.quantized.terms },
@@ -101,7 +104,7 @@ export async function createAutoencoderStep(o: {
  */
 export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array, lr: number): Promise<AutoencoderStepResult> {
   const r = await step.program.step({ x }, lr);
-  const terms = { reconstruction: r.terms.reconstruction!, quantizer: r.terms.quantizer!, ...r.terms };
+  const { terms } = r;
   const counts = float32(r.metrics.counts, 'counts');
   const nonFinite = r.metrics.nonFinite ? float32(r.metrics.nonFinite, 'nonFinite')[0]! : 0;
   const searchInputs = r.metrics.searchInputs;
