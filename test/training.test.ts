@@ -95,3 +95,45 @@ test('a tiny conv autoencoder reduces its loss more than 5x', async () => {
   for (let i = 0; i < 300; i++) loss = (await program.step({ x: images }, 3e-3)).loss;
   assert.ok(loss < first / 5, `loss ${first} → ${loss}`);
 });
+
+test('a step returns its terms as numbers and its metrics as typed arrays, under the names build gave them; a term must be a scalar', async () => {
+  const store = new VariableStore(3);
+  const program = await TrainingProgram.create({
+    store,
+    optimizer: new Sgd(),
+    threads: 1,
+    build: (ctx) => {
+      const w = ctx.param('w', [3], { kind: 'constant', value: 2 });
+      const squares = op.mul(w, w);
+      return { loss: op.reduceSum(squares), terms: { first: op.reshape(op.slice(squares, 0, 0, 1), []) }, metrics: { squares } };
+    },
+  });
+  const r = await program.step({}, 0.1);
+  assert.equal(r.loss, 12);
+  assert.deepEqual(r.terms, { first: 4 });
+  assert.deepEqual(Array.from(r.metrics.squares as Float32Array), [4, 4, 4]);
+  assert.equal(r.gradNorm, undefined);
+  assert.equal(program.optimizerStep, 1);
+  await program.release();
+  await assert.rejects(
+    TrainingProgram.create({ store: new VariableStore(3), optimizer: new Sgd(), threads: 1, build: (ctx) => {
+      const w = ctx.param('w', [3], { kind: 'constant', value: 2 });
+      return { loss: op.reduceSum(w), terms: { all: w } };
+    } }),
+    /training term 'all' must be a scalar, got .*; fetch tensors as metrics/,
+  );
+});
+
+test('a computed initial value is asked for only when the store creates the variable, and must fit its shape', () => {
+  const store = new VariableStore(1);
+  const base = store.variable('base', 'state', [2], { kind: 'constant', value: 3 });
+  let calls = 0;
+  const derived = () => {
+    calls++;
+    return Float32Array.from(base.value, (v) => 2 * v);
+  };
+  assert.deepEqual(Array.from(store.variable('derived', 'state', [2], derived).value), [6, 6]);
+  store.variable('derived', 'state', [2], derived);
+  assert.equal(calls, 1);
+  assert.throws(() => store.variable('wrong', 'state', [3], derived), /the computed initial value of 'wrong' has 2 elements but its shape \[3\] holds 3/);
+});
