@@ -42,7 +42,11 @@ export { readImageHeader, checkImagePixels, sniffImageFormat, type ImageHeader }
 export { planarFromRgba, convertPlanarChannels, type PlanarImage } from './images/channels.js';
 export { encodePng } from './images/encode-png.js';
 export { resizeImage } from './images/resize.js';
-export { trainModel, resumeOptions, TrainingStoppedError, type TrainOptions, type TrainSummary } from './train/train.js';
+export { trainModel } from './train/train.js';
+export { resumeOptions } from './train/resume.js';
+export { TrainingStoppedError } from './train/epoch-loop.js';
+export type { TrainConfig, TrainHooks, TrainOptions } from './train/train-options.js';
+export type { TrainSummary } from './train/summary.js';
 export type { LrSchedule } from './train/lr-schedule.js';
 export { readMetricsLog, type EpochRecord } from './train/metrics-log.js';
 export { encodeSafetensors, decodeSafetensors } from './persistence/safetensors.js';

@@ -22,7 +22,7 @@ import { CHECKSUMS_FILE } from '../src/persistence/checksums.js';
 import { CHECKPOINT_FILES } from '../src/persistence/checkpoint.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
-import type { TrainSummary } from '../src/train/train.js';
+import type { TrainSummary } from '../src/train/summary.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
 
 const missing = missingChromium();

@@ -8,10 +8,12 @@ import { bestCheckpoint, CHECKPOINTS_DIR, POINTER_FILE, resolveCheckpoint } from
 import { decodeSafetensors } from '../src/persistence/safetensors.js';
 import { failWritesTo } from '../src/persistence/write-hook.js';
 import { readMetricsLog } from '../src/train/metrics-log.js';
-import { trainModel, TrainingStoppedError, TrainOptionsError } from '../src/train/train.js';
+import { TrainingStoppedError } from '../src/train/epoch-loop.js';
+import { trainModel } from '../src/train/train.js';
+import { TrainOptionsError } from '../src/train/train-options.js';
 import { tempDir, TINY } from './helpers/checkpoint-fixture.js';
 import { CLI_MAIN, loaderFlags, runCli } from './helpers/run-cli.js';
-import { childOptions, runTrainChild } from './helpers/train-child.js';
+import { runTrainChild, trainAsChild } from './helpers/train-child.js';
 
 const weights = (dir: string, file: string = CHECKPOINT_FILES.model): Buffer => readFileSync(join(resolveCheckpoint(dir), file));
 
@@ -33,7 +35,7 @@ async function assertConsistent(dir: string): Promise<number> {
 
 test('a training process killed at any write of a save resumes, never losing a finished epoch', { timeout: 300_000 }, async () => {
   const base = tempDir('kill-base');
-  await trainModel(childOptions(base, 1));
+  await trainAsChild(base, 1);
   const copyOfBase = (name: string): string => {
     const dir = tempDir(name);
     cpSync(base, dir, { recursive: true });
@@ -81,7 +83,7 @@ test('a full disk during a save names the file and keeps the previous checkpoint
   const before = tree(dir);
   const model = weights(dir);
   const writeHook = failWritesTo('optimizer.safetensors', 'ENOSPC');
-  await assert.rejects(trainModel({ ...TINY, out: dir, epochs: 2, resume: true, writeHook }), /cannot write .*optimizer\.safetensors: the disk is full \(ENOSPC\); free some space/);
+  await assert.rejects(trainModel({ ...TINY, out: dir, epochs: 2, resume: true }, { writeHook }), /cannot write .*optimizer\.safetensors: the disk is full \(ENOSPC\); free some space/);
   assert.equal(await assertConsistent(dir), 1);
   assert.deepEqual(weights(dir), model);
   // The epoch-2 metrics line was written before the save failed; everything else is as it was.
@@ -134,7 +136,7 @@ test('a stopped run saves mid-epoch and resumes to the bytes and metrics of an u
   // Stop requested after the 6th step: the middle of epoch 2 (4 steps an epoch).
   let checks = 0;
   const stopSignal = { get aborted() { return ++checks >= 6; } } as AbortSignal;
-  await assert.rejects(trainModel({ ...options, out: stopped, stopSignal }), (err: unknown) => {
+  await assert.rejects(trainModel({ ...options, out: stopped }, { stopSignal }), (err: unknown) => {
     assert.ok(err instanceof TrainingStoppedError, String(err));
     assert.match(err.message, /^stopped at epoch 2, step 6 with a checkpoint of that step saved; continue with: vqlab train --resume /);
     return true;

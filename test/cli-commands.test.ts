@@ -7,7 +7,7 @@ import { PNG } from 'pngjs';
 import { loadBundledMnist, splitTrainTest } from '../src/data/index.js';
 import { encodePng } from '../src/images/encode-png.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
-import type { TrainSummary } from '../src/train/train.js';
+import type { TrainSummary } from '../src/train/summary.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { runCli } from './helpers/run-cli.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';

@@ -23,8 +23,7 @@ test('a short SimVQ run on 384 MNIST digits lowers the loss and reports code usa
     out,
     trainLimit: 384,
     testLimit: 100,
-    log: (l) => lines.push(l),
-  });
+  }, { log: (l) => lines.push(l) });
   const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
   assert.equal(records.length, 3);
   assert.deepEqual(records.map((r) => r.epoch), [1, 2, 3]);

@@ -7,7 +7,9 @@ import { CHECKPOINT_FILES } from '../src/persistence/checkpoint.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { decodeSafetensors } from '../src/persistence/safetensors.js';
 import { readMetricsLog } from '../src/train/metrics-log.js';
-import { trainModel, TrainingDivergedError, TrainOptionsError, type TrainOptions } from '../src/train/train.js';
+import { TrainingDivergedError } from '../src/train/epoch-loop.js';
+import { trainModel } from '../src/train/train.js';
+import { TrainOptionsError, type TrainOptions } from '../src/train/train-options.js';
 import { tempDir, TINY } from './helpers/checkpoint-fixture.js';
 
 const base: Omit<TrainOptions, 'out'> = { ...TINY, quantizer: 'simvq', epochs: 2 };
@@ -69,7 +71,7 @@ test('a NaN loss stops training with a clear error and leaves the last good chec
   const dir = tempDir('nan');
   const { train, test } = splitTrainTest(loadBundledMnist(), 1000, 0);
   const clean = { train: subset(train, Array.from({ length: 64 }, (_, i) => i * 100)), test: subset(test, [0, 1, 2, 3]) };
-  await trainModel({ ...base, out: dir, epochs: 1, datasets: clean });
+  await trainModel({ ...base, out: dir, epochs: 1 }, { datasets: clean });
   const folder = resolveCheckpoint(dir);
   const before = new Map(Object.values(CHECKPOINT_FILES).map((f) => [f, readFileSync(join(folder, f))]));
   const mtimes = Object.values(CHECKPOINT_FILES).map((f) => statSync(join(folder, f)).mtimeMs);
@@ -77,7 +79,7 @@ test('a NaN loss stops training with a clear error and leaves the last good chec
   const poisoned = clean.train.images.slice();
   for (let i = 0; i < clean.train.count; i++) poisoned[i * 784 + 400] = Number.NaN;
   const nan = { ...clean, train: makeDataset({ ...clean.train, images: poisoned }) };
-  await assert.rejects(trainModel({ ...base, out: dir, resume: true, datasets: nan }), (err: unknown) => {
+  await assert.rejects(trainModel({ ...base, out: dir, resume: true }, { datasets: nan }), (err: unknown) => {
     assert.ok(err instanceof TrainingDivergedError, String(err));
     assert.match(err.message, /loss became NaN at epoch 2, step 5( \(\d+ encoder outputs were NaN\/Inf\))?; the last good checkpoint \(epoch 1\) in .* is intact; lower --lr/);
     assert.ok(!err.message.includes('\n'));

@@ -10,7 +10,9 @@ import { learningRateAt } from '../src/train/lr-schedule.js';
 import { hasPlateaued } from '../src/train/plateau.js';
 import { readMetricsLog } from '../src/train/metrics-log.js';
 import { formatDuration, ProgressReporter } from '../src/train/progress.js';
-import { resumeOptions, trainModel, TrainOptionsError } from '../src/train/train.js';
+import { resumeOptions } from '../src/train/resume.js';
+import { trainModel } from '../src/train/train.js';
+import { TrainOptionsError } from '../src/train/train-options.js';
 import { tempDir, TINY } from './helpers/checkpoint-fixture.js';
 
 test('warm-up rises linearly to lr, then the cosine falls to the minimum at the last step', () => {
@@ -68,13 +70,13 @@ test('--until-plateau stops a run early, and a resumed plateaued run trains noth
   // δ = 0.9: no epoch can rise that much, so the run stops after epoch 1 + patience.
   const stopOnPlateau = { patience: 1, minDelta: 0.9 };
   const lines: string[] = [];
-  const summary = await trainModel({ ...TINY, epochs: 10, out: dir, stopOnPlateau, log: (l) => lines.push(l) });
+  const summary = await trainModel({ ...TINY, epochs: 10, out: dir, stopOnPlateau }, { log: (l) => lines.push(l) });
   assert.equal(summary.completedEpochs, 2);
   assert.deepEqual((await readMetricsLog(join(dir, 'metrics.jsonl'))).map((r) => r.epoch), [1, 2]);
   assert.ok(lines.some((l) => /stopping after epoch 2 of at most 10/.test(l)), lines.join('\n'));
   const restored = await resumeOptions(dir);
   assert.deepEqual(restored.stopOnPlateau, stopOnPlateau);
-  const again = await trainModel({ ...restored, log: (l) => lines.push(l) });
+  const again = await trainModel(restored, { log: (l) => lines.push(l) });
   assert.equal(again.history.length, 0, 'nothing trained');
   assert.match(lines[lines.length - 1]!, /has already trained 2 of 10 epochs and its utilization has plateaued; nothing to do/);
   await assert.rejects(trainModel({ ...TINY, out: tempDir('plateau-bad'), stopOnPlateau: { patience: 0, minDelta: 0 } }), /plateau patience must be an integer >= 1/);
@@ -86,7 +88,7 @@ test('--save-every checkpoints mid-epoch, and a run resumed from one equals one 
   await trainModel({ ...TINY, epochs: 2, out: straight });
   // Saves at steps 2 and 6 (mid-epoch) and 4 and 8 (epoch ends); the disk fills at the last one.
   const writeHook = failWritesTo('step-00000008', 'ENOSPC');
-  await assert.rejects(trainModel({ ...TINY, epochs: 2, out: dir, saveEvery: 2, writeHook }), /cannot write .*step-00000008.*ENOSPC/);
+  await assert.rejects(trainModel({ ...TINY, epochs: 2, out: dir, saveEvery: 2 }, { writeHook }), /cannot write .*step-00000008.*ENOSPC/);
   const state = await readTrainerState(dir);
   assert.deepEqual([state.epoch, state.step, state.dataPosition], [1, 6, { epoch: 1, batch: 2 }]);
   await trainModel({ ...TINY, epochs: 2, out: dir, resume: true, saveEvery: 2 });
@@ -100,7 +102,7 @@ test('the codes dead-code replacement re-seeds are logged per epoch, and a stopp
   const options = { ...TINY, epochs: 2, quantizerOptions: { deadCodeShare: 0.5 } };
   const lines: string[] = [];
   const straight = tempDir('reseed-straight');
-  await trainModel({ ...options, out: straight, log: (l) => lines.push(l) });
+  await trainModel({ ...options, out: straight }, { log: (l) => lines.push(l) });
   const records = await readMetricsLog(join(straight, 'metrics.jsonl'));
   // One notice an epoch (4 steps an epoch), for its first replacement; the epoch's line totals them.
   const notices = lines.flatMap((l) => {
@@ -115,7 +117,7 @@ test('the codes dead-code replacement re-seeds are logged per epoch, and a stopp
   const stopped = tempDir('reseed-stopped');
   let checks = 0;
   const stopSignal = { get aborted() { return ++checks >= 6; } } as AbortSignal;
-  await assert.rejects(trainModel({ ...options, out: stopped, stopSignal }), /stopped at epoch 2, step 6/);
+  await assert.rejects(trainModel({ ...options, out: stopped }, { stopSignal }), /stopped at epoch 2, step 6/);
   await trainModel({ ...options, out: stopped, resume: true });
   assert.deepEqual((await readMetricsLog(join(stopped, 'metrics.jsonl'))).map((r) => [r.reseeded_codes, r.utilization, r.loss]), records.map((r) => [r.reseeded_codes, r.utilization, r.loss]));
   // Quantizers without host steps log no such field.

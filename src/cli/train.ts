@@ -9,7 +9,10 @@ import { QUANTIZER_KINDS } from '../quantizers/quantizer.js';
 import { OPTIMIZER_PRESET_NAMES, OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
 import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import { NO_WRITE_FAULTS } from '../persistence/write-hook.js';
-import { resumeOptions, trainModel, TrainingStoppedError, type TrainOptions } from '../train/train.js';
+import { TrainingStoppedError } from '../train/epoch-loop.js';
+import { resumeOptions } from '../train/resume.js';
+import { trainModel } from '../train/train.js';
+import type { TrainOptions } from '../train/train-options.js';
 import { choiceOption, helpText, intOption, listOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
 import { limitOptions, limitsFrom } from './limit-options.js';
@@ -165,6 +168,7 @@ export const trainCommand: Command = {
     const preset = presetName === undefined ? undefined : OPTIMIZER_PRESETS[presetName];
     const adamBetas = betasOption(values) ?? preset?.adamBetas ?? base.adamBetas;
     const quiet = values.quiet === true;
+    const log = quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
     const options: TrainOptions = {
       quantizer,
       codebookSize: pick(intOption(values, 'codebook-size', 1), base.codebookSize),
@@ -179,7 +183,6 @@ export const trainCommand: Command = {
       resume: resumeDir !== undefined,
       model: choiceOption(values, 'model', MODEL_KINDS) ?? base.model ?? d.model,
       progress: !quiet,
-      log: quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`),
       ...(Object.keys(quantizerOptions).length ? { quantizerOptions } : {}),
       ...(data !== undefined ? { data } : {}),
       ...(simvqOptimize !== undefined ? { simvqOptimize } : {}),
@@ -197,7 +200,7 @@ export const trainCommand: Command = {
     const stop = stopOnSignals();
     let summary;
     try {
-      summary = await trainModel({ ...options, stopSignal: stop.signal, writeHook: context?.writeHook ?? NO_WRITE_FAULTS });
+      summary = await trainModel(options, { log, stopSignal: stop.signal, writeHook: context?.writeHook ?? NO_WRITE_FAULTS });
     } catch (err) {
       if (!(err instanceof TrainingStoppedError)) throw err;
       process.stderr.write(`vqlab: ${err.message}\n`);

@@ -51,8 +51,7 @@ export function defaultBackend(): Backend {
         ...(spec.plateauPatience !== undefined ? { stopOnPlateau: { patience: spec.plateauPatience, minDelta: spec.plateauDelta ?? DEFAULT_PLATEAU_DELTA } } : {}),
         adamBetas: OPTIMIZER_PRESETS[spec.optimizer ?? 'reference'].adamBetas,
         ...(spec.warmupSteps !== undefined || spec.cosine ? { lrSchedule: { warmupSteps: spec.warmupSteps ?? 0, cosine: spec.cosine === true, minLr: 0 } } : {}),
-        log: (line) => log(`${spec.id}: ${line}`),
-      });
+      }, { log: (line) => log(`${spec.id}: ${line}`) });
     },
 
     async evaluate({ spec, settings, dir, grid }) {

@@ -36,3 +36,6 @@ export const OPTIMIZER_PRESETS = {
 
 export type OptimizerPreset = keyof typeof OPTIMIZER_PRESETS;
 export const OPTIMIZER_PRESET_NAMES = Object.keys(OPTIMIZER_PRESETS) as OptimizerPreset[];
+
+/** Adam's betas of a run that sets neither `adamBetas` nor a preset. */
+export const DEFAULT_ADAM_BETAS = OPTIMIZER_PRESETS.reference.adamBetas;

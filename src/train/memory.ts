@@ -50,6 +50,8 @@ class ShapeOnlyStore extends VariableStore {
 }
 
 export interface MemoryEstimate {
+  /** The model's parameters (its 'param' variables, the codebook included). */
+  readonly parameterCount: number;
   readonly parameterBytes: number;
   readonly activationBytes: number;
   readonly searchBytes: number;
@@ -95,7 +97,7 @@ function estimateTrainingMemory(model: VqvaeModel, batch: number): MemoryEstimat
   const parameterBytes = FLOAT_BYTES * params * 5;
   const activationBytes = FLOAT_BYTES * (encoder.sum + decoder.sum + x.size + q.quantized.size) * 2;
   const searchBytes = FLOAT_BYTES * quantizer.max * 2;
-  return { parameterBytes, activationBytes, searchBytes, searchShape: quantizer.maxShape, totalBytes: parameterBytes + activationBytes + searchBytes };
+  return { parameterCount: params, parameterBytes, activationBytes, searchBytes, searchShape: quantizer.maxShape, totalBytes: parameterBytes + activationBytes + searchBytes };
 }
 
 /** Share of the machine's memory a run may plan to use (the rest is for the OS and other users). */

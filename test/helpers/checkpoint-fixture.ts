@@ -5,7 +5,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainModel, type TrainOptions, type TrainSummary } from '../../src/train/train.js';
+import type { TrainSummary } from '../../src/train/summary.js';
+import { trainModel } from '../../src/train/train.js';
+import type { TrainOptions } from '../../src/train/train-options.js';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `vqlab-${prefix}-`));

@@ -10,7 +10,8 @@ import { makeDataset, type ImageDataset } from '../../src/data/index.js';
 import { Rng } from '../../src/init/rng.js';
 import { hasTrainingCheckpoint } from '../../src/persistence/run-directory.js';
 import { killAtWritePoint, NO_WRITE_FAULTS } from '../../src/persistence/write-hook.js';
-import { trainModel, type TrainOptions } from '../../src/train/train.js';
+import { trainModel } from '../../src/train/train.js';
+import type { TrainHooks, TrainOptions } from '../../src/train/train-options.js';
 import { TINY } from './checkpoint-fixture.js';
 import { loaderFlags } from './run-cli.js';
 
@@ -21,17 +22,17 @@ function noiseImages(count: number, seed: number, name: string): ImageDataset {
 }
 
 /** 64 training and 16 test images of seeded noise, 28×28. */
-export function childDatasets(): NonNullable<TrainOptions['datasets']> {
+function childDatasets(): NonNullable<TrainHooks['datasets']> {
   return { train: noiseImages(64, 1, 'noise/train'), test: noiseImages(16, 2, 'noise/test') };
 }
 
-/** The options the child trains with; pass the same to compare with a run in the test process. */
-export function childOptions(out: string, epochs: number): TrainOptions {
-  return { ...TINY, datasets: childDatasets(), out, epochs, resume: hasTrainingCheckpoint(out) };
-}
-
-async function main(out: string, epochs: number, killAt: number | undefined): Promise<void> {
-  await trainModel({ ...childOptions(out, epochs), writeHook: killAt === undefined ? NO_WRITE_FAULTS : killAtWritePoint(killAt) });
+/**
+ * Trains <out> as the child does, killed at its `killAt`-th write point if given; call it in the
+ * test process too, for a run to compare with.
+ */
+export async function trainAsChild(out: string, epochs: number, killAt?: number): Promise<void> {
+  const options: TrainOptions = { ...TINY, out, epochs, resume: hasTrainingCheckpoint(out) };
+  await trainModel(options, { datasets: childDatasets(), writeHook: killAt === undefined ? NO_WRITE_FAULTS : killAtWritePoint(killAt) });
 }
 
 const self = fileURLToPath(import.meta.url);
@@ -49,7 +50,7 @@ export function runTrainChild(out: string, epochs: number, killAt?: number): Pro
 }
 
 if (process.argv[1] === self) {
-  main(process.argv[2]!, Number(process.argv[3]), process.argv[4] === undefined ? undefined : Number(process.argv[4])).catch((err: unknown) => {
+  trainAsChild(process.argv[2]!, Number(process.argv[3]), process.argv[4] === undefined ? undefined : Number(process.argv[4])).catch((err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   });

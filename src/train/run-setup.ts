@@ -1,0 +1,222 @@
+/**
+ * Setting up one invocation of the trainer, in the order `prepareRun` takes its steps: claim the run
+ * directory, (on resume) verify the checkpoint, load the data, make the model config and build the
+ * model, check it fits in memory, create the training and evaluation programs, (on resume) restore
+ * the checkpoint into them, and log what is about to be trained.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BatchIterator, type ImageDataset } from '../data/index.js';
+import { loadRunData, type RunData } from '../data/selection.js';
+import { Evaluator } from '../eval/evaluator.js';
+import { SSIM_WINDOW } from '../eval/ssim.js';
+import { buildModel, makeModelConfig, type ModelConfig, type ModelKind } from '../models/config.js';
+import type { VqvaeModel } from '../models/model.js';
+import { Adam } from '../optim/adam.js';
+import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, verifyCheckpoint, type EpochProgress, type TrainerState } from '../persistence/checkpoint.js';
+import { prepareOutputDir } from '../persistence/output-path.js';
+import { cleanRunDirectory, existingRunOutputs, hasTrainingCheckpoint, removeRunOutputs } from '../persistence/run-directory.js';
+import { NO_WRITE_FAULTS, type WriteHook } from '../persistence/write-hook.js';
+import type { Quantizer } from '../quantizers/quantizer.js';
+import { VariableStore } from '../runtime/variables.js';
+import { createAutoencoderStep, type AutoencoderStep } from './autoencoder-step.js';
+import { DEFAULT_ADAM_BETAS, TRAIN_DEFAULTS } from './defaults.js';
+import { checkTrainingMemory } from './memory.js';
+import { METRICS_FILE, trimMetricsLog } from './metrics-log.js';
+import { CONSTANT_LR, type LrSchedule } from './lr-schedule.js';
+import { ProgressReporter } from './progress.js';
+import { resumeConflicts } from './resume.js';
+import { TrainOptionsError, type TrainConfig, type TrainHooks, type TrainOptions } from './train-options.js';
+
+/** Everything one invocation of the trainer works with, set up by `prepareRun`. */
+export interface Run {
+  readonly options: TrainOptions;
+  readonly out: string;
+  readonly log: (line: string) => void;
+  readonly stopSignal: AbortSignal | undefined;
+  readonly writeHook: WriteHook;
+  readonly config: ModelConfig;
+  readonly quantizer: Quantizer;
+  readonly data: RunData;
+  readonly store: VariableStore;
+  readonly optimizer: Adam;
+  readonly trainingStep: AutoencoderStep;
+  readonly evaluator: Evaluator | undefined;
+  readonly iterator: BatchIterator;
+  readonly progress: ProgressReporter;
+  /** Epochs completed before this invocation (0 unless resumed). */
+  readonly startEpoch: number;
+  /** Optimizer steps taken so far. */
+  step: number;
+  /** The running totals of the epoch a mid-epoch checkpoint stopped in, until that epoch resumes. */
+  resumedProgress: EpochProgress | undefined;
+  readonly schedule: LrSchedule;
+  /** Steps of the whole run, for the schedule and the ETA. */
+  readonly totalSteps: number;
+  /** Steps and their milliseconds in this invocation, for the ETA. */
+  readonly pace: { steps: number; ms: number };
+}
+
+/** The compiled programs of a run and the state they train. */
+interface Programs {
+  readonly store: VariableStore;
+  readonly optimizer: Adam;
+  readonly trainingStep: AutoencoderStep;
+  readonly evaluator: Evaluator | undefined;
+}
+
+/** Above this many parameters, compiling the training step takes long enough to say so first. */
+const LARGE_MODEL_PARAMETERS = 20_000_000;
+
+const EVAL_BATCH = 200;
+
+/**
+ * Checks the run directory, loads the data, builds the model and its training and evaluation
+ * programs, and on resume restores the checkpoint and checks it against the options. The variables
+ * are created (seeded) in the same order on every run, so a fixed seed gives the same weights.
+ */
+export async function prepareRun(options: TrainOptions, hooks: TrainHooks): Promise<Run> {
+  const log = hooks.log ?? ((): void => {});
+  const writeHook = hooks.writeHook ?? NO_WRITE_FAULTS;
+  const { out, resuming } = await claimRunDirectory(options, writeHook);
+  // The whole checkpoint is checked first, so a damaged one is refused before minutes of compiling.
+  if (resuming) await verifyCheckpoint(out, { limits: options.limits, notice: (line) => log(`note: ${line}`) });
+  const savedConfig = resuming ? await readConfig(out, { limits: options.limits }) : undefined;
+  const data = loadTrainingData(options, hooks, savedConfig);
+  checkDataFits(options, data);
+  const config = savedConfig ?? newModelConfig(options, data.train);
+  const model = buildModel(config);
+  checkMemory(model, config, options.batch, log);
+
+  const { store, optimizer, trainingStep, evaluator } = await createPrograms(model, options, data.test);
+  try {
+    const trainer = resuming ? await restoreCheckpoint(out, store, options, config, data, log) : undefined;
+    const startEpoch = trainer?.epoch ?? 0;
+    await trimMetricsLog(join(out, METRICS_FILE), startEpoch, writeHook);
+
+    const iterator = new BatchIterator(data.train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
+    const progress = new ProgressReporter(hooks.progressSink ?? process.stderr, options.progress ?? false);
+    const run: Run = {
+      options, out, log, stopSignal: hooks.stopSignal, writeHook, config, quantizer: model.quantizer, data, store, optimizer, trainingStep, evaluator, iterator, progress, startEpoch,
+      step: trainer?.step ?? 0,
+      resumedProgress: trainer?.epochProgress,
+      schedule: options.lrSchedule ?? CONSTANT_LR,
+      totalSteps: options.epochs * iterator.batchesPerEpoch,
+      pace: { steps: 0, ms: 0 },
+    };
+    logStart(run, trainer);
+    return run;
+  } catch (err) {
+    await trainingStep.program.release();
+    await evaluator?.release();
+    throw err;
+  }
+}
+
+/**
+ * Refuses an `out` that cannot hold this run (no checkpoint to resume, or another run's outputs
+ * without --force), then creates it and clears what the new or resumed run replaces.
+ */
+async function claimRunDirectory(options: TrainOptions, writeHook: WriteHook): Promise<{ out: string; resuming: boolean }> {
+  const out = resolve(options.out);
+  const resuming = options.resume ?? false;
+  const haveCheckpoint = existsSync(out) && hasTrainingCheckpoint(out);
+  if (resuming && !haveCheckpoint) {
+    throw new TrainOptionsError(`cannot resume ${out}: it has no ${CHECKPOINT_FILES.trainer}; start a new run with --out instead`);
+  }
+  const earlier = !resuming && existsSync(out) ? existingRunOutputs(out) : [];
+  if (earlier.length > 0 && options.force !== true) {
+    if (haveCheckpoint) throw new TrainOptionsError(`${out} already holds a training checkpoint; pass --resume ${options.out} to continue it, --force to start over in it, or choose another --out`);
+    throw new TrainOptionsError(`${out} already holds ${earlier.join(', ')} from another model; choose another --out, or pass --force to replace them`);
+  }
+  // Before any data is read or model built, so a bad --out fails in a second.
+  await prepareOutputDir(out, writeHook);
+  if (earlier.length > 0) await removeRunOutputs(out);
+  if (resuming) await cleanRunDirectory(out, writeHook);
+  return { out, resuming };
+}
+
+/** The training and test sets: the caller's, or loaded from `options.data` (on resume, in the checkpoint's input shape). */
+function loadTrainingData(options: TrainOptions, hooks: TrainHooks, savedConfig: ModelConfig | undefined): RunData {
+  return hooks.datasets
+    ? { ...hooks.datasets, path: null }
+    : loadRunData(options.data, {
+        ...(options.trainLimit !== undefined ? { trainLimit: options.trainLimit } : {}),
+        ...(options.testLimit !== undefined ? { testLimit: options.testLimit } : {}),
+        ...(savedConfig ? { shape: savedConfig.input } : {}),
+        ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
+        ...(options.limits !== undefined ? { limits: options.limits } : {}),
+      });
+}
+
+/** Refuses images too small for the test metrics, and a batch larger than the training set. */
+function checkDataFits(options: TrainOptions, { train, test }: RunData): void {
+  if (Math.min(test.height, test.width) < SSIM_WINDOW) {
+    throw new TrainOptionsError(`images of ${test.height}×${test.width} pixels are smaller than the ${SSIM_WINDOW}×${SSIM_WINDOW} window of SSIM, one of the test metrics; use --image-size ${SSIM_WINDOW} or more`);
+  }
+  if (options.batch > train.count) {
+    throw new TrainOptionsError(`batch ${options.batch} is larger than the ${train.count} training images; use --batch ${train.count} or less`);
+  }
+}
+
+/** The model config of a new run: the options' model and quantizer, for images shaped like `train`'s. */
+function newModelConfig(options: TrainConfig, train: ImageDataset): ModelConfig {
+  return makeModelConfig({
+    model: (options.model ?? TRAIN_DEFAULTS.model) as ModelKind,
+    input: { channels: train.channels, height: train.height, width: train.width },
+    quantizer: options.quantizer,
+    codebookSize: options.codebookSize,
+    dim: options.dim,
+    beta: options.beta,
+    ...(options.simvqOptimize !== undefined ? { simvqOptimize: options.simvqOptimize } : {}),
+    ...(options.quantizerOptions !== undefined ? { quantizerOptions: options.quantizerOptions } : {}),
+  });
+}
+
+/** Refuses a training step too large for this machine's memory, and says so when compiling it will take minutes. */
+function checkMemory(model: VqvaeModel, config: ModelConfig, batch: number, log: (line: string) => void): void {
+  const parameters = checkTrainingMemory(model, batch).parameterCount;
+  if (parameters > LARGE_MODEL_PARAMETERS) {
+    const { codebookSize: K } = model.quantizer;
+    const d = config.quantizer.dim;
+    log(`compiling the training step for ${(parameters / 1e6).toFixed(0)} M parameters (${((K * d) / 1e6).toFixed(0)} M of them the K=${K} × d=${d} codebook); at this size that takes minutes — a smaller --codebook-size starts at once`);
+  }
+}
+
+/**
+ * The variables (created and seeded here, in the same order every run), Adam, the compiled training
+ * step and, when the run evaluates every epoch, the evaluation program.
+ */
+async function createPrograms(model: VqvaeModel, options: TrainOptions, test: ImageDataset): Promise<Programs> {
+  const store = new VariableStore(options.seed);
+  const [beta1, beta2] = options.adamBetas ?? DEFAULT_ADAM_BETAS;
+  const optimizer = new Adam({ beta1, beta2 });
+  const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads, ...(options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {}) });
+  try {
+    const evaluator = options.evaluateEachEpoch ?? true
+      ? await Evaluator.create(model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: options.threads })
+      : undefined;
+    return { store, optimizer, trainingStep, evaluator };
+  } catch (err) {
+    await trainingStep.program.release();
+    throw err;
+  }
+}
+
+/** Loads the checkpoint into `store` and refuses a resume whose options would make it a different training. */
+async function restoreCheckpoint(out: string, store: VariableStore, options: TrainOptions, config: ModelConfig, data: RunData, log: (line: string) => void): Promise<TrainerState> {
+  const trainer = await loadTrainingCheckpoint(out, store, { limits: options.limits });
+  const conflicts = resumeConflicts(options, config, trainer, data);
+  if (conflicts.length) throw new TrainOptionsError(`cannot resume ${out} with different settings: ${conflicts.join('; ')}; drop those options or start a new run`);
+  if (trainer.lr !== options.lr) log(`note: resuming with lr ${options.lr} (the checkpoint used ${trainer.lr})`);
+  return trainer;
+}
+
+/** The run's first line: model, quantizer, data, steps, epochs ahead, parameters, compile time. */
+function logStart(run: Run, trainer: TrainerState | undefined): void {
+  const { config, quantizer, data: { train }, iterator, startEpoch, out, store, log } = run;
+  const program = run.trainingStep.program;
+  log(`training ${config.architecture.kind} + ${config.quantizer.kind} (K=${quantizer.codebookSize}${quantizer.depth > 1 ? ` × ${quantizer.depth} stages` : ''}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${run.options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
+  const midEpoch = trainer?.epochProgress !== undefined ? `, from step ${trainer.dataPosition.batch + 1} of epoch ${startEpoch + 1}` : '';
+  if (midEpoch) log(`resuming${midEpoch}`);
+}

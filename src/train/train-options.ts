@@ -1,0 +1,142 @@
+/**
+ * What `trainModel` is asked to do, in three parts:
+ *   - `TrainConfig`: the settings a checkpoint remembers (config.json and trainer-state.json), so a
+ *     resumed run continues the same training; `resumeOptions` reads them back.
+ *   - `TrainOptions`: that config plus the settings of one invocation (where to write, threads, how
+ *     often to save, whether to evaluate and show progress), which a resume may change freely.
+ *   - `TrainHooks`: what the caller plugs in rather than sets (log, progress sink, stop signal, and
+ *     the seams of tests and notebooks: datasets given directly, faults injected into writes); none
+ *     of it is recorded anywhere.
+ */
+import type { ImageDataset } from '../data/index.js';
+import type { InputLimits } from '../limits/input-limits.js';
+import type { WriteHook } from '../persistence/write-hook.js';
+import { MODEL_KINDS, type ModelKind } from '../models/config.js';
+import { UnknownQuantizerError } from '../models/quantizer-settings.js';
+import { QUANTIZER_KINDS, type QuantizerName } from '../quantizers/quantizer.js';
+import { SIMVQ_OPTIMIZE_MODES, type SimVQOptimize } from '../quantizers/simvq.js';
+import type { LrSchedule } from './lr-schedule.js';
+import { checkPlateauRule, type PlateauRule } from './plateau.js';
+import type { ProgressSink } from './progress.js';
+
+/**
+ * The settings of a run that its checkpoint records. A resume reads them back (`resumeOptions`) and
+ * refuses to change those that would make it a different training (`resumeConflicts`).
+ */
+export interface TrainConfig {
+  readonly quantizer: QuantizerName;
+  readonly codebookSize: number;
+  readonly dim: number;
+  readonly beta: number;
+  readonly simvqOptimize?: SimVQOptimize;
+  /**
+   * Further options of the quantizer by the registry's names (e.g. { decay: 0.9 } for 'ema',
+   * { levels: [8, 5, 5, 5] } for 'fsq'); codebookSize, dim and beta above apply to the
+   * quantizers that have those options.
+   */
+  readonly quantizerOptions?: Readonly<Record<string, unknown>>;
+  /** 'reference-mnist' (default) or 'conv'. */
+  readonly model?: string;
+  /** A resume may change it (the run logs a note). */
+  readonly lr: number;
+  readonly batch: number;
+  /** Total epochs of the run (a resumed run continues until this many are done). */
+  readonly epochs: number;
+  readonly seed: number;
+  /** Dataset path (see `loadDataset`); omitted: the bundled MNIST digits. */
+  readonly data?: string;
+  /** Train on N images only (a fixed seeded choice, see `limitDataset`), for quick runs. */
+  readonly trainLimit?: number;
+  readonly testLimit?: number;
+  /** Warm-up and decay of the learning rate over the run's steps (default: constant `lr`). */
+  readonly lrSchedule?: LrSchedule;
+  /**
+   * Stop before `epochs` once the training utilization stops rising (plateau.ts); `epochs` is then
+   * the cap. The learning-rate schedule still spans `epochs`.
+   */
+  readonly stopOnPlateau?: PlateauRule;
+  /** Adam's (β1, β2), each in [0, 1) (default (0.9, 0.999); see OPTIMIZER_PRESETS). */
+  readonly adamBetas?: readonly [number, number];
+  /** Clip the global gradient norm to this value in every step (default: no clipping). */
+  readonly clipGradNorm?: number;
+}
+
+/** A run's `TrainConfig` and the settings of this one invocation of the trainer. */
+export interface TrainOptions extends TrainConfig {
+  /** ONNX Runtime intra-op threads. */
+  readonly threads: number;
+  /** Run directory: checkpoint, config.json, metrics.jsonl. */
+  readonly out: string;
+  /** Continue the run in `out` where its last checkpoint stopped. */
+  readonly resume?: boolean;
+  /** Replace the outputs of an earlier run in `out` (checkpoints, metrics, exports) instead of refusing them. */
+  readonly force?: boolean;
+  /** Also save a checkpoint every N training steps (mid-epoch ones resume exactly too). */
+  readonly saveEvery?: number;
+  /** Image size for sources that need one (folders of PNG/JPEG); the model config records the resulting input shape. */
+  readonly imageSize?: number;
+  /** Caps on what each dataset file may declare (default DEFAULT_LIMITS). */
+  readonly limits?: InputLimits;
+  /** Progress bar on stderr (default false). */
+  readonly progress?: boolean;
+  /** Evaluate the test set after every epoch (default true). */
+  readonly evaluateEachEpoch?: boolean;
+}
+
+/** What the caller plugs into a run: where its lines go, how it is stopped, and test seams. */
+export interface TrainHooks {
+  /** Receives one line per epoch and notices (default: silent). */
+  readonly log?: (line: string) => void;
+  /** Where progress goes (default process.stderr). */
+  readonly progressSink?: ProgressSink;
+  /** When aborted, training stops after the current step with a resumable checkpoint (`TrainingStoppedError`). */
+  readonly stopSignal?: AbortSignal;
+  /** Train on these sets instead of loading `data` (tests and notebooks). */
+  readonly datasets?: { readonly train: ImageDataset; readonly test: ImageDataset };
+  /** Runs at each write point of the run's files (default NO_WRITE_FAULTS; crash tests inject faults). */
+  readonly writeHook?: WriteHook;
+}
+
+export class TrainOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainOptionsError';
+  }
+}
+
+function requireInteger(name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new TrainOptionsError(`${name} must be an integer >= ${min}, got ${v}`);
+}
+
+/** Refuses options no run could use, before anything is read or written. */
+export function validateTrainOptions(o: TrainOptions): void {
+  if (!(QUANTIZER_KINDS as readonly string[]).includes(o.quantizer)) throw new UnknownQuantizerError(String(o.quantizer));
+  if (o.model !== undefined && !MODEL_KINDS.includes(o.model as ModelKind)) {
+    throw new TrainOptionsError(`unknown model '${o.model}'; choose one of ${MODEL_KINDS.join(', ')}`);
+  }
+  if (o.simvqOptimize !== undefined && !SIMVQ_OPTIMIZE_MODES.includes(o.simvqOptimize)) {
+    throw new TrainOptionsError(`simvq optimize must be one of ${SIMVQ_OPTIMIZE_MODES.join(', ')}, got '${String(o.simvqOptimize)}'`);
+  }
+  requireInteger('codebook size', o.codebookSize, 1);
+  requireInteger('dim', o.dim, 1);
+  requireInteger('batch', o.batch, 1);
+  requireInteger('epochs', o.epochs, 1);
+  requireInteger('seed', o.seed, 0);
+  requireInteger('threads', o.threads, 0);
+  if (!(Number.isFinite(o.beta) && o.beta >= 0)) throw new TrainOptionsError(`beta must be a finite number >= 0, got ${o.beta}`);
+  if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new TrainOptionsError(`learning rate must be a finite number > 0, got ${o.lr}`);
+  if (o.trainLimit !== undefined) requireInteger('train limit', o.trainLimit, 1);
+  if (o.testLimit !== undefined) requireInteger('test limit', o.testLimit, 1);
+  if (o.saveEvery !== undefined) requireInteger('save every', o.saveEvery, 1);
+  const plateauProblem = o.stopOnPlateau !== undefined ? checkPlateauRule(o.stopOnPlateau) : undefined;
+  if (plateauProblem !== undefined) throw new TrainOptionsError(plateauProblem);
+  if (o.adamBetas !== undefined && !(o.adamBetas.length === 2 && o.adamBetas.every((b) => Number.isFinite(b) && b >= 0 && b < 1))) {
+    throw new TrainOptionsError(`Adam betas must be two numbers in [0, 1), got ${JSON.stringify(o.adamBetas)}`);
+  }
+  if (o.clipGradNorm !== undefined && !(Number.isFinite(o.clipGradNorm) && o.clipGradNorm > 0)) throw new TrainOptionsError(`gradient clipping norm must be a finite number > 0, got ${o.clipGradNorm}`);
+  const s = o.lrSchedule;
+  if (s !== undefined) {
+    requireInteger('warm-up steps', s.warmupSteps, 0);
+    if (!(Number.isFinite(s.minLr) && s.minLr >= 0 && s.minLr <= o.lr)) throw new TrainOptionsError(`minimum learning rate must be between 0 and lr ${o.lr}, got ${s.minLr}`);
+  }
+}
