@@ -4,7 +4,11 @@ import { cpSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { Graph } from '../src/graph/graph.js';
 import { buildModel, makeModelConfig } from '../src/models/config.js';
+import { autoencode } from '../src/models/forward.js';
+import { BuildContext } from '../src/runtime/build-context.js';
+import { VariableStore } from '../src/runtime/variables.js';
 import { checkTrainingMemory, MemoryBudgetError } from '../src/train/memory.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/persistence/safetensors.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
@@ -134,6 +138,10 @@ test('the memory check suggests the largest batch that fits', () => {
   const fine = checkTrainingMemory(model, 128, 24 * 2 ** 30);
   assert.ok(fine.totalBytes < 4 * 2 ** 30, `${fine.totalBytes}`);
   assert.equal(fine.searchShape[1], 1024, 'the search block spans the K = 1024 codes');
+  const store = new VariableStore(0);
+  const ctx = BuildContext.create(new Graph(), store, 'train');
+  autoencode(ctx, model, ctx.input('x', [2, 1, 28, 28]));
+  assert.equal(fine.parameterCount, store.parameterCount(), 'the estimate counts the parameters the model creates');
   // On a (pretend) 1 GiB machine batch 4096 does not fit; the message names a batch that does.
   assert.throws(() => checkTrainingMemory(model, 4096, 2 ** 30), (err: unknown) => {
     assert.ok(err instanceof MemoryBudgetError);
