@@ -27,7 +27,7 @@ import { CompiledGraph } from '../src/runtime/session.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableStore } from '../src/runtime/variables.js';
 import { quantizeFeatureMap } from '../src/quantizers/quantizer.js';
-import { VectorQuantizer } from '../src/quantizers/vector-quantizer.js';
+import { createQuantizer } from '../src/quantizers/registry.js';
 import { gradCheck } from './helpers/gradcheck.js';
 
 const blocked = await nchwcTarget(currentRuntime());
@@ -216,7 +216,7 @@ test('two trainings at 2 threads with the same seed end with byte-identical vari
   const images = Float32Array.from({ length: 32 * 28 * 28 }, () => rng.uniform());
   const train = async (): Promise<Map<string, Buffer>> => {
     const store = new VariableStore(4);
-    const quantizer = new VectorQuantizer({ codebookSize: 16, dim: 64 });
+    const quantizer = createQuantizer('vq', { codebookSize: 16, dim: 64 });
     const program = await TrainingProgram.create({
       store,
       optimizer: new Adam(),

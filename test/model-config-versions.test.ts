@@ -47,7 +47,7 @@ test('version-1 quantizer sections upgrade to the quantizer config; bad ones are
   assert.throws(() => parseModelConfig({ ...v1, quantizer: { ...q, name: 'fsq' } }, 'v1.json'), /v1.json: quantizer.name must be one of vq, ema, simvq in a version-1 config, got 'fsq'/);
   assert.throws(() => parseModelConfig({ ...v1, quantizer: { ...q, decay: 0.9 } }, 'v1.json'), /unexpected field quantizer.decay in a version-1 config/);
   assert.throws(() => parseModelConfig({ ...v1, version: 3 }, 'v3.json'), /config version 3; this vqlab reads versions 1 and 2/);
-  assert.throws(() => parseModelConfig({ ...v1, version: 2, quantizer: { kind: 'ema', codebookSize: 8, dim: 4, decai: 0.9 } }, 'v2.json'), /v2.json: createQuantizer\('ema'\): unknown option 'decai'; valid options: .*decay/);
+  assert.throws(() => parseModelConfig({ ...v1, version: 2, quantizer: { kind: 'ema', codebookSize: 8, dim: 4, decai: 0.9 } }, 'v2.json'), /v2.json: ema: unknown option 'decai'; valid options: .*decay/);
   // Reading a version-1 checkpoint directory gives today's config (what a resumed run saves).
   const dir = tempDir('v1');
   cpSync(join(fixtures, 'ema'), dir, { recursive: true });

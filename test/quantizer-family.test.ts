@@ -6,16 +6,16 @@ import * as op from '../src/graph/ops.js';
 import { Rng } from '../src/init/rng.js';
 import { Adam } from '../src/optim/adam.js';
 import { buildModel, makeModelConfig } from '../src/models/config.js';
-import { FSQ, LFQ, ResidualQuantizer, createQuantizer, parseQuantizerOptions, parseQuantizerSpec } from '../src/quantizers/index.js';
+import { ResidualQuantizer, createQuantizer, parseQuantizerOptions, parseQuantizerSpec } from '../src/quantizers/index.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableStore } from '../src/runtime/variables.js';
 import { randomNormal, runOnce, toNumbers } from './helpers/quantizer-fixtures.js';
 
 test('FSQ: K = Π levels, and index → grid point → index round-trips for every one of the K codes', async () => {
-  assert.equal(new FSQ({ dim: 4 }).codebookSize, 1000);
-  assert.equal(new FSQ({ dim: 4, levels: [8, 8, 8, 6, 5] }).codebookSize, 15360);
+  assert.equal(createQuantizer('fsq', { dim: 4 }).codebookSize, 1000);
+  assert.equal(createQuantizer('fsq', { dim: 4, levels: [8, 8, 8, 6, 5] }).codebookSize, 15360);
   const levels = [3, 4, 2, 5];
-  const q = new FSQ({ dim: levels.length, levels });
+  const q = createQuantizer('fsq', { dim: levels.length, levels });
   const k = q.codebookSize;
   assert.equal(k, 120);
   const grid = q.implicitCodebook();
@@ -42,7 +42,7 @@ test('FSQ: K = Π levels, and index → grid point → index round-trips for eve
 });
 
 test('FSQ with projections: random inputs give valid indices, decode matches, no loss, straight-through gradient to the projection', async () => {
-  const q = new FSQ({ dim: 6, levels: [8, 5, 5, 5] });
+  const q = createQuantizer('fsq', { dim: 6, levels: [8, 5, 5, 5] });
   const rng = new Rng(2);
   const m = 500;
   const z = randomNormal(m * 6, rng, 3);
@@ -62,7 +62,7 @@ test('FSQ with projections: random inputs give valid indices, decode matches, no
 
 test('LFQ: indices are the sign bits and the entropy terms match a hand computation', async () => {
   // b = 2 bits, K = 4, τ = 1, no projection; codes (MSB first): 0 [−1,−1], 1 [−1,1], 2 [1,−1], 3 [1,1].
-  const q = new LFQ({ codebookSize: 4, dim: 2, temperature: 1, entropyWeight: 0.5, diversityGamma: 0.8, beta: 0.3 });
+  const q = createQuantizer('lfq', { codebookSize: 4, dim: 2, temperature: 1, entropyWeight: 0.5, diversityGamma: 0.8, beta: 0.3 });
   assert.deepEqual(Array.from(q.implicitCodebook()), [-1, -1, -1, 1, 1, -1, 1, 1]);
   const h = [[0.5, -1], [2, 0.25], [-0.3, -0.2]];
   const out = await runOnce(new VariableStore(3), (ctx) => {
@@ -88,20 +88,20 @@ test('LFQ: indices are the sign bits and the entropy terms match a hand computat
   close(Number(out.batch), batch, 'batch entropy');
   close(Number(out.commitment), commitment, 'commitment');
   close(Number(out.loss), 0.5 * (sample - 0.8 * batch) + 0.3 * commitment, 'loss');
-  assert.throws(() => new LFQ({ codebookSize: 12, dim: 2 }), /codebookSize must be a power of two/);
+  assert.throws(() => createQuantizer('lfq', { codebookSize: 12, dim: 2 }), /codebookSize must be a power of two/);
 });
 
 test('LFQ bit groups: per-sample entropy is exact, batch entropy is the sum of the groups\' marginal entropies', async () => {
-  assert.deepEqual(new LFQ({ codebookSize: 2 ** 16, dim: 16 }).entropyGroups(), [8, 8]);
-  assert.deepEqual(new LFQ({ codebookSize: 2 ** 13, dim: 13 }).entropyGroups(), [7, 6]);
-  assert.deepEqual(new LFQ({ codebookSize: 2 ** 12, dim: 12 }).entropyGroups(), [12]);
-  assert.deepEqual(new LFQ({ codebookSize: 32, dim: 5, entropyGroupBits: 2 }).entropyGroups(), [2, 2, 1]);
-  assert.throws(() => new LFQ({ codebookSize: 16, dim: 4, entropyGroupBits: 0 }), /entropyGroupBits/);
+  assert.deepEqual(createQuantizer('lfq', { codebookSize: 2 ** 16, dim: 16 }).entropyGroups(), [8, 8]);
+  assert.deepEqual(createQuantizer('lfq', { codebookSize: 2 ** 13, dim: 13 }).entropyGroups(), [7, 6]);
+  assert.deepEqual(createQuantizer('lfq', { codebookSize: 2 ** 12, dim: 12 }).entropyGroups(), [12]);
+  assert.deepEqual(createQuantizer('lfq', { codebookSize: 32, dim: 5, entropyGroupBits: 2 }).entropyGroups(), [2, 2, 1]);
+  assert.throws(() => createQuantizer('lfq', { codebookSize: 16, dim: 4, entropyGroupBits: 0 }), /entropyGroupBits/);
   // b = 4, τ = 2: one dense group against two groups of 2 bits on the same inputs.
   const m = 5;
   const h = randomNormal(m * 4, new Rng(9), 1.5);
   const terms = async (groupBits: number): Promise<{ sample: number; batch: number }> => {
-    const q = new LFQ({ codebookSize: 16, dim: 4, temperature: 2, entropyGroupBits: groupBits });
+    const q = createQuantizer('lfq', { codebookSize: 16, dim: 4, temperature: 2, entropyGroupBits: groupBits });
     const out = await runOnce(new VariableStore(9), (ctx) => {
       const res = q.quantize(ctx.scope('q'), ctx.input('h', [m, 4]));
       return { sample: res.terms.sampleEntropy!, batch: res.terms.batchEntropy! };

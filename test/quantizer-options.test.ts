@@ -5,7 +5,7 @@ import * as op from '../src/graph/ops.js';
 import { Rng } from '../src/init/rng.js';
 import { Adam } from '../src/optim/adam.js';
 import { Sgd } from '../src/optim/sgd.js';
-import { createQuantizer, kmeans, orthogonalLoss, quantizationError, rotateTo, type HostStepOutcome, type Quantizer } from '../src/quantizers/index.js';
+import { buildQuantizer, createQuantizer, kmeans, orthogonalLoss, quantizationError, resolveQuantizerConfig, rotateTo, savedQuantizerConfig, type HostStepOutcome, type Quantizer } from '../src/quantizers/index.js';
 import type { Optimizer } from '../src/runtime/optimizer.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableView } from '../src/runtime/variable-view.js';
@@ -271,4 +271,21 @@ test('orthogonal regularization equals ‖ÊÊᵀ − I‖²/K² on a hand-made 
   }, { z });
   assert.ok(Number(r.orth) > 0);
   assert.ok(Math.abs(Number(r.loss) - (Number(r.cb) + 0.25 * Number(r.com) + 3 * Number(r.orth))) < 1e-5);
+});
+
+test('a resolved QuantizerConfig holds every option; the saved config keeps the keys checkpoints have always had', () => {
+  const vq = resolveQuantizerConfig('vq', { codebookSize: 16, dim: 4 });
+  assert.deepEqual(vq, { kind: 'vq', codebookSize: 16, dim: 4, beta: 0.25, weight: 1, init: 'uniform', initScale: 1 / 16, codebookDim: 4, cosine: false, rotationTrick: false, orthogonalWeight: 0, kmeansIters: 0, deadCodeThreshold: 0, deadCodeShare: 0, usageDecay: 0.99 });
+  assert.deepEqual(savedQuantizerConfig(vq), { kind: 'vq', codebookSize: 16, dim: 4, beta: 0.25, weight: 1, init: 'uniform' });
+  assert.deepEqual(buildQuantizer(vq).config, savedQuantizerConfig(vq));
+  const dead = createQuantizer('vq', { codebookSize: 16, dim: 4, deadCodeShare: 0.5, codebookDim: 2, search: { chunkK: 8 } }).config;
+  assert.deepEqual(Object.keys(dead), ['kind', 'codebookSize', 'dim', 'beta', 'weight', 'init', 'codebookDim', 'deadCodeShare', 'usageDecay', 'search']);
+  assert.deepEqual(Object.keys(createQuantizer('simvq', { codebookSize: 16, dim: 4 }).config), ['kind', 'codebookSize', 'dim', 'beta', 'weight', 'optimize', 'bias', 'initScale']);
+  assert.deepEqual(Object.keys(createQuantizer('ema', { codebookSize: 16, dim: 4 }).config), ['kind', 'codebookSize', 'dim', 'beta', 'weight', 'decay', 'epsilon', 'init', 'initialCount']);
+  const rvq = resolveQuantizerConfig('residual', { base: 'simvq', depth: 2, codebookSize: 16, dim: 4 });
+  assert.deepEqual(savedQuantizerConfig(rvq), buildQuantizer(rvq).config);
+  assert.deepEqual(Object.keys(savedQuantizerConfig(rvq)), ['kind', 'base', 'depth', 'quantizeDropout', 'codebookSize', 'dim', 'beta', 'weight', 'optimize', 'bias', 'initScale']);
+  // Resolving a saved config gives the same QuantizerConfig back.
+  const { kind, ...saved } = savedQuantizerConfig(vq);
+  assert.deepEqual(resolveQuantizerConfig(kind, saved), vq);
 });

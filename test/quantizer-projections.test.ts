@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../src/graph/graph.js';
-import { FSQ, LFQ, VectorQuantizer, type Quantizer } from '../src/quantizers/index.js';
+import { createQuantizer, type Quantizer } from '../src/quantizers/index.js';
 import { BuildContext } from '../src/runtime/build-context.js';
 import { VariableStore } from '../src/runtime/variables.js';
 
 // Checkpoints of FSQ, LFQ and projected VQ runs store the projections under these names and
 // shapes, and an optimizer state follows the variables' creation order: both must stay fixed.
 const cases: { name: string; quantizer: Quantizer; inner: number; params: [string, number[]][] }[] = [
-  { name: 'FSQ levels 3,3 on d = 6', quantizer: new FSQ({ dim: 6, levels: [3, 3] }), inner: 2, params: [] },
-  { name: 'LFQ K = 16 on d = 6', quantizer: new LFQ({ dim: 6, codebookSize: 16 }), inner: 4, params: [] },
-  { name: 'VQ codebookDim 3 on d = 6', quantizer: new VectorQuantizer({ dim: 6, codebookSize: 16, codebookDim: 3 }), inner: 3, params: [['q.codebook', [16, 3]]] },
+  { name: 'FSQ levels 3,3 on d = 6', quantizer: createQuantizer('fsq', { dim: 6, levels: [3, 3] }), inner: 2, params: [] },
+  { name: 'LFQ K = 16 on d = 6', quantizer: createQuantizer('lfq', { dim: 6, codebookSize: 16 }), inner: 4, params: [] },
+  { name: 'VQ codebookDim 3 on d = 6', quantizer: createQuantizer('vq', { dim: 6, codebookSize: 16, codebookDim: 3 }), inner: 3, params: [['q.codebook', [16, 3]]] },
 ];
 
 for (const { name, quantizer, inner, params } of cases) {

@@ -11,12 +11,10 @@ import { VariableStore } from '../src/runtime/variables.js';
 import {
   assertFiniteQuantizerInput,
   createQuantizer,
-  EmaVectorQuantizer,
   quantizeFeatureMap,
   quantizerFromConfig,
   quantizeVectors,
   SimVQ,
-  VectorQuantizer,
   type Quantizer,
 } from '../src/quantizers/index.js';
 import { randomNormal, runOnce, toNumbers } from './helpers/quantizer-fixtures.js';
@@ -25,16 +23,16 @@ const M = 12, D = 3, K = 10;
 
 function quantizers(): Quantizer[] {
   return [
-    new VectorQuantizer({ codebookSize: K, dim: D, init: 'normal' }),
-    new EmaVectorQuantizer({ codebookSize: K, dim: D }),
-    new SimVQ({ codebookSize: K, dim: D }),
+    createQuantizer('vq', { codebookSize: K, dim: D, init: 'normal' }),
+    createQuantizer('ema', { codebookSize: K, dim: D }),
+    createQuantizer('simvq', { codebookSize: K, dim: D }),
   ];
 }
 
 test('VQ: ∂L/∂e is exactly zero for every unchosen code and equals 2·Σ(e_k − z_i)/(M·d) for chosen ones', async () => {
   const rng = new Rng(1);
   const store = new VariableStore(1);
-  const q = new VectorQuantizer({ codebookSize: K, dim: D, init: 'normal' });
+  const q = createQuantizer('vq', { codebookSize: K, dim: D, init: 'normal' });
   const z = randomNormal(M * D, rng);
   const out = await runOnce(store, (ctx) => {
     const s = ctx.scope('q');
@@ -84,9 +82,9 @@ test('the commitment gradient scales with β: ∂L/∂z_e doubles from β = 0.5 
   const rng = new Rng(3);
   const z = randomNormal(M * D, rng);
   const make = [
-    (beta: number) => new VectorQuantizer({ codebookSize: K, dim: D, beta, init: 'normal' }),
-    (beta: number) => new EmaVectorQuantizer({ codebookSize: K, dim: D, beta }),
-    (beta: number) => new SimVQ({ codebookSize: K, dim: D, beta }),
+    (beta: number) => createQuantizer('vq', { codebookSize: K, dim: D, beta, init: 'normal' }),
+    (beta: number) => createQuantizer('ema', { codebookSize: K, dim: D, beta }),
+    (beta: number) => createQuantizer('simvq', { codebookSize: K, dim: D, beta }),
   ];
   for (const f of make) {
     const grads: Float32Array[] = [];
@@ -112,7 +110,7 @@ test('the commitment gradient scales with β: ∂L/∂z_e doubles from β = 0.5 
 
 test('SimVQ (optimize W): one Adam step changes every row of the effective codebook C·W + b and leaves C frozen', async () => {
   const store = new VariableStore(4);
-  const q = new SimVQ({ codebookSize: 64, dim: 4 });
+  const q = createQuantizer('simvq', { codebookSize: 64, dim: 4 });
   const m = 32;
   const program = await TrainingProgram.create({
     store,
@@ -143,8 +141,8 @@ test('SimVQ with optimize "C" (W = I, b = 0, frozen) reproduces vanilla VQ exact
   const rng = new Rng(5);
   const vqStore = new VariableStore(6);
   const simStore = new VariableStore(6);
-  const vq = new VectorQuantizer({ codebookSize: 32, dim: 4 });
-  const sim = new SimVQ({ codebookSize: 32, dim: 4, optimize: 'C' });
+  const vq = createQuantizer('vq', { codebookSize: 32, dim: 4 });
+  const sim = createQuantizer('simvq', { codebookSize: 32, dim: 4, optimize: 'C' });
   const build = (q: Quantizer) => (ctx: import('../src/runtime/build-context.js').BuildContext) => {
     const z = ctx.param('z', [24, 4], { kind: 'normal', std: 1 });
     const res = q.quantize(ctx.scope('q'), z);
@@ -172,7 +170,7 @@ test('SimVQ with optimize "C" (W = I, b = 0, frozen) reproduces vanilla VQ exact
 
 test('SimVQ lookup applies W and b (gathering C then projecting, or projecting then gathering)', async () => {
   const store = new VariableStore(7);
-  const q = new SimVQ({ codebookSize: 16, dim: 3 });
+  const q = createQuantizer('simvq', { codebookSize: 16, dim: 3 });
   const few = BigInt64Array.from([3n, 0n, 15n, 3n]);
   const many = BigInt64Array.from({ length: 20 }, (_, i) => BigInt((i * 7) % 16));
   const out = await runOnce(store, (ctx) => {
@@ -204,7 +202,7 @@ test('EMA update equals a hand computation on K = 3, d = 2 (N, m and e after one
   const z = [[0.1, 0.2], [0.9, 1.2], [1.1, 0.8], [-0.2, 0.1]];
   for (const c0 of [1, 0]) {
     const store = new VariableStore(8);
-    const q = new EmaVectorQuantizer({ codebookSize: 3, dim: 2, decay: gamma, epsilon: eps, beta, initialCount: c0 });
+    const q = createQuantizer('ema', { codebookSize: 3, dim: 2, decay: gamma, epsilon: eps, beta, initialCount: c0 });
     const program = await TrainingProgram.create({
       store,
       optimizer: new Sgd(),
@@ -266,7 +264,7 @@ test('EMA update equals a hand computation on K = 3, d = 2 (N, m and e after one
 
 test('EMA state is not changed by inference graphs', async () => {
   const store = new VariableStore(9);
-  const q = new EmaVectorQuantizer({ codebookSize: 8, dim: 2 });
+  const q = createQuantizer('ema', { codebookSize: 8, dim: 2 });
   const infer = await InferenceProgram.create({ store, threads: 1, build: (ctx) => ({ idx: q.quantize(ctx.scope('q'), ctx.input('z', [5, 2])).indices }) });
   const before = store.snapshot(['state']);
   await infer.run({ z: randomNormal(10, new Rng(1)) });
@@ -275,7 +273,7 @@ test('EMA state is not changed by inference graphs', async () => {
 });
 
 test('quantizeVectors and quantizeFeatureMap accept [..., d] and NCHW inputs', async () => {
-  const q = new VectorQuantizer({ codebookSize: 6, dim: 2, init: 'normal' });
+  const q = createQuantizer('vq', { codebookSize: 6, dim: 2, init: 'normal' });
   const rng = new Rng(10);
   const v = randomNormal(2 * 3 * 2, rng);
   const x = randomNormal(2 * 2 * 3 * 4, rng);
@@ -307,7 +305,7 @@ test('quantizeVectors and quantizeFeatureMap accept [..., d] and NCHW inputs', a
 });
 
 test('bad input: dimension mismatch and wrong rank fail at build time; NaN/Infinity are counted in nonFinite', async () => {
-  const q = new VectorQuantizer({ codebookSize: 4, dim: 3 });
+  const q = createQuantizer('vq', { codebookSize: 4, dim: 3 });
   await assert.rejects(
     runOnce(new VariableStore(1), (ctx) => ({ i: q.quantize(ctx, ctx.input('z', [5, 4])).indices }), {}),
     /VectorQuantizer: input must be float32 \[M, 3\].*got z:float32\[5,4\].*output channels equal the code dimension/,
@@ -341,7 +339,7 @@ test('createQuantizer validates names and options with clear errors', () => {
   assert.throws(() => createQuantizer('vq', { dim: 2 } as never), /missing required option 'codebookSize'/);
   assert.throws(() => createQuantizer('ema', { codebookSize: 4, dim: 2, cosine: true } as never), /unknown option 'cosine'; valid options: .*decay/);
   // The classes check their options themselves too (they are public API).
-  assert.throws(() => new VectorQuantizer({ codebookSize: 0, dim: 2 }), /VectorQuantizer: codebook size K must be an integer from 1 to 16777216, got 0/);
+  assert.throws(() => createQuantizer('vq', { codebookSize: 0, dim: 2 }), /createQuantizer\('vq'\): codebookSize must be an integer >= 1 and <= 16777216, got 0/);
   // undefined options are ignored; configs round-trip.
   const s = createQuantizer('simvq', { codebookSize: 8, dim: 2, optimize: 'both', beta: undefined });
   assert.ok(s instanceof SimVQ);

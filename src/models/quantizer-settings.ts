@@ -4,7 +4,16 @@
  * onto it.
  */
 import { quotedValue } from '../limits/shown-value.js';
-import { createQuantizer, optionsOf, requireQuantizerName, type Quantizer, type QuantizerName, type SearchBlocking } from '../quantizers/index.js';
+import {
+  createQuantizer,
+  optionsOf,
+  requireQuantizerName,
+  resolveQuantizerConfig as resolveOptionsOf,
+  savedQuantizerConfig,
+  type Quantizer,
+  type QuantizerName,
+  type SearchBlocking,
+} from '../quantizers/index.js';
 
 /** `Quantizer.config`: the registry name and every resolved option. */
 export interface QuantizerConfig {
@@ -54,7 +63,7 @@ export function resolveQuantizerConfig(kind: string, options: Readonly<Record<st
   } catch {
     throw new UnknownQuantizerError(kind);
   }
-  return createQuantizer(name, options).config as QuantizerConfig;
+  return savedQuantizerConfig(resolveOptionsOf(name, options));
 }
 
 /**

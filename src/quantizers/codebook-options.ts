@@ -29,7 +29,7 @@
  *                     every K (s ≈ 0.16 at K = 1,024 and M = 6,272 is the threshold 1 above).
  *                     Either this or deadCodeThreshold; 0 = off. At most 1: a revived code starts
  *                     at the uniform usage, so above 1 it would be dead again at once.
- *   usageDecay        γ_u of that running usage (default 0.99).
+ *   usageDecay        γ_u of that running usage.
  *
  * Host steps, and why not in the graph. A training step is one ONNX run that computes the
  * parameters' next values as functions of the batch; k-means (an iterative algorithm over the
@@ -48,74 +48,35 @@ import * as op from '../graph/ops.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import type { VariableView } from '../runtime/variable-view.js';
 import { chooseRows, kmeans } from './kmeans.js';
-import { QuantizerBase, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
+import type { OptionSchema, OptionValues, ResolvedSoFar } from './option-schema.js';
+import { QuantizerBase, type CommonQuantizerOptions } from './options.js';
 import type { HostStepInput, HostStepOutcome } from './quantizer.js';
 
-export interface CodebookOptions {
-  /** l2-normalized inputs and codes (default false). */
-  readonly cosine?: boolean;
-  /** Rotation-trick gradient instead of straight-through (default false). */
-  readonly rotationTrick?: boolean;
-  /** Weight of the orthogonal regularization (default 0 = off). */
-  readonly orthogonalWeight?: number;
-  /** Lloyd iterations of the k-means initialization after step 1 (default 0 = off). */
-  readonly kmeansIters?: number;
-  /** Replace codes whose running usage per step falls below this (default 0 = off). */
-  readonly deadCodeThreshold?: number;
-  /** Replace codes whose running usage falls below this share of the uniform usage M/K (default 0 = off). */
-  readonly deadCodeShare?: number;
-  /** Decay of the running usage (default 0.99). */
-  readonly usageDecay?: number;
+/** Whether dead codes are replaced (and usage therefore tracked), for the resolved options. */
+function replacing(o: ResolvedSoFar): boolean {
+  return o.number('deadCodeThreshold') > 0 || o.number('deadCodeShare') > 0;
 }
 
-export const CODEBOOK_OPTIONS: OptionSpecs = {
-  cosine: { type: 'boolean', default: 'false', doc: 'l2-normalize inputs and codes (cosine-similarity codebook, Improved VQGAN §3.2)' },
-  rotationTrick: { type: 'boolean', default: 'false', doc: 'rotation-trick gradient estimator instead of straight-through (Fifty et al. 2024)' },
-  orthogonalWeight: { type: 'number', min: 0, default: '0', doc: 'weight of the orthogonal regularization ‖ÊÊᵀ − I‖²/K² of the codebook (Shin et al. 2021)' },
+/** The options of this file (file comment); a config lists only those that are on. */
+export const CODEBOOK_OPTIONS = {
+  cosine: { type: 'boolean', default: false, saved: 'unless-default', doc: 'l2-normalize inputs and codes (cosine-similarity codebook, Improved VQGAN §3.2)' },
+  rotationTrick: { type: 'boolean', default: false, saved: 'unless-default', doc: 'rotation-trick gradient estimator instead of straight-through (Fifty et al. 2024)' },
+  orthogonalWeight: { type: 'number', min: 0, default: 0, saved: 'unless-default', doc: 'weight of the orthogonal regularization ‖ÊÊᵀ − I‖²/K² of the codebook (Shin et al. 2021); 0 = off' },
   // Lloyd's iterations converge in tens (k-means++ seeding); 1,000 bounds the time one step may take.
-  kmeansIters: { type: 'integer', min: 0, max: 1000, default: '0 (off)', doc: 'k-means initialization: Lloyd iterations over the first batch of encoder outputs' },
-  deadCodeThreshold: { type: 'number', min: 0, default: '0 (off)', doc: 'replace codes used fewer than this many times per step (running mean) by batch encoder outputs' },
-  deadCodeShare: { type: 'number', min: 0, max: 1, default: '0 (off)', doc: 'replace codes whose running usage falls below this share (at most 1) of the uniform usage M/K (M encoder outputs per step), a threshold that means the same at every K; not with deadCodeThreshold' },
-  usageDecay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: '0.99', doc: 'decay of the running per-code usage that deadCodeThreshold and deadCodeShare read' },
-};
+  kmeansIters: { type: 'integer', min: 0, max: 1000, default: 0, saved: 'unless-default', doc: 'k-means initialization: Lloyd iterations over the first batch of encoder outputs; 0 = off' },
+  deadCodeThreshold: { type: 'number', min: 0, default: 0, saved: 'unless-default', doc: 'replace codes used fewer than this many times per step (running mean) by batch encoder outputs; 0 = off' },
+  deadCodeShare: { type: 'number', min: 0, max: 1, default: 0, saved: 'unless-default', doc: 'replace codes whose running usage falls below this share (at most 1) of the uniform usage M/K (M encoder outputs per step), a threshold that means the same at every K; not with deadCodeThreshold; 0 = off' },
+  usageDecay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: 0.99, saved: replacing, doc: 'decay of the running per-code usage that deadCodeThreshold and deadCodeShare read' },
+} as const satisfies OptionSchema;
 
-/** The resolved options, with defaults. */
-export interface ResolvedCodebookOptions {
-  readonly cosine: boolean;
-  readonly rotationTrick: boolean;
-  readonly orthogonalWeight: number;
-  readonly kmeansIters: number;
-  readonly deadCodeThreshold: number;
-  readonly deadCodeShare: number;
-  readonly usageDecay: number;
-}
+/** The resolved options of this file. */
+export type ResolvedCodebookOptions = OptionValues<typeof CODEBOOK_OPTIONS>;
 
-function resolveCodebookOptions(name: string, o: CodebookOptions): ResolvedCodebookOptions {
-  if ((o.deadCodeThreshold ?? 0) > 0 && (o.deadCodeShare ?? 0) > 0) {
+/** The one rule between these options: a single dead-code threshold. */
+export function checkCodebookOptions(name: string, o: Pick<ResolvedCodebookOptions, 'deadCodeThreshold' | 'deadCodeShare'>): void {
+  if (o.deadCodeThreshold > 0 && o.deadCodeShare > 0) {
     throw new Error(`${name}: deadCodeThreshold (${o.deadCodeThreshold} uses per step) and deadCodeShare (${o.deadCodeShare} of the uniform usage M/K) both set the dead-code threshold; set one of them`);
   }
-  return {
-    cosine: o.cosine ?? false,
-    rotationTrick: o.rotationTrick ?? false,
-    orthogonalWeight: o.orthogonalWeight ?? 0,
-    kmeansIters: o.kmeansIters ?? 0,
-    deadCodeThreshold: o.deadCodeThreshold ?? 0,
-    deadCodeShare: o.deadCodeShare ?? 0,
-    usageDecay: o.usageDecay ?? 0.99,
-  };
-}
-
-/** The non-default options, for a quantizer's `config` (so configs stay short and stable). */
-export function codebookOptionsConfig(o: ResolvedCodebookOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (o.cosine) out.cosine = true;
-  if (o.rotationTrick) out.rotationTrick = true;
-  if (o.orthogonalWeight > 0) out.orthogonalWeight = o.orthogonalWeight;
-  if (o.kmeansIters > 0) out.kmeansIters = o.kmeansIters;
-  if (o.deadCodeThreshold > 0) out.deadCodeThreshold = o.deadCodeThreshold;
-  if (o.deadCodeShare > 0) out.deadCodeShare = o.deadCodeShare;
-  if (replacesDeadCodes(o)) out.usageDecay = o.usageDecay;
-  return out;
 }
 
 /** Whether dead codes are replaced (and usage therefore tracked). */
@@ -206,10 +167,10 @@ function deadCodes(usage: Float32Array, decay: number, step: number, threshold: 
 export abstract class CodebookQuantizer extends QuantizerBase implements CodeWriter {
   readonly options: ResolvedCodebookOptions;
 
-  /** `codebook`: the options of this file that the quantizer offers (EMA-VQ offers a subset). */
-  protected constructor(name: string, common: CommonQuantizerOptions, codebook: CodebookOptions) {
-    super(name, common);
-    this.options = resolveCodebookOptions(name, codebook);
+  /** `codebook`: the options of this file; EMA-VQ, which offers a subset, passes the others off. */
+  protected constructor(common: CommonQuantizerOptions, codebook: ResolvedCodebookOptions) {
+    super(common);
+    this.options = codebook;
   }
 
   get countsSize(): number {

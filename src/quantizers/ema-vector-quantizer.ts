@@ -27,37 +27,28 @@
  * unstable: an unused code gets e_i = γ·e_i/Ñ_i with Ñ_i ≈ ε, i.e. it is multiplied by ~10⁵.
  * vqlab therefore starts from a state that is already consistent with the codebook:
  *
- *   e ~ init,   N_i = c,   m_i = c·e_i     (c = `initialCount`, default 1)
+ *   e ~ init,   N_i = c,   m_i = c·e_i     (c = `initialCount`)
  *
  * so at step 0, Ñ_i = c and m_i/Ñ_i = e_i exactly: every code behaves as if it had been assigned
  * c vectors equal to itself. The prior fades at rate γ per step; unused codes stay where they were
  * initialized (decaying towards 0 only once γ^t falls below ε), and used codes move to the mean
  * of their assigned vectors. `initialCount: 0` reproduces Sonnet's effective (debiased) behavior.
  *
- * Options (`EmaVectorQuantizerOptions`): codebookSize K, dim d, beta β (default 0.25), weight
- * (default 1), decay γ (default 0.99, in [0, 1)), epsilon ε (default 1e-5, > 0), init and
- * initScale as for `VectorQuantizer` (default 'normal' with std 1, Sonnet's choice of a
- * unit-scale distribution), initialCount c (default 1, ≥ 0), search (block sizes).
+ * Options: EMA_OPTIONS below. The 'normal' initialization with std 1 is Sonnet's choice of a
+ * unit-scale distribution.
  *
  * State variables (under the context it is given): `codebook` e [K, d], `ema_cluster_size`
  * N [K], `ema_sum` m [K, d]. The quantizer has no parameters.
  */
-import { shownValue } from '../limits/shown-value.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { nearestCode } from './nearest-code.js';
 import type { VariableView } from '../runtime/variable-view.js';
-import {
-  CODEBOOK_OPTIONS,
-  CodebookQuantizer,
-  codebookOptionsConfig,
-  copyRow,
-  trackUsage,
-  type CodebookOptions,
-} from './codebook-options.js';
-import { COMMON_OPTIONS, validateNonNegative, type CodebookInit, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
+import { checkCodebookOptions, CODEBOOK_OPTIONS, CodebookQuantizer, copyRow, trackUsage } from './codebook-options.js';
+import { savedOptions, type OptionInput, type OptionSchema, type OptionValues } from './option-schema.js';
+import { checkCodebookShape, COMMON_OPTIONS, INIT_SCALE_OPTION, SEARCH_OPTION, type CodebookInit } from './options.js';
 import {
   checkQuantizerInput,
   codeCounts,
@@ -70,32 +61,31 @@ import {
 import { rotateTo } from './rotation-trick.js';
 import { codebookInitializer, VQ_OPTIONS } from './vector-quantizer.js';
 
-export interface EmaVectorQuantizerOptions extends CommonQuantizerOptions, Pick<CodebookOptions, 'rotationTrick' | 'kmeansIters' | 'deadCodeThreshold' | 'deadCodeShare' | 'usageDecay'> {
-  /** EMA decay γ in [0, 1) (default 0.99). */
-  readonly decay?: number;
-  /** Laplace smoothing ε > 0 (default 1e-5). */
-  readonly epsilon?: number;
-  /** Codebook initialization (default 'normal'). */
-  readonly init?: CodebookInit;
-  /** Uniform bound or normal standard deviation (defaults 1/K and 1). */
-  readonly initScale?: number;
-  /** Initial EMA cluster size c of every code, with m = c·e (default 1; 0 = Sonnet's effective start). */
-  readonly initialCount?: number;
-}
-
-export const EMA_OPTIONS: OptionSpecs = {
+export const EMA_OPTIONS = {
   ...COMMON_OPTIONS,
-  decay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: '0.99', doc: 'γ, decay of the EMA cluster sizes and sums' },
-  epsilon: { type: 'number', min: 0, minExclusive: true, default: '1e-5', doc: 'ε, Laplace smoothing of the cluster sizes' },
-  init: { ...VQ_OPTIONS.init!, default: 'normal' },
-  initScale: VQ_OPTIONS.initScale!,
-  initialCount: { type: 'number', min: 0, default: '1', doc: 'c, initial EMA cluster size of every code (m = c·e); 0 = Sonnet\'s effective start' },
-  rotationTrick: CODEBOOK_OPTIONS.rotationTrick!,
-  kmeansIters: CODEBOOK_OPTIONS.kmeansIters!,
-  deadCodeThreshold: CODEBOOK_OPTIONS.deadCodeThreshold!,
-  deadCodeShare: CODEBOOK_OPTIONS.deadCodeShare!,
-  usageDecay: CODEBOOK_OPTIONS.usageDecay!,
-};
+  decay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: 0.99, doc: 'γ, decay of the EMA cluster sizes and sums' },
+  epsilon: { type: 'number', min: 0, minExclusive: true, default: 1e-5, doc: 'ε, Laplace smoothing of the cluster sizes' },
+  init: { ...VQ_OPTIONS.init, default: 'normal' },
+  initScale: INIT_SCALE_OPTION,
+  initialCount: { type: 'number', min: 0, default: 1, doc: "c, initial EMA cluster size of every code (m = c·e); 0 = Sonnet's effective start" },
+  rotationTrick: CODEBOOK_OPTIONS.rotationTrick,
+  kmeansIters: CODEBOOK_OPTIONS.kmeansIters,
+  deadCodeThreshold: CODEBOOK_OPTIONS.deadCodeThreshold,
+  deadCodeShare: CODEBOOK_OPTIONS.deadCodeShare,
+  usageDecay: CODEBOOK_OPTIONS.usageDecay,
+  ...SEARCH_OPTION,
+} as const satisfies OptionSchema;
+
+/** What `createQuantizer('ema', …)` takes. */
+export type EmaVectorQuantizerOptions = OptionInput<typeof EMA_OPTIONS>;
+/** The resolved options an EmaVectorQuantizer is built from (its `config` without `kind`). */
+export type EmaVectorQuantizerConfig = OptionValues<typeof EMA_OPTIONS>;
+
+/** The rules between EMA-VQ's options that no single option's bounds express. */
+export function checkEmaVectorQuantizerOptions(o: EmaVectorQuantizerConfig): void {
+  checkCodebookShape('EmaVectorQuantizer', o);
+  checkCodebookOptions('EmaVectorQuantizer', o);
+}
 
 export class EmaVectorQuantizer extends CodebookQuantizer implements Quantizer {
   readonly kind = 'ema' as const;
@@ -103,22 +93,22 @@ export class EmaVectorQuantizer extends CodebookQuantizer implements Quantizer {
   readonly decay: number;
   readonly epsilon: number;
   readonly init: CodebookInit;
-  readonly initScale: number | undefined;
+  readonly initScale: number;
   readonly initialCount: number;
   private readonly initializer: Initializer;
+  private readonly resolved: EmaVectorQuantizerConfig;
 
-  constructor(o: EmaVectorQuantizerOptions) {
-    super('EmaVectorQuantizer', o, { rotationTrick: o.rotationTrick, kmeansIters: o.kmeansIters, deadCodeThreshold: o.deadCodeThreshold, deadCodeShare: o.deadCodeShare, usageDecay: o.usageDecay });
-    const name = 'EmaVectorQuantizer';
-    this.decay = o.decay ?? 0.99;
-    this.epsilon = o.epsilon ?? 1e-5;
-    this.init = o.init ?? 'normal';
+  /** `o`: resolved options (createQuantizer('ema', …) resolves and checks them). */
+  constructor(o: EmaVectorQuantizerConfig) {
+    // The EMA codebook is not trained by a loss, so the cosine and orthogonal options are off.
+    super(o, { ...o, cosine: false, orthogonalWeight: 0 });
+    this.resolved = o;
+    this.decay = o.decay;
+    this.epsilon = o.epsilon;
+    this.init = o.init;
     this.initScale = o.initScale;
-    this.initialCount = o.initialCount ?? 1;
-    if (!(typeof this.decay === 'number' && this.decay >= 0 && this.decay < 1)) throw new Error(`${name}: decay must be in [0, 1), got ${shownValue(this.decay)}`);
-    if (!(typeof this.epsilon === 'number' && Number.isFinite(this.epsilon) && this.epsilon > 0)) throw new Error(`${name}: epsilon must be a finite number > 0, got ${shownValue(this.epsilon)}`);
-    validateNonNegative(name, 'initialCount', this.initialCount);
-    this.initializer = codebookInitializer(name, this.init, this.initScale, this.codebookSize);
+    this.initialCount = o.initialCount;
+    this.initializer = codebookInitializer(this.init, this.initScale);
   }
 
   writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void {
@@ -133,14 +123,7 @@ export class EmaVectorQuantizer extends CodebookQuantizer implements Quantizer {
   }
 
   get config(): Readonly<Record<string, unknown>> {
-    return this.configWith(this.kind, {
-      decay: this.decay,
-      epsilon: this.epsilon,
-      init: this.init,
-      ...(this.initScale !== undefined ? { initScale: this.initScale } : {}),
-      initialCount: this.initialCount,
-      ...codebookOptionsConfig(this.options),
-    });
+    return { kind: this.kind, ...savedOptions(EMA_OPTIONS, this.resolved) };
   }
 
   /** The codebook e [K, d] (state, not a parameter). */

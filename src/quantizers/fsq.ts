@@ -24,7 +24,7 @@
  * float → int64 → float Cast, which passes no gradient. Halfway cases round up, which only
  * matters on a set of measure zero.
  *
- * Options (`FSQOptions`): levels (default 8,5,5,5; each ≥ 2), dim d. Variables: with projection
+ * Options: FSQ_OPTIONS below. Variables: with projection
  * `proj_in.weight` [d, D], `proj_in.bias` [D], `proj_out.weight` [D, d], `proj_out.bias` [d]
  * (nn.Linear initialization U(±1/√fan_in)).
  */
@@ -33,22 +33,9 @@ import type { Tensor } from '../graph/tensor.js';
 import { linearLayer } from '../layers/linear.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { MAX_EXACT_INDEX } from './nearest-code.js';
-import { checkOptions, SIZE_BOUNDS, type OptionSpecs } from './options.js';
+import { savedOptions, type OptionInput, type OptionSchema, type OptionValues } from './option-schema.js';
+import { DIM_OPTION } from './options.js';
 import { checkQuantizerInput, codeCounts, nonFiniteCount, type Quantizer, type QuantizerOutput } from './quantizer.js';
-
-export interface FSQOptions {
-  /** Levels per dimension L_j ≥ 2 (default [8, 5, 5, 5]: 1,000 codes). */
-  readonly levels?: readonly number[];
-  /** Dimension d of the encoder output (projected to |levels| when different). */
-  readonly dim: number;
-}
-
-export const FSQ_OPTIONS: OptionSpecs = {
-  dim: { type: 'integer', min: 1, max: SIZE_BOUNDS.maxDim, required: true, doc: "d, the encoder's output channels (projected to |levels| dims when different)" },
-  levels: { type: 'integer-list', min: 2, default: '8,5,5,5 (1,000 codes)', doc: 'levels L_j per dimension; K = Π L_j (e.g. 8,5,5,5 → 1,000; 8,8,8,6,5 → 15,360)' },
-};
-
-const FSQ_DEFAULT_LEVELS: readonly number[] = [8, 5, 5, 5];
 
 /**
  * The levels the FSQ paper recommends for a target codebook size of 2^8 … 2^16 codes (Mentzer et
@@ -62,6 +49,23 @@ export const FSQ_LEVELS_FOR_SIZE: Readonly<Record<number, readonly number[]>> = 
   65536: [8, 8, 8, 5, 5, 5],
 };
 
+export const FSQ_OPTIONS = {
+  dim: { ...DIM_OPTION, doc: "d, the encoder's output channels (projected to |levels| dims when different)" },
+  // The paper's recommendation for about 2^10 codes (1,000).
+  levels: { type: 'integer-list', min: 2, default: FSQ_LEVELS_FOR_SIZE[1024]!, doc: 'levels L_j per dimension; K = Π L_j (e.g. 8,5,5,5 → 1,000; 8,8,8,6,5 → 15,360)' },
+} as const satisfies OptionSchema;
+
+/** What `createQuantizer('fsq', …)` takes. */
+export type FSQOptions = OptionInput<typeof FSQ_OPTIONS>;
+/** The resolved options an FSQ is built from (its `config` without `kind`). */
+export type FSQConfig = OptionValues<typeof FSQ_OPTIONS>;
+
+/** The rule no single option's bounds express: K = Π levels must stay an exact index. */
+export function checkFSQOptions(o: FSQConfig): void {
+  const codebookSize = o.levels.reduce((a, b) => a * b, 1);
+  if (codebookSize > MAX_EXACT_INDEX) throw new Error(`FSQ: levels ${o.levels.join(',')} give ${codebookSize} codes, more than the ${MAX_EXACT_INDEX} whose indices are exact; use fewer or smaller levels`);
+}
+
 /** Tie-breaking slack of the bound: a_j = (L_j − 1)(1 + ε)/2 (the reference implementation's 1e-3). */
 const BOUND_EPS = 1e-3;
 
@@ -72,12 +76,11 @@ export class FSQ implements Quantizer {
   readonly dim: number;
   readonly codebookSize: number;
 
-  constructor(o: FSQOptions) {
-    checkOptions('FSQ', { ...o }, FSQ_OPTIONS);
-    this.levels = [...(o.levels ?? FSQ_DEFAULT_LEVELS)];
+  /** `o`: resolved options (createQuantizer('fsq', …) resolves and checks them). */
+  constructor(o: FSQConfig) {
+    this.levels = [...o.levels];
     this.dim = o.dim;
     this.codebookSize = this.levels.reduce((a, b) => a * b, 1);
-    if (this.codebookSize > MAX_EXACT_INDEX) throw new Error(`FSQ: levels ${this.levels.join(',')} give ${this.codebookSize} codes, more than the ${MAX_EXACT_INDEX} whose indices are exact; use fewer or smaller levels`);
   }
 
   get countsSize(): number {
@@ -85,7 +88,7 @@ export class FSQ implements Quantizer {
   }
 
   get config(): Readonly<Record<string, unknown>> {
-    return { kind: this.kind, dim: this.dim, levels: [...this.levels] };
+    return { kind: this.kind, ...savedOptions(FSQ_OPTIONS, { dim: this.dim, levels: this.levels }) };
   }
 
   /** D = |levels|, the number of scalar-quantized dimensions. */

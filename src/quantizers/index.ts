@@ -14,6 +14,7 @@
  * throw errors that name the option and the value. Options whose value is `undefined` are ignored.
  */
 export {
+  buildQuantizer,
   createQuantizer,
   describeQuantizers,
   optionsOf,
@@ -22,6 +23,9 @@ export {
   QUANTIZERS,
   quantizerFromConfig,
   requireQuantizerName,
+  resolveQuantizerConfig,
+  savedQuantizerConfig,
+  type QuantizerConfig,
   type QuantizerEntry,
 } from './registry.js';
 export { CodeSearch, type CodeSearchOptions, type CodeSearchResult } from './code-search.js';
@@ -35,8 +39,15 @@ export {
   type Blocking,
   type SearchBlocking,
 } from './nearest-code.js';
-export type { CodebookInit, CommonQuantizerOptions, OptionSpec, OptionSpecs } from './options.js';
-export { CODEBOOK_OPTIONS, type CodebookOptions } from './codebook-options.js';
+export type { CodebookInit, CommonQuantizerOptions } from './options.js';
+export {
+  describeDefault,
+  type OptionDefinition,
+  type OptionInput,
+  type OptionSchema,
+  type OptionValues,
+} from './option-schema.js';
+export { CODEBOOK_OPTIONS } from './codebook-options.js';
 export { FSQ, type FSQOptions } from './fsq.js';
 export { LFQ, type LFQOptions } from './lfq.js';
 export { ResidualQuantizer, RESIDUAL_BASES, type ResidualOptions } from './residual.js';

@@ -18,9 +18,9 @@
  *
  *   L = weight · (λ_ent·L_ent + β·‖h − sg(q)‖²)
  *
- * with λ_ent = `entropyWeight` (default 0.1) and β the commitment weight (default 0.25), the
- * defaults of the reference PyTorch implementation (vector-quantize-pytorch's LFQ), whose
- * inverse temperature 1/τ = 100 is also the default here. Entropies are in nats; H(p) of the
+ * with λ_ent = `entropyWeight` and β the commitment weight, whose defaults (LFQ_OPTIONS) are
+ * those of the reference PyTorch implementation (vector-quantize-pytorch's LFQ), as is the
+ * inverse temperature 1/τ = 100. Entropies are in nats; H(p) of the
  * per-sample term is computed as logsumexp(l) − Σ p·l (exact, no log of 0), the batch term as
  * −Σ p̄ log(p̄ + 1e-12).
  *
@@ -35,12 +35,11 @@
  *     spreads each group's usage over its 2^|G| corners but cannot spread the joint codes directly.
  * `entropyGroupBits` = B sets the largest group: the b bits are split into ⌈b/B⌉ consecutive groups
  * whose sizes differ by at most one (b = 16, B = 12 → 8 + 8). With b ≤ B (every K ≤ 4,096 at the
- * default B = 12) there is one group and the loss is eq. 3 exactly. Cost: M·Σ_g 2^|G_g|.
+ * default B) there is one group and the loss is eq. 3 exactly. Cost: M·Σ_g 2^|G_g|.
  *
  * terms = { entropy: L_ent, sampleEntropy, batchEntropy, commitment }.
  *
- * Options (`LFQOptions`): codebookSize K (a power of two), dim d, beta, weight, entropyWeight,
- * diversityGamma, temperature τ, entropyGroupBits B. Variables: with projection `proj_in.*` [d, b],
+ * Options: LFQ_OPTIONS below. Variables: with projection `proj_in.*` [d, b],
  * [b] and `proj_out.*` [b, d], [d].
  */
 import { logSumExp, softmax } from '../graph/composites.js';
@@ -48,35 +47,35 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { linearLayer } from '../layers/linear.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import { checkOptions, COMMON_OPTIONS, type OptionSpecs } from './options.js';
+import { savedOptions, type OptionInput, type OptionSchema, type OptionValues } from './option-schema.js';
+import { COMMON_OPTIONS } from './options.js';
 import { checkQuantizerInput, codeCounts, meanSquaredError, nonFiniteCount, straightThrough, type Quantizer, type QuantizerOutput } from './quantizer.js';
-
-export interface LFQOptions {
-  /** K = 2^b codes (a power of two ≥ 2). */
-  readonly codebookSize: number;
-  readonly dim: number;
-  readonly beta?: number;
-  readonly weight?: number;
-  readonly entropyWeight?: number;
-  readonly diversityGamma?: number;
-  readonly temperature?: number;
-  /** Largest bit group of the entropy loss (file comment); default 12. */
-  readonly entropyGroupBits?: number;
-}
 
 /** Largest b: usage counts and the implicit codebook constant are [2^b] and [2^b, b]. */
 const MAX_BITS = 16;
 
-export const LFQ_OPTIONS: OptionSpecs = {
-  codebookSize: { ...COMMON_OPTIONS.codebookSize!, min: 2, max: 2 ** MAX_BITS, doc: 'K = 2^b, a power of two: b sign bits per vector' },
-  dim: COMMON_OPTIONS.dim!,
-  beta: COMMON_OPTIONS.beta!,
-  weight: COMMON_OPTIONS.weight!,
-  entropyWeight: { type: 'number', min: 0, default: '0.1', doc: 'λ_ent, weight of the entropy loss E[H(p)] − γ·H(E[p])' },
-  diversityGamma: { type: 'number', min: 0, default: '1', doc: 'γ, weight of the batch (codebook) entropy inside the entropy loss' },
-  temperature: { type: 'number', min: 0, minExclusive: true, default: '0.01', doc: 'τ of the code distribution softmax(2⟨h, c_k⟩/τ)' },
-  entropyGroupBits: { type: 'integer', min: 1, default: '12', doc: 'largest bit group of the entropy loss: b bits split into ⌈b/B⌉ near-equal groups; exact when b ≤ B, factorized batch entropy above' },
-};
+export const LFQ_OPTIONS = {
+  codebookSize: { ...COMMON_OPTIONS.codebookSize, min: 2, max: 2 ** MAX_BITS, doc: 'K = 2^b, a power of two: b sign bits per vector' },
+  dim: COMMON_OPTIONS.dim,
+  beta: COMMON_OPTIONS.beta,
+  weight: COMMON_OPTIONS.weight,
+  entropyWeight: { type: 'number', min: 0, default: 0.1, doc: 'λ_ent, weight of the entropy loss E[H(p)] − γ·H(E[p])' },
+  diversityGamma: { type: 'number', min: 0, default: 1, doc: 'γ, weight of the batch (codebook) entropy inside the entropy loss' },
+  temperature: { type: 'number', min: 0, minExclusive: true, default: 0.01, doc: 'τ of the code distribution softmax(2⟨h, c_k⟩/τ)' },
+  entropyGroupBits: { type: 'integer', min: 1, default: 12, doc: 'largest bit group of the entropy loss: b bits split into ⌈b/B⌉ near-equal groups; exact when b ≤ B, factorized batch entropy above' },
+} as const satisfies OptionSchema;
+
+/** What `createQuantizer('lfq', …)` takes. */
+export type LFQOptions = OptionInput<typeof LFQ_OPTIONS>;
+/** The resolved options an LFQ is built from (its `config` without `kind`). */
+export type LFQConfig = OptionValues<typeof LFQ_OPTIONS>;
+
+/** The rule no single option's bounds express: K is a power of two. */
+export function checkLFQOptions(o: LFQConfig): void {
+  if (!Number.isInteger(Math.log2(o.codebookSize))) {
+    throw new Error(`LFQ: codebookSize must be a power of two between 2 and 2^${MAX_BITS} (K = 2^bits), got ${o.codebookSize}`);
+  }
+}
 
 export class LFQ implements Quantizer {
   readonly kind = 'lfq' as const;
@@ -91,20 +90,20 @@ export class LFQ implements Quantizer {
   readonly temperature: number;
   readonly entropyGroupBits: number;
 
-  constructor(o: LFQOptions) {
-    checkOptions('LFQ', { ...o }, LFQ_OPTIONS);
+  private readonly resolved: LFQConfig;
+
+  /** `o`: resolved options (createQuantizer('lfq', …) resolves and checks them). */
+  constructor(o: LFQConfig) {
+    this.resolved = o;
     this.codebookSize = o.codebookSize;
     this.bits = Math.log2(o.codebookSize);
-    if (!Number.isInteger(this.bits) || this.bits > MAX_BITS) {
-      throw new Error(`LFQ: codebookSize must be a power of two between 2 and 2^${MAX_BITS} (K = 2^bits), got ${o.codebookSize}`);
-    }
     this.dim = o.dim;
-    this.beta = o.beta ?? 0.25;
-    this.weight = o.weight ?? 1;
-    this.entropyWeight = o.entropyWeight ?? 0.1;
-    this.diversityGamma = o.diversityGamma ?? 1;
-    this.temperature = o.temperature ?? 0.01;
-    this.entropyGroupBits = o.entropyGroupBits ?? 12;
+    this.beta = o.beta;
+    this.weight = o.weight;
+    this.entropyWeight = o.entropyWeight;
+    this.diversityGamma = o.diversityGamma;
+    this.temperature = o.temperature;
+    this.entropyGroupBits = o.entropyGroupBits;
   }
 
   get countsSize(): number {
@@ -112,17 +111,7 @@ export class LFQ implements Quantizer {
   }
 
   get config(): Readonly<Record<string, unknown>> {
-    return {
-      kind: this.kind,
-      codebookSize: this.codebookSize,
-      dim: this.dim,
-      beta: this.beta,
-      weight: this.weight,
-      entropyWeight: this.entropyWeight,
-      diversityGamma: this.diversityGamma,
-      temperature: this.temperature,
-      entropyGroupBits: this.entropyGroupBits,
-    };
+    return { kind: this.kind, ...savedOptions(LFQ_OPTIONS, this.resolved) };
   }
 
   private get projected(): boolean {

@@ -38,27 +38,34 @@
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import { checkCodebookValues, checkOptions, type OptionSpecs } from './options.js';
+import type { OptionInput, OptionSchema, OptionValues } from './option-schema.js';
+import { checkCodebookValues } from './options.js';
 import { checkQuantizerInput, nonFiniteCount, straightThrough, type HostStepInput, type HostStepOutcome, type Quantizer, type QuantizerOutput } from './quantizer.js';
 
-/** Builds one stage quantizer from the base's options (given by the registry, to avoid a cycle). */
-export type StageFactory = (base: string, options: Readonly<Record<string, unknown>>) => Quantizer;
+/** Builds one stage quantizer from the base's resolved options (given by the registry, to avoid a cycle). */
+export type StageFactory = () => Quantizer;
 
 export const RESIDUAL_BASES = ['vq', 'ema', 'simvq'] as const;
 export type ResidualBase = (typeof RESIDUAL_BASES)[number];
 
-export const RESIDUAL_OPTIONS: OptionSpecs = {
+/** The residual quantizer's own options; the stage options of `base` come on top (registry.ts). */
+export const RESIDUAL_OPTIONS = {
   base: { type: 'choice', choices: RESIDUAL_BASES, default: 'vq', doc: "the quantizer of every stage ('vq' = RVQ, 'simvq' = residual SimVQ); its options apply to each stage" },
-  depth: { type: 'integer', min: 1, max: 64, default: '4', doc: 'D, the number of stages (indices gain a depth axis of this length)' },
-  quantizeDropout: { type: 'boolean', default: 'false', doc: 'train with only the first n ~ U{1..D} stages per step (SoundStream quantizer dropout)' },
-};
+  depth: { type: 'integer', min: 1, max: 64, default: 4, doc: 'D, the number of stages (indices gain a depth axis of this length)' },
+  quantizeDropout: { type: 'boolean', default: false, doc: 'train with only the first n ~ U{1..D} stages per step (SoundStream quantizer dropout)' },
+} as const satisfies OptionSchema;
 
-export interface ResidualOptions {
-  readonly base?: ResidualBase;
-  readonly depth?: number;
-  readonly quantizeDropout?: boolean;
-  /** Options of the stage quantizer (codebookSize, dim, …). */
-  readonly [option: string]: unknown;
+/** What `createQuantizer('residual', …)` takes: the own options and those of the stage quantizer. */
+export type ResidualOptions = OptionInput<typeof RESIDUAL_OPTIONS> & { readonly [option: string]: unknown };
+/** The resolved own options a ResidualQuantizer is built from. */
+export type ResidualOwnConfig = OptionValues<typeof RESIDUAL_OPTIONS>;
+
+/** The rules between the own options and the stage options (`stage`: the base's resolved options). */
+export function checkResidualOptions(o: ResidualOwnConfig, stage: { readonly codebookSize: number; readonly dim: number; readonly rotationTrick: boolean }): void {
+  checkCodebookValues('ResidualQuantizer', [['depth', o.depth], ['K', stage.codebookSize], ['d', stage.dim]]);
+  if (stage.rotationTrick) {
+    throw new Error('ResidualQuantizer: rotationTrick does not apply to residual stages (the stack is straight-through as a whole); drop it');
+  }
 }
 
 const GOLDEN = (Math.sqrt(5) - 1) / 2;
@@ -70,19 +77,12 @@ export class ResidualQuantizer implements Quantizer {
   readonly quantizeDropout: boolean;
   readonly stages: readonly Quantizer[];
 
-  constructor(o: ResidualOptions, createStage: StageFactory) {
-    const own = { base: o.base, depth: o.depth, quantizeDropout: o.quantizeDropout };
-    checkOptions('ResidualQuantizer', own, RESIDUAL_OPTIONS);
-    this.base = o.base ?? 'vq';
-    this.depth = o.depth ?? 4;
-    this.quantizeDropout = o.quantizeDropout ?? false;
-    const stageOptions = Object.fromEntries(Object.entries(o).filter(([key]) => !(key in RESIDUAL_OPTIONS)));
-    const { codebookSize, dim } = stageOptions;
-    if (typeof codebookSize === 'number' && typeof dim === 'number') checkCodebookValues('ResidualQuantizer', [['depth', this.depth], ['K', codebookSize], ['d', dim]]);
-    if (stageOptions.rotationTrick === true) {
-      throw new Error('ResidualQuantizer: rotationTrick does not apply to residual stages (the stack is straight-through as a whole); drop it');
-    }
-    this.stages = Array.from({ length: this.depth }, () => createStage(this.base, stageOptions));
+  /** `o`: resolved own options; `createStage` builds one stage from the base's resolved options. */
+  constructor(o: ResidualOwnConfig, createStage: StageFactory) {
+    this.base = o.base;
+    this.depth = o.depth;
+    this.quantizeDropout = o.quantizeDropout;
+    this.stages = Array.from({ length: this.depth }, () => createStage());
   }
 
   private get first(): Quantizer {

@@ -16,7 +16,7 @@
  * rotates and scales with the latent space, so (almost) all codes stay in use.
  *
  * `optimize` chooses which factor is trained (the trainable flag of the variable store):
- *   'W'     SimVQ (default): C frozen, W and b trained.
+ *   'W'     SimVQ: C frozen, W and b trained.
  *   'C'     W frozen at the identity and b at 0, C trained: exactly vanilla VQ with codebook C
  *           (the paper's baseline as a special case; C·I + 0 reproduces C bit for bit).
  *   'both'  C, W and b all trained.
@@ -32,11 +32,7 @@
  * vectors; this does not repeat that.) For fewer indices than codes it computes gather(C, idx)·W + b,
  * never materializing the K×d codebook; otherwise it gathers from C·W + b.
  *
- * Options (`SimVQOptions`): codebookSize K, dim d, beta β (default 0.25), weight (default 1),
- * optimize ('W' | 'C' | 'both', default 'W'), bias (default true), initScale (std of C,
- * default d^−½), search (block sizes of the nearest-code search), and cosine, rotationTrick,
- * orthogonalWeight (on the effective codebook C·W + b), kmeansIters, deadCodeThreshold,
- * deadCodeShare and usageDecay from codebook-options.ts.
+ * Options: SIMVQ_OPTIONS below; orthogonalWeight applies to the effective codebook C·W + b.
  *
  * What k-means and dead-code replacement re-seed. The effective code is q_k = C_k·W + b, and W, b
  * are shared by all codes: changing them would move every live code. So the row C_k of the basis
@@ -50,20 +46,14 @@
  * convention, W is [in, out]), `proj.bias` b [d]. All without weight decay: decaying W would
  * shrink the whole codebook towards 0.
  */
-import { shownValue } from '../limits/shown-value.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { identity, normal, uniform, zeros, type Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import type { VariableView } from '../runtime/variable-view.js';
-import {
-  CODEBOOK_OPTIONS,
-  CodebookQuantizer,
-  codebookOptionsConfig,
-  trackUsage,
-  type CodebookOptions,
-} from './codebook-options.js';
-import { COMMON_OPTIONS, validateChoice, type CommonQuantizerOptions, type OptionSpecs } from './options.js';
+import { checkCodebookOptions, CODEBOOK_OPTIONS, CodebookQuantizer, trackUsage } from './codebook-options.js';
+import { derived, savedOptions, type OptionInput, type OptionSchema, type OptionValues } from './option-schema.js';
+import { checkCodebookShape, COMMON_OPTIONS, SEARCH_OPTION } from './options.js';
 import {
   checkQuantizerInput,
   l2NormalizeRows,
@@ -76,22 +66,26 @@ import { solveRowsAgainst } from './linear-solve.js';
 export const SIMVQ_OPTIMIZE_MODES = ['W', 'C', 'both'] as const;
 export type SimVQOptimize = (typeof SIMVQ_OPTIMIZE_MODES)[number];
 
-export interface SimVQOptions extends CommonQuantizerOptions, CodebookOptions {
-  /** Which factor of q = C·W + b is trained (default 'W'). */
-  readonly optimize?: SimVQOptimize;
-  /** Use the bias b of the linear layer (default true). */
-  readonly bias?: boolean;
-  /** Standard deviation of the frozen basis C (default d^−½). */
-  readonly initScale?: number;
-}
-
-export const SIMVQ_OPTIONS: OptionSpecs = {
+export const SIMVQ_OPTIONS = {
   ...COMMON_OPTIONS,
   optimize: { type: 'choice', choices: SIMVQ_OPTIMIZE_MODES, default: 'W', doc: "which factor of q = C·W + b is trained: 'W' (SimVQ), 'C' (= vanilla VQ), 'both'" },
-  bias: { type: 'boolean', default: 'true', doc: 'use the bias b of the linear layer' },
-  initScale: { type: 'number', min: 0, minExclusive: true, default: 'd^-1/2', doc: 'standard deviation of the frozen basis C' },
+  bias: { type: 'boolean', default: true, doc: 'use the bias b of the linear layer' },
+  // N(0, 1/d): the official code's initialization of the basis C.
+  initScale: { type: 'number', min: 0, minExclusive: true, default: derived('d^-1/2', (o) => o.number('dim') ** -0.5), doc: 'standard deviation of the frozen basis C' },
   ...CODEBOOK_OPTIONS,
-};
+  ...SEARCH_OPTION,
+} as const satisfies OptionSchema;
+
+/** What `createQuantizer('simvq', …)` takes. */
+export type SimVQOptions = OptionInput<typeof SIMVQ_OPTIONS>;
+/** The resolved options a SimVQ is built from (its `config` without `kind`). */
+export type SimVQConfig = OptionValues<typeof SIMVQ_OPTIONS>;
+
+/** The rules between SimVQ's options that no single option's bounds express. */
+export function checkSimVQOptions(o: SimVQConfig): void {
+  checkCodebookShape('SimVQ', o);
+  checkCodebookOptions('SimVQ', o);
+}
 
 export class SimVQ extends CodebookQuantizer implements Quantizer {
   readonly kind = 'simvq' as const;
@@ -100,15 +94,15 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
   readonly bias: boolean;
   readonly initScale: number;
 
-  constructor(o: SimVQOptions) {
-    super('SimVQ', o, o);
-    const name = 'SimVQ';
-    this.optimize = o.optimize ?? 'W';
-    validateChoice(name, 'optimize', this.optimize, SIMVQ_OPTIMIZE_MODES);
-    this.bias = o.bias ?? true;
-    if (typeof this.bias !== 'boolean') throw new Error(`${name}: bias must be true or false, got ${shownValue(this.bias)}`);
-    this.initScale = o.initScale ?? this.dim ** -0.5;
-    if (!(Number.isFinite(this.initScale) && this.initScale > 0)) throw new Error(`${name}: initScale must be a finite number > 0, got ${this.initScale}`);
+  private readonly resolved: SimVQConfig;
+
+  /** `o`: resolved options (createQuantizer('simvq', …) resolves and checks them). */
+  constructor(o: SimVQConfig) {
+    super(o, o);
+    this.resolved = o;
+    this.optimize = o.optimize;
+    this.bias = o.bias;
+    this.initScale = o.initScale;
   }
 
   /** C_k = (v − b)·W⁻¹ for each rewritten code (file comment). */
@@ -127,12 +121,7 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
   }
 
   get config(): Readonly<Record<string, unknown>> {
-    return this.configWith(this.kind, {
-      optimize: this.optimize,
-      bias: this.bias,
-      initScale: this.initScale,
-      ...codebookOptionsConfig(this.options),
-    });
+    return { kind: this.kind, ...savedOptions(SIMVQ_OPTIONS, this.resolved) };
   }
 
   /** The factors C [K, d], W [d, d] and b [d] (undefined without bias), created on first use. */

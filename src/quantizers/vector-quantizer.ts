@@ -16,25 +16,14 @@
  * chooses receive gradient from L_cb (every other row of ∂L/∂e is exactly zero); that is why large
  * codebooks collapse, and what EMA-VQ and SimVQ address.
  *
- * Options (`VectorQuantizerOptions`):
- *   codebookSize  K, the number of codes (≥ 1).
- *   dim           d, the code dimension; must equal the encoder's output channels.
- *   beta          β, the commitment weight (default 0.25, the paper's value; ≥ 0).
- *   weight        overall weight of the quantizer loss (default 1).
- *   init          'uniform': U(−s, s) with s = initScale ?? 1/K, the common VQ-VAE reference
- *                 initialization; 'normal': N(0, s²) with s = initScale ?? 1 (default 'uniform').
- *   initScale     bound (uniform) or standard deviation (normal) of the initialization.
- *   search        block sizes of the nearest-code search (nearest-code.ts); they change memory and
- *                 speed, never the result.
- *   codebookDim   c: a low-dimensional codebook with learned projections (VQGAN-FC; Yu et al.,
- *                 2021, "Vector-quantized Image Modeling with Improved VQGAN", §3.2 "factorized
- *                 codes"): z' = z_e·W_in + b_in [M, c] is quantized against e [K, c], and the
- *                 straight-through output z' + sg(e_k − z') is mapped back by W_out, b_out:
- *                 z_q = (z' + sg(e_k − z'))·W_out + b_out. The losses are computed in the c-space.
- *                 Typically combined with `cosine` (the paper's l2-normalized codes) and c = 8–32.
- *                 Default: no projection (c = d).
- *   cosine, rotationTrick, orthogonalWeight, kmeansIters, deadCodeThreshold, deadCodeShare,
- *   usageDecay:   see codebook-options.ts.
+ * Options: VQ_OPTIONS below (type, default, bounds and doc of each). The low-dimensional codebook
+ * `codebookDim` = c is VQGAN-FC (Yu et al., 2021, "Vector-quantized Image Modeling with Improved
+ * VQGAN", §3.2 "factorized codes"): z' = z_e·W_in + b_in [M, c] is quantized against e [K, c], and
+ * the straight-through output z' + sg(e_k − z') is mapped back by W_out, b_out:
+ * z_q = (z' + sg(e_k − z'))·W_out + b_out. The losses are computed in the c-space. Typically
+ * combined with `cosine` (the paper's l2-normalized codes) and c = 8–32. The uniform
+ * initialization U(±1/K) is the common VQ-VAE reference initialization. The search blocking
+ * changes memory and speed, never the result.
  *
  * Variables (under the context it is given): `codebook` [K, d] (or [K, c]), a trainable parameter
  * without weight decay (shrinking codes towards 0 would change the nearest-code geometry); with
@@ -45,7 +34,6 @@
  * Input: z_e [M, d] (use `flattenNCHW`, `quantizeFeatureMap` or `quantizeVectors` for other
  * layouts). Output: see `QuantizerOutput`; terms = { codebook: L_cb, commitment: L_com }.
  */
-import { shownValue } from '../limits/shown-value.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { normal, uniform, type Initializer } from '../init/initializers.js';
@@ -53,22 +41,22 @@ import { linearLayer } from '../layers/linear.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import type { VariableView } from '../runtime/variable-view.js';
 import {
+  checkCodebookOptions,
   CODEBOOK_OPTIONS,
   CodebookQuantizer,
-  codebookOptionsConfig,
   copyRow,
   trackUsage,
-  type CodebookOptions,
 } from './codebook-options.js';
+import { derived, savedOptions, type OptionInput, type OptionSchema, type OptionValues } from './option-schema.js';
 import {
+  checkCodebookShape,
   checkCodebookValues,
   CODEBOOK_INITS,
   COMMON_OPTIONS,
+  INIT_SCALE_OPTION,
+  SEARCH_OPTION,
   SIZE_BOUNDS,
-  validateChoice,
   type CodebookInit,
-  type CommonQuantizerOptions,
-  type OptionSpecs,
 } from './options.js';
 import {
   checkQuantizerInput,
@@ -78,62 +66,61 @@ import {
   type QuantizerOutput,
 } from './quantizer.js';
 
-export interface VectorQuantizerOptions extends CommonQuantizerOptions, CodebookOptions {
-  /** Codebook initialization: 'uniform' U(±1/K) or 'normal' N(0, 1) (default 'uniform'). */
-  readonly init?: CodebookInit;
-  /** Uniform bound or normal standard deviation (defaults 1/K and 1). */
-  readonly initScale?: number;
-  /** Dimension c of a low-dimensional codebook with learned projections (default: d, none). */
-  readonly codebookDim?: number;
-}
-
-export const VQ_OPTIONS: OptionSpecs = {
+export const VQ_OPTIONS = {
   ...COMMON_OPTIONS,
   init: { type: 'choice', choices: CODEBOOK_INITS, default: 'uniform', doc: "codebook initialization: 'uniform' U(±s), 'normal' N(0, s²)" },
-  initScale: { type: 'number', min: 0, minExclusive: true, default: '1/K (uniform), 1 (normal)', doc: 's, the bound or standard deviation of the initialization' },
-  codebookDim: { type: 'integer', min: 1, max: SIZE_BOUNDS.maxDim, default: 'd (no projection)', doc: 'c, a low-dimensional codebook with learned projections d→c→d (VQGAN-FC)' },
+  initScale: INIT_SCALE_OPTION,
+  codebookDim: {
+    type: 'integer',
+    min: 1,
+    max: SIZE_BOUNDS.maxDim,
+    default: derived('d (no projection)', (o) => o.number('dim')),
+    saved: 'unless-default',
+    doc: 'c, a low-dimensional codebook with learned projections d→c→d (VQGAN-FC)',
+  },
   ...CODEBOOK_OPTIONS,
-};
+  ...SEARCH_OPTION,
+} as const satisfies OptionSchema;
+
+/** What `createQuantizer('vq', …)` takes. */
+export type VectorQuantizerOptions = OptionInput<typeof VQ_OPTIONS>;
+/** The resolved options a VectorQuantizer is built from (its `config` without `kind`). */
+export type VectorQuantizerConfig = OptionValues<typeof VQ_OPTIONS>;
+
+/** The rules between VQ's options that no single option's bounds express. */
+export function checkVectorQuantizerOptions(o: VectorQuantizerConfig): void {
+  checkCodebookShape('VectorQuantizer', o);
+  checkCodebookValues('VectorQuantizer', [['K', o.codebookSize], ['codebookDim', o.codebookDim]]);
+  checkCodebookOptions('VectorQuantizer', o);
+}
 
 /** The codebook initializer for `init` and `initScale` (shared with the EMA quantizer). */
-export function codebookInitializer(name: string, init: CodebookInit, initScale: number | undefined, codebookSize: number): Initializer {
-  validateChoice(name, 'init', init, CODEBOOK_INITS);
-  if (initScale !== undefined && !(Number.isFinite(initScale) && initScale > 0)) {
-    throw new Error(`${name}: initScale must be a finite number > 0, got ${initScale}`);
-  }
-  if (init === 'uniform') {
-    const s = initScale ?? 1 / codebookSize;
-    return uniform(-s, s);
-  }
-  return normal(initScale ?? 1);
+export function codebookInitializer(init: CodebookInit, initScale: number): Initializer {
+  return init === 'uniform' ? uniform(-initScale, initScale) : normal(initScale);
 }
 
 export class VectorQuantizer extends CodebookQuantizer implements Quantizer {
   readonly kind = 'vq' as const;
   readonly depth = 1;
   readonly init: CodebookInit;
-  readonly initScale: number | undefined;
+  readonly initScale: number;
   /** c, the dimension codes live in (= dim without projection). */
   readonly codebookDim: number;
   private readonly initializer: Initializer;
+  private readonly resolved: VectorQuantizerConfig;
 
-  constructor(o: VectorQuantizerOptions) {
-    super('VectorQuantizer', o, o);
-    this.init = o.init ?? 'uniform';
+  /** `o`: resolved options (createQuantizer('vq', …) resolves and checks them). */
+  constructor(o: VectorQuantizerConfig) {
+    super(o, o);
+    this.resolved = o;
+    this.init = o.init;
     this.initScale = o.initScale;
-    this.initializer = codebookInitializer('VectorQuantizer', this.init, this.initScale, this.codebookSize);
-    this.codebookDim = o.codebookDim ?? this.dim;
-    if (!Number.isInteger(this.codebookDim) || this.codebookDim < 1) throw new Error(`VectorQuantizer: codebookDim must be an integer >= 1, got ${shownValue(o.codebookDim)}`);
-    checkCodebookValues('VectorQuantizer', [['K', this.codebookSize], ['codebookDim', this.codebookDim]]);
+    this.initializer = codebookInitializer(this.init, this.initScale);
+    this.codebookDim = o.codebookDim;
   }
 
   get config(): Readonly<Record<string, unknown>> {
-    return this.configWith(this.kind, {
-      init: this.init,
-      ...(this.initScale !== undefined ? { initScale: this.initScale } : {}),
-      ...(this.projected ? { codebookDim: this.codebookDim } : {}),
-      ...codebookOptionsConfig(this.options),
-    });
+    return { kind: this.kind, ...savedOptions(VQ_OPTIONS, this.resolved) };
   }
 
   private get projected(): boolean {
