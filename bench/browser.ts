@@ -15,6 +15,7 @@ import { launchChromium } from '../demo/chromium.js';
 import { serveDemo } from '../demo/serve.js';
 import { loadBundledMnist } from '../src/data/index.js';
 import { buildModel, makeModelConfig } from '../src/models/config.js';
+import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { Adam } from '../src/optim/adam.js';
 import { VariableStore } from '../src/runtime/variables.js';
 import { createAutoencoderStep, runAutoencoderStep } from '../src/train/autoencoder-step.js';
@@ -37,7 +38,7 @@ interface PageState {
 }
 
 async function nodeImagesPerSecond(): Promise<number> {
-  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: 'simvq', codebookSize: K, dim: 64, beta: 0.25 });
+  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: resolveQuantizerConfig('simvq', { codebookSize: K, dim: 64, beta: 0.25 }) });
   const step = await createAutoencoderStep({ model: buildModel(config), store: new VariableStore(0), optimizer: new Adam(), batch: BATCH, threads: THREADS });
   const images = loadBundledMnist().images;
   let at = 0;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundledMnist } from '../src/data/index.js';
 import { buildModel, makeModelConfig } from '../src/models/config.js';
+import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { autoencode } from '../src/models/forward.js';
 import { Adam } from '../src/optim/adam.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
@@ -52,7 +53,7 @@ function table(title: string, perStep: Map<string, number>, total: number): stri
 
 export async function benchProfile(): Promise<Record<string, number>> {
   const images = loadBundledMnist().images.slice(0, 8 * BATCH * 784);
-  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: 'simvq', codebookSize: K, dim: 64, beta: 0.25 });
+  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: resolveQuantizerConfig('simvq', { codebookSize: K, dim: 64, beta: 0.25 }) });
   const model = buildModel(config);
   const dir = mkdtempSync(join(tmpdir(), 'vqlab-profile-'));
   try {

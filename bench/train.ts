@@ -16,6 +16,7 @@ import { Graph } from '../src/graph/graph.js';
 import * as op from '../src/graph/ops.js';
 import { Rng } from '../src/init/rng.js';
 import { buildModel, makeModelConfig } from '../src/models/config.js';
+import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { autoencode } from '../src/models/forward.js';
 import { Adam } from '../src/optim/adam.js';
 import type { QuantizerName } from '../src/quantizers/quantizer.js';
@@ -41,7 +42,7 @@ interface Throughput {
 }
 
 async function trainThroughput(quantizer: QuantizerName, codebookSize: number, images: Float32Array): Promise<Throughput> {
-  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer, codebookSize, dim: 64, beta: 0.25 });
+  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: resolveQuantizerConfig(quantizer, { codebookSize, dim: 64, beta: 0.25 }) });
   const model = buildModel(config);
   const store = new VariableStore(0);
   const program = await TrainingProgram.create({

@@ -16,6 +16,7 @@ import { ImageError } from '../src/images/image-error.js';
 import { Rng } from '../src/init/rng.js';
 import type { InputLimits } from '../src/limits/input-limits.js';
 import { makeModelConfig, type ModelChoice } from '../src/models/config.js';
+import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { CheckpointError, configFromJson } from '../src/persistence/checkpoint-weights.js';
 import { parseTrainerState } from '../src/persistence/checkpoint.js';
 import { parsePointer, RunDirectoryError } from '../src/persistence/run-directory.js';
@@ -120,13 +121,13 @@ function safetensorsTarget(): FuzzTarget {
 function configSeeds(): unknown[] {
   const input = { channels: 1, height: 28, width: 28 };
   const choices: ModelChoice[] = [
-    { input, quantizer: 'simvq', codebookSize: 64, dim: 8 },
-    { input, quantizer: 'vq', codebookSize: 32, dim: 8, quantizerOptions: { codebookDim: 4, kmeansIters: 2 } },
-    { input, quantizer: 'ema', codebookSize: 16, dim: 4 },
-    { input, quantizer: 'fsq', dim: 4, quantizerOptions: { levels: [8, 5, 5] } },
-    { input, quantizer: 'lfq', codebookSize: 16, dim: 4 },
-    { input, quantizer: 'residual', codebookSize: 16, dim: 4, quantizerOptions: { base: 'simvq', depth: 2 } },
-    { model: 'conv', input: { channels: 3, height: 8, width: 8 }, quantizer: 'vq', codebookSize: 8, dim: 4, conv: { hiddenChannels: 8, downsamples: 1, residualBlocks: 1 } },
+    { input, quantizer: resolveQuantizerConfig('simvq', { codebookSize: 64, dim: 8 }) },
+    { input, quantizer: resolveQuantizerConfig('vq', { codebookSize: 32, dim: 8, codebookDim: 4, kmeansIters: 2 }) },
+    { input, quantizer: resolveQuantizerConfig('ema', { codebookSize: 16, dim: 4 }) },
+    { input, quantizer: resolveQuantizerConfig('fsq', { dim: 4, levels: [8, 5, 5] }) },
+    { input, quantizer: resolveQuantizerConfig('lfq', { codebookSize: 16, dim: 4 }) },
+    { input, quantizer: resolveQuantizerConfig('residual', { codebookSize: 16, dim: 4, base: 'simvq', depth: 2 }) },
+    { model: 'conv', input: { channels: 3, height: 8, width: 8 }, quantizer: resolveQuantizerConfig('vq', { codebookSize: 8, dim: 4 }), conv: { hiddenChannels: 8, downsamples: 1, residualBlocks: 1 } },
   ];
   const v1 = { format: 'vqlab-model', version: 1, input: { channels: 1, height: 8, width: 8 }, architecture: { kind: 'conv', hiddenChannels: 4, downsamples: 1, residualBlocks: 0, residualChannels: 1, activation: 'relu' }, quantizer: { name: 'vq', codebookSize: 8, dim: 4, beta: 0.25 } };
   return [...choices.map((c) => makeModelConfig(c)), v1];

@@ -10,6 +10,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -115,7 +116,7 @@ describe('demo page in Chromium', { skip }, () => {
   before(async () => {
     build = await buildDemo(join(tempDir('demo'), 'site'));
     server = await serveDemo(build.dir);
-    run = await tinyCheckpoint({ quantizer: 'vq', codebookSize: 32, dim: 8, lr: 3e-3, trainLimit: 256, batch: 32 });
+    run = await tinyCheckpoint({ quantizer: resolveQuantizerConfig('vq', { codebookSize: 32, dim: 8 }), lr: 3e-3, trainLimit: 256, batch: 32 });
     folder = resolveCheckpoint(run.out);
     browser = await launchChromium();
     const digits = new Promise<void>((resolve) => (releaseDigits = resolve));

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -177,7 +178,7 @@ test('Ctrl-C stops vqlab train with a checkpoint and the resume command; resumin
 
   const resumed = await runCli(['train', '--resume', dir, '--threads', '1', '--quiet']);
   assert.equal(resumed.code, 0, resumed.stderr);
-  await trainModel({ quantizer: 'vq', codebookSize: 16, dim: 8, beta: 0.25, lr: 0.001, batch: 16, epochs: 2, seed: 3, threads: 1, trainLimit: 128, testLimit: 16, out: straight });
+  await trainModel({ quantizer: resolveQuantizerConfig('vq', { codebookSize: 16, dim: 8, beta: 0.25 }), lr: 0.001, batch: 16, epochs: 2, seed: 3, threads: 1, trainLimit: 128, testLimit: 16, out: straight });
   assert.deepEqual(weights(dir), weights(straight));
   assert.deepEqual(weights(dir, CHECKPOINT_FILES.optimizer), weights(straight, CHECKPOINT_FILES.optimizer));
 });

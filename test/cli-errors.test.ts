@@ -1,5 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { cpSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -47,7 +48,7 @@ function writePng(file: string, width: number, height: number, color: boolean): 
 test('unknown flags, commands and choices are refused with the valid ones listed', async () => {
   assertOneLineError(await runCli(['train', '--bogus', '1']), /unknown option '--bogus' for 'vqlab train'; valid options: --quantizer, --quantizer-option, --codebook-size, .*--simvq-optimize.*--help/);
   assertOneLineError(await runCli(['train', '--quantizer', 'pq']), /--quantizer: quantizer 'pq': unknown quantizer 'pq'; valid names: vq, ema, simvq, fsq, lfq, residual/);
-  assertOneLineError(await runCli(['train', '--quantizer', 'ema', '--quantizer-option', 'decai=0.9']), /ema: unknown option 'decai'; valid options: codebookSize, dim, beta, weight, search, decay/);
+  assertOneLineError(await runCli(['train', '--quantizer', 'ema', '--quantizer-option', 'decai=0.9']), /ema: unknown option 'decai'; valid options: codebookSize, dim, beta, weight, decay/);
   assertOneLineError(await runCli(['train', '--quantizer', 'ema', '--quantizer-option', 'decay=1.5']), /ema: decay must be a finite number >= 0 and < 1, got 1.5/);
   assertOneLineError(await runCli(['train', '--quantizer', 'fsq', '--codebook-size', '512']), /--codebook-size does not apply to quantizer 'fsq' \(it has no option 'codebookSize'\); its options: dim, levels/);
   assertOneLineError(await runCli(['train', '--batch', 'lots']), /--batch must be an integer >= 1, got 'lots'/);
@@ -134,7 +135,7 @@ test('missing or corrupt datasets, and runs too large for memory, fail before tr
 });
 
 test('the memory check suggests the largest batch that fits', () => {
-  const model = buildModel(makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: 'simvq', codebookSize: 1024, dim: 64, beta: 0.25 }));
+  const model = buildModel(makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: resolveQuantizerConfig('simvq', { codebookSize: 1024, dim: 64, beta: 0.25 }) }));
   const fine = checkTrainingMemory(model, 128, 24 * 2 ** 30);
   assert.ok(fine.totalBytes < 4 * 2 ** 30, `${fine.totalBytes}`);
   assert.equal(fine.searchShape[1], 1024, 'the search block spans the K = 1024 codes');

@@ -9,6 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { Graph } from '../src/graph/graph.js';
 import * as op from '../src/graph/ops.js';
 import { shapeSize, type Shape, type Tensor } from '../src/graph/tensor.js';
@@ -155,7 +156,7 @@ function intsOf(node: onnx.INodeProto, name: string): number[] {
 }
 
 test(`the reference model's training step takes the blocked conv forms at this CPU's block (${B})`, { skip }, async () => {
-  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: 'simvq', codebookSize: 64, dim: 64, beta: 0.25 });
+  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: resolveQuantizerConfig('simvq', { codebookSize: 64, dim: 64, beta: 0.25 }) });
   const model = buildModel(config);
   const program = await TrainingProgram.create({
     store: new VariableStore(0),

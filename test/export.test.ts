@@ -4,10 +4,10 @@ import ort from 'onnxruntime-node';
 import { loadBundledMnist, splitTrainTest } from '../src/data/index.js';
 import { exportOnnx } from '../src/tokenize/export.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
-import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
+import { tempDir, tinyCheckpoint, tinyQuantizer } from './helpers/checkpoint-fixture.js';
 
 test('exported encoder.onnx / decoder.onnx run in plain ONNX Runtime and match the library', async () => {
-  const { out } = await tinyCheckpoint({ quantizer: 'simvq' });
+  const { out } = await tinyCheckpoint({ quantizer: tinyQuantizer('simvq') });
   const target = tempDir('export');
   const result = await exportOnnx(out, { outDir: target, batch: 4 });
   assert.deepEqual(result.inputShape, [4, 1, 28, 28]);
@@ -50,10 +50,10 @@ test('exported encoder.onnx / decoder.onnx run in plain ONNX Runtime and match t
 test('an exported model with a dynamic batch runs at batch 1 and batch 5 and matches the library', async () => {
   // SimVQ with K = 64 decodes 49 indices (batch 1) and 98 (batch 2) by different routes; K = 512
   // makes the library's search use its grouped argmin, which the exported model does not.
-  const cases = [{ quantizer: 'ema' }, { quantizer: 'simvq', codebookSize: 64 }, { quantizer: 'vq', codebookSize: 512 }] as const;
-  for (const settings of cases) {
-    const quantizer = `${settings.quantizer} K=${'codebookSize' in settings ? settings.codebookSize : 16}`;
-    const { out } = await tinyCheckpoint(settings);
+  const cases = [tinyQuantizer('ema'), tinyQuantizer('simvq', { codebookSize: 64 }), tinyQuantizer('vq', { codebookSize: 512 })];
+  for (const config of cases) {
+    const quantizer = `${config.kind} K=${'codebookSize' in config ? config.codebookSize : 16}`;
+    const { out } = await tinyCheckpoint({ quantizer: config });
     const target = tempDir('export-dynamic');
     const result = await exportOnnx(out, { outDir: target });
     assert.deepEqual(result.inputShape, ['batch', 1, 28, 28]);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { Graph } from '../src/graph/graph.js';
 import { buildModel, makeModelConfig, parseModelConfig, ModelConfigError } from '../src/models/config.js';
 import { autoencode } from '../src/models/forward.js';
@@ -22,7 +23,7 @@ function symbolic(config: ReturnType<typeof makeModelConfig>, batch: number) {
 }
 
 test('the reference MNIST VQ-VAE maps 28×28 digits to 7×7×64 latents and back to 28×28', () => {
-  const config = makeModelConfig({ input: MNIST, quantizer: 'vq', codebookSize: 1024, dim: 64, beta: 0.25 });
+  const config = makeModelConfig({ input: MNIST, quantizer: resolveQuantizerConfig('vq', { codebookSize: 1024, dim: 64, beta: 0.25 }) });
   const { model, store, z, out } = symbolic(config, 3);
   assert.deepEqual([...z.shape], [3, 64, 7, 7]);
   assert.deepEqual(model.latent, { height: 7, width: 7, dim: 64 });
@@ -50,7 +51,7 @@ test('the reference MNIST VQ-VAE maps 28×28 digits to 7×7×64 latents and back
 });
 
 test('the reference model runs through ONNX Runtime with the right output shapes', async () => {
-  const config = makeModelConfig({ input: MNIST, quantizer: 'vq', codebookSize: 16, dim: 8, beta: 0.25 });
+  const config = makeModelConfig({ input: MNIST, quantizer: resolveQuantizerConfig('vq', { codebookSize: 16, dim: 8, beta: 0.25 }) });
   const model = buildModel(config);
   const store = new VariableStore(1);
   const program = await InferenceProgram.create({
@@ -69,15 +70,15 @@ test('the reference model runs through ONNX Runtime with the right output shapes
 });
 
 test('the conv model with ReLU, D = 2, 128 hidden and 32-wide blocks has the reference parameter count', () => {
-  const reference = symbolic(makeModelConfig({ input: MNIST, quantizer: 'vq', codebookSize: 64, dim: 64, beta: 0.25 }), 1);
-  const conv = symbolic(makeModelConfig({ model: 'conv', input: MNIST, quantizer: 'vq', codebookSize: 64, dim: 64, beta: 0.25, conv: { activation: 'relu' } }), 1);
+  const reference = symbolic(makeModelConfig({ input: MNIST, quantizer: resolveQuantizerConfig('vq', { codebookSize: 64, dim: 64, beta: 0.25 }) }), 1);
+  const conv = symbolic(makeModelConfig({ model: 'conv', input: MNIST, quantizer: resolveQuantizerConfig('vq', { codebookSize: 64, dim: 64, beta: 0.25 }), conv: { activation: 'relu' } }), 1);
   assert.equal(conv.store.parameterCount(), reference.store.parameterCount());
   assert.deepEqual([...conv.out.reconstruction.shape], [1, 1, 28, 28]);
 });
 
 test('the conv model with GroupNorm + SiLU turns RGB 32×32 into 8×8 latents and 64×64 into 16×16', () => {
   for (const [size, latent] of [[32, 8], [64, 16]] as const) {
-    const config = makeModelConfig({ model: 'conv', input: { channels: 3, height: size, width: size }, quantizer: 'vq', codebookSize: 64, dim: 32, beta: 0.25, conv: { hiddenChannels: 64 } });
+    const config = makeModelConfig({ model: 'conv', input: { channels: 3, height: size, width: size }, quantizer: resolveQuantizerConfig('vq', { codebookSize: 64, dim: 32, beta: 0.25 }), conv: { hiddenChannels: 64 } });
     const { z, out, store } = symbolic(config, 2);
     assert.deepEqual([...z.shape], [2, 32, latent, latent]);
     assert.deepEqual([...out.reconstruction.shape], [2, 3, size, size]);
@@ -86,10 +87,10 @@ test('the conv model with GroupNorm + SiLU turns RGB 32×32 into 8×8 latents an
 });
 
 test('model configs reject impossible shapes and unknown kinds with one-line errors', () => {
-  assert.throws(() => makeModelConfig({ input: { channels: 1, height: 30, width: 30 }, quantizer: 'vq', codebookSize: 8, dim: 4, beta: 0.25 }), /divisible by 4/);
-  assert.throws(() => makeModelConfig({ model: 'resnet' as 'conv', input: MNIST, quantizer: 'vq', codebookSize: 8, dim: 4, beta: 0.25 }), /unknown model 'resnet'; choose one of reference-mnist, conv/);
-  assert.throws(() => makeModelConfig({ input: MNIST, quantizer: 'bogus' as 'vq', codebookSize: 8, dim: 4, beta: 0.25 }), /unknown quantizer 'bogus'/);
-  const good = makeModelConfig({ input: MNIST, quantizer: 'vq', codebookSize: 8, dim: 4, beta: 0.25 });
+  assert.throws(() => makeModelConfig({ input: { channels: 1, height: 30, width: 30 }, quantizer: resolveQuantizerConfig('vq', { codebookSize: 8, dim: 4, beta: 0.25 }) }), /divisible by 4/);
+  assert.throws(() => makeModelConfig({ model: 'resnet' as 'conv', input: MNIST, quantizer: resolveQuantizerConfig('vq', { codebookSize: 8, dim: 4, beta: 0.25 }) }), /unknown model 'resnet'; choose one of reference-mnist, conv/);
+  assert.throws(() => makeModelConfig({ input: MNIST, quantizer: resolveQuantizerConfig('bogus', { codebookSize: 8, dim: 4, beta: 0.25 }) }), /unknown quantizer 'bogus'/);
+  const good = makeModelConfig({ input: MNIST, quantizer: resolveQuantizerConfig('vq', { codebookSize: 8, dim: 4, beta: 0.25 }) });
   assert.deepEqual(parseModelConfig(JSON.parse(JSON.stringify(good)), 'config.json'), good);
   assert.throws(() => parseModelConfig({ ...good, input: { channels: 1, height: 0, width: 28 } }, 'config.json'), ModelConfigError);
   assert.throws(() => parseModelConfig({ format: 'other' }, 'config.json'), /not a vqlab model config/);

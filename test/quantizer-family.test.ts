@@ -6,7 +6,8 @@ import * as op from '../src/graph/ops.js';
 import { Rng } from '../src/init/rng.js';
 import { Adam } from '../src/optim/adam.js';
 import { buildModel, makeModelConfig } from '../src/models/config.js';
-import { ResidualQuantizer, createQuantizer, parseQuantizerOptions, parseQuantizerSpec } from '../src/quantizers/index.js';
+import { quantizerOptionsFor } from '../src/models/quantizer-settings.js';
+import { ResidualQuantizer, createQuantizer, resolveQuantizerConfig, parseQuantizerOptions, parseQuantizerSpec } from '../src/quantizers/index.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableStore } from '../src/runtime/variables.js';
 import { randomNormal, runOnce, toNumbers } from './helpers/quantizer-fixtures.js';
@@ -208,13 +209,14 @@ test('command-line options reach the model config: EMA decay and initial count, 
   assert.deepEqual(parseQuantizerOptions('residual', ['base=ema', 'decay=0.9']), { base: 'ema', decay: 0.9 });
   assert.throws(() => parseQuantizerOptions('residual', ['decay=0.9']), /residual: unknown option 'decay'; valid options: base, depth, quantizeDropout, codebookSize/);
   assert.throws(() => createQuantizer('residual', { codebookSize: 4, dim: 2, rotationTrick: true }), /rotationTrick does not apply to residual stages/);
-  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: 'ema', codebookSize: 32, dim: 8, beta: 0.5, quantizerOptions: { decay: 0.95, initialCount: 2 } });
+  const config = makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: resolveQuantizerConfig('ema', { codebookSize: 32, dim: 8, beta: 0.5, decay: 0.95, initialCount: 2 }) });
   assert.deepEqual(config.quantizer, { kind: 'ema', codebookSize: 32, dim: 8, beta: 0.5, weight: 1, decay: 0.95, epsilon: 1e-5, init: 'normal', initialCount: 2 });
   const ema = buildModel(config).quantizer as unknown as { decay: number; initialCount: number };
   assert.equal(ema.decay, 0.95);
   assert.equal(ema.initialCount, 2);
   // FSQ takes no K: the model-level default codebook size is not applied to it.
-  assert.deepEqual(makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: 'fsq', codebookSize: 1024, dim: 8 }).quantizer, { kind: 'fsq', dim: 8, levels: [8, 5, 5, 5] });
+  const fsq = resolveQuantizerConfig('fsq', quantizerOptionsFor('fsq', { codebookSize: 1024, dim: 8 }));
+  assert.deepEqual(makeModelConfig({ input: { channels: 1, height: 28, width: 28 }, quantizer: fsq }).quantizer, { kind: 'fsq', dim: 8, levels: [8, 5, 5, 5] });
 });
 
 test('indices files carry one index per stage for residual quantizers, and a wrong depth is refused', () => {

@@ -5,16 +5,14 @@ import { join } from 'node:path';
 import { evaluateCheckpoint } from '../src/eval/evaluate-checkpoint.js';
 import type { EpochRecord } from '../src/train/metrics-log.js';
 import { trainModel } from '../src/train/train.js';
+import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { tempDir } from './helpers/checkpoint-fixture.js';
 
 test('a short SimVQ run on 384 MNIST digits lowers the loss and reports code usage', async () => {
   const out = tempDir('mnist');
   const lines: string[] = [];
   const summary = await trainModel({
-    quantizer: 'simvq',
-    codebookSize: 64,
-    dim: 16,
-    beta: 0.25,
+    quantizer: resolveQuantizerConfig('simvq', { codebookSize: 64, dim: 16, beta: 0.25 }),
     lr: 1e-3,
     batch: 32,
     epochs: 3,

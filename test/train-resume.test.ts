@@ -10,9 +10,9 @@ import { readMetricsLog } from '../src/train/metrics-log.js';
 import { TrainingDivergedError } from '../src/train/epoch-loop.js';
 import { trainModel } from '../src/train/train.js';
 import { TrainOptionsError, type TrainOptions } from '../src/train/train-options.js';
-import { tempDir, TINY } from './helpers/checkpoint-fixture.js';
+import { tempDir, TINY, tinyQuantizer } from './helpers/checkpoint-fixture.js';
 
-const base: Omit<TrainOptions, 'out'> = { ...TINY, quantizer: 'simvq', epochs: 2 };
+const base: Omit<TrainOptions, 'out'> = { ...TINY, quantizer: tinyQuantizer('simvq'), epochs: 2 };
 
 /** The lines of a metrics.jsonl with the wall-clock fields (which differ between identical runs) removed. */
 function withoutClock(path: string): unknown[] {

@@ -13,7 +13,7 @@ import { formatDuration, ProgressReporter } from '../src/train/progress.js';
 import { resumeOptions } from '../src/train/resume.js';
 import { trainModel } from '../src/train/train.js';
 import { TrainOptionsError } from '../src/train/train-options.js';
-import { tempDir, TINY } from './helpers/checkpoint-fixture.js';
+import { tempDir, TINY, tinyQuantizer } from './helpers/checkpoint-fixture.js';
 
 test('warm-up rises linearly to lr, then the cosine falls to the minimum at the last step', () => {
   const s = { warmupSteps: 4, cosine: true, minLr: 0.1 };
@@ -99,7 +99,7 @@ test('--save-every checkpoints mid-epoch, and a run resumed from one equals one 
 });
 
 test('the codes dead-code replacement re-seeds are logged per epoch, and a stopped and resumed run logs the same', async () => {
-  const options = { ...TINY, epochs: 2, quantizerOptions: { deadCodeShare: 0.5 } };
+  const options = { ...TINY, epochs: 2, quantizer: tinyQuantizer('vq', { deadCodeShare: 0.5 }) };
   const lines: string[] = [];
   const straight = tempDir('reseed-straight');
   await trainModel({ ...options, out: straight }, { log: (l) => lines.push(l) });

@@ -5,7 +5,7 @@
  */
 import {
   Adam, BatchIterator, buildModel, clampToUnit, configFromJson, createAutoencoderStep, decodeFromIndices, encodeToIndices, EpochStats,
-  InferenceProgram, lossesOf, makeDataset, makeModelConfig, modelFromWeights, runAutoencoderStep, splitTrainTest, TRAIN_DEFAULTS,
+  InferenceProgram, lossesOf, makeDataset, makeModelConfig, modelFromWeights, resolveQuantizerConfig, runAutoencoderStep, splitTrainTest, TRAIN_DEFAULTS,
   unitFromBytes, useRuntime, VariableStore, webRuntime, type AutoencoderStep, type ImageDataset, type InferenceProgramOptions, type ModelConfig,
   type VqvaeModel,
 } from '../../dist/src/browser.js';
@@ -162,10 +162,7 @@ async function train(settings: TrainSettings): Promise<void> {
     const config = makeModelConfig({
       model: 'reference-mnist',
       input: { channels: 1, height: SIDE, width: SIDE },
-      quantizer: settings.quantizer,
-      codebookSize: settings.codebookSize,
-      dim: TRAIN_DEFAULTS.dim,
-      beta: TRAIN_DEFAULTS.beta,
+      quantizer: resolveQuantizerConfig(settings.quantizer, { codebookSize: settings.codebookSize, dim: TRAIN_DEFAULTS.dim }),
     });
     const model = buildModel(config);
     const store = new VariableStore(settings.seed);

@@ -7,8 +7,11 @@
 import { resolveSettings, type PresetName } from '../experiments/presets.js';
 import { EXPERIMENTS, experimentDefinition } from '../experiments/registry.js';
 import { runExperiment } from '../experiments/run-experiment.js';
-import type { ExperimentKind, ExperimentSettings, SimvqOptimize } from '../experiments/types.js';
+import type { ExperimentKind, ExperimentSettings } from '../experiments/types.js';
 import { parseQuantizerSpec } from '../quantizers/registry.js';
+import { describeDefault } from '../quantizers/option-schema.js';
+import { COMMON_OPTIONS } from '../quantizers/options.js';
+import { SIMVQ_OPTIMIZE_MODES, type SimVQOptimize } from '../quantizers/simvq.js';
 import { readResults } from '../experiments/results.js';
 import { markdownSummary } from '../experiments/markdown-summary.js';
 import { metric, METRICS } from '../experiments/summary.js';
@@ -28,7 +31,7 @@ const OPTIONS: OptionTable = {
   quantizers: { type: 'string', value: 'Q,…', description: "quantizers as NAME[:key=value…] (e.g. vq,ema:decay=0.95,fsq:levels=8x5x5x5; see 'vqlab train --help'); default vq,ema,simvq (beta: vq,simvq; optimization: the baselines beside the SimVQ variants, vq)" },
   optimize: { type: 'string', value: 'W,C,both', description: 'SimVQ variants (optimization; default W,C,both)' },
   betas: { type: 'string', value: 'B,…', description: 'β values (beta; default 0.1,0.25,0.5,1,2)' },
-  beta: { type: 'string', value: 'B', description: 'β where it is not swept (default 0.25)' },
+  beta: { type: 'string', value: 'B', description: `β where it is not swept (default ${describeDefault(COMMON_OPTIONS.beta)})` },
   seeds: { type: 'string', value: 'S,…', description: 'seeds; several give mean ± std (default 0,1,2)' },
   'replicate-sizes': { type: 'string', value: 'K,…', description: 'run the seeds after the first only at these codebook sizes (default: at all)' },
   'replicate-variants': { type: 'string', value: 'V,…', description: 'run the seeds after the first only for these variants, as --plan names them (default: all)' },
@@ -119,7 +122,7 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentAr
       sizes: numbers(values, 'sizes'),
       size: intOption(values, 'size', 1),
       quantizers: quantizerSpecs(values),
-      optimize: choices<SimvqOptimize>(values, 'optimize', ['W', 'C', 'both']),
+      optimize: choices<SimVQOptimize>(values, 'optimize', SIMVQ_OPTIMIZE_MODES),
       betas: numbers(values, 'betas'),
       beta: numberOption(values, 'beta'),
       seeds: numbers(values, 'seeds'),

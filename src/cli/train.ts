@@ -4,8 +4,19 @@ import { describeNamedDatasets } from '../data/named-datasets.js';
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
 import { SSIM_WINDOW } from '../eval/ssim.js';
 import { MODEL_KINDS } from '../models/config.js';
-import { describeQuantizers, optionsOf, parseQuantizerOptions, parseQuantizerSpec, SIMVQ_OPTIMIZE_MODES } from '../quantizers/index.js';
+import {
+  describeDefault,
+  describeQuantizers,
+  optionsOf,
+  parseQuantizerOptions,
+  parseQuantizerSpec,
+  resolveQuantizerConfig,
+  SIMVQ_OPTIMIZE_MODES,
+  type QuantizerConfig,
+} from '../quantizers/index.js';
+import { COMMON_OPTIONS } from '../quantizers/options.js';
 import { QUANTIZER_KINDS } from '../quantizers/quantizer.js';
+import { SIMVQ_OPTIONS } from '../quantizers/simvq.js';
 import { OPTIMIZER_PRESET_NAMES, OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
 import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import { NO_WRITE_FAULTS } from '../persistence/write-hook.js';
@@ -25,7 +36,7 @@ const OPTIONS: OptionTable = {
   'quantizer-option': { type: 'string', value: 'KEY=VALUE', multiple: true, description: 'an option of the quantizer (repeatable), e.g. levels=8,5,5,5 or decay=0.9' },
   'codebook-size': { type: 'string', value: 'K', description: `number of codes (default ${d.codebookSize}; not for fsq)` },
   dim: { type: 'string', value: 'D', description: `code dimension (default ${d.dim})` },
-  beta: { type: 'string', value: 'B', description: `commitment weight β (default ${d.beta})` },
+  beta: { type: 'string', value: 'B', description: `commitment weight β (default ${describeDefault(COMMON_OPTIONS.beta)})` },
   lr: { type: 'string', value: 'LR', description: `Adam learning rate (default ${d.lr}, or the --optimizer-preset's)` },
   'adam-betas': { type: 'string', value: 'B1,B2', description: `Adam's β1,β2 (default ${OPTIMIZER_PRESETS.reference.adamBetas.join(',')}, or the --optimizer-preset's)` },
   'optimizer-preset': { type: 'string', value: 'NAME', description: `${describeOptimizerPresets()}; --lr and --adam-betas override it` },
@@ -36,7 +47,7 @@ const OPTIONS: OptionTable = {
   data: { type: 'string', value: 'PATH|NAME', description: `dataset: IDX dir, CIFAR-10 dir/.bin, image folder, or a name: ${describeNamedDatasets()} (default: bundled MNIST)` },
   out: { type: 'string', value: 'DIR', description: 'run directory (default runs/<time>-<quantizer>)' },
   resume: { type: 'string', value: 'DIR', description: 'continue the run in DIR where it stopped' },
-  'simvq-optimize': { type: 'string', value: 'W|C|both', description: 'SimVQ: train the projection W (default), the codebook C, or both' },
+  'simvq-optimize': { type: 'string', value: 'W|C|both', description: `SimVQ: train the projection W, the codebook C, or both (default ${describeDefault(SIMVQ_OPTIONS.optimize)})` },
   model: { type: 'string', value: 'NAME', description: `${MODEL_KINDS.join(' | ')} (default ${d.model})` },
   'train-limit': { type: 'string', value: 'N', description: 'train on N images only (fixed choice), for quick runs' },
   'test-limit': { type: 'string', value: 'N', description: 'evaluate on N test images only' },
@@ -106,6 +117,57 @@ function defaultOut(quantizer: string): string {
   return `runs/${stamp}-${quantizer}`;
 }
 
+/** The options of the quantizer's schema, without its kind. */
+function optionsWithoutKind(config: QuantizerConfig): Record<string, unknown> {
+  const { kind: _kind, ...options } = config;
+  return options;
+}
+
+/**
+ * The run's quantizer, made once from the flags: `--quantizer NAME[:key=value…]`, then each
+ * `--quantizer-option`, with --codebook-size, --dim, --beta and --simvq-optimize as shorthands for
+ * the options of those names. A resumed run starts from its checkpoint's options (when the
+ * quantizer stays the same); a new one from the trainer's reference K and d, where the quantizer
+ * has those options (FSQ's K is Π levels).
+ */
+function quantizerOf(values: Parameters<typeof stringOption>[0], saved: QuantizerConfig | undefined): QuantizerConfig {
+  let kind = saved?.kind ?? d.quantizer;
+  let assigned: Record<string, unknown> = {};
+  try {
+    const spec = stringOption(values, 'quantizer');
+    if (spec !== undefined) {
+      const parsed = parseQuantizerSpec(spec);
+      kind = parsed.name;
+      assigned = parsed.options;
+    }
+    const assignments = listOption(values, 'quantizer-option');
+    if (assignments.length) {
+      const base = assigned.base ?? (saved?.kind === 'residual' && kind === 'residual' ? saved.base : undefined);
+      const withBase = typeof base === 'string' ? [`base=${base}`] : [];
+      assigned = { ...assigned, ...parseQuantizerOptions(kind, [...withBase, ...assignments]) };
+    }
+  } catch (err) {
+    throw new UsageError(`--quantizer: ${err instanceof Error ? err.message : String(err)}; see 'vqlab train --help'`);
+  }
+  const start: Record<string, unknown> = saved?.kind === kind ? optionsWithoutKind(saved) : { codebookSize: d.codebookSize, dim: d.dim };
+  const accepted = optionsOf(kind, typeof (assigned.base ?? start.base) === 'string' ? String(assigned.base ?? start.base) : undefined);
+  const shorthands: Record<string, unknown> = {};
+  for (const [flag, key, value] of [
+    ['codebook-size', 'codebookSize', intOption(values, 'codebook-size', 1)],
+    ['dim', 'dim', intOption(values, 'dim', 1)],
+    ['beta', 'beta', numberOption(values, 'beta')],
+    ['simvq-optimize', 'optimize', choiceOption(values, 'simvq-optimize', SIMVQ_OPTIMIZE_MODES)],
+  ] as const) {
+    if (value === undefined) continue;
+    if (!(key in accepted)) {
+      throw new UsageError(`--${flag} does not apply to quantizer '${kind}' (it has no option '${key}'); its options: ${Object.keys(accepted).filter((k) => k !== 'search').join(', ')}`);
+    }
+    shorthands[key] = value;
+  }
+  const reference = Object.fromEntries(Object.entries(start).filter(([key]) => key in accepted));
+  return resolveQuantizerConfig(kind, { ...reference, ...shorthands, ...assigned });
+}
+
 export const trainCommand: Command = {
   async run(argv, context) {
     const { values } = parseCommandArgs('train', argv, OPTIONS, { min: 0, max: 0, names: 'no arguments' });
@@ -116,39 +178,13 @@ export const trainCommand: Command = {
       throw new UsageError(`--out ${out} and --resume ${resumeDir} name different directories; a resumed run continues in its own directory, so drop --out`);
     }
     const limits = limitsFrom(values);
-    const base: TrainOptions = resumeDir !== undefined
-      ? await resumeOptions(resumeDir, limits)
-      : { ...d, quantizer: d.quantizer, model: d.model, out: '' };
-    // --quantizer NAME or NAME:key=value:…; --quantizer-option adds (and overrides) options.
-    const spec = stringOption(values, 'quantizer');
-    let quantizer = base.quantizer;
-    let quantizerOptions: Record<string, unknown> = { ...(base.quantizerOptions ?? {}) };
-    try {
-      if (spec !== undefined) {
-        const parsed = parseQuantizerSpec(spec);
-        quantizer = parsed.name;
-        quantizerOptions = { ...(parsed.name === base.quantizer && resumeDir !== undefined ? quantizerOptions : {}), ...parsed.options };
-      }
-      const assignments = listOption(values, 'quantizer-option');
-      if (assignments.length) {
-        const withBase = typeof quantizerOptions.base === 'string' ? [`base=${quantizerOptions.base}`] : [];
-        quantizerOptions = { ...quantizerOptions, ...parseQuantizerOptions(quantizer, [...withBase, ...assignments]) };
-      }
-    } catch (err) {
-      throw new UsageError(`--quantizer: ${err instanceof Error ? err.message : String(err)}; see 'vqlab train --help'`);
-    }
-    const accepted = optionsOf(quantizer, typeof quantizerOptions.base === 'string' ? quantizerOptions.base : undefined);
-    for (const [flag, key] of [['codebook-size', 'codebookSize'], ['beta', 'beta'], ['simvq-optimize', 'optimize']] as const) {
-      if (values[flag] !== undefined && !(key in accepted)) {
-        throw new UsageError(`--${flag} does not apply to quantizer '${quantizer}' (it has no option '${key}'); its options: ${Object.keys(accepted).filter((k) => k !== 'search').join(', ')}`);
-      }
-    }
+    const base = resumeDir !== undefined ? await resumeOptions(resumeDir, limits) : undefined;
+    const quantizer = quantizerOf(values, base?.quantizer);
     const pick = <T>(v: T | undefined, fallback: T): T => (v === undefined ? fallback : v);
     const limitOf = (name: string, fallback: number | undefined): number | undefined => intOption(values, name, 1) ?? fallback;
-    const trainLimit = limitOf('train-limit', base.trainLimit);
-    const testLimit = limitOf('test-limit', base.testLimit);
-    const data = stringOption(values, 'data') ?? base.data;
-    const simvqOptimize = choiceOption(values, 'simvq-optimize', SIMVQ_OPTIMIZE_MODES) ?? base.simvqOptimize;
+    const trainLimit = limitOf('train-limit', base?.trainLimit);
+    const testLimit = limitOf('test-limit', base?.testLimit);
+    const data = stringOption(values, 'data') ?? base?.data;
     const imageSize = intOption(values, 'image-size', 1);
     if (imageSize !== undefined && imageSize < SSIM_WINDOW) {
       throw new UsageError(`--image-size ${imageSize} is smaller than the ${SSIM_WINDOW}×${SSIM_WINDOW} window of SSIM, one of the test metrics; use ${SSIM_WINDOW} or more`);
@@ -157,35 +193,30 @@ export const trainCommand: Command = {
     const minLr = numberOption(values, 'min-lr');
     const cosine = values.cosine === true;
     if (minLr !== undefined && !cosine) throw new UsageError(`--min-lr sets where --cosine ends; add --cosine, or drop --min-lr`);
-    const lrSchedule = warmup !== undefined || cosine ? { warmupSteps: warmup ?? 0, cosine, minLr: minLr ?? 0 } : base.lrSchedule;
-    const clipGradNorm = numberOption(values, 'clip-grad-norm') ?? base.clipGradNorm;
+    const lrSchedule = warmup !== undefined || cosine ? { warmupSteps: warmup ?? 0, cosine, minLr: minLr ?? 0 } : base?.lrSchedule;
+    const clipGradNorm = numberOption(values, 'clip-grad-norm') ?? base?.clipGradNorm;
     const saveEvery = intOption(values, 'save-every', 1);
     const patience = intOption(values, 'until-plateau', 1);
     const plateauDelta = numberOption(values, 'plateau-delta');
     if (plateauDelta !== undefined && patience === undefined) throw new UsageError('--plateau-delta sets what --until-plateau counts as a rise; add --until-plateau, or drop --plateau-delta');
-    const stopOnPlateau = patience !== undefined ? { patience, minDelta: plateauDelta ?? DEFAULT_PLATEAU_DELTA } : base.stopOnPlateau;
+    const stopOnPlateau = patience !== undefined ? { patience, minDelta: plateauDelta ?? DEFAULT_PLATEAU_DELTA } : base?.stopOnPlateau;
     const presetName = choiceOption(values, 'optimizer-preset', OPTIMIZER_PRESET_NAMES);
     const preset = presetName === undefined ? undefined : OPTIMIZER_PRESETS[presetName];
-    const adamBetas = betasOption(values) ?? preset?.adamBetas ?? base.adamBetas;
+    const adamBetas = betasOption(values) ?? preset?.adamBetas ?? base?.adamBetas;
     const quiet = values.quiet === true;
     const log = quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
     const options: TrainOptions = {
       quantizer,
-      codebookSize: pick(intOption(values, 'codebook-size', 1), base.codebookSize),
-      dim: pick(intOption(values, 'dim', 1), base.dim),
-      beta: pick(numberOption(values, 'beta'), base.beta),
-      lr: pick(numberOption(values, 'lr'), preset?.lr ?? base.lr),
-      batch: pick(intOption(values, 'batch', 1), base.batch),
-      epochs: pick(intOption(values, 'epochs', 1), base.epochs),
-      seed: pick(intOption(values, 'seed', 0), base.seed),
-      threads: pick(intOption(values, 'threads', 0), base.threads),
-      out: resumeDir ?? out ?? defaultOut(quantizer),
+      lr: pick(numberOption(values, 'lr'), preset?.lr ?? base?.lr ?? d.lr),
+      batch: pick(intOption(values, 'batch', 1), base?.batch ?? d.batch),
+      epochs: pick(intOption(values, 'epochs', 1), base?.epochs ?? d.epochs),
+      seed: pick(intOption(values, 'seed', 0), base?.seed ?? d.seed),
+      threads: pick(intOption(values, 'threads', 0), base?.threads ?? d.threads),
+      out: resumeDir ?? out ?? defaultOut(quantizer.kind),
       resume: resumeDir !== undefined,
-      model: choiceOption(values, 'model', MODEL_KINDS) ?? base.model ?? d.model,
+      model: choiceOption(values, 'model', MODEL_KINDS) ?? base?.model ?? d.model,
       progress: !quiet,
-      ...(Object.keys(quantizerOptions).length ? { quantizerOptions } : {}),
       ...(data !== undefined ? { data } : {}),
-      ...(simvqOptimize !== undefined ? { simvqOptimize } : {}),
       ...(trainLimit !== undefined ? { trainLimit } : {}),
       ...(testLimit !== undefined ? { testLimit } : {}),
       ...(imageSize !== undefined ? { imageSize } : {}),

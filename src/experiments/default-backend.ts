@@ -4,11 +4,14 @@
  * (same sets, metrics and reconstruction grid), keeping its per-code counts for the usage histograms.
  */
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
+import { quantizerConfigFor, quantizerOptionsFor } from '../models/quantizer-settings.js';
 import { hasTrainingCheckpoint } from '../persistence/run-directory.js';
+import type { QuantizerConfig } from '../quantizers/registry.js';
 import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
 import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import { trainModel } from '../train/train.js';
 import type { Backend } from './backend.js';
+import type { RunSpec } from './types.js';
 
 /** Test images shown in each run's reconstruction grid. */
 const GRID_IMAGES = 16;
@@ -20,6 +23,16 @@ const EVAL_BATCH = 200;
  */
 const SAVE_EVERY_STEPS = 100;
 
+/**
+ * A run's quantizer: its spec's options, with K, d and β (and SimVQ's optimize mode) as the options
+ * of those names where the quantizer has them (FSQ's K is Π levels).
+ */
+export function runQuantizerConfig(spec: RunSpec): QuantizerConfig {
+  const general = { codebookSize: spec.codebookSize, dim: spec.dim ?? TRAIN_DEFAULTS.dim, beta: spec.beta };
+  const specific = { ...(spec.simvqOptimize !== undefined ? { optimize: spec.simvqOptimize } : {}), ...spec.quantizerOptions };
+  return quantizerConfigFor(spec.quantizer, quantizerOptionsFor(spec.quantizer, general, specific));
+}
+
 export function defaultBackend(): Backend {
   return {
     async train({ spec, settings, dir, log }) {
@@ -27,10 +40,7 @@ export function defaultBackend(): Backend {
       // epoch) starts that run over, replacing what the killed attempt left.
       const resume = hasTrainingCheckpoint(dir);
       await trainModel({
-        quantizer: spec.quantizer,
-        codebookSize: spec.codebookSize,
-        dim: spec.dim ?? TRAIN_DEFAULTS.dim,
-        beta: spec.beta,
+        quantizer: runQuantizerConfig(spec),
         lr: spec.lr ?? TRAIN_DEFAULTS.lr,
         batch: spec.batch ?? TRAIN_DEFAULTS.batch,
         epochs: spec.epochs,
@@ -44,8 +54,6 @@ export function defaultBackend(): Backend {
         evaluateEachEpoch: false,
         saveEvery: SAVE_EVERY_STEPS,
         ...(settings.data !== undefined ? { data: settings.data } : {}),
-        ...(spec.simvqOptimize !== undefined ? { simvqOptimize: spec.simvqOptimize } : {}),
-        ...(spec.quantizerOptions !== undefined ? { quantizerOptions: spec.quantizerOptions } : {}),
         ...(spec.trainLimit !== undefined ? { trainLimit: spec.trainLimit } : {}),
         ...(spec.testLimit !== undefined ? { testLimit: spec.testLimit } : {}),
         ...(spec.plateauPatience !== undefined ? { stopOnPlateau: { patience: spec.plateauPatience, minDelta: spec.plateauDelta ?? DEFAULT_PLATEAU_DELTA } } : {}),

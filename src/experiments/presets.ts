@@ -2,6 +2,8 @@
  * The full and --quick settings of each experiment. The CLI resolves its options through
  * `resolveSettings`, and the tests check the quick preset here, so the two cannot drift apart.
  */
+import { COMMON_OPTIONS } from '../quantizers/options.js';
+import { SIMVQ_OPTIMIZE_MODES } from '../quantizers/simvq.js';
 import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS, type OptimizerPreset } from '../train/defaults.js';
 import { checkPlateauRule, DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import type { ExperimentKind, ExperimentSettings } from './types.js';
@@ -14,9 +16,10 @@ const FULL: ExperimentSettings = {
   size: 1024,
   quantizers: ['vq', 'ema', 'simvq'],
   seeds: [0, 1, 2],
-  beta: 0.25,
+  // The quantizers' own β where it is not swept.
+  beta: COMMON_OPTIONS.beta.default,
   betas: [0.1, 0.25, 0.5, 1, 2],
-  optimize: ['W', 'C', 'both'],
+  optimize: [...SIMVQ_OPTIMIZE_MODES],
   epochs: 5,
   // The trainer's reference settings, written out so results.json records what was used.
   lr: TRAIN_DEFAULTS.lr,

@@ -4,6 +4,7 @@
  * `vqlab report DIR` can rebuild figures and HTML from results.json alone.
  */
 import type { QuantizerName } from '../quantizers/quantizer.js';
+import type { SimVQOptimize } from '../quantizers/simvq.js';
 import type { CountRun } from './count-runs.js';
 import type { OptimizerPreset } from '../train/defaults.js';
 
@@ -13,7 +14,6 @@ import type { OptimizerPreset } from '../train/defaults.js';
  * 'fsq:levels=8x5x5x5'.
  */
 export type QuantizerKind = string;
-export type SimvqOptimize = 'W' | 'C' | 'both';
 export type ExperimentKind = 'codebook-size' | 'optimization' | 'beta';
 
 
@@ -52,7 +52,7 @@ export interface ExperimentSettings extends TrainingSettings {
   /** β values (beta experiment). */
   readonly betas: readonly number[];
   /** SimVQ variants (optimization experiment). */
-  readonly optimize: readonly SimvqOptimize[];
+  readonly optimize: readonly SimVQOptimize[];
   /**
    * Where seeds after the first are run (default: everywhere): only at these codebook sizes and
    * only for these variants (as the plan names them, e.g. 'vq', 'simvq', 'simvq (W)'). Keeps
@@ -79,7 +79,7 @@ export interface RunSpec extends TrainingSettings {
   readonly codebookSize: number;
   readonly beta: number;
   readonly seed: number;
-  readonly simvqOptimize?: SimvqOptimize;
+  readonly simvqOptimize?: SimVQOptimize;
   /** Dataset path (undefined: the bundled MNIST digits); part of the spec so runs on other data are not reused. */
   readonly data?: string;
 }

@@ -16,14 +16,12 @@ import { convVqvae, defaultConvArchitecture, type ConvArchitecture } from './con
 import type { Architecture, ImageShape, VqvaeModel } from './model.js';
 import {
   createModelQuantizer,
-  quantizerOptionsFor,
-  resolveQuantizerConfig,
-  UnknownQuantizerError,
+  quantizerConfigFor,
   upgradeQuantizerV1,
-  type QuantizerConfig,
+  type SavedQuantizerConfig,
 } from './quantizer-settings.js';
 import { quotedValue, shownValue } from '../limits/shown-value.js';
-import { requireQuantizerName } from '../quantizers/index.js';
+import { savedQuantizerConfig, type QuantizerConfig } from '../quantizers/index.js';
 import { referenceMnist, type ReferenceMnistArchitecture } from './reference-mnist.js';
 
 export type ArchitectureConfig = ReferenceMnistArchitecture | ConvArchitecture;
@@ -41,8 +39,8 @@ export interface ModelConfig {
   /** Shape of one input image. */
   readonly input: ImageShape;
   readonly architecture: ArchitectureConfig;
-  /** The quantizer's own config, `{ kind, ...options }`. */
-  readonly quantizer: QuantizerConfig;
+  /** The quantizer's own config, `{ kind, ...options }` (`Quantizer.config`). */
+  readonly quantizer: SavedQuantizerConfig;
 }
 
 /** A config file or option that cannot describe a model; the message names the field and the fix. */
@@ -56,45 +54,27 @@ export class ModelConfigError extends Error {
 export interface ModelChoice {
   readonly model?: ModelKind;
   readonly input: ImageShape;
-  /** A registered quantizer name (quantizers/registry.ts). */
-  readonly quantizer: string;
-  /** K, d and β apply to the quantizers that have those options (FSQ has no K of its own). */
-  readonly codebookSize?: number;
-  readonly dim?: number;
-  readonly beta?: number;
-  /** SimVQ (and residual SimVQ): which factor is trained; the same as quantizerOptions.optimize. */
-  readonly simvqOptimize?: 'W' | 'C' | 'both';
-  /** Any further options of the quantizer, by the registry's names (e.g. { decay: 0.9 }). */
-  readonly quantizerOptions?: Readonly<Record<string, unknown>>;
+  /** The quantizer, resolved (`resolveQuantizerConfig`); its `dim` is the encoder's output channels. */
+  readonly quantizer: QuantizerConfig;
   /** Architecture overrides for the 'conv' model. */
   readonly conv?: Partial<Omit<ConvArchitecture, 'kind'>>;
 }
 
-/** The quantizer config for a choice: general settings, then simvqOptimize, then the options. */
-export function quantizerConfigOf(c: Pick<ModelChoice, 'quantizer' | 'codebookSize' | 'dim' | 'beta' | 'simvqOptimize' | 'quantizerOptions'>): QuantizerConfig {
-  let kind;
-  try {
-    kind = requireQuantizerName(c.quantizer);
-  } catch {
-    throw new UnknownQuantizerError(c.quantizer);
-  }
-  const specific = { ...(c.simvqOptimize !== undefined ? { optimize: c.simvqOptimize } : {}), ...(c.quantizerOptions ?? {}) };
-  try {
-    return resolveQuantizerConfig(kind, quantizerOptionsFor(kind, { codebookSize: c.codebookSize, dim: c.dim, beta: c.beta }, specific));
-  } catch (err) {
-    throw new ModelConfigError(err instanceof Error ? err.message : String(err));
-  }
-}
-
-/** The config for command-line style choices (model kind + quantizer hyperparameters). */
+/**
+ * The config for a choice. The quantizer was validated when its config was resolved; the
+ * architecture is checked here, so a bad choice fails before any data is loaded.
+ */
 export function makeModelConfig(c: ModelChoice): ModelConfig {
   const kind = c.model ?? 'reference-mnist';
   if (!MODEL_KINDS.includes(kind)) throw new ModelConfigError(`unknown model ${quotedValue(kind)}; choose one of ${MODEL_KINDS.join(', ')}`);
   for (const field of ['channels', 'height', 'width'] as const) boundedInt('model input', field, c.input[field], INPUT_BOUNDS[field]);
   const architecture: ArchitectureConfig = kind === 'reference-mnist' ? { kind } : defaultConvArchitecture(c.conv);
-  const quantizer = quantizerConfigOf(c);
-  const config: ModelConfig = { format: CONFIG_FORMAT, version: CONFIG_VERSION, input: { ...c.input }, architecture, quantizer };
-  buildModel(config); // validate now, so a bad choice fails before any data is loaded
+  const config: ModelConfig = { format: CONFIG_FORMAT, version: CONFIG_VERSION, input: { ...c.input }, architecture, quantizer: savedQuantizerConfig(c.quantizer) };
+  try {
+    architectureOf(config);
+  } catch (err) {
+    throw new ModelConfigError(err instanceof Error ? err.message : String(err));
+  }
   return config;
 }
 
@@ -171,14 +151,13 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
   }
   const q = json.quantizer;
   if (!isRecord(q)) throw new ModelConfigError(`${source}: missing "quantizer" section`);
-  let quantizer: QuantizerConfig;
+  let quantizer: SavedQuantizerConfig;
   try {
     if (json.version === 1) {
       quantizer = upgradeQuantizerV1(q);
     } else {
       const { kind, ...options } = q;
-      if (typeof kind !== 'string') throw new UnknownQuantizerError(kind);
-      quantizer = resolveQuantizerConfig(kind, options);
+      quantizer = savedQuantizerConfig(quantizerConfigFor(kind, options));
     }
   } catch (err) {
     throw new ModelConfigError(`${source}: ${err instanceof Error ? err.message : String(err)}`);
@@ -191,7 +170,7 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
     quantizer,
   } satisfies ModelConfig;
   try {
-    buildModel(config);
+    architectureOf(config);
   } catch (err) {
     throw new ModelConfigError(`${source}: ${err instanceof Error ? err.message : String(err)}`);
   }

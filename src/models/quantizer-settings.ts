@@ -1,22 +1,26 @@
 /**
  * The quantizer section of a model config: the quantizer's own `config` ({ kind, ...options },
- * see quantizers/registry.ts), and how model-level settings (K, d, β) and version-1 configs map
- * onto it.
+ * see quantizers/registry.ts), how a run's resolved `QuantizerConfig` is saved there, and how
+ * model-level settings (K, d, β) and version-1 configs map onto it.
  */
 import { quotedValue } from '../limits/shown-value.js';
 import {
-  createQuantizer,
+  buildQuantizer,
   optionsOf,
   requireQuantizerName,
-  resolveQuantizerConfig as resolveOptionsOf,
+  resolveQuantizerConfig,
   savedQuantizerConfig,
   type Quantizer,
+  type QuantizerConfig,
   type QuantizerName,
   type SearchBlocking,
 } from '../quantizers/index.js';
 
-/** `Quantizer.config`: the registry name and every resolved option. */
-export interface QuantizerConfig {
+/**
+ * The quantizer section of config.json: `Quantizer.config`, the registry name and the options its
+ * schema keeps (`savedQuantizerConfig`); resolving it gives the run's `QuantizerConfig` back.
+ */
+export interface SavedQuantizerConfig {
   readonly kind: QuantizerName;
   /** Code dimension d (the encoder's output channels); every quantizer has it. */
   readonly dim: number;
@@ -55,30 +59,25 @@ export function quantizerOptionsFor(kind: QuantizerName, general: GeneralQuantiz
   return { ...out, ...specific };
 }
 
-/** Validate `options` for `kind` and return the quantizer's full config. */
-export function resolveQuantizerConfig(kind: string, options: Readonly<Record<string, unknown>>): QuantizerConfig {
+/** Validate `options` for `kind` and return the run's `QuantizerConfig` (unknown names as `UnknownQuantizerError`). */
+export function quantizerConfigFor(kind: unknown, options: Readonly<Record<string, unknown>>): QuantizerConfig {
   let name: QuantizerName;
   try {
     name = requireQuantizerName(kind);
   } catch {
     throw new UnknownQuantizerError(kind);
   }
-  return savedQuantizerConfig(resolveOptionsOf(name, options));
+  return resolveQuantizerConfig(name, options);
 }
 
 /**
  * Build the quantizer a config describes. `search` overrides the nearest-code block sizes of the
  * quantizers that search a codebook (it changes speed and memory, not the codes found).
  */
-export function createModelQuantizer(config: QuantizerConfig, search?: SearchBlocking): Quantizer {
+export function createModelQuantizer(config: SavedQuantizerConfig, search?: SearchBlocking): Quantizer {
   const { kind, ...options } = config;
-  try {
-    requireQuantizerName(kind);
-  } catch {
-    throw new UnknownQuantizerError(kind);
-  }
   const searches = search !== undefined && 'search' in optionsOf(kind, typeof options.base === 'string' ? options.base : undefined);
-  return createQuantizer(kind, searches ? { ...options, search } : options);
+  return buildQuantizer(quantizerConfigFor(kind, searches ? { ...options, search } : options));
 }
 
 /**
@@ -86,11 +85,11 @@ export function createModelQuantizer(config: QuantizerConfig, search?: SearchBlo
  * optimize? }`, as today's config: version 1 built the quantizer from exactly those options and
  * the defaults of the rest, which is what the upgraded config resolves to.
  */
-export function upgradeQuantizerV1(q: Readonly<Record<string, unknown>>): QuantizerConfig {
+export function upgradeQuantizerV1(q: Readonly<Record<string, unknown>>): SavedQuantizerConfig {
   const { name, codebookSize, dim, beta, optimize, ...rest } = q;
   const extra = Object.keys(rest);
   if (extra.length) throw new Error(`unexpected field${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((k) => `quantizer.${/^\w{1,40}$/.test(k) ? k : quotedValue(k)}`).join(', ')} in a version-1 config`);
   if (typeof name !== 'string') throw new UnknownQuantizerError(name);
   if (!['vq', 'ema', 'simvq'].includes(name)) throw new Error(`quantizer.name must be one of vq, ema, simvq in a version-1 config, got ${quotedValue(name)}`);
-  return resolveQuantizerConfig(name, { codebookSize, dim, beta, ...(name === 'simvq' && optimize !== undefined ? { optimize } : {}) });
+  return savedQuantizerConfig(quantizerConfigFor(name, { codebookSize, dim, beta, ...(name === 'simvq' && optimize !== undefined ? { optimize } : {}) }));
 }

@@ -1,7 +1,8 @@
 /**
  * Default hyperparameters of `vqlab train` with no arguments: the reference MNIST VQ-VAE with a
- * SimVQ codebook of K = 1024, d = 64, β = 0.25, Adam at lr 3e-4 and batch 128 (the reference
- * settings), on the bundled 9,000 / 1,000 MNIST digits.
+ * SimVQ codebook of K = 1024, d = 64 (the quantizer's other options at their schema defaults),
+ * Adam at lr 3e-4 and batch 128 (the reference settings), on the bundled 9,000 / 1,000 MNIST
+ * digits.
  */
 import type { QuantizerName } from '../quantizers/quantizer.js';
 import type { ModelKind } from '../models/config.js';
@@ -10,7 +11,6 @@ export const TRAIN_DEFAULTS = {
   quantizer: 'simvq' as QuantizerName,
   codebookSize: 1024,
   dim: 64,
-  beta: 0.25,
   lr: 3e-4,
   batch: 128,
   /**

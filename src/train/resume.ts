@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunData } from '../data/selection.js';
 import type { InputLimits } from '../limits/input-limits.js';
-import { quantizerConfigOf, type ModelConfig } from '../models/config.js';
+import type { ModelConfig } from '../models/config.js';
+import { quantizerConfigFor } from '../models/quantizer-settings.js';
+import { savedQuantizerConfig } from '../quantizers/registry.js';
 import { readConfig, readTrainerState, type TrainerState } from '../persistence/checkpoint.js';
 import { bestCheckpoint, cleanRunDirectory, hasTrainingCheckpoint } from '../persistence/run-directory.js';
 import { DEFAULT_ADAM_BETAS, TRAIN_DEFAULTS } from './defaults.js';
@@ -24,13 +26,9 @@ export async function resumeOptions(dir: string, limits?: InputLimits): Promise<
   const config = await readConfig(dir, { limits });
   const s = await readTrainerState(dir, { limits });
   const adamBetas = savedBetas(s);
-  const { kind, codebookSize, dim, beta, ...quantizerOptions } = config.quantizer;
+  const { kind, ...quantizerOptions } = config.quantizer;
   return {
-    quantizer: kind,
-    codebookSize: typeof codebookSize === 'number' ? codebookSize : TRAIN_DEFAULTS.codebookSize,
-    dim,
-    beta: typeof beta === 'number' ? beta : TRAIN_DEFAULTS.beta,
-    quantizerOptions,
+    quantizer: quantizerConfigFor(kind, quantizerOptions),
     lr: s.lr,
     batch: s.batch,
     epochs: s.epochs,
@@ -61,7 +59,7 @@ export function resumeConflicts(o: TrainConfig, config: ModelConfig, s: TrainerS
   const check = (what: string, asked: unknown, saved: unknown): void => {
     if (asked !== saved) out.push(`${what} ${String(asked)} vs ${String(saved)} in the checkpoint`);
   };
-  const asked: Readonly<Record<string, unknown>> = quantizerConfigOf(o);
+  const asked: Readonly<Record<string, unknown>> = savedQuantizerConfig(o.quantizer);
   const saved: Readonly<Record<string, unknown>> = config.quantizer;
   check('quantizer', asked.kind, saved.kind);
   for (const key of new Set([...Object.keys(asked), ...Object.keys(saved)])) {

@@ -165,11 +165,6 @@ function newModelConfig(options: TrainConfig, train: ImageDataset): ModelConfig 
     model: (options.model ?? TRAIN_DEFAULTS.model) as ModelKind,
     input: { channels: train.channels, height: train.height, width: train.width },
     quantizer: options.quantizer,
-    codebookSize: options.codebookSize,
-    dim: options.dim,
-    beta: options.beta,
-    ...(options.simvqOptimize !== undefined ? { simvqOptimize: options.simvqOptimize } : {}),
-    ...(options.quantizerOptions !== undefined ? { quantizerOptions: options.quantizerOptions } : {}),
   });
 }
 

@@ -12,9 +12,7 @@ import type { ImageDataset } from '../data/index.js';
 import type { InputLimits } from '../limits/input-limits.js';
 import type { WriteHook } from '../persistence/write-hook.js';
 import { MODEL_KINDS, type ModelKind } from '../models/config.js';
-import { UnknownQuantizerError } from '../models/quantizer-settings.js';
-import { QUANTIZER_KINDS, type QuantizerName } from '../quantizers/quantizer.js';
-import { SIMVQ_OPTIMIZE_MODES, type SimVQOptimize } from '../quantizers/simvq.js';
+import type { QuantizerConfig } from '../quantizers/registry.js';
 import type { LrSchedule } from './lr-schedule.js';
 import { checkPlateauRule, type PlateauRule } from './plateau.js';
 import type { ProgressSink } from './progress.js';
@@ -24,17 +22,8 @@ import type { ProgressSink } from './progress.js';
  * refuses to change those that would make it a different training (`resumeConflicts`).
  */
 export interface TrainConfig {
-  readonly quantizer: QuantizerName;
-  readonly codebookSize: number;
-  readonly dim: number;
-  readonly beta: number;
-  readonly simvqOptimize?: SimVQOptimize;
-  /**
-   * Further options of the quantizer by the registry's names (e.g. { decay: 0.9 } for 'ema',
-   * { levels: [8, 5, 5, 5] } for 'fsq'); codebookSize, dim and beta above apply to the
-   * quantizers that have those options.
-   */
-  readonly quantizerOptions?: Readonly<Record<string, unknown>>;
+  /** The quantizer, resolved once (`resolveQuantizerConfig`); its `dim` is the latent channels. */
+  readonly quantizer: QuantizerConfig;
   /** 'reference-mnist' (default) or 'conv'. */
   readonly model?: string;
   /** A resume may change it (the run logs a note). */
@@ -110,20 +99,13 @@ function requireInteger(name: string, v: number, min: number): void {
 
 /** Refuses options no run could use, before anything is read or written. */
 export function validateTrainOptions(o: TrainOptions): void {
-  if (!(QUANTIZER_KINDS as readonly string[]).includes(o.quantizer)) throw new UnknownQuantizerError(String(o.quantizer));
   if (o.model !== undefined && !MODEL_KINDS.includes(o.model as ModelKind)) {
     throw new TrainOptionsError(`unknown model '${o.model}'; choose one of ${MODEL_KINDS.join(', ')}`);
   }
-  if (o.simvqOptimize !== undefined && !SIMVQ_OPTIMIZE_MODES.includes(o.simvqOptimize)) {
-    throw new TrainOptionsError(`simvq optimize must be one of ${SIMVQ_OPTIMIZE_MODES.join(', ')}, got '${String(o.simvqOptimize)}'`);
-  }
-  requireInteger('codebook size', o.codebookSize, 1);
-  requireInteger('dim', o.dim, 1);
   requireInteger('batch', o.batch, 1);
   requireInteger('epochs', o.epochs, 1);
   requireInteger('seed', o.seed, 0);
   requireInteger('threads', o.threads, 0);
-  if (!(Number.isFinite(o.beta) && o.beta >= 0)) throw new TrainOptionsError(`beta must be a finite number >= 0, got ${o.beta}`);
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new TrainOptionsError(`learning rate must be a finite number > 0, got ${o.lr}`);
   if (o.trainLimit !== undefined) requireInteger('train limit', o.trainLimit, 1);
   if (o.testLimit !== undefined) requireInteger('test limit', o.testLimit, 1);

@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveQuantizerConfig, type QuantizerConfig } from '../../src/quantizers/registry.js';
 import type { TrainSummary } from '../../src/train/summary.js';
 import { trainModel } from '../../src/train/train.js';
 import type { TrainOptions } from '../../src/train/train-options.js';
@@ -13,11 +14,13 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `vqlab-${prefix}-`));
 }
 
+/** A quantizer of the tiny checkpoints: K = 16 and d = 8 unless `options` say otherwise. */
+export function tinyQuantizer(kind: string, options: Readonly<Record<string, unknown>> = {}): QuantizerConfig {
+  return resolveQuantizerConfig(kind, { codebookSize: 16, dim: 8, ...options });
+}
+
 export const TINY: Omit<TrainOptions, 'out'> = {
-  quantizer: 'vq',
-  codebookSize: 16,
-  dim: 8,
-  beta: 0.25,
+  quantizer: tinyQuantizer('vq'),
   lr: 1e-3,
   batch: 16,
   epochs: 1,
