@@ -226,9 +226,8 @@ export function resolveOptions<S extends OptionSchema>(where: string, schema: S,
       out[key] = owned(s.default);
     } else if (s.required) {
       throw new Error(`${where}: missing required option '${key}' (${s.doc})`);
-    } else {
-      delete out[key];
     }
+    // An optional option without a default (the search blocking) stays absent when unset.
   }
   const soFar = readerOf(out);
   for (const [key, s, d] of pending) {
