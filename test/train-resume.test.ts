@@ -8,6 +8,7 @@ import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { decodeSafetensors } from '../src/persistence/safetensors.js';
 import { readMetricsLog } from '../src/train/metrics-log.js';
 import { TrainingDivergedError } from '../src/train/epoch-loop.js';
+import { resumeOptions } from '../src/train/resume.js';
 import { trainModel } from '../src/train/train.js';
 import { TrainOptionsError, type TrainOptions } from '../src/train/train-options.js';
 import { tempDir, TINY, tinyQuantizer } from './helpers/checkpoint-fixture.js';
@@ -63,6 +64,9 @@ test('resume refuses different settings, and a new run refuses a directory that 
     assert.match(err.message, /batch 32 vs 16 in the checkpoint/);
     return true;
   });
+  await assert.rejects(trainModel({ ...base, out: dir, resume: true, quantizer: tinyQuantizer('simvq', { optimize: 'both' }) }), /quantizer option optimize "both" vs "W" in the checkpoint/);
+  // The checkpoint gives back the QuantizerConfig the run was trained with.
+  assert.deepEqual((await resumeOptions(dir)).quantizer, base.quantizer);
   await assert.rejects(trainModel({ ...base, out: dir }), /already holds a training checkpoint; pass --resume/);
   await assert.rejects(trainModel({ ...base, out: tempDir('none'), resume: true }), /has no trainer-state\.json/);
 });

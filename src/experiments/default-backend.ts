@@ -27,7 +27,7 @@ const SAVE_EVERY_STEPS = 100;
  * A run's quantizer: its spec's options, with K, d and β (and SimVQ's optimize mode) as the options
  * of those names where the quantizer has them (FSQ's K is Π levels).
  */
-export function runQuantizerConfig(spec: RunSpec): QuantizerConfig {
+function runQuantizerConfig(spec: RunSpec): QuantizerConfig {
   const general = { codebookSize: spec.codebookSize, dim: spec.dim ?? TRAIN_DEFAULTS.dim, beta: spec.beta };
   const specific = { ...(spec.simvqOptimize !== undefined ? { optimize: spec.simvqOptimize } : {}), ...spec.quantizerOptions };
   return quantizerConfigFor(spec.quantizer, quantizerOptionsFor(spec.quantizer, general, specific));

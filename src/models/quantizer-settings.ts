@@ -27,7 +27,7 @@ export interface SavedQuantizerConfig {
   readonly [option: string]: unknown;
 }
 
-export class UnknownQuantizerError extends Error {
+class UnknownQuantizerError extends Error {
   constructor(name: unknown) {
     let message: string;
     try {

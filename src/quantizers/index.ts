@@ -2,16 +2,18 @@
  * The quantizers of vqlab and their factory (the registry, registry.ts).
  *
  *   createQuantizer('vq',    { codebookSize: 512, dim: 64 })                  VQ-VAE (§3.2)
- *   createQuantizer('ema',   { codebookSize: 512, dim: 64, decay: 0.99 })     EMA codebook (A.1)
- *   createQuantizer('simvq', { codebookSize: 65536, dim: 64, optimize: 'W' }) SimVQ
- *   createQuantizer('fsq',   { dim: 64, levels: [8, 5, 5, 5] })                FSQ, 1,000 codes
+ *   createQuantizer('ema',   { codebookSize: 512, dim: 64, decay: 0.95 })     EMA codebook (A.1)
+ *   createQuantizer('simvq', { codebookSize: 65536, dim: 64, optimize: 'both' }) SimVQ, C and W trained
+ *   createQuantizer('fsq',   { dim: 64, levels: [8, 8, 8, 6, 5] })             FSQ, 15,360 codes
  *   createQuantizer('lfq',   { codebookSize: 1024, dim: 64 })                  LFQ, 10 sign bits
- *   createQuantizer('residual', { base: 'vq', depth: 4, codebookSize: 256, dim: 64 })  RVQ
+ *   createQuantizer('residual', { base: 'vq', depth: 8, codebookSize: 256, dim: 64 })  RVQ
  *
- * The factory validates the options before anything is built: an unknown name lists the valid
- * ones; an unknown option name lists the valid options (so a typo such as `betta` fails instead of
- * silently using the default); K < 1, a negative or non-finite β, a decay outside [0, 1) and so on
- * throw errors that name the option and the value. Options whose value is `undefined` are ignored.
+ * The factory validates the options against the quantizer's schema before anything is built: an
+ * unknown name lists the valid ones; an unknown option name lists the valid options (so a typo
+ * such as `betta` fails instead of silently using the default); K < 1, a negative or non-finite β,
+ * a decay outside [0, 1) and so on throw errors that name the option and the value. Options whose
+ * value is `undefined` are ignored. `resolveQuantizerConfig` does the same and returns the
+ * resolved `QuantizerConfig` a run carries; `buildQuantizer` builds one.
  */
 export {
   buildQuantizer,
