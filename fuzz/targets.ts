@@ -27,7 +27,7 @@ import { mutateBytes, mutateJson, type FieldSpot } from './mutate.js';
  * Caps the fuzzed parsers run under: small, so that a header that slips past a check shows up as
  * an allocation the RSS bound catches, and so that refusals are quick.
  */
-const FUZZ_LIMITS: InputLimits = { maxPixels: 2 ** 22, maxJsonBytes: 2 ** 20, maxDataBytes: 2 ** 20 };
+const FUZZ_LIMITS: InputLimits = { maxPixels: 2 ** 22, maxJsonBytes: 2 ** 20, maxDataBytes: 2 ** 20, maxAudioSamples: 2 ** 20 };
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 

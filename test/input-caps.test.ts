@@ -15,7 +15,7 @@ import { ImageError } from '../src/images/image-error.js';
 import { DEFAULT_LIMITS, type InputLimits } from '../src/limits/input-limits.js';
 import { tempDir } from './helpers/checkpoint-fixture.js';
 
-const SMALL: InputLimits = { maxPixels: 10_000, maxJsonBytes: 1000, maxDataBytes: 64 * 1024 };
+const SMALL: InputLimits = { maxPixels: 10_000, maxJsonBytes: 1000, maxDataBytes: 64 * 1024, maxAudioSamples: 10_000 };
 
 /** `fn` throws `type` with a one-line message matching every pattern. */
 function refuses(fn: () => unknown, type: abstract new (...args: never[]) => Error, ...patterns: RegExp[]): void {

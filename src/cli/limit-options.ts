@@ -21,5 +21,5 @@ export function limitOptions(...limits: readonly LimitName[]): OptionTable {
 /** The caps the command line sets, the defaults for the rest (a cap is an integer >= 1). */
 export function limitsFrom(values: ParsedArgs['values']): InputLimits {
   const pick = (limit: LimitName): number => intOption(values, optionName(limit), 1) ?? DEFAULT_LIMITS[limit];
-  return { maxPixels: pick('maxPixels'), maxJsonBytes: pick('maxJsonBytes'), maxDataBytes: pick('maxDataBytes') };
+  return { maxPixels: pick('maxPixels'), maxJsonBytes: pick('maxJsonBytes'), maxDataBytes: pick('maxDataBytes'), maxAudioSamples: pick('maxAudioSamples') };
 }

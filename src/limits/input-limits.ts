@@ -16,6 +16,8 @@ export interface InputLimits {
   readonly maxJsonBytes: number;
   /** Bytes one dataset file (IDX, CIFAR batch) may hold once decompressed. */
   readonly maxDataBytes: number;
+  /** Samples (frames × channels) one audio file may declare. */
+  readonly maxAudioSamples: number;
 }
 
 interface LimitSpec {
@@ -30,12 +32,15 @@ export const LIMIT_SPECS: { readonly [K in keyof InputLimits]: LimitSpec } = {
   maxPixels: { default: 4096 * 4096, flag: '--max-pixels', unit: 'pixels', doc: 'pixels one image file may declare (width × height)' },
   maxJsonBytes: { default: 64 * 2 ** 20, flag: '--max-json-bytes', unit: 'bytes', doc: 'bytes one JSON file may hold' },
   maxDataBytes: { default: 2 ** 30, flag: '--max-data-bytes', unit: 'bytes', doc: 'bytes one dataset file may hold once decompressed' },
+  // 2²⁶ samples are 256 MB as 32-bit floats: 70 minutes of 16 kHz mono, 23 minutes of 48 kHz stereo.
+  maxAudioSamples: { default: 2 ** 26, flag: '--max-audio-samples', unit: 'samples', doc: 'samples one audio file may declare (frames × channels)' },
 };
 
 export const DEFAULT_LIMITS: InputLimits = {
   maxPixels: LIMIT_SPECS.maxPixels.default,
   maxJsonBytes: LIMIT_SPECS.maxJsonBytes.default,
   maxDataBytes: LIMIT_SPECS.maxDataBytes.default,
+  maxAudioSamples: LIMIT_SPECS.maxAudioSamples.default,
 };
 
 const count = (n: number): string => n.toLocaleString('en-US');
