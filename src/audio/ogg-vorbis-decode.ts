@@ -1,0 +1,69 @@
+/**
+ * Decoding Ogg Vorbis to mono float with @wasm-audio-decoders/ogg-vorbis (libvorbis compiled to
+ * WebAssembly, embedded in the package, so it decodes offline in Node and in the browser alike).
+ * It is the maintained Vorbis decoder of the npm registry (the others are players or whole
+ * ffmpeg builds); it never throws on a bad stream but reports errors beside what it decoded, so
+ * they are turned into refusals here.
+ *
+ * The stream is fed in small chunks and each chunk's samples are mixed into an array sized from
+ * the header, so memory stays bounded by the declared (and capped) length plus what one chunk
+ * decodes to, however many samples a crafted stream would produce.
+ */
+import { OggVorbisDecoder, type OggVorbisDecodedAudio } from '@wasm-audio-decoders/ogg-vorbis';
+import { DEFAULT_LIMITS, type InputLimits } from '../limits/input-limits.js';
+import type { AudioClip } from './audio-clip.js';
+import { AudioError } from './audio-error.js';
+import { checkAudioSamples } from './audio-limits.js';
+import { readOggVorbisHeader } from './ogg-vorbis-header.js';
+
+/**
+ * Bytes given to the decoder at a time. A chunk completes at most a few pages, each of at most 255
+ * packets, so one call decodes to at most about (4096 + 255) packets × 4096 samples × 8 channels in
+ * a crafted stream, and to a few thousand samples in a real one.
+ */
+const CHUNK_BYTES = 4096;
+
+/** The decoder's first error, in one line: "packet 3: the packet is not an audio packet". */
+function firstError(decoded: OggVorbisDecodedAudio): string {
+  const e = decoded.errors[0]!;
+  const message = e.message.replace(/^\s*vorbis_\w+?(OV_\w+)?\s*/, '').trim().split('\n')[0];
+  return `packet ${e.frameNumber}: ${message}`;
+}
+
+/**
+ * Decodes Ogg Vorbis bytes to mono float samples; `file` names them in errors. The header is read
+ * and checked against `limits.maxAudioSamples` before decoding starts; a stream that decodes with
+ * errors, or to more samples than its last page declares, is refused.
+ */
+export async function decodeOggVorbis(data: Uint8Array, file: string, limits: InputLimits = DEFAULT_LIMITS): Promise<AudioClip> {
+  const header = readOggVorbisHeader(data, data, file);
+  checkAudioSamples(header, file, limits);
+  const { channels, frames } = header;
+  const samples = new Float32Array(frames);
+  let written = 0;
+  const take = (decoded: OggVorbisDecodedAudio): void => {
+    if (decoded.errors.length > 0) throw new AudioError(`audio ${file} cannot be decoded as Ogg Vorbis (${firstError(decoded)}); re-encode it`);
+    const n = decoded.samplesDecoded;
+    if (n === 0) return;
+    if (decoded.sampleRate !== header.sampleRate || decoded.channelData.length !== channels) {
+      throw new AudioError(`audio ${file} changes format mid-stream (${decoded.channelData.length} channels at ${decoded.sampleRate} Hz after ${channels} at ${header.sampleRate} Hz); chained streams are not readable, split it`);
+    }
+    if (written + n > frames) throw new AudioError(`audio ${file} decodes to more than the ${frames.toLocaleString('en-US')} samples per channel its last page declares; re-encode it`);
+    for (let c = 0; c < channels; c++) {
+      const channel = decoded.channelData[c]!;
+      for (let i = 0; i < n; i++) samples[written + i] += channel[i]! / channels;
+    }
+    written += n;
+  };
+  const decoder = new OggVorbisDecoder();
+  await decoder.ready;
+  try {
+    for (let at = 0; at < data.length; at += CHUNK_BYTES) take(await decoder.decode(data.subarray(at, at + CHUNK_BYTES)));
+    take(await decoder.flush());
+  } finally {
+    decoder.free();
+  }
+  if (written === 0 && frames > 0) throw new AudioError(`audio ${file} cannot be decoded as Ogg Vorbis (no audio packet decodes); re-encode it`);
+  // A stream whose first granule is not 0 (cut from a longer one) decodes to fewer samples than its last granule counts.
+  return { sampleRate: header.sampleRate, channels, samples: written === frames ? samples : samples.slice(0, written) };
+}
