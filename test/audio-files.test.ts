@@ -292,6 +292,32 @@ test('Ogg Vorbis: caps, truncation, corruption and other codecs are refused in o
     }
   }
   assert.ok(refused > 0, 'no corruption was noticed');
+  // A last page that declares fewer samples than the stream holds (its granule position set to 100):
+  // the end of a Vorbis stream is where its last granule says (Vorbis I §A.2), so a stream that is
+  // one page of audio is cut there, and one whose earlier pages already hold more is refused.
+  const understate = (ogg: Uint8Array): Uint8Array => {
+    const out = ogg.slice();
+    let last = out.length - 27;
+    while (!(out[last] === 0x4f && out[last + 1] === 0x67 && out[last + 2] === 0x67 && out[last + 3] === 0x53)) last--;
+    out.fill(0, last + 6, last + 14);
+    out[last + 6] = 100;
+    return out;
+  };
+  const decodedTone = (await decodeAudio(bytes, 'tone.ogg')).samples;
+  assert.deepEqual((await decodeAudio(understate(bytes), 'cut.ogg')).samples, decodedTone.subarray(0, 100));
+  // One that declares far more than it holds (30 million frames, within the cap) takes memory for what it holds only.
+  const overstated = bytes.slice();
+  let lastPage = overstated.length - 27;
+  while (!(overstated[lastPage] === 0x4f && overstated[lastPage + 1] === 0x67 && overstated[lastPage + 2] === 0x67 && overstated[lastPage + 3] === 0x53)) lastPage--;
+  new DataView(overstated.buffer).setUint32(lastPage + 6, 30_000_000, true);
+  const before = process.memoryUsage().arrayBuffers;
+  const long = (await decodeAudio(overstated, 'long.ogg')).samples;
+  // Without the true end to trim to, the decoder keeps the padding of the last block (8,192 samples in all).
+  assert.equal(long.length, 8192);
+  assert.deepEqual(long.subarray(0, 8000), decodedTone);
+  assert.ok(process.memoryUsage().arrayBuffers - before < 16 * 2 ** 20, 'decoding allocated for the declared length');
+  const speech = new Uint8Array(readFileSync(join(FIXTURES, 'speech.ogg')));
+  await refuses(() => decodeAudio(understate(speech), 'liar.ogg'), /liar\.ogg decodes to more than the 100 samples per channel its last page declares; re-encode it/);
   // An Ogg stream of another codec: the first packet is an OpusHead.
   const opus = bytes.slice();
   const body = 27 + opus[26]!;

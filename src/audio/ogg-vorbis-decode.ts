@@ -5,9 +5,9 @@
  * ffmpeg builds); it never throws on a bad stream but reports errors beside what it decoded, so
  * they are turned into refusals here.
  *
- * The stream is fed in small chunks and each chunk's samples are mixed into an array sized from
- * the header, so memory stays bounded by the declared (and capped) length plus what one chunk
- * decodes to, however many samples a crafted stream would produce.
+ * The stream is fed in small chunks and each chunk's samples are mixed into an array that grows as
+ * they arrive, up to the declared (and capped) length, so memory stays bounded by what the stream
+ * really decodes to, plus what one chunk decodes to, whatever its header declares.
  */
 import { OggVorbisDecoder, type OggVorbisDecodedAudio } from '@wasm-audio-decoders/ogg-vorbis';
 import { DEFAULT_LIMITS, type InputLimits } from '../limits/input-limits.js';
@@ -39,7 +39,8 @@ export async function decodeOggVorbis(data: Uint8Array, file: string, limits: In
   const header = readOggVorbisHeader(data, data, file);
   checkAudioSamples(header, file, limits);
   const { channels, frames } = header;
-  const samples = new Float32Array(frames);
+  // Grown as samples arrive rather than sized from the header: a few bytes can declare the whole cap.
+  let samples = new Float32Array(Math.min(frames, 1 << 16));
   let written = 0;
   const take = (decoded: OggVorbisDecodedAudio): void => {
     if (decoded.errors.length > 0) throw new AudioError(`audio ${file} cannot be decoded as Ogg Vorbis (${firstError(decoded)}); re-encode it`);
@@ -49,6 +50,11 @@ export async function decodeOggVorbis(data: Uint8Array, file: string, limits: In
       throw new AudioError(`audio ${file} changes format mid-stream (${decoded.channelData.length} channels at ${decoded.sampleRate} Hz after ${channels} at ${header.sampleRate} Hz); chained streams are not readable, split it`);
     }
     if (written + n > frames) throw new AudioError(`audio ${file} decodes to more than the ${frames.toLocaleString('en-US')} samples per channel its last page declares; re-encode it`);
+    if (written + n > samples.length) {
+      const grown = new Float32Array(Math.min(frames, Math.max(2 * samples.length, written + n)));
+      grown.set(samples.subarray(0, written));
+      samples = grown;
+    }
     for (let c = 0; c < channels; c++) {
       const channel = decoded.channelData[c]!;
       for (let i = 0; i < n; i++) samples[written + i] += channel[i]! / channels;
@@ -65,5 +71,5 @@ export async function decodeOggVorbis(data: Uint8Array, file: string, limits: In
   }
   if (written === 0 && frames > 0) throw new AudioError(`audio ${file} cannot be decoded as Ogg Vorbis (no audio packet decodes); re-encode it`);
   // A stream whose first granule is not 0 (cut from a longer one) decodes to fewer samples than its last granule counts.
-  return { sampleRate: header.sampleRate, channels, samples: written === frames ? samples : samples.slice(0, written) };
+  return { sampleRate: header.sampleRate, channels, samples: written === samples.length ? samples : samples.slice(0, written) };
 }
