@@ -288,6 +288,9 @@ test('Ogg Vorbis: caps, truncation, corruption and other codecs are refused in o
       assert.ok(clip.samples.length <= 8000);
     } catch (err) {
       assert.ok(err instanceof AudioError && !err.message.includes('\n') && err.message.startsWith('audio corrupt.ogg '), String(err));
+      assert.match(err.message, /^audio corrupt\.ogg (cannot be decoded as Ogg Vorbis \(.+\)|decodes to more than .*); re-encode it/);
+      // The decoder's own errors are shown as the packet, libvorbis's text and its error code.
+      if (err.message.includes('(packet ')) assert.match(err.message, /\(packet \d+: [a-z][a-z ]+ \(OV_[A-Z]+\)\); re-encode it$/);
       refused++;
     }
   }

@@ -23,11 +23,16 @@ import { readOggVorbisHeader } from './ogg-vorbis-header.js';
  */
 const CHUNK_BYTES = 4096;
 
-/** The decoder's first error, in one line: "packet 3: the packet is not an audio packet". */
+/**
+ * The decoder's first error in one line: "vorbis_synthesisOV_ENOTAUDIO the packet is not an audio
+ * packet." becomes "packet 3: the packet is not an audio packet (OV_ENOTAUDIO)".
+ */
 function firstError(decoded: OggVorbisDecodedAudio): string {
   const e = decoded.errors[0]!;
-  const message = e.message.replace(/^\s*vorbis_\w+?(OV_\w+)?\s*/, '').trim().split('\n')[0];
-  return `packet ${e.frameNumber}: ${message}`;
+  const text = e.message.trim().split('\n')[0]!;
+  // The libvorbis function names before the error code say nothing to the user; the code and its text do.
+  const parts = /(OV_[A-Z]+)\s*(.*?)\.?$/.exec(text);
+  return parts === null ? `packet ${e.frameNumber}: ${text}` : `packet ${e.frameNumber}: ${parts[2]} (${parts[1]})`;
 }
 
 /**
