@@ -3,7 +3,8 @@
  * WebAssembly, embedded in the package, so it decodes offline in Node and in the browser alike).
  * It is the maintained Vorbis decoder of the npm registry (the others are players or whole
  * ffmpeg builds); it never throws on a bad stream but reports errors beside what it decoded, so
- * they are turned into refusals here.
+ * they are turned into refusals here. It is MIT-licensed; the Ogg page parser it depends on,
+ * codec-parser, is LGPL-3.0-or-later, used unmodified as its own npm package.
  *
  * The stream is fed in small chunks and each chunk's samples are mixed into an array that grows as
  * they arrive, up to the declared (and capped) length, so memory stays bounded by what the stream
