@@ -110,9 +110,9 @@ function centreAndNormalize(v: Float64Array): Float64Array {
 
 /**
  * STOI of `degraded` against `clean`, both already at 10 kHz and of equal length: about 1 for
- * speech as intelligible as the clean, lower the less (Taal et al. map 0.5–0.9 to 20–100 % of words
- * understood for their noise types). Signals too short to hold one 384 ms segment of non-silent
- * frames are an error.
+ * speech as intelligible as the clean, lower the less (Taal et al.'s logistic fit for additive
+ * noise, 100 / (1 + e^(−17.4906 d + 9.6921)) %, maps 0.5 to about 30 % of words understood and 0.9
+ * to nearly all). Signals too short to hold one 384 ms segment of non-silent frames are an error.
  */
 export function stoiAt10kHz(clean: Float32Array | Float64Array, degraded: Float32Array | Float64Array): number {
   if (clean.length !== degraded.length) throw new RangeError(`stoi compares signals of equal length, got ${clean.length} and ${degraded.length} samples`);
