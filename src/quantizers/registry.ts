@@ -129,11 +129,9 @@ function resolveStage(where: string, base: ResidualBase, raw: Readonly<Record<st
 function resolveKind(where: string, kind: QuantizerName, raw: Readonly<Record<string, unknown>>): QuantizerConfig {
   switch (kind) {
     case 'vq':
-      return resolveVq(where, raw);
     case 'ema':
-      return resolveEma(where, raw);
     case 'simvq':
-      return resolveSimVQ(where, raw);
+      return resolveStage(where, kind, raw);
     case 'fsq': {
       const o = resolveOptions(where, FSQ_OPTIONS, raw);
       checkFSQOptions(o);
