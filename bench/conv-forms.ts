@@ -43,6 +43,25 @@ const FILTER_GRAD_FORMS = {
   'swapped-plain': { filterGrad: 'swapped-plain' },
 } as const;
 
+/** Batch and crop of the 1-D passes: 16 crops of 0.5 s at 16 kHz. */
+const NA = 16;
+const conv1 = (o: op.ConvOptions) => (x: Tensor, w: Tensor) => op.conv1d(x, w, o);
+const convT1 = (o: op.ConvTransposeOptions) => (x: Tensor, w: Tensor) => op.convTranspose1d(x, w, o);
+
+/**
+ * 1-D passes of the SEANet model (src/models/seanet.ts) with 32 base channels and strides 2·4·5·8:
+ * residual units' dilated 3-tap convs at each resolution, two strided convs, and the input gradient
+ * of a dilated conv (a stride-1 transposed conv).
+ */
+const AUDIO_PASSES: readonly Pass[] = [
+  { label: 'Conv1d k3 d1 32→16, T 8000', a: [NA, 32, 8000], b: [16, 32, 3], build: conv1({ pad: 1 }), forms: CONV_FORMS },
+  { label: 'Conv1d k3 d9 128→64, T 1000', a: [NA, 128, 1000], b: [64, 128, 3], build: conv1({ pad: 9, dilation: 9 }), forms: CONV_FORMS },
+  { label: 'Conv1d k3 d3 256→128, T 200', a: [NA, 256, 200], b: [128, 256, 3], build: conv1({ pad: 3, dilation: 3 }), forms: CONV_FORMS },
+  { label: 'Conv1d k4 s2 32→64, 8000→4000', a: [NA, 32, 8000], b: [64, 32, 4], build: conv1({ stride: 2, pad: 1 }), forms: CONV_FORMS },
+  { label: 'Conv1d k16 s8 256→512, 200→25', a: [NA, 256, 200], b: [512, 256, 16], build: conv1({ stride: 8, pad: 4 }), forms: CONV_FORMS },
+  { label: '∂x Conv1d k3 d9 128→64 (ConvTranspose s1)', a: [NA, 64, 1000], b: [64, 128, 3], build: convT1({ pad: 9, dilation: 9 }), forms: CONVT_S1_FORMS },
+];
+
 /** The conv passes of the reference model (src/models/reference-mnist.ts) at batch 128, as the file comment of conv-forms.ts lists them. */
 const PASSES: readonly Pass[] = [
   { label: 'Conv 3×3 128→128 on 7×7', a: [N, 128, 7, 7], b: [128, 128, 3, 3], build: conv({ pad: 1 }), forms: CONV_FORMS },
@@ -73,6 +92,7 @@ const PASSES: readonly Pass[] = [
     build: filterGrad(4, { stride: 2, pad: 1 }),
     forms: { im2col: FILTER_GRAD_FORMS.im2col, 'swapped-plain': FILTER_GRAD_FORMS['swapped-plain'] },
   },
+  ...AUDIO_PASSES,
 ];
 
 function cpuMs(): number {

@@ -99,6 +99,22 @@ function opTypes(bytes: Uint8Array): string[] {
 
 const filterGrad = (a: Shape, b: Shape, k: number, s: number, p: number) => (x: Float32Array, gy: Float32Array) => filterGradReference(x, a, gy, b, k, s, p);
 
+/** ∂L/∂w[o,c,u] = Σ_{n,i} gy[n,o,i] · x[n, c, i·s − p + u·d] in float64: the 1-D reference. */
+const filterGrad1d = (xs: Shape, gs: Shape, k: number, s: number, p: number, d: number) => (x: Float32Array, gy: Float32Array): Float32Array => {
+  const [n, c, t] = xs as [number, number, number];
+  const [, o, to] = gs as [number, number, number];
+  const out = new Float32Array(o * c * k);
+  for (let oc = 0; oc < o; oc++) for (let ic = 0; ic < c; ic++) for (let u = 0; u < k; u++) {
+    let sum = 0;
+    for (let b = 0; b < n; b++) for (let i = 0; i < to; i++) {
+      const r = i * s - p + u * d;
+      if (r >= 0 && r < t) sum += gy[(b * o + oc) * to + i]! * x[(b * c + ic) * t + r]!;
+    }
+    out[(oc * c + ic) * k + u] = sum;
+  }
+  return out;
+};
+
 const FORMS: readonly { label: string; a: Shape; b: Shape; build: Build; uses: string; avoids?: string; reference?: (a: Float32Array, b: Float32Array) => Float32Array }[] = [
   { label: 'Conv 3×3 s1 as NCHWc', a: [2, B, 6, 6], b: [2 * B, B, 3, 3], build: (x, w) => op.conv2d(x, w, { pad: 1 }), uses: 'ReorderInput' },
   { label: 'Conv 4×4 s2 as NCHWc', a: [2, B, 8, 8], b: [B, B, 4, 4], build: (x, w) => op.conv2d(x, w, { stride: 2, pad: 1 }), uses: 'ReorderInput' },
@@ -108,6 +124,13 @@ const FORMS: readonly { label: string; a: Shape; b: Shape; build: Build; uses: s
   { label: 'ConvFilterGrad 3×3 to 64 channels as im2col + MatMul', a: [2, 8, 5, 5], b: [2, 64, 5, 5], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [3, 3], pad: 1 }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad([2, 8, 5, 5], [2, 64, 5, 5], 3, 1, 1) },
   // Fewer than 64 output channels, batch and channels whole blocks: the swapped NCHWc conv.
   { label: `ConvFilterGrad 3×3 to ${2 * B} channels as the swapped NCHWc conv`, a: [B, 8, 5, 5], b: [B, 2 * B, 5, 5], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [3, 3], pad: 1 }), uses: 'ReorderInput', reference: filterGrad([B, 8, 5, 5], [B, 2 * B, 5, 5], 3, 1, 1) },
+  // 1-D convolutions: the blocked kernels through a height-1 view, or the plain 1-D nodes.
+  { label: 'Conv 1-D k3 dilation 3 as NCHWc', a: [2, B, 20], b: [B, B, 3], build: (x, w) => op.conv1d(x, w, { pad: 3, dilation: 3 }), uses: 'ReorderInput' },
+  { label: 'Conv 1-D k4 s2 as NCHWc', a: [2, B, 16], b: [2 * B, B, 4], build: (x, w) => op.conv1d(x, w, { stride: 2, pad: 1 }), uses: 'ReorderInput' },
+  { label: 'Conv 1-D k16 s8 as the plain 1-D conv', a: [2, B, 64], b: [B, B, 16], build: (x, w) => op.conv1d(x, w, { stride: 8, pad: 4 }), uses: 'Conv', avoids: 'ReorderInput' },
+  { label: 'ConvTranspose 1-D k3 dilation 3 as the NCHWc conv with the flipped filter', a: [2, B, 9], b: [B, 2 * B, 3], build: (x, w) => op.convTranspose1d(x, w, { pad: 3, dilation: 3 }), uses: 'ReorderInput', avoids: 'ConvTranspose' },
+  { label: 'ConvFilterGrad 1-D k4 s2 as im2col + MatMul', a: [2, 8, 12], b: [2, 16, 6], build: (x, gy) => op.conv1dFilterGrad(x, gy, { kernel: 4, stride: 2, pad: 1 }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad1d([2, 8, 12], [2, 16, 6], 4, 2, 1, 1) },
+  { label: 'ConvFilterGrad 1-D k3 dilation 9 as im2col + MatMul', a: [2, 8, 12], b: [2, 16, 12], build: (x, gy) => op.conv1dFilterGrad(x, gy, { kernel: 3, dilation: 9, pad: 9 }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad1d([2, 8, 12], [2, 16, 12], 3, 1, 9, 9) },
   { label: 'ConvFilterGrad 4×4 s2 as the swapped plain conv', a: [2, 8, 8, 8], b: [2, 8, 4, 4], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [4, 4], stride: 2, pad: 1 }), uses: 'Conv', avoids: 'ReorderInput', reference: filterGrad([2, 8, 8, 8], [2, 8, 4, 4], 4, 2, 1) },
 ];
 
@@ -128,6 +151,9 @@ test('finite-difference gradients through the fast conv forms', { skip }, async 
   await gradCheck('ConvTranspose 4×4 s2 sub-pixel', [{ shape: [2, B, 4, 4], name: 'x' }, { shape: [B, B, 4, 4], name: 'w' }], convT({ stride: 2, pad: 1 }));
   await gradCheck('ConvTranspose 3×3 s1 flipped', [{ shape: [2, B, 4, 4], name: 'x' }, { shape: [B, B, 3, 3], name: 'w' }], convT({ pad: 1 }));
   await gradCheck('ConvFilterGrad im2col', [{ shape: [2, 4, 5, 5], name: 'x' }, { shape: [2, 64, 5, 5], name: 'gy' }], ([x, gy]) => op.conv2dFilterGrad(x!, gy!, { kernel: [3, 3], pad: 1 }));
+  await gradCheck('Conv 1-D k3 dilation 3 NCHWc', [{ shape: [2, B, 11], name: 'x' }, { shape: [B, B, 3], name: 'w' }], ([x, w]) => op.conv1d(x!, w!, { pad: 3, dilation: 3 }));
+  await gradCheck('Conv 1-D k4 s2 NCHWc', [{ shape: [2, B, 12], name: 'x' }, { shape: [B, B, 4], name: 'w' }], ([x, w]) => op.conv1d(x!, w!, { stride: 2, pad: 1 }));
+  await gradCheck('ConvTranspose 1-D k3 flipped', [{ shape: [2, B, 7], name: 'x' }, { shape: [B, B, 3], name: 'w' }], ([x, w]) => op.convTranspose1d(x!, w!, { pad: 1 }));
   await gradCheck('ConvFilterGrad swapped NCHWc', [{ shape: [B, 8, 4, 4], name: 'x' }, { shape: [B, B, 4, 4], name: 'gy' }], ([x, gy]) => op.conv2dFilterGrad(x!, gy!, { kernel: [3, 3], pad: 1 }));
 });
 

@@ -313,6 +313,45 @@ for (const { label, x, w, o } of CONV_TRANSPOSES) {
   });
 }
 
+// ---------------------------------------------------------------- 1-D convolution
+// The same primitives on one spatial axis: [N, C, T], weights [Cout, Cin, k]. Shapes cover the
+// SEANet layers (dilated 'same' convs, k = 2s strided convs and their transposes) and the uneven
+// lengths whose last steps are reached only through the padding, as for the 2-D cases above.
+
+const CONV1DS: readonly { label: string; x: Shape; w: Shape; o: op.ConvOptions }[] = [
+  { label: 'k3 p1', x: [2, 3, 9], w: [4, 3, 3], o: { pad: 1 } },
+  { label: 'k1', x: [2, 3, 7], w: [2, 3, 1], o: {} },
+  { label: 'k3 dilation 3 p3 (same length)', x: [2, 2, 11], w: [3, 2, 3], o: { dilation: 3, pad: 3 } },
+  { label: 'k3 dilation 9 p9 (dilated span 19 > T = 12)', x: [1, 2, 12], w: [2, 2, 3], o: { dilation: 9, pad: 9 } },
+  { label: 'k4 s2 p1 (T = 10, divisible)', x: [2, 2, 10], w: [3, 2, 4], o: { stride: 2, pad: 1 } },
+  { label: 'k10 s5 p3 (T = 20: 20 + 6 − 10 = 16, one step only reached through the padding)', x: [1, 2, 20], w: [2, 2, 10], o: { stride: 5, pad: 3 } },
+  { label: 'k3 s3 p0 (T = 8: two steps never reached)', x: [1, 2, 8], w: [2, 2, 3], o: { stride: 3 } },
+  { label: 'k3 dilation 2 s2 p1 (T = 9)', x: [1, 2, 9], w: [2, 2, 3], o: { dilation: 2, stride: 2, pad: 1 } },
+];
+
+for (const { label, x, w, o } of CONV1DS) {
+  test(`Conv 1-D ${label}`, async () => {
+    await gradCheck(`Conv 1-D ${label}`, [spec(x, undefined, 'x'), spec(w, undefined, 'w')], ([a, b]) => op.conv1d(a!, b!, o));
+  });
+}
+
+const CONV_TRANSPOSE1DS: readonly { label: string; x: Shape; w: Shape; o: op.ConvTransposeOptions }[] = [
+  { label: 'k4 s2 p1 (T·2 out)', x: [2, 3, 5], w: [3, 2, 4], o: { stride: 2, pad: 1 } },
+  { label: 'k10 s5 p3 outputPadding 1 (T·5 out)', x: [1, 2, 4], w: [2, 3, 10], o: { stride: 5, pad: 3, outputPadding: 1 } },
+  { label: 'k3 dilation 3 p3', x: [1, 2, 7], w: [2, 2, 3], o: { dilation: 3, pad: 3 } },
+];
+
+for (const { label, x, w, o } of CONV_TRANSPOSE1DS) {
+  test(`ConvTranspose 1-D ${label}`, async () => {
+    await gradCheck(`ConvTranspose 1-D ${label}`, [spec(x, undefined, 'x'), spec(w, undefined, 'w')], ([a, b]) => op.convTranspose1d(a!, b!, o));
+  });
+}
+
+test('ConvFilterGrad 1-D: gradients for the input and the output gradient (the second-order rule)', async () => {
+  await gradCheck('ConvFilterGrad 1-D k3 dilation 3', [spec([2, 2, 9], undefined, 'x'), spec([2, 3, 9], undefined, 'gy')], ([x, gy]) => op.conv1dFilterGrad(x!, gy!, { kernel: 3, dilation: 3, pad: 3 }));
+  await gradCheck('ConvFilterGrad 1-D k4 s2', [spec([2, 2, 11], undefined, 'x'), spec([2, 3, 5], undefined, 'gy')], ([x, gy]) => op.conv1dFilterGrad(x!, gy!, { kernel: 4, stride: 2, pad: 1 }));
+});
+
 // ---------------------------------------------------------------- composites
 
 test('composite silu', async () => {

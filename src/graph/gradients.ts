@@ -165,7 +165,7 @@ const rules = {
   Conv: (n, gy) => {
     const [x, w] = inputs2(n);
     const geometry = { stride: n.attrs.stride as number, pad: n.attrs.pad as number, dilation: n.attrs.dilation as number };
-    return [convInputGrad(x, w, gy, geometry), op.conv2dFilterGrad(x, gy, { kernel: [w.shape[2]!, w.shape[3]!], ...geometry })];
+    return [convInputGrad(x, w, gy, geometry), filterGradOf(x, gy, w.shape.slice(2), geometry)];
   },
   ConvTranspose: (n, gy) => {
     const [x, w] = inputs2(n);
@@ -173,10 +173,10 @@ const rules = {
     const p = n.attrs.pad as number;
     const dilation = n.attrs.dilation as number;
     // The adjoint of a transposed convolution is the convolution with the same weight.
-    const gx = op.conv2d(gy, w, { stride, pad: p, dilation });
+    const gx = convOf(gy, w, { stride, pad: p, dilation });
     // ∂L/∂w[ci,co,a,b] = Σ x[n,ci,i,j]·gy[n,co,i·s−p+a·d, j·s−p+b·d]: the filter gradient of the
     // convolution gy ↦ x (the adjoint), with x in the role of that convolution's output gradient.
-    const gw = op.conv2dFilterGrad(gy, x, { kernel: [w.shape[2]!, w.shape[3]!], stride, pad: p, dilation });
+    const gw = filterGradOf(gy, x, w.shape.slice(2), { stride, pad: p, dilation });
     return [fitShape(gx, x.shape, 'ConvTranspose'), gw];
   },
   ConvFilterGrad: (n, gG) => {
@@ -184,7 +184,7 @@ const rules = {
     // are the input gradient of that conv (wrt x) and the conv itself (wrt gy).
     const [x, gy] = inputs2(n);
     const geometry = { stride: n.attrs.stride as number, pad: n.attrs.pad as number, dilation: n.attrs.dilation as number };
-    return [convInputGrad(x, gG, gy, geometry), op.conv2d(x, gG, geometry)];
+    return [convInputGrad(x, gG, gy, geometry), convOf(x, gG, geometry)];
   },
 } satisfies Record<Primitive, Rule>;
 
@@ -199,6 +199,8 @@ function extremumGrad(n: Node, gy: Tensor): Grads {
   return [op.mul(mask, op.div(op.reshape(gy, kept), count))];
 }
 
+type ConvGeometry = { stride: number; pad: number; dilation: number };
+
 /**
  * ∂L/∂x of y = conv(x, w): the transposed convolution of gy with the same weight. It yields
  * base = (Ho − 1)·s − 2p + d·(k − 1) + 1 rows, and H − base ∈ [0, s) rows of x are missing when
@@ -212,12 +214,31 @@ function extremumGrad(n: Node, gy: Tensor): Grads {
  * ConvTranspose has one output padding for both axes, so the larger count is used and the axis
  * that needed less is cropped: the extra positions lie past the end of x, in the zero padding.
  */
-function convInputGrad(x: Tensor, w: Tensor, gy: Tensor, geometry: { stride: number; pad: number; dilation: number }): Tensor {
+function convInputGrad(x: Tensor, w: Tensor, gy: Tensor, geometry: ConvGeometry): Tensor {
   const { stride, pad: p, dilation } = geometry;
-  const missing = [2, 3].map((axis) => x.shape[axis]! - ((gy.shape[axis]! - 1) * stride - 2 * p + dilation * (w.shape[axis]! - 1) + 1));
+  const spatialAxes = x.shape.slice(2).map((_, i) => i + 2);
+  const missing = spatialAxes.map((axis) => x.shape[axis]! - ((gy.shape[axis]! - 1) * stride - 2 * p + dilation * (w.shape[axis]! - 1) + 1));
   const outputPadding = Math.max(...missing); // < s, as convTranspose2d requires
-  const gx = op.convTranspose2d(gy, w, { stride, pad: p, dilation, outputPadding });
+  const gx = convTransposeOf(gy, w, { stride, pad: p, dilation, outputPadding });
   return fitShape(gx, x.shape, 'Conv');
+}
+
+/**
+ * The conv builders for the spatial rank of the operands: 1-D ([N, C, T]) or 2-D ([N, C, H, W]).
+ * The rules above are written once for both, since every formula in them holds per spatial axis.
+ */
+function convOf(x: Tensor, w: Tensor, geometry: ConvGeometry): Tensor {
+  return x.rank === 3 ? op.conv1d(x, w, geometry) : op.conv2d(x, w, geometry);
+}
+
+function convTransposeOf(x: Tensor, w: Tensor, geometry: op.ConvTransposeOptions): Tensor {
+  return x.rank === 3 ? op.convTranspose1d(x, w, geometry) : op.convTranspose2d(x, w, geometry);
+}
+
+function filterGradOf(x: Tensor, gy: Tensor, kernel: Shape, geometry: ConvGeometry): Tensor {
+  return x.rank === 3
+    ? op.conv1dFilterGrad(x, gy, { kernel: kernel[0]!, ...geometry })
+    : op.conv2dFilterGrad(x, gy, { kernel: [kernel[0]!, kernel[1]!], ...geometry });
 }
 
 /**

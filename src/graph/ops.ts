@@ -8,6 +8,8 @@
  *
  * Conventions follow ONNX: NCHW images, conv weights [Cout, Cin, kh, kw], conv-transpose weights
  * [Cin, Cout, kh, kw], numpy broadcasting for elementwise ops, negative axes count from the end.
+ * The three convolution primitives also take one spatial axis (NCT signals, weights [Cout, Cin, k]),
+ * built by conv1d, conv1dFilterGrad and convTranspose1d.
  */
 import type { Graph } from './graph.js';
 import { formatShape, GraphError, shapeEquals, shapeSize, Tensor, type DType, type Shape } from './tensor.js';
@@ -296,11 +298,11 @@ export function oneHot(indices: Tensor, depth: number): Tensor {
 // ---------------------------------------------------------------- convolution
 
 export interface ConvOptions {
-  /** Stride in both spatial axes (default 1). */
+  /** Stride in every spatial axis (default 1). */
   stride?: number;
   /** Zero padding on every side (default 0). */
   pad?: number;
-  /** Dilation in both spatial axes (default 1). */
+  /** Dilation in every spatial axis (default 1). */
   dilation?: number;
 }
 
@@ -387,4 +389,84 @@ export function convTranspose2d(x: Tensor, w: Tensor, options: ConvTransposeOpti
   const wo = (wd - 1) * stride - 2 * p + dilation * (kw - 1) + 1 + outputPadding;
   if (ho < 1 || wo < 1) throw new GraphError('ConvTranspose', `pad ${p} leaves no output for input ${formatShape(x.shape)}`);
   return x.graph.addNode('ConvTranspose', [x, w], { stride, pad: p, dilation, outputPadding }, [{ shape: [n, cout, ho, wo], dtype: 'float32' }])[0]!;
+}
+
+// ---------------------------------------------------------------- 1-D convolution
+//
+// Audio models convolve along time only. A 1-D convolution is the same Conv / ConvFilterGrad /
+// ConvTranspose primitive on tensors with one spatial axis ([N, C, T], weights [Cout, Cin, k]),
+// not a 2-D one on [N, C, 1, T]: with a single spatial axis the scalar stride, pad and dilation
+// are exactly the per-axis geometry (a [1, k] kernel on a height-1 map would need the height axis
+// left unpadded and unstrided, i.e. per-axis attributes on every image conv too), the gradient
+// rules carry over axis by axis, and the ONNX lowering emits standard 1-D Conv nodes that any
+// runtime runs. The lowering itself views a 1-D conv as a [1, k] 2-D one where that reaches a
+// faster kernel (src/onnx/conv-forms.ts).
+
+/** Output length along one axis: ⌊(L + 2p − d·(k − 1) − 1) / s⌋ + 1. */
+function convOutputLength(length: number, kernel: number, g: { stride: number; pad: number; dilation: number }): number {
+  return Math.floor((length + 2 * g.pad - g.dilation * (kernel - 1) - 1) / g.stride) + 1;
+}
+
+/** 1-D cross-correlation: x [N,Cin,T], w [Cout,Cin,k] → [N,Cout,To], To = ⌊(T + 2p − d·(k−1) − 1)/s⌋ + 1. */
+export function conv1d(x: Tensor, w: Tensor, options: ConvOptions = {}): Tensor {
+  requireFloat('Conv', x, w);
+  const geometry = convParams('Conv', options);
+  if (x.rank !== 3 || w.rank !== 3 || x.shape[1] !== w.shape[1]) {
+    throw new GraphError('Conv', `input ${formatShape(x.shape)} must be [N,Cin,T] and weight ${formatShape(w.shape)} [Cout,Cin,k] with the same Cin`);
+  }
+  const [n, , t] = x.shape as [number, number, number];
+  const [cout, , k] = w.shape as [number, number, number];
+  const to = convOutputLength(t, k, geometry);
+  if (to < 1) {
+    throw new GraphError('Conv', `kernel ${k} (dilation ${geometry.dilation}, pad ${geometry.pad}) does not fit input ${formatShape(x.shape)}`);
+  }
+  return x.graph.addNode('Conv', [x, w], geometry, [{ shape: [n, cout, to], dtype: 'float32' }])[0]!;
+}
+
+export interface Conv1dFilterGradOptions extends ConvOptions {
+  /** Length k of the filter whose gradient is computed. */
+  kernel: number;
+}
+
+/**
+ * The filter gradient of conv1d: for y = conv1d(x, w, options) and an upstream gradient gy of y's
+ * shape, ∂L/∂w[o,c,a] = Σ_{n,i} gy[n,o,i] · x[n, c, i·s − p + a·d], shape [Cout, Cin, k].
+ */
+export function conv1dFilterGrad(x: Tensor, gy: Tensor, options: Conv1dFilterGradOptions): Tensor {
+  requireFloat('ConvFilterGrad', x, gy);
+  const geometry = convParams('ConvFilterGrad', options);
+  const k = options.kernel;
+  if (!Number.isInteger(k) || k < 1) throw new GraphError('ConvFilterGrad', `kernel ${k} must be a positive integer`);
+  if (x.rank !== 3 || gy.rank !== 3 || x.shape[0] !== gy.shape[0]) {
+    throw new GraphError('ConvFilterGrad', `input ${formatShape(x.shape)} and output gradient ${formatShape(gy.shape)} must both be [N,C,T] with the same N`);
+  }
+  const [, cin, t] = x.shape as [number, number, number];
+  const [, cout, to] = gy.shape as [number, number, number];
+  const expected = convOutputLength(t, k, geometry);
+  if (expected !== to) {
+    throw new GraphError('ConvFilterGrad', `a length-${k} conv (stride ${geometry.stride}, pad ${geometry.pad}, dilation ${geometry.dilation}) of ${formatShape(x.shape)} gives ${expected} steps, but the gradient is ${formatShape(gy.shape)}`);
+  }
+  return x.graph.addNode('ConvFilterGrad', [x, gy], { kernel: [k], ...geometry }, [{ shape: [cout, cin, k], dtype: 'float32' }])[0]!;
+}
+
+/**
+ * 1-D transposed convolution (the adjoint of conv1d): x [N,Cin,T], w [Cin,Cout,k] →
+ * [N,Cout,(T−1)·s − 2p + d·(k−1) + 1 + outputPadding].
+ */
+export function convTranspose1d(x: Tensor, w: Tensor, options: ConvTransposeOptions = {}): Tensor {
+  requireFloat('ConvTranspose', x, w);
+  const geometry = convParams('ConvTranspose', options);
+  const outputPadding = options.outputPadding ?? 0;
+  // ONNX Runtime refuses output_padding ≥ stride at run time, as for convTranspose2d.
+  if (!Number.isInteger(outputPadding) || outputPadding < 0 || outputPadding >= geometry.stride) {
+    throw new GraphError('ConvTranspose', `outputPadding ${outputPadding} must be an integer in [0, stride ${geometry.stride})`);
+  }
+  if (x.rank !== 3 || w.rank !== 3 || x.shape[1] !== w.shape[0]) {
+    throw new GraphError('ConvTranspose', `input ${formatShape(x.shape)} must be [N,Cin,T] and weight ${formatShape(w.shape)} [Cin,Cout,k] with the same Cin`);
+  }
+  const [n, , t] = x.shape as [number, number, number];
+  const [, cout, k] = w.shape as [number, number, number];
+  const to = (t - 1) * geometry.stride - 2 * geometry.pad + geometry.dilation * (k - 1) + 1 + outputPadding;
+  if (to < 1) throw new GraphError('ConvTranspose', `pad ${geometry.pad} leaves no output for input ${formatShape(x.shape)}`);
+  return x.graph.addNode('ConvTranspose', [x, w], { ...geometry, outputPadding }, [{ shape: [n, cout, to], dtype: 'float32' }])[0]!;
 }

@@ -73,19 +73,20 @@ export interface ConvTarget {
 
 const NCHWC = 'com.microsoft.nchwc';
 
+/** ONNX Conv attributes, one entry per spatial axis (pads: all begins, then all ends). */
 interface ConvGeometry {
-  readonly kernel: readonly [number, number];
-  readonly stride: number;
-  readonly pads: readonly [number, number, number, number];
-  readonly dilation: number;
+  readonly kernel: readonly number[];
+  readonly strides: readonly number[];
+  readonly pads: readonly number[];
+  readonly dilations: readonly number[];
 }
 
 function convAttrs(g: ConvGeometry): ReturnType<typeof intsAttr>[] {
   return [
     intsAttr('kernel_shape', g.kernel),
-    intsAttr('strides', [g.stride, g.stride]),
+    intsAttr('strides', g.strides),
     intsAttr('pads', g.pads),
-    intsAttr('dilations', [g.dilation, g.dilation]),
+    intsAttr('dilations', g.dilations),
     intAttr('group', 1),
   ];
 }
@@ -112,10 +113,12 @@ function nchwcConv(e: Emitter, x: string, filter: string, outChannels: number, g
 }
 
 export function lowerConv(e: Emitter, n: Node, target: ConvTarget | undefined): void {
+  if (n.inputs[0]!.rank === 3) return lowerConv1d(e, n, target);
   const [x, w] = n.inputs as [Node['inputs'][0], Node['inputs'][0]];
   const [o, i, kh, kw] = w.shape as [number, number, number, number];
   const p = n.attrs.pad as number;
-  const g: ConvGeometry = { kernel: [kh, kw], stride: n.attrs.stride as number, pads: [p, p, p, p], dilation: n.attrs.dilation as number };
+  const [s, d] = [n.attrs.stride as number, n.attrs.dilation as number];
+  const g: ConvGeometry = { kernel: [kh, kw], strides: [s, s], pads: [p, p, p, p], dilations: [d, d] };
   const out = n.outputs[0]!.name;
   if (blocked(target, o, i) && (target.force?.conv ?? convForm(kh, kw)) === 'nchwc') {
     return nchwcConv(e, x.name, blockFilter(e, w.name, o, i, kh, kw, target.nchwcBlock), o, g, out);
@@ -135,6 +138,7 @@ const PHASE_TAPS: readonly (readonly [number, number])[] = [
 ];
 
 export function lowerConvTranspose(e: Emitter, n: Node, target: ConvTarget | undefined): void {
+  if (n.inputs[0]!.rank === 3) return lowerConvTranspose1d(e, n, target);
   const [x, w] = n.inputs as [Node['inputs'][0], Node['inputs'][0]];
   const [ci, co, kh, kw] = w.shape as [number, number, number, number];
   const s = n.attrs.stride as number;
@@ -157,12 +161,12 @@ export function lowerConvTranspose(e: Emitter, n: Node, target: ConvTarget | und
       // channels swapped, padded by d·(k−1) − p.
       const swapped = e.value('Transpose', [w.name], [intsAttr('perm', [1, 0, 2, 3])]);
       const flipped = e.value('Slice', [swapped, e.ints([-1, -1]), e.ints([-(2 ** 62), -(2 ** 62)]), e.ints([2, 3]), e.ints([-1, -1])]);
-      const g: ConvGeometry = { kernel: [kh, kw], stride: 1, pads: [ph, pw, ph, pw], dilation: d };
+      const g: ConvGeometry = { kernel: [kh, kw], strides: [1, 1], pads: [ph, pw, ph, pw], dilations: [d, d] };
       return nchwcConv(e, x.name, blockFilter(e, flipped, co, ci, kh, kw, b), co, g, out);
     }
     if (form === 'sub-pixel') return subPixel(e, x.name, w.name, ci, co, b, out);
   }
-  const attrs = convAttrs({ kernel: [kh, kw], stride: s, pads: [p, p, p, p], dilation: d });
+  const attrs = convAttrs({ kernel: [kh, kw], strides: [s, s], pads: [p, p, p, p], dilations: [d, d] });
   attrs.push(intsAttr('output_padding', [outputPadding, outputPadding]));
   e.node('ConvTranspose', [x.name, w.name], [out], attrs);
 }
@@ -182,7 +186,7 @@ function subPixel(e: Emitter, x: string, w: string, ci: number, co: number, b: n
     for (const c of [0, 1]) {
       const rows = e.value('Gather', [wT, e.ints(PHASE_TAPS[r]!)], [intAttr('axis', 2)]);
       const taps = e.value('Gather', [rows, e.ints(PHASE_TAPS[c]!)], [intAttr('axis', 3)]);
-      const g: ConvGeometry = { kernel: [2, 2], stride: 1, pads: [1 - r, 1 - c, r, c], dilation: 1 };
+      const g: ConvGeometry = { kernel: [2, 2], strides: [1, 1], pads: [1 - r, 1 - c, r, c], dilations: [1, 1] };
       phases.push(e.value('Conv', [xb, blockFilter(e, taps, co, ci, 2, 2, b)], convAttrs(g), NCHWC));
     }
   }
@@ -203,6 +207,7 @@ function subPixel(e: Emitter, x: string, w: string, ci: number, co: number, b: n
  *  - the same swapped convolution as a plain Conv otherwise (kept for the stride-2 4×4 convs).
  */
 export function lowerConvFilterGrad(e: Emitter, n: Node, target: ConvTarget | undefined): void {
+  if (n.inputs[0]!.rank === 3) return lowerConvFilterGrad1d(e, n);
   const [x, gy] = n.inputs as [Node['inputs'][0], Node['inputs'][0]];
   const [batch, c, h, wd] = x.shape as [number, number, number, number];
   const [, o, ho, wo] = gy.shape as [number, number, number, number];
@@ -215,13 +220,13 @@ export function lowerConvFilterGrad(e: Emitter, n: Node, target: ConvTarget | un
   const chosen: FilterGradForm = kh * kw === 1 || (s === 1 && o >= 64) ? 'im2col' : swappedBlocked ? 'swapped-nchwc' : 'swapped-plain';
   const forced = target?.force?.filterGrad;
   const form = forced !== undefined && (forced !== 'swapped-nchwc' || swappedBlocked) ? forced : chosen;
-  if (form === 'im2col') return im2colFilterGrad(e, x.name, gy.name, { batch, c, o, ho, wo, kh, kw, s, p, d }, out);
+  if (form === 'im2col') return im2colFilterGrad(e, x.name, gy.name, { batch, c, o, outSize: [ho, wo], kernel: [kh, kw], s, p, d }, out);
 
   const xT = e.value('Transpose', [x.name], [intsAttr('perm', [1, 0, 2, 3])]);
   const gyT = e.value('Transpose', [gy.name], [intsAttr('perm', [1, 0, 2, 3])]);
   // The swapped conv yields H + 2p − s·(Ho − 1) ≥ kh taps per axis; the extra ones lie past the kernel.
   const [th, tw] = [h + 2 * p - s * (ho - 1), wd + 2 * p - s * (wo - 1)];
-  const g: ConvGeometry = { kernel: [ho, wo], stride: d, pads: [p, p, p, p], dilation: s };
+  const g: ConvGeometry = { kernel: [ho, wo], strides: [d, d], pads: [p, p, p, p], dilations: [s, s] };
   let full: string;
   if (form === 'swapped-nchwc' && target !== undefined) {
     full = e.temp();
@@ -237,29 +242,143 @@ function im2colFilterGrad(
   e: Emitter,
   x: string,
   gy: string,
-  q: { batch: number; c: number; o: number; ho: number; wo: number; kh: number; kw: number; s: number; p: number; d: number },
+  q: { batch: number; c: number; o: number; outSize: readonly number[]; kernel: readonly number[]; s: number; p: number; d: number },
   out: string,
 ): void {
-  const rowsCount = q.batch * q.ho * q.wo;
-  const channelsLast = e.value('Transpose', [x], [intsAttr('perm', [0, 2, 3, 1])]);
+  // Works for any number r of spatial axes: x is [N, C, ...spatial], the taps run row-major.
+  const r = q.kernel.length;
+  const spatial = q.kernel.map((_, i) => i + 1); // the spatial axes once channels are last
+  const taps = q.kernel.reduce((m, k) => m * k, 1);
+  const rowsCount = q.batch * q.outSize.reduce((m, k) => m * k, 1);
+  const channelsLast = e.value('Transpose', [x], [intsAttr('perm', [0, ...spatial.map((a) => a + 1), 1])]);
   let cols: string;
-  if (q.kh * q.kw === 1 && q.s === 1 && q.p === 0) {
+  if (taps === 1 && q.s === 1 && q.p === 0) {
     cols = channelsLast;
   } else {
-    const padded = q.p ? e.value('Pad', [channelsLast, e.ints([0, q.p, q.p, 0, 0, q.p, q.p, 0])], [strAttr('mode', 'constant')]) : channelsLast;
-    const views: string[] = [];
-    for (let a = 0; a < q.kh; a++) {
-      for (let b = 0; b < q.kw; b++) {
-        const start = [a * q.d, b * q.d];
-        const end = [a * q.d + q.s * (q.ho - 1) + 1, b * q.d + q.s * (q.wo - 1) + 1];
-        views.push(e.value('Slice', [padded, e.ints(start), e.ints(end), e.ints([1, 2]), e.ints([q.s, q.s])]));
-      }
-    }
-    cols = views.length > 1 ? e.value('Concat', views, [intAttr('axis', 3)]) : views[0]!;
+    const padSpatial = q.kernel.map(() => q.p);
+    const padded = q.p ? e.value('Pad', [channelsLast, e.ints([0, ...padSpatial, 0, 0, ...padSpatial, 0])], [strAttr('mode', 'constant')]) : channelsLast;
+    const views = kernelOffsets(q.kernel).map((offset) => {
+      const start = offset.map((a) => a * q.d);
+      const end = offset.map((a, i) => a * q.d + q.s * (q.outSize[i]! - 1) + 1);
+      return e.value('Slice', [padded, e.ints(start), e.ints(end), e.ints(spatial), e.ints(q.kernel.map(() => q.s))]);
+    });
+    cols = views.length > 1 ? e.value('Concat', views, [intAttr('axis', r + 1)]) : views[0]!;
   }
-  const rows = e.value('Reshape', [cols, e.ints([rowsCount, q.kh * q.kw * q.c])]);
-  const gyRows = e.value('Reshape', [e.value('Transpose', [gy], [intsAttr('perm', [1, 0, 2, 3])]), e.ints([q.o, rowsCount])]);
+  const rows = e.value('Reshape', [cols, e.ints([rowsCount, taps * q.c])]);
+  const gyRows = e.value('Reshape', [e.value('Transpose', [gy], [intsAttr('perm', [1, 0, ...spatial.map((a) => a + 1)])]), e.ints([q.o, rowsCount])]);
   const product = e.value('MatMul', [gyRows, rows]);
-  const taps = e.value('Reshape', [product, e.ints([q.o, q.kh, q.kw, q.c])]);
-  e.node('Transpose', [taps], [out], [intsAttr('perm', [0, 3, 1, 2])]);
+  const tapsLast = e.value('Reshape', [product, e.ints([q.o, ...q.kernel, q.c])]);
+  e.node('Transpose', [tapsLast], [out], [intsAttr('perm', [0, r + 1, ...spatial])]);
+}
+
+/** Every tap position of a kernel, row-major ([0,0], [0,1], … for 2-D). */
+function kernelOffsets(kernel: readonly number[]): number[][] {
+  return kernel.reduce<number[][]>((acc, k) => acc.flatMap((prefix) => Array.from({ length: k }, (_, a) => [...prefix, a])), [[]]);
+}
+
+// ---------------------------------------------------------------- one spatial axis
+//
+// 1-D convolutions ([N, C, T], weights [Cout, Cin, k]). Their plain forms are ONNX's 1-D Conv and
+// ConvTranspose. ORT's blocked kernels are 2-D only, so the blocked forms view the signal as a
+// height-1 image [N, C, 1, T] with a [1, k] kernel (Reshapes of the same buffer), unpadded and
+// unstrided along the height. The choices are in the comment of conv1dForm.
+
+interface Conv1dAttrs {
+  readonly k: number;
+  readonly s: number;
+  readonly p: number;
+  readonly d: number;
+}
+
+function conv1dAttrs(n: Node, k: number): Conv1dAttrs {
+  return { k, s: n.attrs.stride as number, p: n.attrs.pad as number, d: n.attrs.dilation as number };
+}
+
+/** The 1-D geometry as ONNX 1-D attributes. */
+const along1d = (a: Conv1dAttrs): ConvGeometry => ({ kernel: [a.k], strides: [a.s], pads: [a.p, a.p], dilations: [a.d] });
+
+/** The same geometry on a height-1 image: nothing happens along the height. */
+const asImageRow = (a: Conv1dAttrs, pads: readonly [number, number] = [a.p, a.p]): ConvGeometry =>
+  ({ kernel: [1, a.k], strides: [1, a.s], pads: [0, pads[0], 0, pads[1]], dilations: [1, a.d] });
+
+/**
+ * x [N, C, T] through the blocked conv of `filter` ([O, I, k], still unblocked) viewed as a height-1
+ * image, back to [N, O, To] in `out`.
+ */
+function nchwcConv1d(e: Emitter, x: Node['inputs'][0], filter: string, o: number, i: number, g: ConvGeometry, outShape: readonly number[], out: string, b: number): void {
+  const [batch, c, t] = x.shape as [number, number, number];
+  const image = e.value('Reshape', [x.name, e.ints([batch, c, 1, t])]);
+  const rows = e.temp();
+  nchwcConv(e, image, blockFilter(e, filter, o, i, 1, g.kernel[1]!, b), o, g, rows);
+  e.node('Reshape', [rows, e.ints(outShape)], [out]);
+}
+
+/**
+ * The measured choice for a 1-D conv whose channels are whole blocks (`npm run bench -- conv-forms`,
+ * the 1-D passes, batch 16 × 8,000 samples, block 16, one thread, median CPU ms; measured while
+ * the 2-vCPU machine ran a load of ~14, so the small differences are within noise):
+ *
+ *   pass                                   plain   NCHWc
+ *   Conv1d k3 d1 32→16, T 8000            7.8–10.2   5.6–7.6
+ *   Conv1d k3 d9 128→64, T 1000           6.0–6.1   5.4–6.7
+ *   Conv1d k3 d3 256→128, T 200           4.1–4.4   4.0–4.3
+ *   Conv1d k4 s2 32→64, 8000→4000           11.5     10.2–10.3
+ *   Conv1d k8 s4 64→128, 4000→1000        17.2–17.7  13.7–15.5
+ *   Conv1d k10 s5 128→256, 1000→200       11.9–13.0  11.4–13.0
+ *   Conv1d k16 s8 256→512, 200→25         10.7–13.5  16.3–17.9
+ *   ∂x k3 d1 32→16 (ConvTranspose s1)     35.6–41.3   7.0–7.2 (flipped filter)
+ *   ∂x k3 d9 128→64                       23.0–24.3   6.7
+ *
+ * So the blocked kernel for 2 to 10 taps (at parity or better), the plain node for 1 tap and for
+ * the 16-tap stride-8 conv (a third slower blocked). ORT's plain 1-D ConvTranspose is 3–5× slower
+ * than the blocked conv with the flipped filter, so stride-1 transposes always take that form.
+ */
+function conv1dForm(k: number): ConvForm {
+  return k > 1 && k <= 10 ? 'nchwc' : 'plain';
+}
+
+function lowerConv1d(e: Emitter, n: Node, target: ConvTarget | undefined): void {
+  const [x, w] = n.inputs as [Node['inputs'][0], Node['inputs'][0]];
+  const [o, i, k] = w.shape as [number, number, number];
+  const a = conv1dAttrs(n, k);
+  const y = n.outputs[0]!;
+  if (blocked(target, o, i) && (target.force?.conv ?? conv1dForm(k)) === 'nchwc') {
+    return nchwcConv1d(e, x, w.name, o, i, asImageRow(a), y.shape, y.name, target.nchwcBlock);
+  }
+  e.node('Conv', [x.name, w.name], [y.name], convAttrs(along1d(a)));
+}
+
+function lowerConvTranspose1d(e: Emitter, n: Node, target: ConvTarget | undefined): void {
+  const [x, w] = n.inputs as [Node['inputs'][0], Node['inputs'][0]];
+  const [ci, co, k] = w.shape as [number, number, number];
+  const a = conv1dAttrs(n, k);
+  const outputPadding = n.attrs.outputPadding as number;
+  const y = n.outputs[0]!;
+  // Stride 1 (the input gradient of every stride-1 conv): the conv with the flipped filter, as in 2-D.
+  const edge = a.d * (k - 1) - a.p;
+  const flippable = a.s === 1 && edge >= 0 && k > 1;
+  const forced = target?.force?.convTranspose;
+  const form = forced === 'plain' || !flippable ? 'plain' : 'nchwc-flipped';
+  if (form === 'nchwc-flipped' && blocked(target, ci, co)) {
+    const swapped = e.value('Transpose', [w.name], [intsAttr('perm', [1, 0, 2])]);
+    const flipped = e.value('Slice', [swapped, e.ints([-1]), e.ints([-(2 ** 62)]), e.ints([2]), e.ints([-1])]);
+    return nchwcConv1d(e, x, flipped, co, ci, asImageRow({ ...a, s: 1 }, [edge, edge]), y.shape, y.name, target.nchwcBlock);
+  }
+  const attrs = convAttrs(along1d(a));
+  attrs.push(intsAttr('output_padding', [outputPadding]));
+  e.node('ConvTranspose', [x.name, w.name], [y.name], attrs);
+}
+
+/**
+ * ∂L/∂w of a 1-D conv: always im2col + one MatMul. Its inner dimension is N·To, thousands of
+ * frames for audio, where one large GEMM runs at its best; the swapped convolution would use
+ * gy [O, N, To] as a filter To taps long, one im2col of x per input channel.
+ */
+function lowerConvFilterGrad1d(e: Emitter, n: Node): void {
+  const [x, gy] = n.inputs as [Node['inputs'][0], Node['inputs'][0]];
+  const [batch, c] = x.shape as [number, number, number];
+  const [, o, to] = gy.shape as [number, number, number];
+  const [k] = n.attrs.kernel as readonly [number];
+  const a = conv1dAttrs(n, k);
+  im2colFilterGrad(e, x.name, gy.name, { batch, c, o, outSize: [to], kernel: [k], s: a.s, p: a.p, d: a.d }, n.outputs[0]!.name);
 }
