@@ -358,6 +358,17 @@ test('composite silu', async () => {
   await gradCheck('silu', [spec(FULL)], ([x]) => nn.silu(x!));
 });
 
+test('composite elu: gradient 1 above zero and e^x below, finite for large inputs', async () => {
+  await gradCheck('elu', [spec(FULL, awayFromZero())], ([x]) => nn.elu(x!));
+  const g = new Graph();
+  const x = g.input('x', [5]);
+  const y = nn.elu(x);
+  const [gx] = grad(op.reduceSum(y), [x]);
+  const r = await evaluate(g, { y, gx: gx! }, { x: Float32Array.of(-3, -0.5, 0.5, 2, 200) });
+  assertClose(r.y as Float32Array, [Math.expm1(-3), Math.expm1(-0.5), 0.5, 2, 200], 1e-6, 'elu');
+  assertClose(r.gx as Float32Array, [Math.exp(-3), Math.exp(-0.5), 1, 1, 1], 1e-6, 'elu gradient');
+});
+
 test('composite softmax over axis 1 and the last axis', async () => {
   await gradCheck('softmax axis 1', [spec(FULL)], ([x]) => nn.softmax(x!, 1));
   await gradCheck('softmax axis -1', [spec(FULL)], ([x]) => nn.softmax(x!, -1));
