@@ -1,6 +1,7 @@
 /**
  * The per-shape measurements behind `src/onnx/conv-forms.ts`: every form a convolution pass of the
- * reference MNIST model can take, timed on its own at batch 128 and one ORT thread, as the median
+ * reference MNIST model (at batch 128) or of the SEANet audio model (1-D, at batch 16 × 8,000
+ * samples) can take, timed on its own at one ORT thread, as the median
  * CPU milliseconds per call (user + system time of this process, so a shared machine inflates it
  * less than wall time). Forms are forced through `ConvTarget.force`; each shape lists only the forms
  * that apply to it. Prints one JSON object: the NCHWc block this CPU has, and ms per form per pass.
@@ -37,6 +38,7 @@ const filterGrad = (kernel: number, o: { stride?: number; pad?: number }) => (x:
 
 const CONV_FORMS = { plain: { conv: 'plain' }, nchwc: { conv: 'nchwc' } } as const;
 const CONVT_S1_FORMS = { plain: { convTranspose: 'plain' }, 'nchwc-flipped': { convTranspose: 'nchwc-flipped' } } as const;
+const CONVT_SUBPIXEL_FORMS = { plain: { convTranspose: 'plain' }, 'sub-pixel': { convTranspose: 'sub-pixel' } } as const;
 const FILTER_GRAD_FORMS = {
   im2col: { filterGrad: 'im2col' },
   'swapped-nchwc': { filterGrad: 'swapped-nchwc' },
@@ -50,16 +52,22 @@ const convT1 = (o: op.ConvTransposeOptions) => (x: Tensor, w: Tensor) => op.conv
 
 /**
  * 1-D passes of the SEANet model (src/models/seanet.ts) with 32 base channels and strides 2·4·5·8:
- * residual units' dilated 3-tap convs at each resolution, two strided convs, and the input gradient
- * of a dilated conv (a stride-1 transposed conv).
+ * residual units' dilated 3-tap convs at each resolution, the strided convs, the input gradient of
+ * a dilated conv (a stride-1 transposed conv), and the decoder's k = 2s transposed convs.
  */
 const AUDIO_PASSES: readonly Pass[] = [
   { label: 'Conv1d k3 d1 32→16, T 8000', a: [NA, 32, 8000], b: [16, 32, 3], build: conv1({ pad: 1 }), forms: CONV_FORMS },
   { label: 'Conv1d k3 d9 128→64, T 1000', a: [NA, 128, 1000], b: [64, 128, 3], build: conv1({ pad: 9, dilation: 9 }), forms: CONV_FORMS },
   { label: 'Conv1d k3 d3 256→128, T 200', a: [NA, 256, 200], b: [128, 256, 3], build: conv1({ pad: 3, dilation: 3 }), forms: CONV_FORMS },
   { label: 'Conv1d k4 s2 32→64, 8000→4000', a: [NA, 32, 8000], b: [64, 32, 4], build: conv1({ stride: 2, pad: 1 }), forms: CONV_FORMS },
+  { label: 'Conv1d k8 s4 64→128, 4000→1000', a: [NA, 64, 4000], b: [128, 64, 8], build: conv1({ stride: 4, pad: 2 }), forms: CONV_FORMS },
+  { label: 'Conv1d k10 s5 128→256, 1000→200', a: [NA, 128, 1000], b: [256, 128, 10], build: conv1({ stride: 5, pad: 3 }), forms: CONV_FORMS },
   { label: 'Conv1d k16 s8 256→512, 200→25', a: [NA, 256, 200], b: [512, 256, 16], build: conv1({ stride: 8, pad: 4 }), forms: CONV_FORMS },
   { label: '∂x Conv1d k3 d9 128→64 (ConvTranspose s1)', a: [NA, 64, 1000], b: [64, 128, 3], build: convT1({ pad: 9, dilation: 9 }), forms: CONVT_S1_FORMS },
+  { label: 'ConvT1d k4 s2 64→32, 4000→8000', a: [NA, 64, 4000], b: [64, 32, 4], build: convT1({ stride: 2, pad: 1 }), forms: CONVT_SUBPIXEL_FORMS },
+  { label: 'ConvT1d k8 s4 128→64, 1000→4000', a: [NA, 128, 1000], b: [128, 64, 8], build: convT1({ stride: 4, pad: 2 }), forms: CONVT_SUBPIXEL_FORMS },
+  { label: 'ConvT1d k10 s5 256→128, 200→1000', a: [NA, 256, 200], b: [256, 128, 10], build: convT1({ stride: 5, pad: 3, outputPadding: 1 }), forms: CONVT_SUBPIXEL_FORMS },
+  { label: 'ConvT1d k16 s8 512→256, 25→200', a: [NA, 512, 25], b: [512, 256, 16], build: convT1({ stride: 8, pad: 4 }), forms: CONVT_SUBPIXEL_FORMS },
 ];
 
 /** The conv passes of the reference model (src/models/reference-mnist.ts) at batch 128, as the file comment of conv-forms.ts lists them. */

@@ -129,6 +129,9 @@ const FORMS: readonly { label: string; a: Shape; b: Shape; build: Build; uses: s
   { label: 'Conv 1-D k4 s2 as NCHWc', a: [2, B, 16], b: [2 * B, B, 4], build: (x, w) => op.conv1d(x, w, { stride: 2, pad: 1 }), uses: 'ReorderInput' },
   { label: 'Conv 1-D k16 s8 as the plain 1-D conv', a: [2, B, 64], b: [B, B, 16], build: (x, w) => op.conv1d(x, w, { stride: 8, pad: 4 }), uses: 'Conv', avoids: 'ReorderInput' },
   { label: 'ConvTranspose 1-D k3 dilation 3 as the NCHWc conv with the flipped filter', a: [2, B, 9], b: [B, 2 * B, 3], build: (x, w) => op.convTranspose1d(x, w, { pad: 3, dilation: 3 }), uses: 'ReorderInput', avoids: 'ConvTranspose' },
+  { label: 'ConvTranspose 1-D k8 s4 p2 as one sub-pixel NCHWc conv', a: [2, B, 5], b: [B, B, 8], build: (x, w) => op.convTranspose1d(x, w, { stride: 4, pad: 2 }), uses: 'ReorderInput', avoids: 'ConvTranspose' },
+  { label: 'ConvTranspose 1-D k10 s5 p3 outputPadding 1 as one sub-pixel plain conv', a: [2, 3, 4], b: [3, 2, 10], build: (x, w) => op.convTranspose1d(x, w, { stride: 5, pad: 3, outputPadding: 1 }), uses: 'Conv', avoids: 'ConvTranspose' },
+  { label: 'ConvTranspose 1-D k6 s2 stays the plain node (k ≠ 2s)', a: [2, B, 5], b: [B, B, 6], build: (x, w) => op.convTranspose1d(x, w, { stride: 2, pad: 1 }), uses: 'ConvTranspose' },
   { label: 'ConvFilterGrad 1-D k4 s2 as im2col + MatMul', a: [2, 8, 12], b: [2, 16, 6], build: (x, gy) => op.conv1dFilterGrad(x, gy, { kernel: 4, stride: 2, pad: 1 }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad1d([2, 8, 12], [2, 16, 6], 4, 2, 1, 1) },
   { label: 'ConvFilterGrad 1-D k3 dilation 9 as im2col + MatMul', a: [2, 8, 12], b: [2, 16, 12], build: (x, gy) => op.conv1dFilterGrad(x, gy, { kernel: 3, dilation: 9, pad: 9 }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad1d([2, 8, 12], [2, 16, 12], 3, 1, 9, 9) },
   { label: 'ConvFilterGrad 4×4 s2 as the swapped plain conv', a: [2, 8, 8, 8], b: [2, 8, 4, 4], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [4, 4], stride: 2, pad: 1 }), uses: 'Conv', avoids: 'ReorderInput', reference: filterGrad([2, 8, 8, 8], [2, 8, 4, 4], 4, 2, 1) },
@@ -154,6 +157,8 @@ test('finite-difference gradients through the fast conv forms', { skip }, async 
   await gradCheck('Conv 1-D k3 dilation 3 NCHWc', [{ shape: [2, B, 11], name: 'x' }, { shape: [B, B, 3], name: 'w' }], ([x, w]) => op.conv1d(x!, w!, { pad: 3, dilation: 3 }));
   await gradCheck('Conv 1-D k4 s2 NCHWc', [{ shape: [2, B, 12], name: 'x' }, { shape: [B, B, 4], name: 'w' }], ([x, w]) => op.conv1d(x!, w!, { stride: 2, pad: 1 }));
   await gradCheck('ConvTranspose 1-D k3 flipped', [{ shape: [2, B, 7], name: 'x' }, { shape: [B, B, 3], name: 'w' }], ([x, w]) => op.convTranspose1d(x!, w!, { pad: 1 }));
+  await gradCheck('ConvTranspose 1-D k4 s2 sub-pixel', [{ shape: [2, B, 5], name: 'x' }, { shape: [B, B, 4], name: 'w' }], ([x, w]) => op.convTranspose1d(x!, w!, { stride: 2, pad: 1 }));
+  await gradCheck('ConvTranspose 1-D k10 s5 sub-pixel', [{ shape: [1, 3, 3], name: 'x' }, { shape: [3, 2, 10], name: 'w' }], ([x, w]) => op.convTranspose1d(x!, w!, { stride: 5, pad: 3, outputPadding: 1 }));
   await gradCheck('ConvFilterGrad swapped NCHWc', [{ shape: [B, 8, 4, 4], name: 'x' }, { shape: [B, B, 4, 4], name: 'gy' }], ([x, gy]) => op.conv2dFilterGrad(x!, gy!, { kernel: [3, 3], pad: 1 }));
 });
 

@@ -329,9 +329,16 @@ function nchwcConv1d(e: Emitter, x: Node['inputs'][0], filter: string, o: number
  *   ∂x k3 d1 32→16 (ConvTranspose s1)     35.6–41.3   7.0–7.2 (flipped filter)
  *   ∂x k3 d9 128→64                       23.0–24.3   6.7
  *
+ *   pass                                   plain ConvTranspose   sub-pixel (2-tap NCHWc conv)
+ *   ConvT1d k4 s2 64→32, 4000→8000            30.6–33.0            10.9–12.2
+ *   ConvT1d k8 s4 128→64, 1000→4000             40.0               16.6–17.2
+ *   ConvT1d k10 s5 256→128, 200→1000          30.1–39.3            23.0–25.7
+ *   ConvT1d k16 s8 512→256, 25→200            28.8–31.3            44.3–46.1
+ *
  * So the blocked kernel for 2 to 10 taps (at parity or better), the plain node for 1 tap and for
  * the 16-tap stride-8 conv (a third slower blocked). ORT's plain 1-D ConvTranspose is 3–5× slower
- * than the blocked conv with the flipped filter, so stride-1 transposes always take that form.
+ * than the blocked conv with the flipped filter, so stride-1 transposes always take that form, and
+ * the strided ones with k = 2s become one sub-pixel conv (subPixel1d) up to stride 5.
  */
 function conv1dForm(k: number): ConvForm {
   return k > 1 && k <= 10 ? 'nchwc' : 'plain';
@@ -357,16 +364,54 @@ function lowerConvTranspose1d(e: Emitter, n: Node, target: ConvTarget | undefine
   // Stride 1 (the input gradient of every stride-1 conv): the conv with the flipped filter, as in 2-D.
   const edge = a.d * (k - 1) - a.p;
   const flippable = a.s === 1 && edge >= 0 && k > 1;
+  // SEANet's upsampling (and the input gradient of its downsampling): k = 2s, which sub-pixel
+  // phases turn into one 2-tap conv; the phases cover output steps [0, (T+1)·s) before the crop.
+  const subPixelShape = a.s > 1 && k === 2 * a.s && a.d === 1 && outputPadding <= a.p;
+  // Measured (conv1dForm's table): sub-pixel is 2.3–3× faster up to stride 4, ~1.4× at 5, and a
+  // half slower at stride 8 (2-tap conv to 8·Cout channels over a few dozen steps).
+  const chosen: ConvTransposeForm = flippable ? 'nchwc-flipped' : subPixelShape && a.s <= 5 ? 'sub-pixel' : 'plain';
   const forced = target?.force?.convTranspose;
-  const form = forced === 'plain' || !flippable ? 'plain' : 'nchwc-flipped';
+  const applies = forced === 'plain' || (forced === 'nchwc-flipped' && flippable) || (forced === 'sub-pixel' && subPixelShape);
+  const form = forced !== undefined && applies ? forced : chosen;
   if (form === 'nchwc-flipped' && blocked(target, ci, co)) {
     const swapped = e.value('Transpose', [w.name], [intsAttr('perm', [1, 0, 2])]);
     const flipped = e.value('Slice', [swapped, e.ints([-1]), e.ints([-(2 ** 62)]), e.ints([2]), e.ints([-1])]);
     return nchwcConv1d(e, x, flipped, co, ci, asImageRow({ ...a, s: 1 }, [edge, edge]), y.shape, y.name, target.nchwcBlock);
   }
+  if (form === 'sub-pixel' && target !== undefined) return subPixel1d(e, x, w.name, ci, co, a, y.shape, y.name, target);
   const attrs = convAttrs(along1d(a));
   attrs.push(intsAttr('output_padding', [outputPadding]));
   e.node('ConvTranspose', [x.name, w.name], [y.name], attrs);
+}
+
+/**
+ * A stride-s transposed conv with k = 2s taps as one 2-tap conv with s·Cout outputs (Shi et al.
+ * 2016's sub-pixel convolution in 1-D). With j + p = m·s + r (0 ≤ r < s), output step j receives
+ * exactly two taps: y[j] = x[m]·w[r] + x[m−1]·w[r+s]. So phase r is the 2-tap correlation of x
+ * (one zero at each end) with taps (w[r+s], w[r]), for m = 0 … T; the s phases side by side are one
+ * conv, interleaved by a Reshape/Transpose into (T+1)·s steps, of which [p, p + To) are the output.
+ * Each output is the same sum of products as in the plain node.
+ */
+function subPixel1d(e: Emitter, x: Node['inputs'][0], w: string, ci: number, co: number, a: Conv1dAttrs, outShape: readonly number[], out: string, target: ConvTarget): void {
+  const [batch, , t] = x.shape as [number, number, number];
+  const s = a.s;
+  // w [Cin, Cout, 2s] → taps [q, r] with a = q·s + r; tap 0 of phase r is q = 1, tap 1 is q = 0.
+  const split = e.value('Reshape', [w, e.ints([ci, co, 2, s])]);
+  const flipped = e.value('Slice', [split, e.ints([-1]), e.ints([-(2 ** 62)]), e.ints([2]), e.ints([-1])]);
+  const phaseMajor = e.value('Transpose', [flipped], [intsAttr('perm', [3, 1, 0, 2])]);
+  const filter = e.value('Reshape', [phaseMajor, e.ints([s * co, ci, 2])]);
+  const g: Conv1dAttrs = { k: 2, s: 1, p: 1, d: 1 };
+  let phases: string;
+  if (blocked(target, ci, s * co)) {
+    phases = e.temp();
+    nchwcConv1d(e, x, filter, s * co, ci, asImageRow(g), [batch, s * co, t + 1], phases, target.nchwcBlock);
+  } else {
+    phases = e.value('Conv', [x.name, filter], convAttrs(along1d(g)));
+  }
+  const split4 = e.value('Reshape', [phases, e.ints([batch, s, co, t + 1])]);
+  const interleaved = e.value('Transpose', [split4], [intsAttr('perm', [0, 2, 3, 1])]);
+  const steps = e.value('Reshape', [interleaved, e.ints([batch, co, (t + 1) * s])]);
+  e.node('Slice', [steps, e.ints([a.p]), e.ints([a.p + outShape[2]!]), e.ints([2])], [out]);
 }
 
 /**
