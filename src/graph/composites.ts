@@ -40,18 +40,6 @@ export function silu(x: Tensor): Tensor {
 }
 
 /**
- * ELU with α = 1 (Clevert et al. 2016): elu(x) = x for x > 0, e^x − 1 otherwise; the activation of
- * SEANet (Tagliasacchi et al. 2020; EnCodec, Défossez et al. 2022).
- * Written as relu(x) + e^(−relu(−x)) − 1 so that exp only sees values ≤ 0: where(x > 0, x, e^x − 1)
- * would overflow e^x for x > 88 and its backward pass would multiply that ∞ by the masked-out zero
- * (NaN). The derivative, 1 for x > 0 and e^x for x < 0, follows from the Relu, Neg and Exp rules.
- */
-export function elu(x: Tensor): Tensor {
-  requireFloat('elu', x);
-  return op.sub(op.add(op.relu(x), op.exp(op.neg(op.relu(op.neg(x))))), 1);
-}
-
-/**
  * softmax(x)_i = exp(x_i − m) / Σ_j exp(x_j − m) along `axis`, with m = sg(max_j x_j).
  *
  * Subtracting m keeps every exponent ≤ 0, so nothing overflows and the denominator is ≥ 1.

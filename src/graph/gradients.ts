@@ -77,6 +77,8 @@ const rules = {
   },
   Neg: (_n, gy) => [op.neg(gy)],
   Relu: (n, gy) => [op.where(op.greater(n.inputs[0]!, 0), gy, 0)],
+  // elu′(x) = 1 for x > 0, e^x = elu(x) + 1 otherwise.
+  Elu: (n, gy) => [op.where(op.greater(n.inputs[0]!, 0), gy, op.mul(gy, op.add(n.outputs[0]!, 1)))],
   Sigmoid: (n, gy) => {
     const s = n.outputs[0]!;
     return [op.mul(gy, op.mul(s, op.sub(1, s)))];

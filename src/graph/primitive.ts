@@ -8,7 +8,7 @@ export type Primitive =
   | 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'
   | 'Less' | 'Greater' | 'Equal' | 'Where'
   // elementwise unary
-  | 'Neg' | 'Relu' | 'Sigmoid' | 'Exp' | 'Log' | 'Sqrt' | 'Abs' | 'Sign' | 'StopGradient' | 'Cast'
+  | 'Neg' | 'Relu' | 'Elu' | 'Sigmoid' | 'Exp' | 'Log' | 'Sqrt' | 'Abs' | 'Sign' | 'StopGradient' | 'Cast'
   // reductions
   | 'ReduceSum' | 'ReduceMean' | 'ReduceMax' | 'ReduceMin' | 'ArgMin' | 'ArgMax'
   // linear algebra and layout

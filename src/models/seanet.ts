@@ -26,7 +26,6 @@
  * At the model seam a signal is a one-row image: x [N, C, 1, T] → z_e [N, d, 1, T / hop], so the
  * quantizers, the forward pass and the tokenizer take it unchanged; inside, the network is 1-D.
  */
-import { elu } from '../graph/composites.js';
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { conv1dLayer } from '../layers/conv1d.js';
@@ -117,8 +116,8 @@ export function seanet(input: ImageShape, dim: number, a: SeanetArchitecture): A
   const residualUnit = (ctx: BuildContext, x: Tensor, dilation: number): Tensor => {
     const channels = x.shape[1]!;
     const hidden = Math.max(1, Math.floor(channels / a.compress));
-    let h = conv1dLayer(ctx.scope('conv1'), elu(x), { outChannels: hidden, kernel: a.residualKernel, dilation, pad: (dilation * (a.residualKernel - 1)) / 2 });
-    h = conv1dLayer(ctx.scope('conv2'), elu(h), { outChannels: channels, kernel: 1 });
+    let h = conv1dLayer(ctx.scope('conv1'), op.elu(x), { outChannels: hidden, kernel: a.residualKernel, dilation, pad: (dilation * (a.residualKernel - 1)) / 2 });
+    h = conv1dLayer(ctx.scope('conv2'), op.elu(h), { outChannels: channels, kernel: 1 });
     return op.add(x, h);
   };
   const residualUnits = (ctx: BuildContext, x: Tensor): Tensor =>
@@ -134,9 +133,9 @@ export function seanet(input: ImageShape, dim: number, a: SeanetArchitecture): A
       a.strides.forEach((s, i) => {
         h = residualUnits(ctx.scope(`down${i}`), h);
         // k = 2s with ⌈s/2⌉ zeros at each end: exactly T/s frames when s divides T.
-        h = conv1dLayer(ctx.scope(`down${i}.conv`), elu(h), { outChannels: width(i + 1), kernel: 2 * s, stride: s, pad: Math.ceil(s / 2) });
+        h = conv1dLayer(ctx.scope(`down${i}.conv`), op.elu(h), { outChannels: width(i + 1), kernel: 2 * s, stride: s, pad: Math.ceil(s / 2) });
       });
-      h = conv1dLayer(ctx.scope('to_code'), elu(h), { outChannels: dim, ...ends });
+      h = conv1dLayer(ctx.scope('to_code'), op.elu(h), { outChannels: dim, ...ends });
       return op.reshape(h, [n, dim, 1, h.shape[2]!]);
     },
 
@@ -146,10 +145,10 @@ export function seanet(input: ImageShape, dim: number, a: SeanetArchitecture): A
       [...a.strides].reverse().forEach((s, r) => {
         const i = a.strides.length - 1 - r;
         // Output (T − 1)·s − 2⌈s/2⌉ + 2s + (s mod 2) = T·s: the adjoint of the encoder's geometry.
-        h = convTranspose1dLayer(ctx.scope(`up${r}.conv`), elu(h), { outChannels: width(i), kernel: 2 * s, stride: s, pad: Math.ceil(s / 2), outputPadding: s % 2 });
+        h = convTranspose1dLayer(ctx.scope(`up${r}.conv`), op.elu(h), { outChannels: width(i), kernel: 2 * s, stride: s, pad: Math.ceil(s / 2), outputPadding: s % 2 });
         h = residualUnits(ctx.scope(`up${r}`), h);
       });
-      h = conv1dLayer(ctx.scope('to_signal'), elu(h), { outChannels: input.channels, ...ends });
+      h = conv1dLayer(ctx.scope('to_signal'), op.elu(h), { outChannels: input.channels, ...ends });
       return op.reshape(h, [n, input.channels, 1, h.shape[2]!]);
     },
   };

@@ -48,7 +48,7 @@ function lowerNode(e: Emitter, n: Node, target: ConvTarget | undefined): void {
     // Same name, inputs and semantics in ONNX.
     case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow':
     case 'Less': case 'Greater': case 'Equal': case 'Where':
-    case 'Neg': case 'Relu': case 'Sigmoid': case 'Exp': case 'Log': case 'Sqrt': case 'Abs': case 'Sign':
+    case 'Neg': case 'Relu': case 'Elu': case 'Sigmoid': case 'Exp': case 'Log': case 'Sqrt': case 'Abs': case 'Sign':
     case 'MatMul':
       return e.node(n.op, ins, [out]);
     case 'StopGradient':
