@@ -50,6 +50,15 @@ test('conv with mismatched channels names input and weight shapes', () => {
   );
 });
 
+test('1-D convs name the [N,C,T] layout they need, and refuse kernels that do not fit', () => {
+  const g = new Graph();
+  throwsGraphError(() => op.conv1d(g.input('x', [1, 3, 8, 8]), g.input('w', [4, 3, 3])), 'Conv', '[1,3,8,8]', '[N,Cin,T]');
+  throwsGraphError(() => op.conv1d(g.input('x2', [1, 3, 8]), g.input('w2', [4, 2, 3])), 'Conv', '[1,3,8]', '[4,2,3]', 'Cin');
+  throwsGraphError(() => op.conv1d(g.input('x3', [1, 2, 8]), g.input('w3', [4, 2, 3]), { dilation: 9 }), 'Conv', 'does not fit', 'dilation 9');
+  throwsGraphError(() => op.convTranspose1d(g.input('x4', [1, 2, 8]), g.input('w4', [2, 2, 10]), { stride: 5, outputPadding: 5 }), 'ConvTranspose', 'outputPadding 5', 'stride 5');
+  throwsGraphError(() => op.conv1dFilterGrad(g.input('x5', [2, 3, 8]), g.input('gy5', [2, 4, 5]), { kernel: 3, pad: 1 }), 'ConvFilterGrad', 'gives 8 steps', '[2,4,5]');
+});
+
 test('reshape to a different number of elements names both shapes', () => {
   const g = new Graph();
   const x = g.input('x', [2, 3]);
