@@ -16,6 +16,8 @@ import { shapeSize, type Shape, type Tensor } from '../src/graph/tensor.js';
 import { Rng } from '../src/init/rng.js';
 import { buildModel, makeModelConfig } from '../src/models/config.js';
 import { autoencode } from '../src/models/forward.js';
+import { defaultSeanetArchitecture, seanet } from '../src/models/seanet.js';
+import { mseLoss } from '../src/graph/composites.js';
 import { P } from '../src/onnx/emitter.js';
 import { encodeModel, toModelProto } from '../src/onnx/lower.js';
 import type { onnx } from 'onnx-proto';
@@ -129,6 +131,8 @@ const FORMS: readonly { label: string; a: Shape; b: Shape; build: Build; uses: s
   { label: 'Conv 1-D k4 s2 as NCHWc', a: [2, B, 16], b: [2 * B, B, 4], build: (x, w) => op.conv1d(x, w, { stride: 2, pad: 1 }), uses: 'ReorderInput' },
   { label: 'Conv 1-D k16 s8 as the plain 1-D conv', a: [2, B, 64], b: [B, B, 16], build: (x, w) => op.conv1d(x, w, { stride: 8, pad: 4 }), uses: 'Conv', avoids: 'ReorderInput' },
   { label: 'ConvTranspose 1-D k3 dilation 3 as the NCHWc conv with the flipped filter', a: [2, B, 9], b: [B, 2 * B, 3], build: (x, w) => op.convTranspose1d(x, w, { pad: 3, dilation: 3 }), uses: 'ReorderInput', avoids: 'ConvTranspose' },
+  { label: 'ConvTranspose 1-D k3 dilation 3, channels no whole block, as the plain conv with the flipped filter', a: [2, 3, 9], b: [3, 2, 3], build: (x, w) => op.convTranspose1d(x, w, { pad: 3, dilation: 3 }), uses: 'Conv', avoids: 'ConvTranspose' },
+  { label: 'ConvTranspose 1-D k1 as the plain 1-tap conv with the swapped filter', a: [2, B, 7], b: [B, 5, 1], build: (x, w) => op.convTranspose1d(x, w), uses: 'Conv', avoids: 'ConvTranspose' },
   { label: 'ConvTranspose 1-D k8 s4 p2 as one sub-pixel NCHWc conv', a: [2, B, 5], b: [B, B, 8], build: (x, w) => op.convTranspose1d(x, w, { stride: 4, pad: 2 }), uses: 'ReorderInput', avoids: 'ConvTranspose' },
   { label: 'ConvTranspose 1-D k10 s5 p3 outputPadding 1 as one sub-pixel plain conv', a: [2, 3, 4], b: [3, 2, 10], build: (x, w) => op.convTranspose1d(x, w, { stride: 5, pad: 3, outputPadding: 1 }), uses: 'Conv', avoids: 'ConvTranspose' },
   { label: 'ConvTranspose 1-D k6 s2 stays the plain node (k ≠ 2s)', a: [2, B, 5], b: [B, B, 6], build: (x, w) => op.convTranspose1d(x, w, { stride: 2, pad: 1 }), uses: 'ConvTranspose' },
@@ -214,6 +218,30 @@ test(`the reference model's training step takes the blocked conv forms at this C
     const w = inputShapes.get(n.input![1]!);
     assert.ok(w !== undefined && (w[0] === 1 || w[1] === 1), `${n.opType} ${n.name} with filter ${n.input![1]} [${w?.join(',') ?? 'computed'}] was not given a blocked form`);
   }
+});
+
+test(`a SEANet training step takes the 1-D fast forms at this CPU's block (${B}): ORT's ConvTranspose only for the stride-8 upsampling and its adjoint`, { skip }, async () => {
+  const arch = seanet({ channels: 1, height: 1, width: 640 }, B, defaultSeanetArchitecture({ channels: B, dilations: [1, 3] }));
+  const program = await TrainingProgram.create({
+    store: new VariableStore(0),
+    optimizer: new Adam(),
+    threads: 1,
+    build: (ctx) => {
+      const x = ctx.input('x', [2, 1, 1, 640]);
+      return { loss: mseLoss(arch.decode(ctx.scope('decoder'), arch.encode(ctx.scope('encoder'), x)), x) };
+    },
+  });
+  const nodes = P.ModelProto.decode(program.compiled.modelBytes).graph!.node ?? [];
+  await program.release();
+  // The decoder's stride-8 upsampling and the input gradient of the encoder's stride-8 conv.
+  const transposes = nodes.filter((n) => n.opType === 'ConvTranspose');
+  assert.deepEqual(transposes.map((n) => intsOf(n, 'strides')), [[8], [8]]);
+  // Blocked convs: every multi-tap conv up to 10 taps forward, every stride-1 conv's input gradient,
+  // and the sub-pixel phases of the stride-2, 4 and 5 transposes and of their adjoints.
+  const blockedConvs = nodes.filter((n) => n.domain === 'com.microsoft.nchwc' && n.opType === 'Conv');
+  assert.ok(blockedConvs.length >= 30, `only ${blockedConvs.length} blocked convs`);
+  const kernels = new Set(blockedConvs.map((n) => intsOf(n, 'kernel_shape').join('x')));
+  for (const k of ['1x2', '1x3', '1x4', '1x7', '1x8', '1x10']) assert.ok(kernels.has(k), `no blocked ${k} conv among ${[...kernels].join(', ')}`);
 });
 
 test('ConvFilterGrad refuses a gradient whose maps do not match the conv', () => {

@@ -51,6 +51,8 @@
  *   ∂w 3×3 64→128                         25.2    21.5    15.2
  *   ∂w 1×1 32→128 / 128→64          2.8 / 10.7            0.8 / 2.1
  *   ∂w 4×4 s2 64→128                      27.9            32.4           (plain kept)
+ *
+ * 1-D convolutions (audio) have their own forms and measurements, in the last section of this file.
  */
 import type { Node } from '../graph/tensor.js';
 import { intAttr, intsAttr, strAttr, type Emitter } from './emitter.js';
@@ -329,6 +331,12 @@ function nchwcConv1d(e: Emitter, x: Node['inputs'][0], filter: string, o: number
  *   ∂x k3 d1 32→16 (ConvTranspose s1)     35.6–41.3   7.0–7.2 (flipped filter)
  *   ∂x k3 d9 128→64                       23.0–24.3   6.7
  *
+ *   input gradient (stride-1 ConvTranspose)   plain ConvTranspose   plain Conv, flipped filter
+ *   ∂x k3 16→8 (channels not whole blocks)          26.7–29.1               5.7–8.5
+ *   ∂x k1 8→16                                       4.3–7.2                1.4–1.7
+ *   ∂x k3 d9 64→32, T 1000                           9.4–14.0               1.6–1.9
+ *   ∂x k7 1→16 (the first conv)                      3.5–4.6                2.4–2.5
+ *
  *   pass                                   plain ConvTranspose   sub-pixel (2-tap NCHWc conv)
  *   ConvT1d k4 s2 64→32, 4000→8000            30.6–33.0            10.9–12.2
  *   ConvT1d k8 s4 128→64, 1000→4000             40.0               16.6–17.2
@@ -336,9 +344,10 @@ function nchwcConv1d(e: Emitter, x: Node['inputs'][0], filter: string, o: number
  *   ConvT1d k16 s8 512→256, 25→200            28.8–31.3            44.3–46.1
  *
  * So the blocked kernel for 2 to 10 taps (at parity or better), the plain node for 1 tap and for
- * the 16-tap stride-8 conv (a third slower blocked). ORT's plain 1-D ConvTranspose is 3–5× slower
- * than the blocked conv with the flipped filter, so stride-1 transposes always take that form, and
- * the strided ones with k = 2s become one sub-pixel conv (subPixel1d) up to stride 5.
+ * the 16-tap stride-8 conv (a third slower blocked). ORT's 1-D ConvTranspose is 2–7× slower than
+ * the conv with the flipped filter, blocked or not, so stride-1 transposes always take that form,
+ * and the strided ones with k = 2s become one sub-pixel conv (subPixel1d) up to stride 5 (the
+ * stride-8 one measured 36.1 as a plain sub-pixel conv, against 27.6 for ConvTranspose).
  */
 function conv1dForm(k: number): ConvForm {
   return k > 1 && k <= 10 ? 'nchwc' : 'plain';
@@ -361,9 +370,11 @@ function lowerConvTranspose1d(e: Emitter, n: Node, target: ConvTarget | undefine
   const a = conv1dAttrs(n, k);
   const outputPadding = n.attrs.outputPadding as number;
   const y = n.outputs[0]!;
-  // Stride 1 (the input gradient of every stride-1 conv): the conv with the flipped filter, as in 2-D.
+  // Stride 1 (the input gradient of every stride-1 conv): the conv with the flipped filter, as in
+  // 2-D, lowered as that conv would be (blocked or plain), also for 1 tap: ORT's 1-D ConvTranspose
+  // is 2–7× slower than either (conv1dForm's table).
   const edge = a.d * (k - 1) - a.p;
-  const flippable = a.s === 1 && edge >= 0 && k > 1;
+  const flippable = a.s === 1 && edge >= 0;
   // SEANet's upsampling (and the input gradient of its downsampling): k = 2s, which sub-pixel
   // phases turn into one 2-tap conv; the phases cover output steps [0, (T+1)·s) before the crop.
   const subPixelShape = a.s > 1 && k === 2 * a.s && a.d === 1 && outputPadding <= a.p;
@@ -373,10 +384,13 @@ function lowerConvTranspose1d(e: Emitter, n: Node, target: ConvTarget | undefine
   const forced = target?.force?.convTranspose;
   const applies = forced === 'plain' || (forced === 'nchwc-flipped' && flippable) || (forced === 'sub-pixel' && subPixelShape);
   const form = forced !== undefined && applies ? forced : chosen;
-  if (form === 'nchwc-flipped' && blocked(target, ci, co)) {
+  if (form === 'nchwc-flipped' && target !== undefined) {
     const swapped = e.value('Transpose', [w.name], [intsAttr('perm', [1, 0, 2])]);
-    const flipped = e.value('Slice', [swapped, e.ints([-1]), e.ints([-(2 ** 62)]), e.ints([2]), e.ints([-1])]);
-    return nchwcConv1d(e, x, flipped, co, ci, asImageRow({ ...a, s: 1 }, [edge, edge]), y.shape, y.name, target.nchwcBlock);
+    const flipped = k > 1 ? e.value('Slice', [swapped, e.ints([-1]), e.ints([-(2 ** 62)]), e.ints([2]), e.ints([-1])]) : swapped;
+    if (blocked(target, ci, co) && conv1dForm(k) === 'nchwc') {
+      return nchwcConv1d(e, x, flipped, co, ci, asImageRow({ ...a, s: 1 }, [edge, edge]), y.shape, y.name, target.nchwcBlock);
+    }
+    return e.node('Conv', [x.name, flipped], [y.name], convAttrs({ kernel: [k], strides: [1], pads: [edge, edge], dilations: [a.d] }));
   }
   if (form === 'sub-pixel' && target !== undefined) return subPixel1d(e, x, w.name, ci, co, a, y.shape, y.name, target);
   const attrs = convAttrs(along1d(a));
