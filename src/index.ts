@@ -3,7 +3,7 @@
  *   graph, init, images   symbolic tensors and primitive ops; seeded initializers; image files
  *   onnx, runtime         lowering to standard ONNX; sessions, variables, training and inference programs
  *   layers, optim, quantizers, models
- *   persistence, data, eval, tokenize, train
+ *   persistence, data, modality, eval, tokenize, train
  */
 export { Graph, type GraphInput, type InputKind } from './graph/graph.js';
 export { Tensor, GraphError, type DType, type Shape } from './graph/tensor.js';
@@ -55,7 +55,10 @@ export { resolveCheckpoint, bestCheckpoint, RunDirectoryError } from './persiste
 export { verifyCheckpointFiles, CHECKSUMS_FILE, type CheckpointVerification } from './persistence/checksums.js';
 export { CheckpointError } from './persistence/checkpoint-weights.js';
 export { evaluateCheckpoint, type EvalResult } from './eval/evaluate-checkpoint.js';
-export { Evaluator, psnrFromMse } from './eval/evaluator.js';
-export { meanSsim } from './eval/ssim.js';
+export { Evaluator } from './eval/evaluator.js';
+export { psnrFromMse } from './modality/image/image-metrics.js';
+export { meanSsim } from './modality/image/ssim.js';
+export { modalityNamed, modalityOf } from './modality/registry.js';
+export type { Modality, ExampleSet, ReconstructionMetrics } from './modality/modality.js';
 export { Tokenizer } from './tokenize/tokenizer.js';
 export { exportOnnx } from './tokenize/export.js';

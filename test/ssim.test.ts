@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { meanSsim, ssimPerImage } from '../src/eval/ssim.js';
+import { meanSsim, ssimPerImage } from '../src/modality/image/ssim.js';
 import { Rng } from '../src/init/rng.js';
 
 const shape = { channels: 1, height: 16, width: 16 };

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { prepareOutputDir } from '../persistence/output-path.js';
-import { encodePng } from '../images/encode-png.js';
+import { modalityOf } from '../modality/registry.js';
 import { Tokenizer } from '../tokenize/tokenizer.js';
 import { helpText, intOption, parseCommandArgs, stringOption, type OptionTable } from './args.js';
 import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
@@ -36,15 +36,16 @@ export const decodeCommand: Command = {
     try {
       const { height, width } = tokenizer.latent;
       const { names, indices } = parseIndicesFile(json, file, { height, width, depth: tokenizer.depth, codebookSize: tokenizer.codebookSize });
-      const size = tokenizer.imageSize;
+      const modality = modalityOf(tokenizer.config);
+      const size = tokenizer.exampleSize;
       const per = tokenizer.codesPerImage;
-      const written = decodedFileNames(names).map((name) => join(outDir, name));
-      // A few grids at a time, so that memory holds one chunk of images, however many grids the file holds.
+      const written = decodedFileNames(names, modality.outputExtension).map((name) => join(outDir, name));
+      // A few grids at a time, so that memory holds one chunk of decoded examples, however many grids the file holds.
       for (let start = 0; start < written.length; start += DECODE_CHUNK) {
         const end = Math.min(written.length, start + DECODE_CHUNK);
-        const images = await tokenizer.decode(indices.subarray(start * per, end * per));
+        const decoded = await tokenizer.decode(indices.subarray(start * per, end * per));
         for (let i = start; i < end; i++) {
-          await writeFileAtomic(written[i]!, encodePng(images.subarray((i - start) * size, (i - start + 1) * size), tokenizer.input), context?.writeHook);
+          await writeFileAtomic(written[i]!, modality.encodeOutput(decoded.subarray((i - start) * size, (i - start + 1) * size), tokenizer.config), context?.writeHook);
         }
       }
       await writeStdout(`${written.join('\n')}\n`);

@@ -1,10 +1,9 @@
 /** `vqlab encode DIR images…`: code indices of PNG/JPEG images as JSON. */
 import { basename, resolve } from 'node:path';
-import { readImageFileHeader } from '../images/image-file-header.js';
-import { checkImagePixels } from '../images/image-header.js';
+import { modalityOf } from '../modality/registry.js';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
+import { readConfig } from '../persistence/checkpoint.js';
 import { checkOutputFile } from '../persistence/output-path.js';
-import { readModelInput } from '../tokenize/model-input.js';
 import { Tokenizer } from '../tokenize/tokenizer.js';
 import { helpText, intOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
@@ -51,14 +50,17 @@ export const encodeCommand: Command = {
       await checkOutputFile(out, context?.writeHook);
     }
     const limits = limitsFrom(values);
-    // Every image is sized from its header before the model is loaded or any image decoded.
-    for (const file of files) checkImagePixels(readImageFileHeader(file), file, limits);
-    const tokenizer = await Tokenizer.load(dir, { ...checkpointReading(values), threads: intOption(values, 'threads', 0) ?? 2, batch: Math.min(files.length, 32) });
+    const reading = checkpointReading(values);
+    // Every file is sized from its header before the model is loaded or any file decoded; only the
+    // config is read first, for the modality that reads the files (its notices come with the model).
+    const modality = modalityOf(await readConfig(dir, { ...reading, notice: () => {} }));
+    for (const file of files) modality.checkInputFile(file, limits);
+    const tokenizer = await Tokenizer.load(dir, { ...reading, threads: intOption(values, 'threads', 0) ?? 2, batch: Math.min(files.length, 32) });
     try {
-      const size = tokenizer.imageSize;
-      const images = new Float32Array(files.length * size);
-      files.forEach((file, i) => images.set(readModelInput(file, tokenizer.input, values.fit === true, limits), i * size));
-      const indices = await tokenizer.encode(images);
+      const size = tokenizer.exampleSize;
+      const inputs = new Float32Array(files.length * size);
+      files.forEach((file, i) => inputs.set(modality.readInput(file, tokenizer.config, values.fit === true, limits), i * size));
+      const indices = await tokenizer.encode(inputs);
       const { height, width } = tokenizer.latent;
       const depth = tokenizer.depth;
       const per = height * width * depth;

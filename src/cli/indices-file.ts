@@ -68,11 +68,11 @@ export function parseIndicesJson(text: string, file: string): unknown {
 }
 
 /**
- * One PNG name per grid, `<stem>.decoded.png`, the stem from the encoded file's name or
- * `decoded-<i>`. Names must differ within one call (images `a/x.png` and `b/x.png` both have the
+ * One file name per grid, `<stem>.decoded<extension>` (the modality's, for images `.png`), the
+ * stem from the encoded file's name or `decoded-<i>`. Names must differ within one call (images `a/x.png` and `b/x.png` both have the
  * stem `x`), so a repeated stem gets the grid's position: `x.0.decoded.png`, `x.1.decoded.png`.
  */
-export function decodedFileNames(names: readonly (string | undefined)[]): string[] {
+export function decodedFileNames(names: readonly (string | undefined)[], extension: string): string[] {
   const stems = names.map((name, i) => (name !== undefined ? basename(name, extname(name)) : `decoded-${i}`));
   const count = new Map<string, number>();
   for (const s of stems) count.set(s, (count.get(s) ?? 0) + 1);
@@ -81,7 +81,7 @@ export function decodedFileNames(names: readonly (string | undefined)[]): string
     let candidate = count.get(stem)! > 1 ? `${stem}.${i}` : stem;
     while (used.has(candidate)) candidate = `${candidate}.${i}`;
     used.add(candidate);
-    return `${candidate}.decoded.png`;
+    return `${candidate}.decoded${extension}`;
   });
 }
 

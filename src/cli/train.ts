@@ -1,9 +1,7 @@
 /** `vqlab train`: train a VQ-VAE, then evaluate it on the test set and print the result as JSON. */
 import { resolve } from 'node:path';
-import { describeNamedDatasets } from '../data/named-datasets.js';
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
-import { SSIM_WINDOW } from '../eval/ssim.js';
-import { MODEL_KINDS } from '../models/config.js';
+import { modalityNamed } from '../modality/registry.js';
 import {
   describeDefault,
   describeQuantizers,
@@ -30,6 +28,8 @@ import { limitOptions, limitsFrom } from './limit-options.js';
 import { betasOption, describeOptimizerPresets } from './optimizer-options.js';
 
 const d = TRAIN_DEFAULTS;
+/** The modality of a new run (`vqlab train` has no option to choose another yet). */
+const modality = modalityNamed();
 
 const OPTIONS: OptionTable = {
   quantizer: { type: 'string', value: 'NAME', description: `${QUANTIZER_KINDS.join(' | ')} (default ${d.quantizer}); see "quantizers" below` },
@@ -44,11 +44,11 @@ const OPTIONS: OptionTable = {
   epochs: { type: 'string', value: 'N', description: `epochs in total (default ${d.epochs})` },
   seed: { type: 'string', value: 'N', description: `seed of weights and data order (default ${d.seed})` },
   threads: { type: 'string', value: 'N', description: `ONNX Runtime threads (default ${d.threads})` },
-  data: { type: 'string', value: 'PATH|NAME', description: `dataset: IDX dir, CIFAR-10 dir/.bin, image folder, or a name: ${describeNamedDatasets()} (default: bundled MNIST)` },
+  data: { type: 'string', value: 'PATH|NAME', description: modality.dataHelp },
   out: { type: 'string', value: 'DIR', description: 'run directory (default runs/<time>-<quantizer>)' },
   resume: { type: 'string', value: 'DIR', description: 'continue the run in DIR where it stopped' },
   'simvq-optimize': { type: 'string', value: 'W|C|both', description: `SimVQ: train the projection W, the codebook C, or both (default ${describeDefault(SIMVQ_OPTIONS.optimize)})` },
-  model: { type: 'string', value: 'NAME', description: `${MODEL_KINDS.join(' | ')} (default ${d.model})` },
+  model: { type: 'string', value: 'NAME', description: `${modality.modelKinds.join(' | ')} (default ${modality.defaultModel})` },
   'train-limit': { type: 'string', value: 'N', description: 'train on N images only (fixed choice), for quick runs' },
   'test-limit': { type: 'string', value: 'N', description: 'evaluate on N test images only' },
   'image-size': { type: 'string', value: 'N', description: 'resize images to N×N (needed for image folders)' },
@@ -179,6 +179,7 @@ export const trainCommand: Command = {
     }
     const limits = limitsFrom(values);
     const base = resumeDir !== undefined ? await resumeOptions(resumeDir, limits) : undefined;
+    const runModality = modalityNamed(base?.modality);
     const quantizer = quantizerOf(values, base?.quantizer);
     const pick = <T>(v: T | undefined, fallback: T): T => (v === undefined ? fallback : v);
     const limitOf = (name: string, fallback: number | undefined): number | undefined => intOption(values, name, 1) ?? fallback;
@@ -186,9 +187,8 @@ export const trainCommand: Command = {
     const testLimit = limitOf('test-limit', base?.testLimit);
     const data = stringOption(values, 'data') ?? base?.data;
     const imageSize = intOption(values, 'image-size', 1);
-    if (imageSize !== undefined && imageSize < SSIM_WINDOW) {
-      throw new UsageError(`--image-size ${imageSize} is smaller than the ${SSIM_WINDOW}×${SSIM_WINDOW} window of SSIM, one of the test metrics; use ${SSIM_WINDOW} or more`);
-    }
+    const dataProblem = runModality.requestProblem({ imageSize });
+    if (dataProblem !== undefined) throw new UsageError(dataProblem);
     const warmup = intOption(values, 'warmup', 0);
     const minLr = numberOption(values, 'min-lr');
     const cosine = values.cosine === true;
@@ -214,7 +214,8 @@ export const trainCommand: Command = {
       threads: pick(intOption(values, 'threads', 0), base?.threads ?? d.threads),
       out: resumeDir ?? out ?? defaultOut(quantizer.kind),
       resume: resumeDir !== undefined,
-      model: choiceOption(values, 'model', MODEL_KINDS) ?? base?.model ?? d.model,
+      modality: runModality.name,
+      model: choiceOption(values, 'model', runModality.modelKinds) ?? base?.model ?? runModality.defaultModel,
       progress: !quiet,
       ...(data !== undefined ? { data } : {}),
       ...(trainLimit !== undefined ? { trainLimit } : {}),
@@ -240,8 +241,8 @@ export const trainCommand: Command = {
     } finally {
       stop.dispose();
     }
-    const { metrics } = await evaluateCheckpoint(summary.out, { threads: options.threads, limits });
-    if (!quiet) process.stderr.write(`test set: ${toJson(metrics)}; reconstructions in ${resolve(summary.out, 'recon.png')}\n`);
+    const { metrics, preview } = await evaluateCheckpoint(summary.out, { threads: options.threads, limits });
+    if (!quiet) process.stderr.write(`test set: ${toJson(metrics)}; reconstructions in ${preview}\n`);
     await writeStdout(`${toJson({ out: summary.out, epochs: summary.completedEpochs, steps: summary.steps, train_seconds: summary.seconds, ...(summary.best !== undefined ? { best: summary.best } : {}), ...metrics })}\n`);
   },
 };

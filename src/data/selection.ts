@@ -42,7 +42,7 @@ function loadOptions(shape: Partial<ImageShape> | undefined, imageSize: number |
  * Load train and test sets. `shape` (from a checkpoint) resizes/converts to the model's input;
  * `imageSize` sets the size for sources that need one (image folders); `limits` caps what each file may declare.
  */
-export function loadRunData(path: string | undefined, o: { trainLimit?: number; testLimit?: number; shape?: ImageShape; imageSize?: number; limits?: InputLimits }): RunData {
+export function loadRunData(path: string | undefined, o: { trainLimit?: number | undefined; testLimit?: number | undefined; shape?: ImageShape | undefined; imageSize?: number | undefined; limits?: InputLimits | undefined }): RunData {
   const absolute = path === undefined ? null : resolve(locateDataset(path));
   const { train, test } = loadDataset(absolute ?? undefined, loadOptions(o.shape, o.imageSize, o.limits));
   return { train: limitDataset(train, o.trainLimit, 'train'), test: limitDataset(test, o.testLimit, 'test'), path: absolute };

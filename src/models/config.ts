@@ -8,6 +8,10 @@
  * `{ kind, ...every option }` (quantizers/registry.ts). Version 1: `quantizer` was
  * `{ name, codebookSize, dim, beta, optimize? }`; `parseModelConfig` reads it and returns the
  * equivalent version-2 config (same quantizer, same variable names, so old weights load).
+ *
+ * `modality` (modality/registry.ts) is additive to both versions: a config without it is an image
+ * model, which is every config written before there were modalities and every image config since,
+ * so image checkpoints keep their bytes.
  */
 import type { Tensor } from '../graph/tensor.js';
 import type { SearchBlocking } from '../quantizers/nearest-code.js';
@@ -28,6 +32,12 @@ export type ArchitectureConfig = ReferenceMnistArchitecture | ConvArchitecture;
 export type ModelKind = ArchitectureConfig['kind'];
 export const MODEL_KINDS: readonly ModelKind[] = ['reference-mnist', 'conv'];
 
+/** What one example of a model is; each name has its data, loss, metrics and file I/O in modality/. */
+export const MODALITY_NAMES = ['image'] as const;
+export type ModalityName = (typeof MODALITY_NAMES)[number];
+/** The modality of a config that names none. */
+export const DEFAULT_MODALITY: ModalityName = 'image';
+
 const CONFIG_FORMAT = 'vqlab-model';
 const CONFIG_VERSION = 2;
 /** Versions `parseModelConfig` reads (1 is upgraded on read). */
@@ -36,6 +46,8 @@ const READABLE_CONFIG_VERSIONS: readonly number[] = [1, 2];
 export interface ModelConfig {
   readonly format: typeof CONFIG_FORMAT;
   readonly version: typeof CONFIG_VERSION;
+  /** Absent for images (DEFAULT_MODALITY), so configs written before modalities read unchanged. */
+  readonly modality?: ModalityName;
   /** Shape of one input image. */
   readonly input: ImageShape;
   readonly architecture: ArchitectureConfig;
@@ -52,6 +64,8 @@ export class ModelConfigError extends Error {
 }
 
 export interface ModelChoice {
+  /** Recorded in the config unless it is the default (see `ModelConfig.modality`). */
+  readonly modality?: ModalityName;
   readonly model?: ModelKind;
   readonly input: ImageShape;
   /** The quantizer, resolved (`resolveQuantizerConfig`); its `dim` is the encoder's output channels. */
@@ -69,7 +83,8 @@ export function makeModelConfig(c: ModelChoice): ModelConfig {
   if (!MODEL_KINDS.includes(kind)) throw new ModelConfigError(`unknown model ${quotedValue(kind)}; choose one of ${MODEL_KINDS.join(', ')}`);
   for (const field of ['channels', 'height', 'width'] as const) boundedInt('model input', field, c.input[field], INPUT_BOUNDS[field]);
   const architecture: ArchitectureConfig = kind === 'reference-mnist' ? { kind } : defaultConvArchitecture(c.conv);
-  const config: ModelConfig = { format: CONFIG_FORMAT, version: CONFIG_VERSION, input: { ...c.input }, architecture, quantizer: savedQuantizerConfig(c.quantizer) };
+  const modality = c.modality !== undefined && c.modality !== DEFAULT_MODALITY ? { modality: c.modality } : {};
+  const config: ModelConfig = { format: CONFIG_FORMAT, version: CONFIG_VERSION, ...modality, input: { ...c.input }, architecture, quantizer: savedQuantizerConfig(c.quantizer) };
   try {
     architectureOf(config);
   } catch (err) {
@@ -130,6 +145,11 @@ function boundedInt(source: string, field: string, v: unknown, max: number): num
   return v as number;
 }
 
+/** The modality of a config (DEFAULT_MODALITY when it names none). */
+export function modalityNameOf(config: Pick<ModelConfig, 'modality'>): ModalityName {
+  return config.modality ?? DEFAULT_MODALITY;
+}
+
 /** Validate parsed `config.json` content and return it as a `ModelConfig`. */
 export function parseModelConfig(json: unknown, source: string): ModelConfig {
   if (!isRecord(json) || json.format !== CONFIG_FORMAT) {
@@ -137,6 +157,10 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
   }
   if (!READABLE_CONFIG_VERSIONS.includes(json.version as number)) {
     throw new ModelConfigError(`${source} has config version ${shownValue(json.version)}; this vqlab reads versions ${READABLE_CONFIG_VERSIONS.join(' and ')} (a newer vqlab wrote it?)`);
+  }
+  const modality = json.modality;
+  if (modality !== undefined && !MODALITY_NAMES.includes(modality as ModalityName)) {
+    throw new ModelConfigError(`${source}: modality ${shownValue(modality)} is not one this vqlab knows (${MODALITY_NAMES.join(', ')}); a newer vqlab wrote it?`);
   }
   const input = json.input;
   if (!isRecord(input)) throw new ModelConfigError(`${source}: missing "input" {channels, height, width}`);
@@ -165,6 +189,7 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
   const config = {
     format: CONFIG_FORMAT,
     version: CONFIG_VERSION,
+    ...(modality !== undefined ? { modality: modality as ModalityName } : {}),
     input: shape,
     architecture: a as unknown as ArchitectureConfig,
     quantizer,

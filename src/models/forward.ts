@@ -19,17 +19,20 @@ export interface AutoencoderOutputs {
   /** Code indices int64 [N, h, w] ([N, h, w, D] for a residual quantizer of depth D). */
   readonly indices: Tensor;
   readonly quantized: QuantizerOutput;
-  /** Mean squared reconstruction error (scalar). */
+  /** The reconstruction term (scalar; by default the mean squared error). */
   readonly reconstructionLoss: Tensor;
   /** Reconstruction loss plus the quantizer loss (scalar). */
   readonly loss: Tensor;
 }
 
-export function autoencode(ctx: BuildContext, model: VqvaeModel, x: Tensor): AutoencoderOutputs {
+/** The reconstruction term of the loss, a scalar; a run's modality chooses it (modality/modality.ts). */
+export type ReconstructionLoss = (reconstruction: Tensor, target: Tensor) => Tensor;
+
+export function autoencode(ctx: BuildContext, model: VqvaeModel, x: Tensor, reconstructionTerm: ReconstructionLoss = mseLoss): AutoencoderOutputs {
   const z = model.encode(ctx, x);
   const quantized = quantizeFeatureMap(model.quantizer, model.quantizerScope(ctx), z);
   const reconstruction = model.decode(ctx, quantized.quantized);
-  const reconstructionLoss = mseLoss(reconstruction, x);
+  const reconstructionLoss = reconstructionTerm(reconstruction, x);
   return {
     reconstruction,
     indices: quantized.indices,

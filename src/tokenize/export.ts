@@ -1,6 +1,7 @@
 /**
- * `vqlab export`: write `encoder.onnx` (image → int64 indices) and `decoder.onnx` (indices →
- * image in [0, 1]) with the trained weights baked in as initializers, for plain ONNX Runtime:
+ * `vqlab export`: write `encoder.onnx` (example → int64 indices) and `decoder.onnx` (indices →
+ * example; for an image model, images in [0, 1]) with the trained weights baked in as
+ * initializers, for plain ONNX Runtime:
  *
  *   const s = await ort.InferenceSession.create('encoder.onnx');
  *   const { indices } = await s.run({ image: new ort.Tensor('float32', pixels, [1, 1, 28, 28]) });
@@ -10,6 +11,7 @@
  */
 import { join } from 'node:path';
 import { buildModel } from '../models/config.js';
+import { modalityOf } from '../modality/registry.js';
 import { loadModelCheckpoint, type CheckpointReadOptions } from '../persistence/checkpoint.js';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { prepareOutputDir } from '../persistence/output-path.js';
@@ -47,8 +49,7 @@ export async function exportOnnx(dir: string, options: ExportOptions = {}): Prom
   const decoder = join(outDir, 'decoder.onnx');
   await writeFileAtomic(encoder, encoderModelBytes(model, store, config, batch));
   await writeFileAtomic(decoder, decoderModelBytes(model, store, config, batch));
-  const { channels, height, width } = model.input;
   const n = batch === 'dynamic' ? BATCH_DIM : batch;
   const stages = model.quantizer.depth > 1 ? [model.quantizer.depth] : [];
-  return { encoder, decoder, batch, inputShape: [n, channels, height, width], indicesShape: [n, model.latent.height, model.latent.width, ...stages] };
+  return { encoder, decoder, batch, inputShape: [n, ...modalityOf(config).exampleDims(config)], indicesShape: [n, model.latent.height, model.latent.width, ...stages] };
 }

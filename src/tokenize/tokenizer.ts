@@ -1,5 +1,6 @@
 /**
- * The tokenizer API of a trained checkpoint: images → code indices → images.
+ * The tokenizer API of a trained checkpoint: examples → code indices → examples (for images NCHW
+ * in [0, 1]; the modality of the checkpoint's config gives their shape and the graphs' names).
  *
  *   const tok = await Tokenizer.load('runs/mnist');
  *   const codes = await tok.encode(images);        // Int32Array [N, h, w]
@@ -11,6 +12,7 @@
 import type { ModelConfig } from '../models/config.js';
 import { clampToUnit, decodeFromIndices, encodeToIndices, indexGridShape } from '../models/forward.js';
 import type { ImageShape, LatentShape, VqvaeModel } from '../models/model.js';
+import { modalityOf } from '../modality/registry.js';
 import { forEachFixedBatch } from '../runtime/fixed-batches.js';
 import type { VariableStore } from '../runtime/variables.js';
 import { loadModelCheckpoint, type CheckpointReadOptions } from '../persistence/checkpoint.js';
@@ -25,25 +27,28 @@ export interface TokenizerOptions extends CheckpointReadOptions {
 }
 
 /**
- * ONNX bytes of the encoder: input `image` float32 [batch, C, H, W] → output `indices` int64
- * [batch, h, w] ([batch, h, w, D] for a residual quantizer of depth D); `batch` is a fixed size
- * or 'dynamic' (any size at run time).
+ * ONNX bytes of the encoder: input named by the modality (`image` float32 [batch, C, H, W]) →
+ * output `indices` int64 [batch, h, w] ([batch, h, w, D] for a residual quantizer of depth D);
+ * `batch` is a fixed size or 'dynamic' (any size at run time).
  */
 export function encoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic'): Uint8Array {
-  const { channels, height, width } = model.input;
-  return bakeModel(store, batch, (ctx, n) => ({ indices: encodeToIndices(ctx, model, ctx.input('image', [n, channels, height, width])) }), {
+  const modality = modalityOf(config);
+  const dims = modality.exampleDims(config);
+  return bakeModel(store, batch, (ctx, n) => ({ indices: encodeToIndices(ctx, model, ctx.input(modality.signalName, [n, ...dims])) }), {
     graphName: 'vqlab_encoder',
     metadata: { vqlab_config: JSON.stringify(config), role: 'encoder' },
   });
 }
 
 /**
- * ONNX bytes of the decoder: input `indices` int64 [batch, h, w] (or [batch, h, w, D]) → output `image` float32
- * [batch, C, H, W] in [0, 1]; `batch` is a fixed size or 'dynamic' (any size at run time).
+ * ONNX bytes of the decoder: input `indices` int64 [batch, h, w] (or [batch, h, w, D]) → output
+ * named by the modality (`image` float32 [batch, C, H, W] in [0, 1]); `batch` is a fixed size or
+ * 'dynamic' (any size at run time).
  */
 export function decoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic'): Uint8Array {
   const { height, width } = model.latent;
-  return bakeModel(store, batch, (ctx, n) => ({ image: clampToUnit(decodeFromIndices(ctx, model, ctx.input('indices', indexGridShape(model, n, height, width), 'int64'))) }), {
+  const output = modalityOf(config).signalName;
+  return bakeModel(store, batch, (ctx, n) => ({ [output]: clampToUnit(decodeFromIndices(ctx, model, ctx.input('indices', indexGridShape(model, n, height, width), 'int64'))) }), {
     graphName: 'vqlab_decoder',
     metadata: { vqlab_config: JSON.stringify(config), role: 'decoder' },
   });
@@ -73,39 +78,40 @@ export class Tokenizer {
     const batch = options.batch ?? 32;
     if (!Number.isInteger(batch) || batch < 1) throw new TokenizerInputError(`tokenizer batch must be a positive integer, got ${batch}`);
     const { config, model, store } = await loadModelCheckpoint(dir, options);
-    const { channels, height, width } = model.input;
+    const modality = modalityOf(config);
+    const signal = { name: modality.signalName, dtype: 'float32', shape: [batch, ...modality.exampleDims(config)] } as const;
     const latent = model.latent;
     const indicesShape = indexGridShape(model, batch, latent.height, latent.width);
     const encoder = await BakedSession.create(
       encoderModelBytes(model, store, config, batch),
-      { name: 'image', dtype: 'float32', shape: [batch, channels, height, width] },
+      signal,
       { name: 'indices', dtype: 'int64', shape: indicesShape },
       options.threads,
     );
     const decoder = await BakedSession.create(
       decoderModelBytes(model, store, config, batch),
       { name: 'indices', dtype: 'int64', shape: indicesShape },
-      { name: 'image', dtype: 'float32', shape: [batch, channels, height, width] },
+      signal,
       options.threads,
     );
     return new Tokenizer(config, model.input, latent, model.quantizer.codebookSize, model.quantizer.depth, batch, encoder, decoder);
   }
 
-  /** Values per image (C·H·W) and codes per image (h·w, times the depth of a residual quantizer). */
-  get imageSize(): number {
-    return this.input.channels * this.input.height * this.input.width;
+  /** Values per example (for an image C·H·W) and codes per example (h·w, times the depth of a residual quantizer). */
+  get exampleSize(): number {
+    return modalityOf(this.config).exampleDims(this.config).reduce((a, b) => a * b, 1);
   }
 
   get codesPerImage(): number {
     return this.latent.height * this.latent.width * this.depth;
   }
 
-  /** Code indices [N, h, w] (or [N, h, w, D]) of N images given NCHW in [0, 1] (N inferred from the length). */
+  /** Code indices [N, h, w] (or [N, h, w, D]) of N examples (images NCHW in [0, 1]; N inferred from the length). */
   async encode(images: Float32Array): Promise<Int32Array> {
-    const size = this.imageSize;
+    const size = this.exampleSize;
     if (images.length === 0 || images.length % size !== 0) {
-      const { channels, height, width } = this.input;
-      throw new TokenizerInputError(`encode: ${images.length} values are not a whole number of ${channels}×${height}×${width} images (${size} values each)`);
+      const modality = modalityOf(this.config);
+      throw new TokenizerInputError(`encode: ${images.length} values are not a whole number of ${modality.exampleDims(this.config).join('×')} ${modality.examples} (${size} values each)`);
     }
     const count = images.length / size;
     const out = new Int32Array(count * this.codesPerImage);
@@ -116,7 +122,7 @@ export class Tokenizer {
     return out;
   }
 
-  /** Images [N, C, H, W] in [0, 1] from code indices [N, h, w] (or [N, h, w, D]; N inferred from the length). */
+  /** Examples (images [N, C, H, W] in [0, 1]) from code indices [N, h, w] (or [N, h, w, D]; N inferred from the length). */
   async decode(indices: ArrayLike<number>): Promise<Float32Array> {
     const per = this.codesPerImage;
     if (indices.length === 0 || indices.length % per !== 0) {
@@ -129,7 +135,7 @@ export class Tokenizer {
       }
     }
     const count = indices.length / per;
-    const size = this.imageSize;
+    const size = this.exampleSize;
     const out = new Float32Array(count * size);
     await forEachFixedBatch(BigInt64Array.from(indices as ArrayLike<number>, (v) => BigInt(v)), per, this.batch, async (buffer, start, n) => {
       const images = (await this.decoder.run(buffer)) as Float32Array;

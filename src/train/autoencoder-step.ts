@@ -5,7 +5,7 @@
  * training loop in a browser tab build the same graph.
  */
 import type { Tensor } from '../graph/tensor.js';
-import { autoencode } from '../models/forward.js';
+import { autoencode, type ReconstructionLoss } from '../models/forward.js';
 import type { VqvaeModel } from '../models/model.js';
 import type { HostStepOutcome, Quantizer } from '../quantizers/quantizer.js';
 import type { Optimizer } from '../runtime/optimizer.js';
@@ -70,6 +70,8 @@ export async function createAutoencoderStep(o: {
   readonly threads: number;
   /** Clip the global gradient norm to this value (default: no clipping). */
   readonly clipGradNorm?: number;
+  /** The reconstruction term of the loss (default: mean squared error); the run's modality gives it. */
+  readonly reconstructionLoss?: ReconstructionLoss;
 }): Promise<AutoencoderStep> {
   const { channels, height, width } = o.model.input;
   let quantizerVariables: VariableView | undefined; // set by `build`, which `create` runs once
@@ -80,7 +82,7 @@ export async function createAutoencoderStep(o: {
     ...(o.clipGradNorm !== undefined ? { clipGradNorm: o.clipGradNorm } : {}),
     build: (ctx) => {
       quantizerVariables = o.model.quantizerScope(ctx).view(o.optimizer);
-      const f = autoencode(ctx, o.model, ctx.input('x', [o.batch, channels, height, width]));
+      const f = autoencode(ctx, o.model, ctx.input('x', [o.batch, channels, height, width]), o.reconstructionLoss);
       const clash = OWN_TERMS.find((name) => name in f.quantized.terms);
       if (clash) throw new Error(`the ${o.model.quantizer.kind} quantizer names a loss term '${clash}', a name the autoencoder step gives its loss or one of its parts; rename the quantizer's term`);
       return {

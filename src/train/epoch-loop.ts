@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { EvalMetrics } from '../eval/evaluator.js';
+import type { Modality } from '../modality/modality.js';
 import { saveCheckpoint, TRAINER_FORMAT, type TrainerState } from '../persistence/checkpoint.js';
 import { lossesOf, runAutoencoderStep } from './autoencoder-step.js';
 import { batchUtilization, EpochStats } from './epoch-stats.js';
@@ -44,11 +45,11 @@ interface EpochTotals {
 export async function trainEpoch(run: Run, epoch: number, started: number): Promise<EpochRecord> {
   const epochStart = performance.now();
   const totals = await runEpoch(run, epoch);
-  const test = run.evaluator ? (await run.evaluator.evaluate(run.data.test, { ssim: true })).metrics : null;
+  const test = run.evaluator ? (await run.evaluator.evaluate(run.data.test, { slowMetrics: true })).metrics : null;
   const now = performance.now();
   const record = makeEpochRecord(run, epoch, totals, test, { epochSeconds: (now - epochStart) / 1000, wallSeconds: (now - started) / 1000 });
   await saveEpoch(run, record);
-  run.log(describeEpoch(record, run.options.epochs));
+  run.log(describeEpoch(run.modality, record, run.options.epochs));
   return record;
 }
 
@@ -188,8 +189,8 @@ function trainerState(run: Run, completedEpochs: number): TrainerState {
   };
 }
 
-function describeEpoch(r: EpochRecord, epochs: number): string {
-  const test = r.test ? `  test mse ${r.test.mse.toFixed(5)} psnr ${r.test.psnr.toFixed(2)} dB ssim ${r.test.ssim.toFixed(3)} util ${(100 * r.test.utilization).toFixed(1)}%` : '';
+function describeEpoch(modality: Modality, r: EpochRecord, epochs: number): string {
+  const test = r.test ? `  test ${modality.describeMetrics(r.test)} util ${(100 * r.test.utilization).toFixed(1)}%` : '';
   const reseeded = r.reseeded_codes !== undefined ? `  re-seeded ${r.reseeded_codes} codes` : '';
   return `epoch ${r.epoch}/${epochs}  loss ${r.loss.total.toFixed(5)} (recon ${r.loss.reconstruction.toFixed(5)})  util ${(100 * r.utilization).toFixed(1)}%  perplexity ${r.perplexity.toFixed(1)}${reseeded}  ${Math.round(r.img_per_s)} img/s  ${r.epoch_seconds.toFixed(1)} s${test}`;
 }

@@ -5,10 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { RunData } from '../data/selection.js';
 import type { InputLimits } from '../limits/input-limits.js';
-import type { ModelConfig } from '../models/config.js';
+import { modalityNameOf, type ModelConfig } from '../models/config.js';
 import { quantizerConfigFor } from '../models/quantizer-settings.js';
+import type { Modality, RunData } from '../modality/modality.js';
 import { savedQuantizerConfig } from '../quantizers/registry.js';
 import { readConfig, readTrainerState, type TrainerState } from '../persistence/checkpoint.js';
 import { bestCheckpoint, cleanRunDirectory, hasTrainingCheckpoint } from '../persistence/run-directory.js';
@@ -36,6 +36,7 @@ export async function resumeOptions(dir: string, limits?: InputLimits): Promise<
     threads: TRAIN_DEFAULTS.threads,
     out: dir,
     resume: true,
+    modality: modalityNameOf(config),
     model: config.architecture.kind,
     ...(s.data.path !== null ? { data: s.data.path } : {}),
     ...(s.data.trainLimit !== null ? { trainLimit: s.data.trainLimit } : {}),
@@ -54,7 +55,7 @@ function savedBetas(s: TrainerState): [number, number] | undefined {
 }
 
 /** Differences between what a resume asks for and what the checkpoint was trained with. */
-export function resumeConflicts(o: TrainConfig, config: ModelConfig, s: TrainerState, data: RunData): string[] {
+export function resumeConflicts(o: TrainConfig, modality: Modality, config: ModelConfig, s: TrainerState, data: RunData): string[] {
   const out: string[] = [];
   const check = (what: string, asked: unknown, saved: unknown): void => {
     if (asked !== saved) out.push(`${what} ${String(asked)} vs ${String(saved)} in the checkpoint`);
@@ -65,11 +66,12 @@ export function resumeConflicts(o: TrainConfig, config: ModelConfig, s: TrainerS
   for (const key of new Set([...Object.keys(asked), ...Object.keys(saved)])) {
     if (key !== 'kind' && asked.kind === saved.kind) check(`quantizer option ${key}`, JSON.stringify(asked[key]), JSON.stringify(saved[key]));
   }
-  check('model', o.model ?? TRAIN_DEFAULTS.model, config.architecture.kind);
+  check('modality', modality.name, modalityNameOf(config));
+  check('model', o.model ?? modality.defaultModel, config.architecture.kind);
   check('batch', o.batch, s.batch);
   check('seed', o.seed, s.seed);
-  check('training images', data.train.count, s.data.trainCount);
-  check('test images', data.test.count, s.data.testCount);
+  check(`training ${modality.examples}`, data.train.count, s.data.trainCount);
+  check(`test ${modality.examples}`, data.test.count, s.data.testCount);
   check('gradient clipping', o.clipGradNorm ?? 'none', s.clipGradNorm ?? 'none');
   const betas = savedBetas(s);
   if (betas !== undefined) check('Adam betas', (o.adamBetas ?? DEFAULT_ADAM_BETAS).join(','), betas.join(','));

@@ -6,12 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BatchIterator, type ImageDataset } from '../data/index.js';
-import { loadRunData, type RunData } from '../data/selection.js';
+import type { BatchIterator } from '../data/index.js';
 import { Evaluator } from '../eval/evaluator.js';
-import { SSIM_WINDOW } from '../eval/ssim.js';
-import { buildModel, makeModelConfig, type ModelConfig, type ModelKind } from '../models/config.js';
+import { buildModel, type ModelConfig, type ModelKind } from '../models/config.js';
 import type { VqvaeModel } from '../models/model.js';
+import type { ExampleSet, Modality, RunData } from '../modality/modality.js';
 import { Adam } from '../optim/adam.js';
 import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, verifyCheckpoint, type EpochProgress, type TrainerState } from '../persistence/checkpoint.js';
 import { prepareOutputDir } from '../persistence/output-path.js';
@@ -20,13 +19,13 @@ import { NO_WRITE_FAULTS, type WriteHook } from '../persistence/write-hook.js';
 import type { Quantizer } from '../quantizers/quantizer.js';
 import { VariableStore } from '../runtime/variables.js';
 import { createAutoencoderStep, type AutoencoderStep } from './autoencoder-step.js';
-import { DEFAULT_ADAM_BETAS, TRAIN_DEFAULTS } from './defaults.js';
+import { DEFAULT_ADAM_BETAS } from './defaults.js';
 import { checkTrainingMemory } from './memory.js';
 import { METRICS_FILE, trimMetricsLog } from './metrics-log.js';
 import { CONSTANT_LR, type LrSchedule } from './lr-schedule.js';
 import { ProgressReporter } from './progress.js';
 import { resumeConflicts } from './resume.js';
-import { TrainOptionsError, type TrainConfig, type TrainHooks, type TrainOptions } from './train-options.js';
+import { modalityOfRun, TrainOptionsError, type TrainConfig, type TrainHooks, type TrainOptions } from './train-options.js';
 
 /** Everything one invocation of the trainer works with, set up by `prepareRun`. */
 export interface Run {
@@ -35,6 +34,7 @@ export interface Run {
   readonly log: (line: string) => void;
   readonly stopSignal: AbortSignal | undefined;
   readonly writeHook: WriteHook;
+  readonly modality: Modality;
   readonly config: ModelConfig;
   readonly quantizer: Quantizer;
   readonly data: RunData;
@@ -82,22 +82,23 @@ export async function prepareRun(options: TrainOptions, hooks: TrainHooks): Prom
   // The whole checkpoint is checked first, so a damaged one is refused before minutes of compiling.
   if (resuming) await verifyCheckpoint(out, { limits: options.limits, notice: (line) => log(`note: ${line}`) });
   const savedConfig = resuming ? await readConfig(out, { limits: options.limits }) : undefined;
-  const data = loadTrainingData(options, hooks, savedConfig);
-  checkDataFits(options, data);
-  const config = savedConfig ?? newModelConfig(options, data.train);
+  const modality = modalityOfRun(options);
+  const data = loadTrainingData(modality, options, hooks, savedConfig);
+  checkDataFits(modality, options, data);
+  const config = savedConfig ?? newModelConfig(modality, options, data.train);
   const model = buildModel(config);
   checkMemory(model, config, options.batch, log);
 
-  const { store, optimizer, trainingStep, evaluator } = await createPrograms(model, options, data.test);
+  const { store, optimizer, trainingStep, evaluator } = await createPrograms(modality, config, model, options, data.test);
   try {
-    const trainer = resuming ? await restoreCheckpoint(out, store, options, config, data, log) : undefined;
+    const trainer = resuming ? await restoreCheckpoint(out, store, options, modality, config, data, log) : undefined;
     const startEpoch = trainer?.epoch ?? 0;
     await trimMetricsLog(join(out, METRICS_FILE), startEpoch, writeHook);
 
-    const iterator = new BatchIterator(data.train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
+    const iterator = modality.batches(data.train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
     const progress = new ProgressReporter(hooks.progressSink ?? process.stderr, options.progress ?? false);
     const run: Run = {
-      options, out, log, stopSignal: hooks.stopSignal, writeHook, config, quantizer: model.quantizer, data, store, optimizer, trainingStep, evaluator, iterator, progress, startEpoch,
+      options, out, log, stopSignal: hooks.stopSignal, writeHook, modality, config, quantizer: model.quantizer, data, store, optimizer, trainingStep, evaluator, iterator, progress, startEpoch,
       step: trainer?.step ?? 0,
       resumedProgress: trainer?.epochProgress,
       schedule: options.lrSchedule ?? CONSTANT_LR,
@@ -136,34 +137,26 @@ async function claimRunDirectory(options: TrainOptions, writeHook: WriteHook): P
   return { out, resuming };
 }
 
-/** The training and test sets: the caller's, or loaded from `options.data` (on resume, in the checkpoint's input shape). */
-function loadTrainingData(options: TrainOptions, hooks: TrainHooks, savedConfig: ModelConfig | undefined): RunData {
+/** The training and test sets: the caller's, or the modality's from `options.data` (on resume, shaped for the checkpoint's model). */
+function loadTrainingData(modality: Modality, options: TrainOptions, hooks: TrainHooks, savedConfig: ModelConfig | undefined): RunData {
   return hooks.datasets
     ? { ...hooks.datasets, path: null }
-    : loadRunData(options.data, {
-        ...(options.trainLimit !== undefined ? { trainLimit: options.trainLimit } : {}),
-        ...(options.testLimit !== undefined ? { testLimit: options.testLimit } : {}),
-        ...(savedConfig ? { shape: savedConfig.input } : {}),
-        ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
-        ...(options.limits !== undefined ? { limits: options.limits } : {}),
-      });
+    : modality.loadRunData({ path: options.data, trainLimit: options.trainLimit, testLimit: options.testLimit, config: savedConfig, imageSize: options.imageSize, limits: options.limits });
 }
 
-/** Refuses images too small for the test metrics, and a batch larger than the training set. */
-function checkDataFits(options: TrainOptions, { train, test }: RunData): void {
-  if (Math.min(test.height, test.width) < SSIM_WINDOW) {
-    throw new TrainOptionsError(`images of ${test.height}×${test.width} pixels are smaller than the ${SSIM_WINDOW}×${SSIM_WINDOW} window of SSIM, one of the test metrics; use --image-size ${SSIM_WINDOW} or more`);
-  }
+/** Refuses a test set the modality cannot measure (images too small for SSIM, say), and a batch larger than the training set. */
+function checkDataFits(modality: Modality, options: TrainOptions, { train, test }: RunData): void {
+  const testSetProblem = modality.testSetProblem(test);
+  if (testSetProblem !== undefined) throw new TrainOptionsError(testSetProblem);
   if (options.batch > train.count) {
-    throw new TrainOptionsError(`batch ${options.batch} is larger than the ${train.count} training images; use --batch ${train.count} or less`);
+    throw new TrainOptionsError(`batch ${options.batch} is larger than the ${train.count} training ${modality.examples}; use --batch ${train.count} or less`);
   }
 }
 
-/** The model config of a new run: the options' model and quantizer, for images shaped like `train`'s. */
-function newModelConfig(options: TrainConfig, train: ImageDataset): ModelConfig {
-  return makeModelConfig({
-    model: (options.model ?? TRAIN_DEFAULTS.model) as ModelKind,
-    input: { channels: train.channels, height: train.height, width: train.width },
+/** The model config of a new run: the options' model and quantizer, for examples shaped like `train`'s. */
+function newModelConfig(modality: Modality, options: TrainConfig, train: ExampleSet): ModelConfig {
+  return modality.modelConfig(train, {
+    model: (options.model ?? modality.defaultModel) as ModelKind,
     quantizer: options.quantizer,
   });
 }
@@ -182,14 +175,14 @@ function checkMemory(model: VqvaeModel, config: ModelConfig, batch: number, log:
  * The variables (created and seeded here, in the same order every run), Adam, the compiled training
  * step and, when the run evaluates every epoch, the evaluation program.
  */
-async function createPrograms(model: VqvaeModel, options: TrainOptions, test: ImageDataset): Promise<Programs> {
+async function createPrograms(modality: Modality, config: ModelConfig, model: VqvaeModel, options: TrainOptions, test: ExampleSet): Promise<Programs> {
   const store = new VariableStore(options.seed);
   const [beta1, beta2] = options.adamBetas ?? DEFAULT_ADAM_BETAS;
   const optimizer = new Adam({ beta1, beta2 });
-  const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads, ...(options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {}) });
+  const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads, reconstructionLoss: modality.reconstructionLoss, ...(options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {}) });
   try {
     const evaluator = options.evaluateEachEpoch ?? true
-      ? await Evaluator.create(model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: options.threads })
+      ? await Evaluator.create(modality, config, model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: options.threads })
       : undefined;
     return { store, optimizer, trainingStep, evaluator };
   } catch (err) {
@@ -199,9 +192,9 @@ async function createPrograms(model: VqvaeModel, options: TrainOptions, test: Im
 }
 
 /** Loads the checkpoint into `store` and refuses a resume whose options would make it a different training. */
-async function restoreCheckpoint(out: string, store: VariableStore, options: TrainOptions, config: ModelConfig, data: RunData, log: (line: string) => void): Promise<TrainerState> {
+async function restoreCheckpoint(out: string, store: VariableStore, options: TrainOptions, modality: Modality, config: ModelConfig, data: RunData, log: (line: string) => void): Promise<TrainerState> {
   const trainer = await loadTrainingCheckpoint(out, store, { limits: options.limits });
-  const conflicts = resumeConflicts(options, config, trainer, data);
+  const conflicts = resumeConflicts(options, modality, config, trainer, data);
   if (conflicts.length) throw new TrainOptionsError(`cannot resume ${out} with different settings: ${conflicts.join('; ')}; drop those options or start a new run`);
   if (trainer.lr !== options.lr) log(`note: resuming with lr ${options.lr} (the checkpoint used ${trainer.lr})`);
   return trainer;
@@ -209,9 +202,9 @@ async function restoreCheckpoint(out: string, store: VariableStore, options: Tra
 
 /** The run's first line: model, quantizer, data, steps, epochs ahead, parameters, compile time. */
 function logStart(run: Run, trainer: TrainerState | undefined): void {
-  const { config, quantizer, data: { train }, iterator, startEpoch, out, store, log } = run;
+  const { modality, config, quantizer, data: { train }, iterator, startEpoch, out, store, log } = run;
   const program = run.trainingStep.program;
-  log(`training ${config.architecture.kind} + ${config.quantizer.kind} (K=${quantizer.codebookSize}${quantizer.depth > 1 ? ` × ${quantizer.depth} stages` : ''}, d=${config.quantizer.dim}) on ${train.count} images (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${run.options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
+  log(`training ${config.architecture.kind} + ${config.quantizer.kind} (K=${quantizer.codebookSize}${quantizer.depth > 1 ? ` × ${quantizer.depth} stages` : ''}, d=${config.quantizer.dim}) on ${train.count} ${modality.examples} (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${run.options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
   const midEpoch = trainer?.epochProgress !== undefined ? `, from step ${trainer.dataPosition.batch + 1} of epoch ${startEpoch + 1}` : '';
   if (midEpoch) log(`resuming${midEpoch}`);
 }

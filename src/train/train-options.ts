@@ -8,10 +8,11 @@
  *     the seams of tests and notebooks: datasets given directly, faults injected into writes); none
  *     of it is recorded anywhere.
  */
-import type { ImageDataset } from '../data/index.js';
 import type { InputLimits } from '../limits/input-limits.js';
 import type { WriteHook } from '../persistence/write-hook.js';
-import { MODEL_KINDS, type ModelKind } from '../models/config.js';
+import type { ModalityName } from '../models/config.js';
+import type { ExampleSet, Modality } from '../modality/modality.js';
+import { modalityNamed } from '../modality/registry.js';
 import type { QuantizerConfig } from '../quantizers/registry.js';
 import type { LrSchedule } from './lr-schedule.js';
 import { checkPlateauRule, type PlateauRule } from './plateau.js';
@@ -24,7 +25,9 @@ import type { ProgressSink } from './progress.js';
 export interface TrainConfig {
   /** The quantizer, resolved once (`resolveQuantizerConfig`); its `dim` is the latent channels. */
   readonly quantizer: QuantizerConfig;
-  /** 'reference-mnist' (default) or 'conv'. */
+  /** What one example is (default 'image'): selects the data, model families, loss and metrics (modality/). */
+  readonly modality?: ModalityName;
+  /** A model family of the modality (for images 'reference-mnist', the default, or 'conv'). */
   readonly model?: string;
   /** A resume may change it (the run logs a note). */
   readonly lr: number;
@@ -80,8 +83,8 @@ export interface TrainHooks {
   readonly progressSink?: ProgressSink;
   /** When aborted, training stops after the current step with a resumable checkpoint (`TrainingStoppedError`). */
   readonly stopSignal?: AbortSignal;
-  /** Train on these sets instead of loading `data` (tests and notebooks). */
-  readonly datasets?: { readonly train: ImageDataset; readonly test: ImageDataset };
+  /** Train on these sets of the modality (for images `ImageDataset`s) instead of loading `data` (tests and notebooks). */
+  readonly datasets?: { readonly train: ExampleSet; readonly test: ExampleSet };
   /** Runs at each write point of the run's files (default NO_WRITE_FAULTS; crash tests inject faults). */
   readonly writeHook?: WriteHook;
 }
@@ -97,10 +100,20 @@ function requireInteger(name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new TrainOptionsError(`${name} must be an integer >= ${min}, got ${v}`);
 }
 
+/** The modality a run's options name, refused with a `TrainOptionsError` when unknown. */
+export function modalityOfRun(o: TrainConfig): Modality {
+  try {
+    return modalityNamed(o.modality);
+  } catch (err) {
+    throw new TrainOptionsError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 /** Refuses options no run could use, before anything is read or written. */
 export function validateTrainOptions(o: TrainOptions): void {
-  if (o.model !== undefined && !MODEL_KINDS.includes(o.model as ModelKind)) {
-    throw new TrainOptionsError(`unknown model '${o.model}'; choose one of ${MODEL_KINDS.join(', ')}`);
+  const { modelKinds } = modalityOfRun(o);
+  if (o.model !== undefined && !modelKinds.includes(o.model)) {
+    throw new TrainOptionsError(`unknown model '${o.model}'; choose one of ${modelKinds.join(', ')}`);
   }
   requireInteger('batch', o.batch, 1);
   requireInteger('epochs', o.epochs, 1);

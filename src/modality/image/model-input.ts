@@ -3,12 +3,12 @@
  * and channels exactly, unless the caller asks to fit it (resize, and convert between grayscale and
  * RGB). Channels are the ones the file declares: a grayscale PNG or a one-component JPEG has 1.
  */
-import { convertPlanarChannels, planarFromRgba } from '../images/channels.js';
-import { readImageFile } from '../images/decode.js';
-import { ImageError } from '../images/image-error.js';
-import { resizeImage } from '../images/resize.js';
-import type { InputLimits } from '../limits/input-limits.js';
-import type { ImageShape } from '../models/model.js';
+import { convertPlanarChannels, planarFromRgba } from '../../images/channels.js';
+import { readImageFile } from '../../images/decode.js';
+import { ImageError } from '../../images/image-error.js';
+import { resizeImage } from '../../images/resize.js';
+import type { InputLimits } from '../../limits/input-limits.js';
+import type { ImageShape } from '../../models/model.js';
 
 const describeChannels = (c: number): string => (c === 1 ? '1 channel (grayscale)' : c === 3 ? '3 channels (RGB)' : `${c} channels`);
 

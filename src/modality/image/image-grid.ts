@@ -3,8 +3,8 @@
  * of each pair the input images and the lower one their reconstructions, `columns` images per row,
  * each scaled up by an integer factor so small images (28×28 digits) stay visible.
  */
-import type { ImageShape } from '../models/model.js';
-import { encodePng } from '../images/encode-png.js';
+import type { ImageShape } from '../../models/model.js';
+import { encodePng } from '../../images/encode-png.js';
 
 export interface GridOptions {
   /** Images per row (default 8). */
