@@ -29,7 +29,7 @@ import { betasOption, describeOptimizerPresets } from './optimizer-options.js';
 
 const d = TRAIN_DEFAULTS;
 /** The modality of a new run (`vqlab train` has no option to choose another yet). */
-const modality = modalityNamed();
+const defaultModality = modalityNamed();
 
 const OPTIONS: OptionTable = {
   quantizer: { type: 'string', value: 'NAME', description: `${QUANTIZER_KINDS.join(' | ')} (default ${d.quantizer}); see "quantizers" below` },
@@ -44,11 +44,11 @@ const OPTIONS: OptionTable = {
   epochs: { type: 'string', value: 'N', description: `epochs in total (default ${d.epochs})` },
   seed: { type: 'string', value: 'N', description: `seed of weights and data order (default ${d.seed})` },
   threads: { type: 'string', value: 'N', description: `ONNX Runtime threads (default ${d.threads})` },
-  data: { type: 'string', value: 'PATH|NAME', description: modality.dataHelp },
+  data: { type: 'string', value: 'PATH|NAME', description: defaultModality.dataHelp },
   out: { type: 'string', value: 'DIR', description: 'run directory (default runs/<time>-<quantizer>)' },
   resume: { type: 'string', value: 'DIR', description: 'continue the run in DIR where it stopped' },
   'simvq-optimize': { type: 'string', value: 'W|C|both', description: `SimVQ: train the projection W, the codebook C, or both (default ${describeDefault(SIMVQ_OPTIONS.optimize)})` },
-  model: { type: 'string', value: 'NAME', description: `${modality.modelKinds.join(' | ')} (default ${modality.defaultModel})` },
+  model: { type: 'string', value: 'NAME', description: `${defaultModality.modelKinds.join(' | ')} (default ${defaultModality.defaultModel})` },
   'train-limit': { type: 'string', value: 'N', description: 'train on N images only (fixed choice), for quick runs' },
   'test-limit': { type: 'string', value: 'N', description: 'evaluate on N test images only' },
   'image-size': { type: 'string', value: 'N', description: 'resize images to N×N (needed for image folders)' },

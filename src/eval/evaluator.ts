@@ -1,6 +1,7 @@
 /**
  * Reconstruction quality and code usage of a model over a data set, computed with one compiled
- * inference graph (encode → quantize → decode, clamped to [0, 1]) run batch by batch.
+ * inference graph (encode → quantize → decode, made valid examples by the modality: images are
+ * clamped to [0, 1]) run batch by batch.
  *
  * The reconstruction metrics are the modality's (for images mse, psnr and ssim; see
  * modality/image/image-metrics.ts); the code usage ones are common to all:
@@ -11,7 +12,7 @@
 import * as op from '../graph/ops.js';
 import type { ModelConfig } from '../models/config.js';
 import type { VqvaeModel } from '../models/model.js';
-import { autoencode, clampToUnit } from '../models/forward.js';
+import { autoencode } from '../models/forward.js';
 import type { ExampleSet, Modality, ReconstructionMetrics } from '../modality/modality.js';
 import { forEachFixedBatch } from '../runtime/fixed-batches.js';
 import { InferenceProgram } from '../runtime/inference-program.js';
@@ -84,7 +85,7 @@ export class Evaluator {
       graphName: 'evaluate',
       build: (ctx) => {
         const out = autoencode(ctx, model, ctx.input('x', [batch, ...dims]));
-        return { reconstruction: clampToUnit(out.reconstruction), indices: op.reshape(out.indices, [-1]) };
+        return { reconstruction: modality.validOutput(out.reconstruction), indices: op.reshape(out.indices, [-1]) };
       },
     });
     return new Evaluator(modality, config, model, program, batch);

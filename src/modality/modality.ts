@@ -108,6 +108,8 @@ export interface Modality<Set extends ExampleSet = ExampleSet> {
   exampleDims(config: ModelConfig): readonly number[];
   /** Name of the model's data input and output in exported ONNX graphs: 'image'. */
   readonly signalName: string;
+  /** Reconstructions as valid examples (for images clamped to [0, 1]): what the evaluator measures and the decoder outputs. */
+  validOutput(reconstruction: Tensor): Tensor;
 
   // ------------------------------------------------------------------ loss
   /** The reconstruction term of the training loss, a scalar (for images the mean squared error). */

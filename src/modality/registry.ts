@@ -1,7 +1,7 @@
 /**
  * The modalities by name (models/config.ts lists the names a config may carry), and the one a
- * config or a run's options select. Adding a modality adds its folder here and nothing to its
- * callers.
+ * config or a run's options select. A new modality is a folder beside image/ and one entry here,
+ * with nothing added to its callers.
  */
 import { DEFAULT_MODALITY, MODALITY_NAMES, modalityNameOf, type ModalityName, type ModelConfig } from '../models/config.js';
 import { imageModality } from './image/image-modality.js';

@@ -160,7 +160,7 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
   }
   const modality = json.modality;
   if (modality !== undefined && !MODALITY_NAMES.includes(modality as ModalityName)) {
-    throw new ModelConfigError(`${source}: modality ${shownValue(modality)} is not one this vqlab knows (${MODALITY_NAMES.join(', ')}); a newer vqlab wrote it?`);
+    throw new ModelConfigError(`${source}: modality ${quotedValue(modality)} is not one this vqlab knows (${MODALITY_NAMES.join(', ')}); a newer vqlab wrote it?`);
   }
   const input = json.input;
   if (!isRecord(input)) throw new ModelConfigError(`${source}: missing "input" {channels, height, width}`);

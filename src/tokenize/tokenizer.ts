@@ -10,7 +10,7 @@
  * see baked-model.ts), at a fixed batch; a last partial batch is zero-padded and trimmed.
  */
 import type { ModelConfig } from '../models/config.js';
-import { clampToUnit, decodeFromIndices, encodeToIndices, indexGridShape } from '../models/forward.js';
+import { decodeFromIndices, encodeToIndices, indexGridShape } from '../models/forward.js';
 import type { ImageShape, LatentShape, VqvaeModel } from '../models/model.js';
 import { modalityOf } from '../modality/registry.js';
 import { forEachFixedBatch } from '../runtime/fixed-batches.js';
@@ -47,8 +47,8 @@ export function encoderModelBytes(model: VqvaeModel, store: VariableStore, confi
  */
 export function decoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic'): Uint8Array {
   const { height, width } = model.latent;
-  const output = modalityOf(config).signalName;
-  return bakeModel(store, batch, (ctx, n) => ({ [output]: clampToUnit(decodeFromIndices(ctx, model, ctx.input('indices', indexGridShape(model, n, height, width), 'int64'))) }), {
+  const modality = modalityOf(config);
+  return bakeModel(store, batch, (ctx, n) => ({ [modality.signalName]: modality.validOutput(decodeFromIndices(ctx, model, ctx.input('indices', indexGridShape(model, n, height, width), 'int64'))) }), {
     graphName: 'vqlab_decoder',
     metadata: { vqlab_config: JSON.stringify(config), role: 'decoder' },
   });

@@ -13,6 +13,7 @@ import { encodePng } from '../../images/encode-png.js';
 import { readImageFileHeader } from '../../images/image-file-header.js';
 import { checkImagePixels } from '../../images/image-header.js';
 import { makeModelConfig, MODEL_KINDS, type ModelConfig } from '../../models/config.js';
+import { clampToUnit } from '../../models/forward.js';
 import type { Modality } from '../modality.js';
 import { reconstructionGrid } from './image-grid.js';
 import { describeImageMetrics, imageMetrics } from './image-metrics.js';
@@ -54,6 +55,7 @@ export const imageModality: Modality<ImageDataset> = {
   modelConfig: (set, choice) => makeModelConfig({ ...choice, input: { channels: set.channels, height: set.height, width: set.width } }),
   exampleDims,
   signalName: 'image',
+  validOutput: clampToUnit,
 
   reconstructionLoss: mseLoss,
 
