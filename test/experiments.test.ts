@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { XMLValidator } from 'fast-xml-parser';
 import { parseExperimentArgs, reportCommand } from '../src/cli/experiment.js';
 import type { Backend, TrainRequest } from '../src/experiments/backend.js';
@@ -11,12 +12,13 @@ import { presetSettings, resolveSettings } from '../src/experiments/presets.js';
 import { experimentDefinition } from '../src/experiments/registry.js';
 import { plannedRuns } from '../src/experiments/definition.js';
 import { runState } from '../src/experiments/runner.js';
+import { betaOf, codebookSizeOf, gridPointOf, simvqOptimizeOf } from '../src/experiments/run-quantizer.js';
 import { readTrainerState } from '../src/persistence/checkpoint.js';
 import { checkResults, describeRunThreads, readResults } from '../src/experiments/results.js';
 import { markdownSummary } from '../src/experiments/markdown-summary.js';
 import { runExperiment } from '../src/experiments/run-experiment.js';
 import { summarize } from '../src/experiments/stats.js';
-import type { ExperimentKind, RunResult } from '../src/experiments/types.js';
+import type { ExperimentKind, RunResult, RunSpec } from '../src/experiments/types.js';
 
 function assertSvg(svg: string, where: string): void {
   const valid = XMLValidator.validate(svg);
@@ -66,16 +68,16 @@ function fakeBackend(trained: TrainRequest[]): Backend {
       }
     },
     async evaluate(req) {
-      const k = req.spec.codebookSize;
-      const used = req.spec.quantizer === 'simvq' ? k : Math.min(k, 20 + req.spec.seed);
+      const k = codebookSizeOf(req.spec.quantizer);
+      const used = req.spec.quantizer.kind === 'simvq' ? k : Math.min(k, 20 + req.spec.seed);
       const counts = new Float64Array(k);
       for (let i = 0; i < used; i++) counts[i] = 1 + (i % 5);
       writeFileSync(req.grid, PNG_1x1);
       return { metrics: { utilization: used / k, perplexity: used / 2, dead_codes: k - used, mse: 0.01 + req.spec.seed / 1000, psnr: 20 - req.spec.seed, ssim: 0.9 }, counts };
     },
     async trainSetUsage(req) {
-      const k = req.spec.codebookSize;
-      const used = req.spec.quantizer === 'simvq' ? k : Math.min(k, 30 + req.spec.seed);
+      const k = codebookSizeOf(req.spec.quantizer);
+      const used = req.spec.quantizer.kind === 'simvq' ? k : Math.min(k, 30 + req.spec.seed);
       return { latents: 49 * 1000, utilization: used / k, used_codes: used, perplexity: used / 2 };
     },
   };
@@ -124,19 +126,25 @@ test('CLI options override the preset and bad values are rejected', () => {
   const specs = parseExperimentArgs(['codebook-size', '--quick', '--quantizers', 'vq,ema:decay=0.95,lfq,residual:base=simvq:depth=2']).settings;
   assert.deepEqual(specs.quantizers, ['vq', 'ema:decay=0.95', 'lfq', 'residual:base=simvq:depth=2']);
   const planned = experimentDefinition('codebook-size').plan(specs);
-  assert.deepEqual(planned.slice(0, 4).map((r) => [r.id, r.quantizer, r.quantizerOptions]), [
-    ['vq-K64-s0', 'vq', undefined],
-    ['ema-decay-0.95-K64-s0', 'ema', { decay: 0.95 }],
-    ['lfq-K64-s0', 'lfq', undefined],
-    ['residual-base-simvq-depth-2-K64-s0', 'residual', { base: 'simvq', depth: 2 }],
+  // Each run carries its quantizer resolved once, every option filled in, K, β and d among them.
+  assert.deepEqual(planned.slice(0, 4).map((r) => [r.id, r.quantizer.kind, codebookSizeOf(r.quantizer), r.quantizer.dim, betaOf(r.quantizer), r.nominal]), [
+    ['vq-K64-s0', 'vq', 64, 64, 0.25, undefined],
+    ['ema-decay-0.95-K64-s0', 'ema', 64, 64, 0.25, undefined],
+    ['lfq-K64-s0', 'lfq', 64, 64, 0.25, undefined],
+    ['residual-base-simvq-depth-2-K64-s0', 'residual', 64, 64, 0.25, undefined],
   ]);
+  assert.equal(planned[1]!.quantizer.kind === 'ema' && planned[1]!.quantizer.decay, 0.95);
+  const residual = planned[3]!.quantizer;
+  assert.deepEqual(residual.kind === 'residual' && [residual.base, residual.depth, residual['optimize']], ['simvq', 2, 'W']);
+  assert.throws(() => experimentDefinition('codebook-size').plan({ ...specs, quantizers: ['lfq'], sizes: [100] }), /LFQ: codebookSize must be a power of two/, 'a quantizer is validated when the run is planned');
   const fsq = parseExperimentArgs(['codebook-size', '--quick', '--quantizers', 'fsq:levels=8x5x5x5']).settings;
   assert.throws(() => experimentDefinition('codebook-size').plan(fsq), /quantizer 'fsq:levels=8x5x5x5' has no option 'codebookSize', which this experiment varies/);
   // FSQ without levels stands in at the paper's levels for about K codes, where the paper gives some.
   const fsqAtK = parseExperimentArgs(['codebook-size', '--sizes', '1024,65536', '--quantizers', 'fsq', '--seeds', '0']).settings;
-  assert.deepEqual(experimentDefinition('codebook-size').plan(fsqAtK).map((r) => [r.id, r.codebookSize, r.quantizerOptions]), [
-    ['fsq-K1024-s0', 1024, { levels: [8, 5, 5, 5] }],
-    ['fsq-K65536-s0', 65536, { levels: [8, 8, 8, 5, 5, 5] }],
+  // Its own K is Π levels and it has no β: the run records the grid point it stands at.
+  assert.deepEqual(experimentDefinition('codebook-size').plan(fsqAtK).map((r) => [r.id, r.quantizer, r.nominal]), [
+    ['fsq-K1024-s0', { kind: 'fsq', dim: 64, levels: [8, 5, 5, 5] }, { codebookSize: 1024, beta: 0.25 }],
+    ['fsq-K65536-s0', { kind: 'fsq', dim: 64, levels: [8, 8, 8, 5, 5, 5] }, { codebookSize: 65536, beta: 0.25 }],
   ]);
   assert.throws(() => experimentDefinition('codebook-size').plan({ ...fsqAtK, sizes: [64] }), /recommended levels only for K = 256, 1024, 4096, 16384, 65536, not 64/);
   // The paper's optimizer brings its lr unless --lr is given; naming the reference one changes nothing.
@@ -390,6 +398,69 @@ test('`vqlab report DIR` renders a results.json written with the older camelCase
 // ---------------------------------------------------------------------------------------------
 // The real trainer and evaluator, with settings far below the quick preset (a few steps per run)
 // so the whole pipeline — training, resumable runs, per-code counts, figures, report — runs in CI.
+
+/**
+ * A run spec as vqlab wrote it before a run's quantizer was one config: the registry name, the
+ * options given in its spec, and K, β, SimVQ's optimize mode and d as fields of their own.
+ */
+function olderSpec(spec: RunSpec, quantizerOptions: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  const { id, experiment, variant, quantizer, nominal: _nominal, seed, ...training } = spec;
+  const { codebookSize, beta } = gridPointOf(spec);
+  const optimize = spec.variant.startsWith('simvq (') ? { simvqOptimize: simvqOptimizeOf(quantizer) } : {};
+  return { id, experiment, variant, quantizer: quantizer.kind, ...(quantizerOptions ? { quantizerOptions } : {}), codebookSize, beta, seed, ...optimize, ...training, dim: quantizer.dim };
+}
+
+test('results written with the quantizer as separate fields still report, and their runs are reused', async () => {
+  for (const [kind, quantizers] of [['codebook-size', ['vq', 'vq:init=normal:initScale=0.125', 'fsq', 'simvq']], ['optimization', ['vq']]] as const) {
+    const dir = tmp();
+    try {
+      const settings = resolveSettings(kind, 'quick', { sizes: [256, 1024], size: 256, quantizers: [...quantizers], seeds: [0] });
+      await runExperiment({ kind, settings, out: dir, backend: fakeBackend([]) });
+      const current = readFileSync(join(dir, 'results.json'), 'utf8');
+      const report = readFileSync(join(dir, 'report.html'), 'utf8');
+      const table = markdownSummary(readResults(dir), experimentDefinition(kind));
+      const optionsOf = (spec: RunSpec): Readonly<Record<string, unknown>> | undefined =>
+        spec.quantizer.kind === 'fsq' ? { levels: spec.quantizer.levels } : spec.variant === 'vq:init=normal:initScale=0.125' ? { init: 'normal', initScale: 0.125 } : undefined;
+      const results = JSON.parse(current) as { runs: RunResult[] };
+      const older = results.runs.map((r) => ({ ...r, spec: olderSpec(r.spec, optionsOf(r.spec)) }));
+      assert.ok(older.some((r) => r.spec['simvqOptimize'] !== undefined || r.spec['quantizerOptions'] !== undefined), 'the older fields are exercised');
+      writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...results, runs: older }, null, 1));
+      for (const r of older) writeFileSync(join(dir, 'runs', String(r.spec['id']), 'result.json'), JSON.stringify(r));
+      rmSync(join(dir, 'figures'), { recursive: true });
+      unlinkSync(join(dir, 'report.html'));
+      await reportCommand.run([dir]);
+      assert.equal(readFileSync(join(dir, 'report.html'), 'utf8'), report);
+      assert.equal(markdownSummary(readResults(dir), experimentDefinition(kind)), table);
+      assert.deepEqual(readResults(dir), JSON.parse(current));
+      // Each older result.json is recognised as the same run planned now: nothing retrains.
+      const trained: TrainRequest[] = [];
+      const again = await runExperiment({ kind, settings, out: dir, backend: fakeBackend(trained) });
+      assert.equal(trained.length, 0, 'nothing retrained');
+      assert.equal(again.reused, results.runs.length);
+      assert.deepEqual(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).runs.map((r: RunResult) => r.spec), results.runs.map((r) => r.spec), 'rewritten in the current shape');
+      // An older result of other settings is still refused.
+      const other = resolveSettings(kind, 'quick', { sizes: [256, 1024], size: 256, quantizers: [...quantizers], seeds: [0], beta: 0.5 });
+      await assert.rejects(runExperiment({ kind, settings: other, out: dir, backend: fakeBackend([]) }), /different settings/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('every committed results.json reads with its runs as planned now, FSQ at the K it stands in for', () => {
+  // dist/test/… → the repository's docs/
+  const docs = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs');
+  const committed = ['experiments', 'figures'].flatMap((root) => readdirSync(join(docs, root)).map((d) => join(docs, root, d)).filter((d) => existsSync(join(d, 'results.json'))));
+  assert.ok(committed.length >= 9, `found ${committed.length} committed experiments`);
+  for (const dir of committed) {
+    const results = readResults(dir);
+    const planned = new Map(plannedRuns(experimentDefinition(results.experiment), results.settings).map((r) => [r.id, r]));
+    // As saved: the planned spec's unset settings are undefined.
+    for (const r of results.runs) assert.deepEqual(r.spec, JSON.parse(JSON.stringify(planned.get(r.spec.id))), `${dir}: ${r.spec.id} is the run its settings plan`);
+  }
+  const fsq = readResults(join(docs, 'experiments', 'fashion-table1')).runs.find((r) => r.spec.id === 'fsq-K1024-s0')!.spec;
+  assert.deepEqual([fsq.quantizer, fsq.nominal, codebookSizeOf(fsq.quantizer)], [{ kind: 'fsq', dim: 64, levels: [8, 5, 5, 5] }, { codebookSize: 1024, beta: 0.25 }, 1000]);
+});
 
 test('a tiny real codebook-size experiment: all three quantizers train, evaluate and report', async () => {
   const dir = tmp();

@@ -6,9 +6,10 @@
  * and its spec records the nominal K it stands in for.
  */
 import type { ExperimentDefinition } from './definition.js';
-import { commonSpec, fileTag, quantizerSpecFields } from './definition.js';
+import { codeDimension, commonSpec, fileTag, quantizerSpecFields } from './definition.js';
 import { curveFigure, metricLineFigure, RECONSTRUCTION_LOSS_CURVE, UTILIZATION_CURVE } from './figure-helpers.js';
 import { describeRunThreads } from './results.js';
+import { gridPointOf } from './run-quantizer.js';
 import { unique } from './stats.js';
 import type { ExperimentSettings, RunSpec } from './types.js';
 
@@ -21,22 +22,22 @@ export const codebookSize: ExperimentDefinition = {
     + 'Representation collapse shows as utilization falling with K for vanilla VQ; SimVQ (codebook C·W, C frozen random, W learned) '
     + 'is expected to stay near 100%.',
   xLabel: 'K',
-  xOf: (r) => r.spec.codebookSize,
+  xOf: (r) => gridPointOf(r.spec).codebookSize,
   formatX: (x) => String(x),
   plan(s: ExperimentSettings): RunSpec[] {
     const runs: RunSpec[] = [];
     for (const k of s.sizes) {
       for (const q of s.quantizers) {
         for (const seed of s.seeds) {
-          const { tag, ...quantizer } = quantizerSpecFields(q, 'codebookSize', k);
-          runs.push({ id: `${tag}-K${k}-s${seed}`, experiment: 'codebook-size', variant: q, ...quantizer, codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
+          const { tag, ...quantizer } = quantizerSpecFields(q, 'codebookSize', { codebookSize: k, beta: s.beta }, codeDimension(s));
+          runs.push({ id: `${tag}-K${k}-s${seed}`, experiment: 'codebook-size', variant: q, ...quantizer, seed, ...commonSpec(s) });
         }
       }
     }
     return runs;
   },
   figures(results) {
-    const ks = unique(results.runs.map((r) => r.spec.codebookSize)).sort((a, b) => a - b);
+    const ks = unique(results.runs.map((r) => gridPointOf(r.spec).codebookSize)).sort((a, b) => a - b);
     const kAxis = { label: 'codebook size K (log2 scale)', scale: 'log2' as const };
     // With N test latents not every code can be observed once K is comparable to N (never more
     // than N codes); under uniformly random use the expected share hit at least once is 1 − (1 − 1/K)^N.

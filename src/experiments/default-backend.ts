@@ -4,14 +4,11 @@
  * (same sets, metrics and reconstruction grid), keeping its per-code counts for the usage histograms.
  */
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
-import { quantizerConfigFor, quantizerOptionsFor } from '../models/quantizer-settings.js';
 import { hasTrainingCheckpoint } from '../persistence/run-directory.js';
-import type { QuantizerConfig } from '../quantizers/registry.js';
 import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
 import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import { trainModel } from '../train/train.js';
 import type { Backend } from './backend.js';
-import type { RunSpec } from './types.js';
 
 /** Test images shown in each run's reconstruction grid. */
 const GRID_IMAGES = 16;
@@ -23,16 +20,6 @@ const EVAL_BATCH = 200;
  */
 const SAVE_EVERY_STEPS = 100;
 
-/**
- * A run's quantizer: its spec's options, with K, d and β (and SimVQ's optimize mode) as the options
- * of those names where the quantizer has them (FSQ's K is Π levels).
- */
-function runQuantizerConfig(spec: RunSpec): QuantizerConfig {
-  const general = { codebookSize: spec.codebookSize, dim: spec.dim ?? TRAIN_DEFAULTS.dim, beta: spec.beta };
-  const specific = { ...(spec.simvqOptimize !== undefined ? { optimize: spec.simvqOptimize } : {}), ...spec.quantizerOptions };
-  return quantizerConfigFor(spec.quantizer, quantizerOptionsFor(spec.quantizer, general, specific));
-}
-
 export function defaultBackend(): Backend {
   return {
     async train({ spec, settings, dir, log }) {
@@ -40,7 +27,7 @@ export function defaultBackend(): Backend {
       // epoch) starts that run over, replacing what the killed attempt left.
       const resume = hasTrainingCheckpoint(dir);
       await trainModel({
-        quantizer: runQuantizerConfig(spec),
+        quantizer: spec.quantizer,
         lr: spec.lr ?? TRAIN_DEFAULTS.lr,
         batch: spec.batch ?? TRAIN_DEFAULTS.batch,
         epochs: spec.epochs,

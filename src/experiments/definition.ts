@@ -5,7 +5,9 @@
  */
 import { FSQ_LEVELS_FOR_SIZE } from '../quantizers/fsq.js';
 import { optionsOf, parseQuantizerSpec } from '../quantizers/registry.js';
-import type { RunResult, ExperimentKind, ExperimentResults, ExperimentSettings, RunSpec } from './types.js';
+import { TRAIN_DEFAULTS } from '../train/defaults.js';
+import { gridPointOf, quantizerAt } from './run-quantizer.js';
+import type { RunResult, ExperimentKind, ExperimentResults, ExperimentSettings, GridPoint, RunSpec } from './types.js';
 
 export interface Figure {
   /** File name without extension, e.g. "utilization-vs-k" (written as figures/<name>.svg). */
@@ -35,15 +37,20 @@ export interface ExperimentDefinition {
 export function plannedRuns(def: ExperimentDefinition, s: ExperimentSettings): RunSpec[] {
   const first = s.seeds[0];
   return def.plan(s).filter((r) => r.seed === first
-    || ((s.replicateSizes?.includes(r.codebookSize) ?? true) && (s.replicateVariants?.includes(r.variant) ?? true)));
+    || ((s.replicateSizes?.includes(gridPointOf(r).codebookSize) ?? true) && (s.replicateVariants?.includes(r.variant) ?? true)));
 }
 
-/** Fields every planned run copies from the settings. */
-export function commonSpec(s: ExperimentSettings): Pick<RunSpec, 'epochs' | 'lr' | 'batch' | 'dim' | 'trainLimit' | 'testLimit' | 'data' | 'optimizer' | 'warmupSteps' | 'cosine' | 'plateauPatience' | 'plateauDelta'> {
+/** Fields every planned run copies from the settings (d is an option of its quantizer: `codeDimension`). */
+export function commonSpec(s: ExperimentSettings): Pick<RunSpec, 'epochs' | 'lr' | 'batch' | 'trainLimit' | 'testLimit' | 'data' | 'optimizer' | 'warmupSteps' | 'cosine' | 'plateauPatience' | 'plateauDelta'> {
   return {
-    epochs: s.epochs, lr: s.lr, batch: s.batch, dim: s.dim, trainLimit: s.trainLimit, testLimit: s.testLimit, data: s.data,
+    epochs: s.epochs, lr: s.lr, batch: s.batch, trainLimit: s.trainLimit, testLimit: s.testLimit, data: s.data,
     optimizer: s.optimizer, warmupSteps: s.warmupSteps, cosine: s.cosine, plateauPatience: s.plateauPatience, plateauDelta: s.plateauDelta,
   };
+}
+
+/** The code dimension d of every run's quantizer: the settings' or the trainer's default. */
+export function codeDimension(s: ExperimentSettings): number {
+  return s.dim ?? TRAIN_DEFAULTS.dim;
 }
 
 /** β in a run id without characters that are awkward in paths ("0.25" → "0p25"). */
@@ -61,24 +68,25 @@ export function fileTag(variant: string): string {
 }
 
 /**
- * The run fields of a quantizer spec ('vq', 'ema:decay=0.95', 'fsq:levels=8x5x5x5'): the registry
- * name, its options, and a tag for run ids without characters awkward in paths. `swept` is the
- * option the experiment varies. A quantizer without it is refused — except FSQ when the swept
- * option is the codebook size K and its levels are left open: it then takes the paper's levels for
- * about K codes (`FSQ_LEVELS_FOR_SIZE`), so FSQ can stand in rows of a table over K.
+ * The run fields of a quantizer spec ('vq', 'ema:decay=0.95', 'fsq:levels=8x5x5x5') at grid point
+ * `at`: its `QuantizerConfig` (`quantizerAt`) and a tag for run ids without characters awkward in
+ * paths. `swept` is the option the experiment varies. A quantizer without it is refused — except
+ * FSQ when the swept option is the codebook size K and its levels are left open: it then takes the
+ * paper's levels for about K codes (`FSQ_LEVELS_FOR_SIZE`), so FSQ can stand in rows of a table
+ * over K.
  */
-export function quantizerSpecFields(spec: string, swept: string, size?: number): { quantizer: RunSpec['quantizer']; quantizerOptions?: Readonly<Record<string, unknown>>; tag: string } {
+export function quantizerSpecFields(spec: string, swept: keyof GridPoint, at: GridPoint, dim: number): Pick<RunSpec, 'quantizer' | 'nominal'> & { tag: string } {
   const { name, options } = parseQuantizerSpec(spec);
   const tag = fileTag(spec);
-  if (name === 'fsq' && swept === 'codebookSize' && size !== undefined && options.levels === undefined) {
-    const levels = FSQ_LEVELS_FOR_SIZE[size];
+  if (name === 'fsq' && swept === 'codebookSize' && options.levels === undefined) {
+    const levels = FSQ_LEVELS_FOR_SIZE[at.codebookSize];
     if (levels === undefined) {
-      throw new Error(`quantizer 'fsq' has recommended levels only for K = ${Object.keys(FSQ_LEVELS_FOR_SIZE).join(', ')}, not ${size}; give its levels (fsq:levels=8x5x5x5) or leave it out of --quantizers`);
+      throw new Error(`quantizer 'fsq' has recommended levels only for K = ${Object.keys(FSQ_LEVELS_FOR_SIZE).join(', ')}, not ${at.codebookSize}; give its levels (fsq:levels=8x5x5x5) or leave it out of --quantizers`);
     }
-    return { quantizer: name, quantizerOptions: { ...options, levels: [...levels] }, tag };
+    return { ...quantizerAt(name, { ...options, levels: [...levels] }, at, dim), tag };
   }
   if (!(swept in optionsOf(name, typeof options.base === 'string' ? options.base : undefined))) {
     throw new Error(`quantizer '${spec}' has no option '${swept}', which this experiment varies; leave it out of --quantizers`);
   }
-  return { quantizer: name, ...(Object.keys(options).length ? { quantizerOptions: options } : {}), tag };
+  return { ...quantizerAt(name, options, at, dim), tag };
 }

@@ -9,6 +9,7 @@ import { htmlPage, htmlTable, pngImage } from '../report/html-page.js';
 import { escapeXml as esc } from '../report/svg.js';
 import type { ExperimentDefinition, Figure } from './definition.js';
 import { runLabel } from './run-figures.js';
+import { gridPointOf } from './run-quantizer.js';
 import { unique } from './stats.js';
 import { describeRunThreads } from './results.js';
 import { aggregate, METRICS } from './summary.js';
@@ -70,7 +71,7 @@ function summaryTable(input: HtmlReportInput): string {
 function runsTable(input: HtmlReportInput): string {
   const head = ['run', 'variant', 'K', 'β', 'seed', ...METRICS.map((m) => m.label), 'img/s'];
   const rows = input.results.runs.map((r) => [
-    r.spec.id, r.spec.variant, String(r.spec.codebookSize), String(r.spec.beta), String(r.spec.seed),
+    r.spec.id, r.spec.variant, String(gridPointOf(r.spec).codebookSize), String(gridPointOf(r.spec).beta), String(r.spec.seed),
     ...METRICS.map((m) => formatFixed(m.get(r), m.digits)),
     formatFixed(r.timing.images_per_second, 0),
   ]);

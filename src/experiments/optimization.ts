@@ -6,8 +6,9 @@
  * SimVQ's N(0, 1/d) initialization at d = 64, the distribution the 'C' variant's codebook starts from.
  */
 import type { ExperimentDefinition } from './definition.js';
-import { commonSpec, quantizerSpecFields } from './definition.js';
+import { codeDimension, commonSpec, quantizerSpecFields } from './definition.js';
 import { curveFigure, metricBarFigure, RECONSTRUCTION_LOSS_CURVE, UTILIZATION_CURVE } from './figure-helpers.js';
+import { gridPointOf, quantizerAt } from './run-quantizer.js';
 import type { ExperimentSettings, RunSpec } from './types.js';
 
 export const optimization: ExperimentDefinition = {
@@ -18,18 +19,19 @@ export const optimization: ExperimentDefinition = {
     + 'Learning C instead (W fixed) updates only the codes that are chosen — like vanilla VQ — and learning both mixes the two. '
     + 'All variants use the same K; the baselines are the listed quantizers (vanilla VQ by default).',
   xLabel: 'K',
-  xOf: (r) => r.spec.codebookSize,
+  xOf: (r) => gridPointOf(r.spec).codebookSize,
   formatX: (x) => String(x),
   plan(s: ExperimentSettings): RunSpec[] {
     const runs: RunSpec[] = [];
     const k = s.size;
+    const at = { codebookSize: k, beta: s.beta };
     for (const seed of s.seeds) {
       for (const q of s.quantizers) {
-        const { tag, ...quantizer } = quantizerSpecFields(q, 'codebookSize', k);
-        runs.push({ id: `${tag}-K${k}-s${seed}`, experiment: 'optimization', variant: q, ...quantizer, codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
+        const { tag, ...quantizer } = quantizerSpecFields(q, 'codebookSize', at, codeDimension(s));
+        runs.push({ id: `${tag}-K${k}-s${seed}`, experiment: 'optimization', variant: q, ...quantizer, seed, ...commonSpec(s) });
       }
       for (const opt of s.optimize) {
-        runs.push({ id: `simvq-${opt}-K${k}-s${seed}`, experiment: 'optimization', variant: `simvq (${opt})`, quantizer: 'simvq', simvqOptimize: opt, codebookSize: k, beta: s.beta, seed, ...commonSpec(s) });
+        runs.push({ id: `simvq-${opt}-K${k}-s${seed}`, experiment: 'optimization', variant: `simvq (${opt})`, ...quantizerAt('simvq', { optimize: opt }, at, codeDimension(s)), seed, ...commonSpec(s) });
       }
     }
     // Group by variant (seeds adjacent) so tables and figures list variants in a stable order.

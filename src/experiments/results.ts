@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
-import { withSnakeCaseKeys } from './metric-keys.js';
+import { resolveQuantizerConfig, type QuantizerConfig } from '../quantizers/registry.js';
+import { gridPointOf, simvqOptimizeOf } from './run-quantizer.js';
+import { savedRunResult } from './saved-run-spec.js';
 import type { ExperimentResults, RunResult } from './types.js';
 
 const RESULTS_JSON = 'results.json';
@@ -39,7 +41,14 @@ export function checkResults(value: unknown, where: string): ExperimentResults {
     const run = r as Record<string, unknown> | null;
     if (!run || typeof run['spec'] !== 'object' || typeof run['metrics'] !== 'object' || !Array.isArray(run['usage'])) fail(`run ${i} lacks spec/metrics/usage`);
   }
-  return { ...(value as ExperimentResults), runs: (v['runs'] as Record<string, unknown>[]).map(withSnakeCaseKeys) };
+  const runs = (v['runs'] as Record<string, unknown>[]).map((run, i) => {
+    try {
+      return savedRunResult(run);
+    } catch (err) {
+      return fail(`run ${i}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+  return { ...(value as ExperimentResults), runs };
 }
 
 interface Column {
@@ -47,16 +56,38 @@ interface Column {
   readonly get: (r: RunResult) => string | number | null | undefined;
 }
 
+/** Options with a results.csv column of their own, and d (the same for every run of an experiment). */
+const OPTION_COLUMNS: readonly string[] = ['codebookSize', 'beta', 'optimize', 'dim'];
+
+/**
+ * The quantizer's other options that differ from their defaults, as JSON in the schema's order
+ * (undefined when none do). An option counts as set when resolving the config without it gives
+ * another value (or fails: the option is required, or others depend on it).
+ */
+function setQuantizerOptions(r: RunResult): string | undefined {
+  const { kind, ...options } = r.spec.quantizer;
+  const set = Object.entries(options).filter(([key, value]) => {
+    if (OPTION_COLUMNS.includes(key)) return false;
+    const without: Record<string, unknown> = { ...options, [key]: undefined };
+    try {
+      return JSON.stringify(resolveQuantizerConfig(kind, without)[key as keyof QuantizerConfig]) !== JSON.stringify(value);
+    } catch {
+      return true;
+    }
+  });
+  return set.length ? JSON.stringify(Object.fromEntries(set)) : undefined;
+}
+
 /** CSV columns, one row per run. Units: utilization as a fraction, times in seconds, PSNR in dB. */
 const CSV_COLUMNS: readonly Column[] = [
   { name: 'id', get: (r) => r.spec.id },
   { name: 'experiment', get: (r) => r.spec.experiment },
   { name: 'variant', get: (r) => r.spec.variant },
-  { name: 'quantizer', get: (r) => r.spec.quantizer },
-  { name: 'quantizer_options', get: (r) => (r.spec.quantizerOptions ? JSON.stringify(r.spec.quantizerOptions) : undefined) },
-  { name: 'codebook_size', get: (r) => r.spec.codebookSize },
-  { name: 'beta', get: (r) => r.spec.beta },
-  { name: 'simvq_optimize', get: (r) => r.spec.simvqOptimize },
+  { name: 'quantizer', get: (r) => r.spec.quantizer.kind },
+  { name: 'quantizer_options', get: setQuantizerOptions },
+  { name: 'codebook_size', get: (r) => gridPointOf(r.spec).codebookSize },
+  { name: 'beta', get: (r) => gridPointOf(r.spec).beta },
+  { name: 'simvq_optimize', get: (r) => simvqOptimizeOf(r.spec.quantizer) },
   { name: 'seed', get: (r) => r.spec.seed },
   { name: 'epochs', get: (r) => r.spec.epochs },
   { name: 'train_limit', get: (r) => r.spec.trainLimit },

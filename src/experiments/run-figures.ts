@@ -3,6 +3,7 @@
  * test set. They sit next to the run's reconstruction grid in the report.
  */
 import { lossKeys } from './metrics-log.js';
+import { gridPointOf } from './run-quantizer.js';
 import type { RunResult } from './types.js';
 import type { AxisSpec } from '../report/axis.js';
 import { lineChart } from '../report/line-chart.js';
@@ -11,8 +12,8 @@ import { usageChart } from '../report/usage-chart.js';
 const SMALL = { width: 420, height: 260 } as const;
 
 export function runLabel(r: RunResult): string {
-  const s = r.spec;
-  return `${s.variant}, K=${s.codebookSize}, β=${s.beta}, seed ${s.seed}`;
+  const { codebookSize, beta } = gridPointOf(r.spec);
+  return `${r.spec.variant}, K=${codebookSize}, β=${beta}, seed ${r.spec.seed}`;
 }
 
 /** Every logged loss term per epoch on a log-scale y axis (the terms differ by orders of magnitude). */

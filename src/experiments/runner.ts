@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { lockDirectory } from '../persistence/directory-lock.js';
 import { METRICS_FILE, readMetricsLog } from '../train/metrics-log.js';
 import { epochCurves, timingFromLog } from './metrics-log.js';
-import { withSnakeCaseKeys } from './metric-keys.js';
+import { savedRunResult } from './saved-run-spec.js';
 import type { ExperimentSettings, RunResult, RunSpec } from './types.js';
 
 const RUNS_DIR = 'runs';
@@ -51,9 +51,9 @@ export function completedRun(out: string, spec: RunSpec): RunResult | null {
   if (!existsSync(marker)) return null;
   let saved: RunResult;
   try {
-    saved = withSnakeCaseKeys(JSON.parse(readFileSync(marker, 'utf8')) as Record<string, unknown>);
+    saved = savedRunResult(JSON.parse(readFileSync(marker, 'utf8')) as Record<string, unknown>);
   } catch {
-    return null; // An unreadable marker counts as not completed: the run is redone.
+    return null; // An unreadable marker (or older spec) counts as not completed: the run is redone.
   }
   if (!sameSpec(saved.spec, spec)) {
     throw new Error(`${marker} was produced with different settings (${canonical(saved.spec)}) than now (${canonical(spec)}); use another --out directory or remove ${runDir(out, spec)}`);

@@ -3,7 +3,7 @@
  * whole experiment as saved in results.json (ExperimentResults). Everything here is plain JSON so
  * `vqlab report DIR` can rebuild figures and HTML from results.json alone.
  */
-import type { QuantizerName } from '../quantizers/quantizer.js';
+import type { QuantizerConfig } from '../quantizers/registry.js';
 import type { SimVQOptimize } from '../quantizers/simvq.js';
 import type { CountRun } from './count-runs.js';
 import type { OptimizerPreset } from '../train/defaults.js';
@@ -66,20 +66,31 @@ export interface ExperimentSettings extends TrainingSettings {
   readonly data?: string;
 }
 
-/** One training run: a quantizer configuration and a seed. */
-export interface RunSpec extends TrainingSettings {
+/** A point of an experiment's grid: the codebook size K and commitment weight β of a table row or figure point. */
+export interface GridPoint {
+  readonly codebookSize: number;
+  readonly beta: number;
+}
+
+/**
+ * One training run: a quantizer configuration and a seed. The code dimension d is the quantizer's
+ * (`quantizer.dim`), so of the training settings only the others are the run's own.
+ */
+export interface RunSpec extends Omit<TrainingSettings, 'dim'> {
   /** Directory name under <out>/runs/, unique within the experiment, e.g. "simvq-K1024-b0.25-s0". */
   readonly id: string;
   readonly experiment: ExperimentKind;
   /** The series this run belongs to in figures, e.g. "vq", "ema", "simvq", "simvq (W)". */
   readonly variant: string;
-  readonly quantizer: QuantizerName;
-  /** Options of the quantizer beyond K and β (from its spec), by the registry's names. */
-  readonly quantizerOptions?: Readonly<Record<string, unknown>>;
-  readonly codebookSize: number;
-  readonly beta: number;
+  /** The quantizer, every option resolved, made once when the run was planned (`quantizerAt`). */
+  readonly quantizer: QuantizerConfig;
+  /**
+   * The grid point the run stands at, present only where its quantizer's own K or β differ from it
+   * (`gridPointOf`): FSQ in a sweep over K takes the levels recommended for about K codes (its K
+   * is Π levels, 1,000 for K = 1,024) and has no commitment loss, yet shares that K's rows.
+   */
+  readonly nominal?: GridPoint;
   readonly seed: number;
-  readonly simvqOptimize?: SimVQOptimize;
   /** Dataset path (undefined: the bundled MNIST digits); part of the spec so runs on other data are not reused. */
   readonly data?: string;
 }
