@@ -32,7 +32,8 @@ export function upgradeRunSpec(spec: Json): RunSpec {
   const kind = requireQuantizerName(name, `run '${String(spec['id'])}'`);
   if (typeof codebookSize !== 'number' || typeof beta !== 'number') throw new Error(`run '${String(spec['id'])}': an older spec needs numbers codebookSize and beta`);
   if (quantizerOptions !== undefined && !isObject(quantizerOptions)) throw new Error(`run '${String(spec['id'])}': quantizerOptions must be an object`);
-  const options = { ...(simvqOptimize !== undefined ? { optimize: simvqOptimize } : {}), ...quantizerOptions };
+  // Options given in the spec won over the optimize mode; an undefined option counts as unset.
+  const options = { optimize: simvqOptimize, ...quantizerOptions };
   const quantizer = quantizerAt(kind, options, { codebookSize, beta }, typeof dim === 'number' ? dim : TRAIN_DEFAULTS.dim);
   const upgraded: Json = {};
   for (const [key, value] of Object.entries(spec)) {
