@@ -438,6 +438,13 @@ test('results written with the quantizer as separate fields still report, and th
       assert.equal(trained.length, 0, 'nothing retrained');
       assert.equal(again.reused, results.runs.length);
       assert.deepEqual(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).runs.map((r: RunResult) => r.spec), results.runs.map((r) => r.spec), 'rewritten in the current shape');
+      // A saved config without an option added since (here the loss weight) takes its default: still the same run.
+      const vq = results.runs.find((r) => r.spec.id === 'vq-K256-s0')!;
+      const { weight, ...withoutWeight } = vq.spec.quantizer as Record<string, unknown>;
+      assert.equal(weight, 1);
+      writeFileSync(join(dir, 'runs', vq.spec.id, 'result.json'), JSON.stringify({ ...vq, spec: { ...vq.spec, quantizer: withoutWeight } }));
+      assert.equal((await runExperiment({ kind, settings, out: dir, backend: fakeBackend(trained) })).reused, results.runs.length);
+      assert.equal(trained.length, 0, 'nothing retrained');
       // An older result of other settings is still refused.
       const other = resolveSettings(kind, 'quick', { sizes: [256, 1024], size: 256, quantizers: [...quantizers], seeds: [0], beta: 0.5 });
       await assert.rejects(runExperiment({ kind, settings: other, out: dir, backend: fakeBackend([]) }), /different settings/);

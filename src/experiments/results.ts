@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
-import { resolveQuantizerConfig, type QuantizerConfig } from '../quantizers/registry.js';
+import { resolveQuantizerConfig } from '../quantizers/registry.js';
 import { gridPointOf, simvqOptimizeOf } from './run-quantizer.js';
 import { savedRunResult } from './saved-run-spec.js';
 import type { ExperimentResults, RunResult } from './types.js';
@@ -70,7 +70,8 @@ function setQuantizerOptions(r: RunResult): string | undefined {
     if (OPTION_COLUMNS.includes(key)) return false;
     const without: Record<string, unknown> = { ...options, [key]: undefined };
     try {
-      return JSON.stringify(resolveQuantizerConfig(kind, without)[key as keyof QuantizerConfig]) !== JSON.stringify(value);
+      const resolved: Readonly<Record<string, unknown>> = resolveQuantizerConfig(kind, without);
+      return JSON.stringify(resolved[key]) !== JSON.stringify(value);
     } catch {
       return true;
     }

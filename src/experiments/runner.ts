@@ -53,7 +53,7 @@ export function completedRun(out: string, spec: RunSpec): RunResult | null {
   try {
     saved = savedRunResult(JSON.parse(readFileSync(marker, 'utf8')) as Record<string, unknown>);
   } catch {
-    return null; // An unreadable marker (or older spec) counts as not completed: the run is redone.
+    return null; // An unreadable marker (or one whose quantizer no longer resolves) counts as not completed: the run is redone.
   }
   if (!sameSpec(saved.spec, spec)) {
     throw new Error(`${marker} was produced with different settings (${canonical(saved.spec)}) than now (${canonical(spec)}); use another --out directory or remove ${runDir(out, spec)}`);

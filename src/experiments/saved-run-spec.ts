@@ -4,9 +4,11 @@
  * `quantizerOptions` (those given in its spec), `codebookSize`, `beta`, `simvqOptimize` and `dim`.
  * `upgradeRunSpec` turns them into the config the trainer was given for them, by the same
  * `quantizerAt` that plans runs today, so an older experiment still reports, collects and resumes
- * unchanged: its completed runs compare equal to the same runs planned now (runner.ts).
+ * unchanged: its completed runs compare equal to the same runs planned now (runner.ts). A saved
+ * config is resolved again, which checks it and fills in the defaults of options added since it
+ * was written, so those do not make a completed run look like one of other settings.
  */
-import { requireQuantizerName } from '../quantizers/registry.js';
+import { requireQuantizerName, resolveQuantizerConfig } from '../quantizers/registry.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
 import { withSnakeCaseKeys } from './metric-keys.js';
 import { quantizerAt } from './run-quantizer.js';
@@ -23,15 +25,19 @@ const OLD_QUANTIZER_FIELDS: readonly string[] = ['quantizerOptions', 'codebookSi
 
 /**
  * A parsed run spec in today's shape, whichever shape it was written in (keys keep their order;
- * the config stands where the quantizer's name stood). Throws when an older spec's quantizer
- * settings are not valid.
+ * the config stands where the quantizer's name stood). Throws when the quantizer's settings are
+ * not valid.
  */
 export function upgradeRunSpec(spec: Json): RunSpec {
-  if (typeof spec['quantizer'] !== 'string') return spec as unknown as RunSpec;
+  const where = `run '${String(spec['id'])}'`;
+  if (isObject(spec['quantizer'])) {
+    const { kind, ...saved } = spec['quantizer'];
+    return { ...spec, quantizer: resolveQuantizerConfig(kind, saved, where) } as unknown as RunSpec;
+  }
   const { quantizer: name, quantizerOptions, codebookSize, beta, simvqOptimize, dim } = spec;
-  const kind = requireQuantizerName(name, `run '${String(spec['id'])}'`);
-  if (typeof codebookSize !== 'number' || typeof beta !== 'number') throw new Error(`run '${String(spec['id'])}': an older spec needs numbers codebookSize and beta`);
-  if (quantizerOptions !== undefined && !isObject(quantizerOptions)) throw new Error(`run '${String(spec['id'])}': quantizerOptions must be an object`);
+  const kind = requireQuantizerName(name, where);
+  if (typeof codebookSize !== 'number' || typeof beta !== 'number') throw new Error(`${where}: an older spec needs numbers codebookSize and beta`);
+  if (quantizerOptions !== undefined && !isObject(quantizerOptions)) throw new Error(`${where}: quantizerOptions must be an object`);
   // Options given in the spec won over the optimize mode; an undefined option counts as unset.
   const options = { optimize: simvqOptimize, ...quantizerOptions };
   const quantizer = quantizerAt(kind, options, { codebookSize, beta }, typeof dim === 'number' ? dim : TRAIN_DEFAULTS.dim);
