@@ -28,7 +28,7 @@ const OLD_QUANTIZER_FIELDS: readonly string[] = ['quantizerOptions', 'codebookSi
  * the config stands where the quantizer's name stood). Throws when the quantizer's settings are
  * not valid.
  */
-export function upgradeRunSpec(spec: Json): RunSpec {
+function upgradeRunSpec(spec: Json): RunSpec {
   const where = `run '${String(spec['id'])}'`;
   if (isObject(spec['quantizer'])) {
     const { kind, ...saved } = spec['quantizer'];
