@@ -56,7 +56,7 @@ interface PageResult {
   /** null when the steps did not finish within the time limit. */
   readonly imgPerS: number | null;
   /** The WebGPU adapter's vendor and architecture (e.g. "google swiftshader", a CPU emulation). */
-  readonly adapter?: string;
+  readonly adapter?: string | undefined;
 }
 
 /** Train in the page with `backend`; null when the browser does not offer that backend. */
@@ -91,7 +91,7 @@ async function pageImagesPerSecond(url: string, backend: 'wasm' | 'webgpu', limi
     const done = await until((s) => s.stepMs.length >= WARMUP + STEPS, Date.now() + limitSeconds * 1000);
     await page.click('#stop');
     const imgPerS = done ? (BATCH * 1000) / median(done.stepMs.slice(WARMUP, WARMUP + STEPS)) : null;
-    return { runtime: ready.runtime, imgPerS, ...(adapter !== undefined ? { adapter } : {}) };
+    return { runtime: ready.runtime, imgPerS, adapter };
   } finally {
     await browser.close();
   }

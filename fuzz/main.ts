@@ -25,7 +25,7 @@ async function main(): Promise<number> {
   if (targets.length === 0) throw new Error(`--target must be one of ${fuzzTargets().map((t) => t.name).join(', ')}, got '${values.target}'`);
   let failed = 0;
   for (const target of targets) {
-    const { report, failures } = await runFuzz(target, { cases, seed, ...(only !== undefined ? { only } : {}) });
+    const { report, failures } = await runFuzz(target, { cases, seed, only });
     process.stdout.write(`${JSON.stringify({ ...report, seed })}\n`);
     for (const f of failures) process.stderr.write(`FAIL ${f.target} case ${f.caseNumber}: ${f.reason} (replay: npm run fuzz -- --seed ${f.seed} --target ${f.target} --case ${f.caseNumber})\n`);
     failed += failures.length;

@@ -82,7 +82,7 @@ function judge(target: FuzzTarget, run: () => void): Outcome {
 }
 
 /** Runs `cases` cases of `target` (or only case `only`), collecting failures. */
-export async function runFuzz(target: FuzzTarget, options: { readonly cases: number; readonly seed: number; readonly only?: number }): Promise<{ report: FuzzReport; failures: CaseFailure[] }> {
+export async function runFuzz(target: FuzzTarget, options: { readonly cases: number; readonly seed: number; readonly only?: number | undefined }): Promise<{ report: FuzzReport; failures: CaseFailure[] }> {
   const failures: CaseFailure[] = [];
   let valid = 0;
   let refused = 0;

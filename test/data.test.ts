@@ -89,7 +89,7 @@ function toy(count: number, labelled = true): ImageDataset {
   for (let i = 0; i < count; i++) { images[2 * i] = i; images[2 * i + 1] = -i; }
   return makeDataset({
     images, count, channels: 1, height: 1, width: 2, name: 'toy',
-    ...(labelled ? { labels: Uint8Array.from({ length: count }, (_, i) => i % 256) } : {}),
+    labels: labelled ? Uint8Array.from({ length: count }, (_, i) => i % 256) : undefined,
   });
 }
 

@@ -42,7 +42,7 @@ test('k-means initialization lowers the first batch\'s quantization error far be
   const m = 400, d = 4, k = 8;
   const z = clustered(m, d, k, new Rng(1));
   for (const kind of ['vq', 'ema', 'simvq'] as const) {
-    const q = createQuantizer(kind, { codebookSize: k, dim: d, kmeansIters: 10, ...(kind === 'vq' ? { init: 'normal' as const } : {}) });
+    const q = createQuantizer(kind, { codebookSize: k, dim: d, kmeansIters: 10, init: kind === 'vq' ? 'normal' : undefined });
     const store = new VariableStore(1);
     const program = await quantizerProgram(q, store, m);
     try {

@@ -51,7 +51,7 @@ let originalCodes: Int32Array | null = null;
 /** The worker failed to start; only the backend menu stays usable, to start it again. */
 let initFailed = false;
 /** A request whose model has not arrived yet: controls stay disabled until it comes or fails. */
-let pending: { readonly kind: 'train' } | { readonly kind: 'load'; readonly files: string; readonly notice?: string } | null = null;
+let pending: { readonly kind: 'train' } | { readonly kind: 'load'; readonly files: string; readonly notice?: string | undefined } | null = null;
 
 function send(message: ToWorker, transfer: Transferable[] = []): void {
   worker.postMessage(message, transfer);

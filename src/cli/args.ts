@@ -61,6 +61,8 @@ function joinNegativeValues(argv: readonly string[], table: OptionTable): string
 export function parseCommandArgs(command: string, argv: readonly string[], table: OptionTable, positionals: { min: number; max: number; names: string }): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, spec] of Object.entries({ ...table, help: HELP })) {
+    // node:util's parseArgs validates `short` and `multiple` whenever the key is present, so an
+    // unset one is left out rather than passed as undefined.
     options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
   }
   let parsed;

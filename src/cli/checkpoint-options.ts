@@ -16,9 +16,8 @@ export const CHECKPOINT_OPTIONS: OptionTable = {
 
 /** The checkpoint reading the command line asks for; `notice` prints to stderr. */
 export function checkpointReading(values: ParsedArgs['values']): CheckpointReadOptions {
-  const checkpoint = choiceOption(values, 'checkpoint', CHOICES);
   return {
-    ...(checkpoint !== undefined ? { checkpoint } : {}),
+    checkpoint: choiceOption(values, 'checkpoint', CHOICES),
     notice: (line) => process.stderr.write(`note: ${line}\n`),
     limits: limitsFrom(values),
   };

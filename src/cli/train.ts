@@ -217,15 +217,15 @@ export const trainCommand: Command = {
       modality: runModality.name,
       model: choiceOption(values, 'model', runModality.modelKinds) ?? base?.model ?? runModality.defaultModel,
       progress: !quiet,
-      ...(data !== undefined ? { data } : {}),
-      ...(trainLimit !== undefined ? { trainLimit } : {}),
-      ...(testLimit !== undefined ? { testLimit } : {}),
-      ...(imageSize !== undefined ? { imageSize } : {}),
-      ...(lrSchedule !== undefined ? { lrSchedule } : {}),
-      ...(clipGradNorm !== undefined ? { clipGradNorm } : {}),
-      ...(adamBetas !== undefined ? { adamBetas } : {}),
-      ...(stopOnPlateau !== undefined ? { stopOnPlateau } : {}),
-      ...(saveEvery !== undefined ? { saveEvery } : {}),
+      data,
+      trainLimit,
+      testLimit,
+      imageSize,
+      lrSchedule,
+      clipGradNorm,
+      adamBetas,
+      stopOnPlateau,
+      saveEvery,
       force: values.force === true,
       limits,
     };
@@ -243,6 +243,6 @@ export const trainCommand: Command = {
     }
     const { metrics, preview } = await evaluateCheckpoint(summary.out, { threads: options.threads, limits });
     if (!quiet) process.stderr.write(`test set: ${toJson(metrics)}; reconstructions in ${preview}\n`);
-    await writeStdout(`${toJson({ out: summary.out, epochs: summary.completedEpochs, steps: summary.steps, train_seconds: summary.seconds, ...(summary.best !== undefined ? { best: summary.best } : {}), ...metrics })}\n`);
+    await writeStdout(`${toJson({ out: summary.out, epochs: summary.completedEpochs, steps: summary.steps, train_seconds: summary.seconds, best: summary.best, ...metrics })}\n`);
   },
 };

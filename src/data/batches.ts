@@ -37,7 +37,7 @@ export interface TrainingBatch {
   /** Dataset indices of the rows, in order (a view; do not modify). */
   readonly indices: Uint32Array;
   /** Labels of the rows, when the dataset has labels (iterator-owned, same lifetime as data). */
-  readonly labels?: Uint8Array;
+  readonly labels?: Uint8Array | undefined;
 }
 
 export interface BatchIteratorOptions {
@@ -224,7 +224,7 @@ export class BatchIterator {
       epoch: pos.epoch,
       index: pos.batch,
       indices: this.order(pos.epoch).subarray(start, start + rows),
-      ...(labels !== undefined ? { labels: labels.subarray(0, rows) } : {}),
+      labels: labels?.subarray(0, rows),
     };
   }
 }

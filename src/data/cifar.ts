@@ -61,7 +61,7 @@ export interface CifarDirectory {
   /** data_batch_1.bin … in numeric order. */
   readonly train: readonly string[];
   /** test_batch.bin, when present. */
-  readonly test?: string;
+  readonly test?: string | undefined;
 }
 
 /**
@@ -80,5 +80,5 @@ export function findCifarFiles(dir: string): CifarDirectory | undefined {
   }
   if (train.length === 0 && test === undefined) return undefined;
   train.sort((a, b) => a.n - b.n);
-  return { train: train.map((t) => t.file), ...(test !== undefined ? { test } : {}) };
+  return { train: train.map((t) => t.file), test };
 }

@@ -14,9 +14,9 @@ export interface ImageDataset {
   readonly height: number;
   readonly width: number;
   /** One class index per image, when the source has labels. */
-  readonly labels?: Uint8Array;
+  readonly labels?: Uint8Array | undefined;
   /** Class names indexed by label, when the source names its classes (image folders). */
-  readonly classNames?: readonly string[];
+  readonly classNames?: readonly string[] | undefined;
   /** Human-readable origin, e.g. `mnist-bundled/train`. */
   readonly name: string;
 }
@@ -27,8 +27,8 @@ export interface DatasetFields {
   channels: number;
   height: number;
   width: number;
-  labels?: Uint8Array;
-  classNames?: readonly string[];
+  labels?: Uint8Array | undefined;
+  classNames?: readonly string[] | undefined;
   name: string;
 }
 
@@ -49,12 +49,7 @@ export function makeDataset(fields: DatasetFields): ImageDataset {
   if (labels !== undefined && labels.length !== count) {
     throw new DataError(`dataset ${name}: ${labels.length} labels for ${count} images`);
   }
-  const ds: ImageDataset = { images, count, channels, height, width, name };
-  return {
-    ...ds,
-    ...(labels !== undefined ? { labels } : {}),
-    ...(fields.classNames !== undefined ? { classNames: fields.classNames } : {}),
-  };
+  return { images, count, channels, height, width, name, labels, classNames: fields.classNames };
 }
 
 /** Number of float values in one image (channels × height × width). */
@@ -91,8 +86,8 @@ export function subset(ds: ImageDataset, indices: ArrayLike<number>, name: strin
     height: ds.height,
     width: ds.width,
     name,
-    ...(labels !== undefined ? { labels } : {}),
-    ...(ds.classNames !== undefined ? { classNames: ds.classNames } : {}),
+    labels,
+    classNames: ds.classNames,
   });
 }
 
@@ -147,7 +142,7 @@ export function concatDatasets(parts: readonly ImageDataset[], name: string): Im
     height: first.height,
     width: first.width,
     name,
-    ...(labels !== undefined ? { labels } : {}),
+    labels,
   });
 }
 

@@ -95,18 +95,18 @@ export function loadIdx(imagesFile: string, labelsFile?: string, name: string = 
     height: img.height,
     width: img.width,
     name,
-    ...(labels !== undefined ? { labels } : {}),
+    labels,
   });
 }
 
 export interface IdxFilePair {
   readonly images: string;
-  readonly labels?: string;
+  readonly labels?: string | undefined;
 }
 
 export interface IdxDirectory {
-  readonly train?: IdxFilePair;
-  readonly test?: IdxFilePair;
+  readonly train?: IdxFilePair | undefined;
+  readonly test?: IdxFilePair | undefined;
 }
 
 /**
@@ -134,11 +134,9 @@ export function findIdxFiles(dir: string): IdxDirectory {
       }
       return undefined;
     }
-    return p.labels !== undefined ? { images: p.images, labels: p.labels } : { images: p.images };
+    return { images: p.images, labels: p.labels };
   };
-  const train = pair(found.train, 'train');
-  const test = pair(found.test, 'test');
-  return { ...(train ? { train } : {}), ...(test ? { test } : {}) };
+  return { train: pair(found.train, 'train'), test: pair(found.test, 'test') };
 }
 
 /** For a single images file, the labels file next to it (`images-idx3` → `labels-idx1`), if any. */

@@ -27,16 +27,16 @@ export interface ImageFolderOptions {
   /** Output size: a number for square images, or explicit height and width. */
   readonly size: number | { readonly height: number; readonly width: number };
   /** 3 = RGB (default), 1 = grayscale (BT.601 luma). */
-  readonly channels?: 1 | 3;
+  readonly channels?: 1 | 3 | undefined;
   /**
    * Derive labels from the subfolder names (default true). Labels are only produced when every
    * image lies in a subfolder and there are at most 256 classes (labels are bytes).
    */
-  readonly labels?: boolean;
+  readonly labels?: boolean | undefined;
   /** Dataset name; defaults to the directory path. */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Caps on each file's pixels and on the dataset's bytes (default DEFAULT_LIMITS). */
-  readonly limits?: InputLimits;
+  readonly limits?: InputLimits | undefined;
 }
 
 /** Normalizes a size option to positive integer height and width, or throws a DataError. */
@@ -121,7 +121,8 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions): Image
     height,
     width,
     name: options.name ?? dir,
-    ...(labelled !== undefined ? { labels: labelled.labels, classNames: labelled.classNames } : {}),
+    labels: labelled?.labels,
+    classNames: labelled?.classNames,
   });
 }
 

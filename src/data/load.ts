@@ -22,17 +22,17 @@ export type DatasetFormat = 'mnist-bundled' | 'idx' | 'cifar10' | 'image-folder'
 
 export interface LoadOptions {
   /** Image size. Required for image folders; for the other formats, images are resized to it when given. */
-  readonly size?: ImageFolderOptions['size'];
+  readonly size?: ImageFolderOptions['size'] | undefined;
   /** 1 = grayscale, 3 = RGB. Default: the source's own (3 for image folders). */
-  readonly channels?: 1 | 3;
+  readonly channels?: 1 | 3 | undefined;
   /** Images held out for test when the source has no test set. Default: 10%, at most 1000, at least 1. */
-  readonly testCount?: number;
+  readonly testCount?: number | undefined;
   /** Seed of the held-out split (default 0), so the split is fixed across runs. */
-  readonly splitSeed?: number;
+  readonly splitSeed?: number | undefined;
   /** Image folders: derive labels from subfolder names (default true). */
-  readonly labels?: boolean;
+  readonly labels?: boolean | undefined;
   /** Caps on what each file may declare (default DEFAULT_LIMITS). */
-  readonly limits?: InputLimits;
+  readonly limits?: InputLimits | undefined;
 }
 
 export interface LoadedDataset {
@@ -135,7 +135,7 @@ function loadUnshaped(path: string, options: LoadOptions): LoadedDataset {
   const folder = loadImageFolder(path, {
     size: options.size,
     channels: options.channels ?? 3,
-    ...(options.labels !== undefined ? { labels: options.labels } : {}),
+    labels: options.labels,
     limits,
   });
   return { ...heldOut(folder, options), format: 'image-folder' };
@@ -149,7 +149,7 @@ function loadUnshaped(path: string, options: LoadOptions): LoadedDataset {
  */
 export function loadDataset(path: string | undefined, options: LoadOptions = {}): LoadedDataset {
   const loaded = path === undefined
-    ? { ...heldOut(loadBundledMnist(), { testCount: 1000, ...options }), format: 'mnist-bundled' as const }
+    ? { ...heldOut(loadBundledMnist(), { ...options, testCount: options.testCount ?? 1000 }), format: 'mnist-bundled' as const }
     : loadUnshaped(path, options);
   return { train: shape(loaded.train, options), test: shape(loaded.test, options), format: loaded.format };
 }

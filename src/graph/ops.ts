@@ -306,11 +306,11 @@ export function oneHot(indices: Tensor, depth: number): Tensor {
 
 export interface ConvOptions {
   /** Stride in every spatial axis (default 1). */
-  stride?: number;
+  stride?: number | undefined;
   /** Zero padding on every side (default 0). */
-  pad?: number;
+  pad?: number | undefined;
   /** Dilation in every spatial axis (default 1). */
-  dilation?: number;
+  dilation?: number | undefined;
 }
 
 function convParams(op: string, o: ConvOptions): { stride: number; pad: number; dilation: number } {
@@ -370,7 +370,7 @@ export function conv2dFilterGrad(x: Tensor, gy: Tensor, options: ConvFilterGradO
 
 export interface ConvTransposeOptions extends ConvOptions {
   /** Extra rows/columns added at the end of the output (default 0). */
-  outputPadding?: number;
+  outputPadding?: number | undefined;
 }
 
 /**

@@ -91,5 +91,5 @@ export function upgradeQuantizerV1(q: Readonly<Record<string, unknown>>): SavedQ
   if (extra.length) throw new Error(`unexpected field${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((k) => `quantizer.${/^\w{1,40}$/.test(k) ? k : quotedValue(k)}`).join(', ')} in a version-1 config`);
   if (typeof name !== 'string') throw new UnknownQuantizerError(name);
   if (!['vq', 'ema', 'simvq'].includes(name)) throw new Error(`quantizer.name must be one of vq, ema, simvq in a version-1 config, got ${quotedValue(name)}`);
-  return savedQuantizerConfig(quantizerConfigFor(name, { codebookSize, dim, beta, ...(name === 'simvq' && optimize !== undefined ? { optimize } : {}) }));
+  return savedQuantizerConfig(quantizerConfigFor(name, { codebookSize, dim, beta, optimize: name === 'simvq' ? optimize : undefined }));
 }

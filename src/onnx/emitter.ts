@@ -69,7 +69,8 @@ export class Emitter {
 
   node(opType: string, input: readonly string[], output: readonly string[], attribute: Attr[] = [], domain = ''): void {
     if (domain) this.domains.add(domain);
-    this.nodes.push({ opType, input: [...input], output: [...output], attribute, name: `${opType}_${this.nodes.length}`, ...(domain ? { domain } : {}) });
+    // The default domain is written as no field at all (protobuf skips a null), as ONNX writers do.
+    this.nodes.push({ opType, input: [...input], output: [...output], attribute, name: `${opType}_${this.nodes.length}`, domain: domain || null });
   }
 
   /** Emit one node with a fresh output and return that output's name. */

@@ -23,14 +23,14 @@ export interface OutputSpec {
 
 export interface LowerOptions {
   /** Graph inputs to expose (default: all that the outputs depend on). */
-  readonly inputs?: readonly Tensor[];
-  readonly graphName?: string;
+  readonly inputs?: readonly Tensor[] | undefined;
+  readonly graphName?: string | undefined;
   /**
    * Where ONNX Runtime's blocked-layout (NCHWc) kernels may be used for convolutions: their block
    * size, as `nchwcTarget()` in `src/runtime/conv-target.ts` reports it. Omitted: standard ONNX
    * ops only, so the model runs on any ONNX runtime (exported models).
    */
-  readonly convTarget?: ConvTarget;
+  readonly convTarget?: ConvTarget | undefined;
 }
 
 function valueInfo(name: string, t: Tensor): onnx.IValueInfoProto {

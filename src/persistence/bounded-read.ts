@@ -12,7 +12,7 @@ export interface ReadRules {
   /** Raises the one-line refusal of a file that is not a regular file or exceeds the cap. */
   readonly fail: (message: string) => Error;
   /** When given, the file is a JSON file and may hold at most `limits.maxJsonBytes` bytes. */
-  readonly limits?: InputLimits;
+  readonly limits?: InputLimits | undefined;
 }
 
 function checkStats(path: string, stats: Stats, rules: ReadRules): number {

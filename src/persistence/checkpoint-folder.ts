@@ -15,11 +15,11 @@ import { CHECKPOINT_FILES, type CheckpointChoice } from './run-directory.js';
 
 export interface CheckpointReadOptions {
   /** Of a run directory, read the last checkpoint (default) or the best by test mse. */
-  readonly checkpoint?: CheckpointChoice;
+  readonly checkpoint?: CheckpointChoice | undefined;
   /** Receives one-line notices, such as that the checkpoint carries no checksums (default: none). */
-  readonly notice?: (line: string) => void;
+  readonly notice?: ((line: string) => void) | undefined;
   /** Caps on what the files may hold (`maxJsonBytes` applies; default DEFAULT_LIMITS). */
-  readonly limits?: InputLimits;
+  readonly limits?: InputLimits | undefined;
 }
 
 function errnoCode(err: unknown): string | undefined {
@@ -69,7 +69,7 @@ export class CheckpointFolder {
     const recorded = this.checksums?.get(name);
     let bytes: Buffer;
     try {
-      bytes = await readFileChecked(path, { fail: (message) => new CheckpointError(message), ...(name.endsWith('.json') ? { limits: this.limits } : {}) });
+      bytes = await readFileChecked(path, { fail: (message) => new CheckpointError(message), limits: name.endsWith('.json') ? this.limits : undefined });
     } catch (err) {
       if (err instanceof CheckpointError) throw err;
       const code = errnoCode(err);

@@ -167,7 +167,7 @@ async function writeDurable(path: string, data: Uint8Array | string, hook: Write
 
 export interface CommitOptions {
   /** Test mse of an end-of-epoch checkpoint, to keep the best one; omitted for mid-epoch saves. */
-  readonly testMse?: number;
+  readonly testMse?: number | undefined;
   /** Runs at each write point of the save (default NO_WRITE_FAULTS; crash tests inject faults). */
   readonly writeHook?: WriteHook;
 }

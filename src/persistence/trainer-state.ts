@@ -35,13 +35,13 @@ export interface TrainerState {
   };
   readonly optimizer: { readonly name: string; readonly config: Readonly<Record<string, number | boolean | string>> };
   /** Learning-rate schedule (absent: constant lr). */
-  readonly lrSchedule?: { readonly warmupSteps: number; readonly cosine: boolean; readonly minLr: number };
+  readonly lrSchedule?: { readonly warmupSteps: number; readonly cosine: boolean; readonly minLr: number } | undefined;
   /** Global gradient-norm clipping threshold (absent or null: none). */
-  readonly clipGradNorm?: number | null;
+  readonly clipGradNorm?: number | null | undefined;
   /** Stop once training utilization plateaus (train/plateau.ts; absent: train all epochs). */
-  readonly stopOnPlateau?: { readonly patience: number; readonly minDelta: number };
+  readonly stopOnPlateau?: { readonly patience: number; readonly minDelta: number } | undefined;
   /** For a checkpoint saved mid-epoch: the running totals of the epoch's steps so far. */
-  readonly epochProgress?: EpochProgress;
+  readonly epochProgress?: EpochProgress | undefined;
 }
 
 /** The running totals of an unfinished epoch, so a resumed epoch reports what an uninterrupted one would. */
@@ -51,7 +51,7 @@ export interface EpochProgress {
   /** Per-code counts summed over the epoch's steps so far. */
   readonly codeCounts: readonly number[];
   /** Codes the quantizer's host step re-seeded in the epoch so far (absent: 0). */
-  readonly reseededCodes?: number;
+  readonly reseededCodes?: number | undefined;
   readonly stepMs: number;
 }
 
@@ -65,7 +65,7 @@ function epochProgressOf(p: JsonFields): EpochProgress {
     steps: p.integer('steps', 0),
     lossSums: Object.fromEntries(sums.keys().map((k) => [k, sums.number(k, 'a finite number', finite)])),
     codeCounts: p.integers('codeCounts', 0),
-    ...(p.has('reseededCodes') ? { reseededCodes: p.integer('reseededCodes', 0) } : {}),
+    reseededCodes: p.has('reseededCodes') ? p.integer('reseededCodes', 0) : undefined,
     stepMs: p.number('stepMs', 'a finite number >= 0', nonNegative),
   };
 }
@@ -113,13 +113,9 @@ export function parseTrainerState(text: string, path: string): TrainerState {
       name: optimizer.string('name', { test: /./, wanted: 'an optimizer name such as "adam"' }),
       config: Object.fromEntries(settings.keys().map((k) => [k, settings.scalar(k)])),
     },
-    ...(schedule !== undefined
-      ? { lrSchedule: { warmupSteps: schedule.integer('warmupSteps', 0), cosine: schedule.boolean('cosine'), minLr: schedule.number('minLr', `a finite number in [0, lr ${lr}]`, (n) => n >= 0 && n <= lr) } }
-      : {}),
-    ...(s.has('clipGradNorm') ? { clipGradNorm: s.isNull('clipGradNorm') ? null : s.number('clipGradNorm', 'a finite number > 0 or null', positive) } : {}),
-    ...(plateau !== undefined
-      ? { stopOnPlateau: { patience: plateau.integer('patience', 1), minDelta: plateau.number('minDelta', 'a utilization fraction in [0, 1)', (n) => n >= 0 && n < 1) } }
-      : {}),
-    ...(s.has('epochProgress') ? { epochProgress: epochProgressOf(s.object('epochProgress')) } : {}),
+    lrSchedule: schedule && { warmupSteps: schedule.integer('warmupSteps', 0), cosine: schedule.boolean('cosine'), minLr: schedule.number('minLr', `a finite number in [0, lr ${lr}]`, (n) => n >= 0 && n <= lr) },
+    clipGradNorm: !s.has('clipGradNorm') ? undefined : s.isNull('clipGradNorm') ? null : s.number('clipGradNorm', 'a finite number > 0 or null', positive),
+    stopOnPlateau: plateau && { patience: plateau.integer('patience', 1), minDelta: plateau.number('minDelta', 'a utilization fraction in [0, 1)', (n) => n >= 0 && n < 1) },
+    epochProgress: s.has('epochProgress') ? epochProgressOf(s.object('epochProgress')) : undefined,
   };
 }

@@ -29,7 +29,7 @@ export interface CodeSearchOptions extends SearchBlocking {
   /** Vector dimension, d. */
   readonly dim: number;
   /** ORT intra-op threads (default 0: ORT's choice). */
-  readonly threads?: number;
+  readonly threads?: number | undefined;
   /** Check inputs for NaN/±Infinity before each run (default true). */
   readonly checkFinite?: boolean;
 }

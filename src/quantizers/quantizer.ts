@@ -40,12 +40,12 @@ export interface QuantizerOutput {
    * Number of NaN or ±Infinity entries in z_e (float32 scalar); 0 for a healthy batch. Set by every
    * built-in quantizer (optional only so that other implementations of the interface keep compiling).
    */
-  readonly nonFinite?: Tensor;
+  readonly nonFinite?: Tensor | undefined;
   /**
    * The vectors the codebook is matched against (after any projection or normalization),
    * gradient-free [M, c]; fetched by the training loop for host steps (k-means, dead codes).
    */
-  readonly searchInputs?: Tensor;
+  readonly searchInputs?: Tensor | undefined;
 }
 
 /**

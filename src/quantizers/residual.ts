@@ -182,7 +182,7 @@ export class ResidualQuantizer implements Quantizer {
       terms,
       counts: op.concat(counts, 0),
       nonFinite: nonFiniteCount(z),
-      ...(searchInputs.length === this.depth ? { searchInputs: op.concat(searchInputs, 0) } : {}),
+      searchInputs: searchInputs.length === this.depth ? op.concat(searchInputs, 0) : undefined,
     };
   }
 

@@ -92,7 +92,7 @@ export function yAxisEl(l: Layout, axis: Axis, grid = true): string {
 export interface LegendEntry {
   readonly label: string;
   readonly color: string;
-  readonly dashed?: boolean;
+  readonly dashed?: boolean | undefined;
   /** 'line' for line charts, 'box' for bars. */
   readonly mark: 'line' | 'box';
   /** A hollow marker on the line, for a series whose colour an earlier series already has. */

@@ -11,7 +11,7 @@ export interface Point {
   readonly x: number;
   readonly y: number;
   /** Half-length of the error bar (drawn y − yErr … y + yErr). */
-  readonly yErr?: number;
+  readonly yErr?: number | undefined;
 }
 
 export interface Series {

@@ -14,7 +14,7 @@ import type { Runtime } from './runtime.js';
 const probes = new WeakMap<Runtime, Promise<ConvTarget | undefined>>();
 
 function probeModel(): Uint8Array {
-  const tensorType = (dims?: number[]) => ({ tensorType: { elemType: P.TensorProto.DataType.FLOAT, ...(dims ? { shape: { dim: dims.map((d) => ({ dimValue: d })) } } : {}) } });
+  const tensorType = (dims?: number[]) => ({ tensorType: { elemType: P.TensorProto.DataType.FLOAT, shape: dims ? { dim: dims.map((d) => ({ dimValue: d })) } : null } });
   return encodeModel({
     irVersion: 8,
     producerName: 'vqlab',

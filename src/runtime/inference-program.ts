@@ -13,8 +13,8 @@ export interface InferenceProgramOptions {
   readonly store: VariableStore;
   /** Model code: declares data inputs on `ctx` and returns the named outputs. */
   readonly build: (ctx: BuildContext) => Readonly<Record<string, Tensor>>;
-  readonly threads?: number;
-  readonly graphName?: string;
+  readonly threads?: number | undefined;
+  readonly graphName?: string | undefined;
 }
 
 export class InferenceProgram {

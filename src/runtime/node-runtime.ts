@@ -17,6 +17,7 @@ export const nodeRuntime: Runtime = {
       // constant folding of a >1 GiB Expand at large K), printed to stderr mid-progress-bar and of
       // no use to a vqlab user; real failures still throw.
       logSeverityLevel: 3,
+      // Profiling keys only when asked for: the binding refuses an `enableProfiling` key that is present but not a boolean.
       ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
     }),
   tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),

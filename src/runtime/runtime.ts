@@ -19,7 +19,7 @@ export interface RuntimeSessionOptions {
   /** Intra-op threads; 0 lets the runtime choose. Runtimes whose thread pool is global ignore it. */
   readonly threads: number;
   /** Record the runtime's per-node profile into a file starting with this prefix, where it has a profiler. */
-  readonly profilePrefix?: string;
+  readonly profilePrefix?: string | undefined;
 }
 
 export interface Runtime {

@@ -14,23 +14,23 @@ export type TypedData = Float32Array | BigInt64Array | Uint8Array;
 
 export interface SessionOptions {
   /** Intra-op threads for ONNX Runtime (default: 0, which lets ORT use one per physical core). */
-  threads?: number;
+  threads?: number | undefined;
   /** Graph inputs to keep even if no output depends on them. */
-  inputs?: readonly Tensor[];
+  inputs?: readonly Tensor[] | undefined;
   /** Name stored in the ONNX graph. */
-  graphName?: string;
+  graphName?: string | undefined;
   /** The ONNX Runtime build to run on (default: `currentRuntime()`). */
-  runtime?: Runtime;
+  runtime?: Runtime | undefined;
   /**
    * Record ORT's per-node profile; the JSON file is written at `endProfiling()` to a path that
    * starts with this prefix (ORT appends a timestamp). Runtimes without a profiler ignore it.
    */
-  profilePrefix?: string;
+  profilePrefix?: string | undefined;
   /**
    * Lower convolutions to standard ONNX ops only, never to ONNX Runtime's NCHWc kernels (default
    * false: the fastest exact form per shape, see `src/onnx/conv-forms.ts`).
    */
-  standardOpsOnly?: boolean;
+  standardOpsOnly?: boolean | undefined;
 }
 
 interface IoSpec {

@@ -35,13 +35,13 @@ export interface TrainingProgramOptions<T extends NamedTensors = NamedTensors, M
   /** Model code: reads data inputs and parameters from `ctx`, returns the loss, terms and metrics. */
   readonly build: (ctx: BuildContext) => StepOutputs<T, M>;
   /** Clip gradients to this global L2 norm (default: no clipping). */
-  readonly clipGradNorm?: number;
+  readonly clipGradNorm?: number | undefined;
   /** ORT intra-op threads (default 0: ORT's choice). */
-  readonly threads?: number;
+  readonly threads?: number | undefined;
   /** Record ORT's per-node profile to a file starting with this prefix (see `CompiledGraph`). */
-  readonly profilePrefix?: string;
+  readonly profilePrefix?: string | undefined;
   /** Standard ONNX ops only for convolutions (see `SessionOptions.standardOpsOnly`); for comparisons. */
-  readonly standardOpsOnly?: boolean;
+  readonly standardOpsOnly?: boolean | undefined;
 }
 
 export interface StepResult<T extends NamedTensors = NamedTensors, M extends NamedTensors = NamedTensors> {
@@ -51,7 +51,7 @@ export interface StepResult<T extends NamedTensors = NamedTensors, M extends Nam
   /** The metrics, by the names `build` gave them: (reused) typed arrays valid until the next step. */
   readonly metrics: { readonly [K in keyof M]: TypedData };
   /** The global gradient norm before clipping, when the program clips (`clipGradNorm`). */
-  readonly gradNorm?: number;
+  readonly gradNorm?: number | undefined;
 }
 
 /** One fetched graph output: the key the caller reads it by, and the buffer ORT writes it into. */
@@ -204,7 +204,7 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
     const loss = Number(this.lossBuffer[0]);
     this.lastRunMs = this.compiled.lastSessionRunMs;
     this.lastOutsideMs = performance.now() - t0 - this.lastRunMs;
-    return { loss, terms, metrics, ...(this.gradNorm ? { gradNorm: Number(this.gradNorm.buffer[0]) } : {}) };
+    return { loss, terms, metrics, gradNorm: this.gradNorm && Number(this.gradNorm.buffer[0]) };
   }
 
   async release(): Promise<void> {

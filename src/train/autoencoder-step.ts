@@ -49,7 +49,7 @@ export interface AutoencoderStepMetrics {
   /** Encoder outputs that were NaN/Inf (0 when the quantizer does not check). */
   readonly nonFinite: number;
   /** What the quantizer's host step changed (k-means initialization, dead-code replacement), if anything. */
-  readonly hostStep?: HostStepOutcome;
+  readonly hostStep?: HostStepOutcome | undefined;
 }
 
 /** One step's result: the loss minimised (reconstruction + quantizer), its terms and its metrics. */
@@ -69,9 +69,9 @@ export async function createAutoencoderStep(o: {
   readonly batch: number;
   readonly threads: number;
   /** Clip the global gradient norm to this value (default: no clipping). */
-  readonly clipGradNorm?: number;
+  readonly clipGradNorm?: number | undefined;
   /** The reconstruction term of the loss (default: mean squared error); the run's modality gives it. */
-  readonly reconstructionLoss?: ReconstructionLoss;
+  readonly reconstructionLoss?: ReconstructionLoss | undefined;
 }): Promise<AutoencoderStep> {
   const { channels, height, width } = o.model.input;
   let quantizerVariables: VariableView | undefined; // set by `build`, which `create` runs once
@@ -79,7 +79,7 @@ export async function createAutoencoderStep(o: {
     store: o.store,
     optimizer: o.optimizer,
     threads: o.threads,
-    ...(o.clipGradNorm !== undefined ? { clipGradNorm: o.clipGradNorm } : {}),
+    clipGradNorm: o.clipGradNorm,
     build: (ctx) => {
       quantizerVariables = o.model.quantizerScope(ctx).view(o.optimizer);
       const f = autoencode(ctx, o.model, ctx.input('x', [o.batch, channels, height, width]), o.reconstructionLoss);
@@ -88,6 +88,8 @@ export async function createAutoencoderStep(o: {
       return {
         loss: f.loss,
         terms: { reconstruction: f.reconstructionLoss, quantizer: f.quantized.loss, ...f.quantized.terms },
+        // Each key is a graph output the step fetches, so a metric the quantizer does not produce
+        // (or a host step does not need) is left out rather than set to undefined.
         metrics: {
           counts: f.quantized.counts,
           ...(f.quantized.nonFinite ? { nonFinite: f.quantized.nonFinite } : {}),
@@ -113,7 +115,7 @@ export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array,
   const hostStep = step.quantizer.hostStep && searchInputs && Number.isFinite(r.loss) && Object.values(terms).every(Number.isFinite)
     ? step.quantizer.hostStep({ variables: step.quantizerVariables, step: step.program.optimizerStep, searchInputs: float32(searchInputs, 'searchInputs'), counts })
     : undefined;
-  return { loss: r.loss, terms, metrics: { counts, nonFinite, ...(hostStep !== undefined ? { hostStep } : {}) } };
+  return { loss: r.loss, terms, metrics: { counts, nonFinite, hostStep } };
 }
 
 /** The loss (as `total`) and its terms in one record, in the order metrics.jsonl lists them. */

@@ -138,6 +138,8 @@ function makeEpochRecord(run: Run, epoch: number, totals: EpochTotals, test: Eva
     utilization: usage.utilization(),
     perplexity: usage.perplexity(),
     dead_codes: usage.codebookSize - usage.usedCodes(),
+    // A metrics line counts re-seeded codes only for a quantizer that can re-seed them: for the
+    // others the key is absent, not 0 (metrics-log.ts).
     ...(run.quantizer.needsHostStep ? { reseeded_codes: stats.reseededCodes } : {}),
     img_per_s: (stats.stepCount * run.options.batch * 1000) / stepMs,
     epoch_seconds: time.epochSeconds,
@@ -153,7 +155,7 @@ function makeEpochRecord(run: Run, epoch: number, totals: EpochTotals, test: Eva
  */
 async function saveEpoch(run: Run, record: EpochRecord): Promise<void> {
   await appendEpochRecord(join(run.out, METRICS_FILE), record);
-  await saveCheckpoint(run.out, run.config, run.store, trainerState(run, record.epoch), { ...(record.test ? { testMse: record.test.mse } : {}), writeHook: run.writeHook });
+  await saveCheckpoint(run.out, run.config, run.store, trainerState(run, record.epoch), { testMse: record.test?.mse, writeHook: run.writeHook });
 }
 
 /** A checkpoint inside epoch `epoch` (0-based): the step's weights plus the epoch's running totals. */
@@ -183,9 +185,9 @@ function trainerState(run: Run, completedEpochs: number): TrainerState {
       testLimit: options.testLimit ?? null,
     },
     optimizer: { name: optimizer.name, config: optimizer.config },
-    ...(options.lrSchedule !== undefined ? { lrSchedule: options.lrSchedule } : {}),
+    lrSchedule: options.lrSchedule,
     clipGradNorm: options.clipGradNorm ?? null,
-    ...(options.stopOnPlateau !== undefined ? { stopOnPlateau: options.stopOnPlateau } : {}),
+    stopOnPlateau: options.stopOnPlateau,
   };
 }
 

@@ -38,13 +38,13 @@ export async function resumeOptions(dir: string, limits?: InputLimits): Promise<
     resume: true,
     modality: modalityNameOf(config),
     model: config.architecture.kind,
-    ...(s.data.path !== null ? { data: s.data.path } : {}),
-    ...(s.data.trainLimit !== null ? { trainLimit: s.data.trainLimit } : {}),
-    ...(s.data.testLimit !== null ? { testLimit: s.data.testLimit } : {}),
-    ...(s.lrSchedule !== undefined ? { lrSchedule: s.lrSchedule } : {}),
-    ...(s.clipGradNorm != null ? { clipGradNorm: s.clipGradNorm } : {}),
-    ...(adamBetas !== undefined ? { adamBetas } : {}),
-    ...(s.stopOnPlateau !== undefined ? { stopOnPlateau: s.stopOnPlateau } : {}),
+    data: s.data.path ?? undefined,
+    trainLimit: s.data.trainLimit ?? undefined,
+    testLimit: s.data.testLimit ?? undefined,
+    lrSchedule: s.lrSchedule,
+    clipGradNorm: s.clipGradNorm ?? undefined,
+    adamBetas,
+    stopOnPlateau: s.stopOnPlateau,
   };
 }
 

@@ -26,9 +26,9 @@ export interface TrainConfig {
   /** The quantizer, resolved once (`resolveQuantizerConfig`); its `dim` is the latent channels. */
   readonly quantizer: QuantizerConfig;
   /** What one example is (default 'image'): selects the data, model families, loss and metrics (modality/). */
-  readonly modality?: ModalityName;
+  readonly modality?: ModalityName | undefined;
   /** A model family of the modality (for images 'reference-mnist', the default, or 'conv'). */
-  readonly model?: string;
+  readonly model?: string | undefined;
   /** A resume may change it (the run logs a note). */
   readonly lr: number;
   readonly batch: number;
@@ -36,21 +36,21 @@ export interface TrainConfig {
   readonly epochs: number;
   readonly seed: number;
   /** Dataset path (see `loadDataset`); omitted: the bundled MNIST digits. */
-  readonly data?: string;
+  readonly data?: string | undefined;
   /** Train on N images only (a fixed seeded choice, see `limitDataset`), for quick runs. */
-  readonly trainLimit?: number;
-  readonly testLimit?: number;
+  readonly trainLimit?: number | undefined;
+  readonly testLimit?: number | undefined;
   /** Warm-up and decay of the learning rate over the run's steps (default: constant `lr`). */
-  readonly lrSchedule?: LrSchedule;
+  readonly lrSchedule?: LrSchedule | undefined;
   /**
    * Stop before `epochs` once the training utilization stops rising (plateau.ts); `epochs` is then
    * the cap. The learning-rate schedule still spans `epochs`.
    */
-  readonly stopOnPlateau?: PlateauRule;
+  readonly stopOnPlateau?: PlateauRule | undefined;
   /** Adam's (β1, β2), each in [0, 1) (default (0.9, 0.999); see OPTIMIZER_PRESETS). */
-  readonly adamBetas?: readonly [number, number];
+  readonly adamBetas?: readonly [number, number] | undefined;
   /** Clip the global gradient norm to this value in every step (default: no clipping). */
-  readonly clipGradNorm?: number;
+  readonly clipGradNorm?: number | undefined;
 }
 
 /** A run's `TrainConfig` and the settings of this one invocation of the trainer. */
@@ -60,33 +60,33 @@ export interface TrainOptions extends TrainConfig {
   /** Run directory: checkpoint, config.json, metrics.jsonl. */
   readonly out: string;
   /** Continue the run in `out` where its last checkpoint stopped. */
-  readonly resume?: boolean;
+  readonly resume?: boolean | undefined;
   /** Replace the outputs of an earlier run in `out` (checkpoints, metrics, exports) instead of refusing them. */
-  readonly force?: boolean;
+  readonly force?: boolean | undefined;
   /** Also save a checkpoint every N training steps (mid-epoch ones resume exactly too). */
-  readonly saveEvery?: number;
+  readonly saveEvery?: number | undefined;
   /** Image size for sources that need one (folders of PNG/JPEG); the model config records the resulting input shape. */
-  readonly imageSize?: number;
+  readonly imageSize?: number | undefined;
   /** Caps on what each dataset file may declare (default DEFAULT_LIMITS). */
-  readonly limits?: InputLimits;
+  readonly limits?: InputLimits | undefined;
   /** Progress bar on stderr (default false). */
-  readonly progress?: boolean;
+  readonly progress?: boolean | undefined;
   /** Evaluate the test set after every epoch (default true). */
-  readonly evaluateEachEpoch?: boolean;
+  readonly evaluateEachEpoch?: boolean | undefined;
 }
 
 /** What the caller plugs into a run: where its lines go, how it is stopped, and test seams. */
 export interface TrainHooks {
   /** Receives one line per epoch and notices (default: silent). */
-  readonly log?: (line: string) => void;
+  readonly log?: ((line: string) => void) | undefined;
   /** Where progress goes (default process.stderr). */
-  readonly progressSink?: ProgressSink;
+  readonly progressSink?: ProgressSink | undefined;
   /** When aborted, training stops after the current step with a resumable checkpoint (`TrainingStoppedError`). */
-  readonly stopSignal?: AbortSignal;
+  readonly stopSignal?: AbortSignal | undefined;
   /** Train on these sets of the modality (for images `ImageDataset`s) instead of loading `data` (tests and notebooks). */
-  readonly datasets?: { readonly train: ExampleSet; readonly test: ExampleSet };
+  readonly datasets?: { readonly train: ExampleSet; readonly test: ExampleSet } | undefined;
   /** Runs at each write point of the run's files (default NO_WRITE_FAULTS; crash tests inject faults). */
-  readonly writeHook?: WriteHook;
+  readonly writeHook?: WriteHook | undefined;
 }
 
 export class TrainOptionsError extends Error {

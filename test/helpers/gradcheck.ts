@@ -27,9 +27,9 @@ export type InputData = ArrayLike<number> | ((i: number, rng: Rng) => number);
 export interface InputSpec {
   readonly shape: Shape;
   /** Default: standard normal from the check's seeded Rng. */
-  readonly data?: InputData;
+  readonly data?: InputData | undefined;
   /** Name in the graph and in failure messages (default `x0`, `x1`, …). */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Compare this input's gradient (default true); set false for inputs differentiated elsewhere. */
   readonly check?: boolean;
 }

@@ -33,7 +33,7 @@ export function runCli(args: readonly string[], env: Readonly<Record<string, str
     const child = spawn(process.execPath, [...loaderFlags(), CLI_MAIN, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(cwd !== undefined ? { cwd } : {}),
+      cwd,
     });
     let stdout = '';
     let stderr = '';
