@@ -226,7 +226,7 @@ test('a codebook-size view at one K draws every quantizer on one per-epoch chart
 });
 
 test('the report names the thread counts the runs trained with, unrecorded ones included', () => {
-  const withThreads = (threads?: number): RunResult => ({ timing: { train_seconds: 1, eval_seconds: 1, images_per_second: 1, ...(threads === undefined ? {} : { threads }) } }) as RunResult;
+  const withThreads = (threads?: number): RunResult => ({ timing: { train_seconds: 1, eval_seconds: 1, images_per_second: 1, threads } }) as RunResult;
   assert.equal(describeRunThreads([withThreads(2), withThreads(2)]), '2');
   assert.equal(describeRunThreads([withThreads(2), withThreads(1), withThreads(2)]), '1 or 2');
   assert.equal(describeRunThreads([withThreads(1), withThreads(), withThreads(2)]), '1, 2 or unrecorded');
@@ -407,7 +407,7 @@ function olderSpec(spec: RunSpec, quantizerOptions: Readonly<Record<string, unkn
   const { id, experiment, variant, quantizer, nominal: _nominal, seed, ...training } = spec;
   const { codebookSize, beta } = gridPointOf(spec);
   const optimize = spec.variant.startsWith('simvq (') ? { simvqOptimize: simvqOptimizeOf(quantizer) } : {};
-  return { id, experiment, variant, quantizer: quantizer.kind, ...(quantizerOptions ? { quantizerOptions } : {}), codebookSize, beta, seed, ...optimize, ...training, dim: quantizer.dim };
+  return { id, experiment, variant, quantizer: quantizer.kind, quantizerOptions, codebookSize, beta, seed, ...optimize, ...training, dim: quantizer.dim };
 }
 
 test('results written with the quantizer as separate fields still report, and their runs are reused', async () => {

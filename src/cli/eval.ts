@@ -35,10 +35,10 @@ export const evalCommand: Command = {
     const { metrics } = await evaluateCheckpoint(positionals[0]!, {
       ...checkpointReading(values),
       threads: intOption(values, 'threads', 0) ?? 2,
-      ...(data !== undefined ? { data } : {}),
-      ...(limit !== undefined || testLimit !== undefined ? { limit: limit ?? testLimit! } : {}),
-      ...(grid !== undefined ? { grid } : {}),
-      ...(split !== undefined ? { split } : {}),
+      data,
+      limit: limit ?? testLimit,
+      grid,
+      split,
     });
     await writeStdout(`${toJson(metrics)}\n`);
   },

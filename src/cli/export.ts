@@ -19,7 +19,7 @@ export const exportCommand: Command = {
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS));
     const outDir = stringOption(values, 'out');
     const batch = intOption(values, 'batch', 1);
-    const result = await exportOnnx(positionals[0]!, { ...checkpointReading(values), ...(outDir !== undefined ? { outDir } : {}), ...(batch !== undefined ? { batch } : {}) });
+    const result = await exportOnnx(positionals[0]!, { ...checkpointReading(values), outDir, batch });
     await writeStdout(`${toJson(result)}\n`);
   },
 };

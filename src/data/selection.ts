@@ -35,7 +35,7 @@ export interface RunData {
 function loadOptions(shape: Partial<ImageShape> | undefined, imageSize: number | undefined, limits: InputLimits | undefined): LoadOptions {
   const size = imageSize ?? (shape?.height !== undefined && shape.width !== undefined ? { height: shape.height, width: shape.width } : undefined);
   const channels = shape?.channels === 1 || shape?.channels === 3 ? shape.channels : undefined;
-  return { ...(size !== undefined ? { size } : {}), ...(channels !== undefined ? { channels } : {}), ...(limits !== undefined ? { limits } : {}) };
+  return { size, channels, limits };
 }
 
 /**

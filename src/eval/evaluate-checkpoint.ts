@@ -26,19 +26,19 @@ export interface EvalResult {
 /** `checkpoint` picks a run's last or best checkpoint; `notice` hears that one carries no checksums. */
 export interface EvaluateCheckpointOptions extends CheckpointReadOptions {
   /** Dataset path (default: the one the checkpoint was trained on, else the bundled MNIST digits). */
-  readonly data?: string;
-  readonly threads?: number;
+  readonly data?: string | undefined;
+  readonly threads?: number | undefined;
   /** Which split to evaluate (default 'test'). */
-  readonly split?: 'train' | 'test';
+  readonly split?: 'train' | 'test' | undefined;
   /** Evaluate on N images of the split (a fixed seeded choice); default: the run's own limit for that split, else all. */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
   /** The modality's slow metrics as well (for images SSIM; default true, but the training split skips them by default). */
-  readonly slowMetrics?: boolean;
+  readonly slowMetrics?: boolean | undefined;
   /** Where to write the preview (default: the modality's name for the split in `dir`, for images `recon.png` and `recon-train.png`); '' to skip it. */
-  readonly grid?: string;
+  readonly grid?: string | undefined;
   /** Examples in the preview (default 16). */
-  readonly gridImages?: number;
-  readonly batch?: number;
+  readonly gridImages?: number | undefined;
+  readonly batch?: number | undefined;
 }
 
 export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpointOptions = {}): Promise<EvalResult> {
@@ -54,7 +54,7 @@ export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpoin
   const test = modality.loadEvalSet({ path, config, split, limit, limits: options.limits });
   // Preview examples spread over the test set: sources are often sorted by class.
   const keep = options.grid === '' ? [] : spreadIndices(test.count, options.gridImages ?? 16);
-  const evaluator = await Evaluator.create(modality, config, model, store, { batch: Math.min(options.batch ?? 200, test.count), ...(options.threads !== undefined ? { threads: options.threads } : {}) });
+  const evaluator = await Evaluator.create(modality, config, model, store, { batch: Math.min(options.batch ?? 200, test.count), threads: options.threads });
   try {
     const result = await evaluator.evaluate(test, { slowMetrics: options.slowMetrics ?? split === 'test', keep });
     if (keep.length > 0) {

@@ -38,8 +38,8 @@ export interface EvaluationResult {
 
 export interface EvaluatorOptions {
   /** Examples per session.run (default 100). The last batch is zero-padded and the padding ignored. */
-  readonly batch?: number;
-  readonly threads?: number;
+  readonly batch?: number | undefined;
+  readonly threads?: number | undefined;
 }
 
 export interface EvaluateOptions {

@@ -40,12 +40,12 @@ export function defaultBackend(): Backend {
         // skipping the trainer's per-epoch evaluation saves a forward pass over it every epoch.
         evaluateEachEpoch: false,
         saveEvery: SAVE_EVERY_STEPS,
-        ...(settings.data !== undefined ? { data: settings.data } : {}),
-        ...(spec.trainLimit !== undefined ? { trainLimit: spec.trainLimit } : {}),
-        ...(spec.testLimit !== undefined ? { testLimit: spec.testLimit } : {}),
-        ...(spec.plateauPatience !== undefined ? { stopOnPlateau: { patience: spec.plateauPatience, minDelta: spec.plateauDelta ?? DEFAULT_PLATEAU_DELTA } } : {}),
+        data: settings.data,
+        trainLimit: spec.trainLimit,
+        testLimit: spec.testLimit,
+        stopOnPlateau: spec.plateauPatience === undefined ? undefined : { patience: spec.plateauPatience, minDelta: spec.plateauDelta ?? DEFAULT_PLATEAU_DELTA },
         adamBetas: OPTIMIZER_PRESETS[spec.optimizer ?? 'reference'].adamBetas,
-        ...(spec.warmupSteps !== undefined || spec.cosine ? { lrSchedule: { warmupSteps: spec.warmupSteps ?? 0, cosine: spec.cosine === true, minLr: 0 } } : {}),
+        lrSchedule: spec.warmupSteps !== undefined || spec.cosine ? { warmupSteps: spec.warmupSteps ?? 0, cosine: spec.cosine === true, minLr: 0 } : undefined,
       }, { log: (line) => log(`${spec.id}: ${line}`) });
     },
 
@@ -55,8 +55,8 @@ export function defaultBackend(): Backend {
         grid,
         gridImages: GRID_IMAGES,
         batch: EVAL_BATCH,
-        ...(settings.data !== undefined ? { data: settings.data } : {}),
-        ...(spec.testLimit !== undefined ? { limit: spec.testLimit } : {}),
+        data: settings.data,
+        limit: spec.testLimit,
       });
       return {
         metrics: { utilization: m.utilization, perplexity: m.perplexity, dead_codes: m.dead_codes, mse: m.mse, psnr: m.psnr, ssim: Number.isFinite(m.ssim) ? m.ssim : null },
@@ -70,8 +70,8 @@ export function defaultBackend(): Backend {
         threads: settings.threads,
         grid: '',
         batch: EVAL_BATCH,
-        ...(settings.data !== undefined ? { data: settings.data } : {}),
-        ...(spec.trainLimit !== undefined ? { limit: spec.trainLimit } : {}),
+        data: settings.data,
+        limit: spec.trainLimit,
       });
       const latents = counts.reduce((a, b) => a + b, 0);
       return { latents, utilization: m.utilization, used_codes: counts.length - m.dead_codes, perplexity: m.perplexity };

@@ -58,7 +58,7 @@ export function presetSettings(kind: ExperimentKind, preset: PresetName): Experi
 }
 
 /** Preset values overridden by whichever options were given (undefined means "not given"). */
-export function resolveSettings(kind: ExperimentKind, preset: PresetName, overrides: Partial<ExperimentSettings>): ExperimentSettings {
+export function resolveSettings(kind: ExperimentKind, preset: PresetName, overrides: { readonly [K in keyof ExperimentSettings]?: ExperimentSettings[K] | undefined }): ExperimentSettings {
   const defined: Record<string, unknown> = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   // The reference optimizer is the default: leaving it unnamed keeps run specs (and so completed
   // runs) the same whether it was named or not. Another preset brings its lr unless --lr is given.

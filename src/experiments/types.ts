@@ -21,22 +21,22 @@ export type ExperimentKind = 'codebook-size' | 'optimization' | 'beta';
 export interface TrainingSettings {
   readonly epochs: number;
   /** Optional training hyper-parameters; undefined means the trainer's default for the reference model. */
-  readonly lr?: number;
-  readonly batch?: number;
-  readonly dim?: number;
+  readonly lr?: number | undefined;
+  readonly batch?: number | undefined;
+  readonly dim?: number | undefined;
   /** Optimizer preset (OPTIMIZER_PRESETS; undefined: 'reference'). Its lr is `lr` above unless overridden. */
-  readonly optimizer?: OptimizerPreset;
+  readonly optimizer?: OptimizerPreset | undefined;
   /** Linear learning-rate warm-up over the first N steps (undefined: none). */
-  readonly warmupSteps?: number;
+  readonly warmupSteps?: number | undefined;
   /** Cosine decay of the learning rate to 0 at the last step (undefined: constant). */
-  readonly cosine?: boolean;
+  readonly cosine?: boolean | undefined;
   /** Stop a run once its training utilization has not risen for this many epochs (`epochs` is the cap). */
-  readonly plateauPatience?: number;
+  readonly plateauPatience?: number | undefined;
   /** The smallest utilization rise that counts for `plateauPatience` (default DEFAULT_PLATEAU_DELTA). */
-  readonly plateauDelta?: number;
+  readonly plateauDelta?: number | undefined;
   /** Use only N training / test images, a fixed seeded choice (undefined: all). */
-  readonly trainLimit?: number;
-  readonly testLimit?: number;
+  readonly trainLimit?: number | undefined;
+  readonly testLimit?: number | undefined;
 }
 
 /** Settings shared by every run of an experiment (from the preset and CLI options). */
@@ -58,12 +58,12 @@ export interface ExperimentSettings extends TrainingSettings {
    * only for these variants (as the plan names them, e.g. 'vq', 'simvq', 'simvq (W)'). Keeps
    * replicates where the claim needs error bars without multiplying the whole grid.
    */
-  readonly replicateSizes?: readonly number[];
-  readonly replicateVariants?: readonly string[];
+  readonly replicateSizes?: readonly number[] | undefined;
+  readonly replicateVariants?: readonly string[] | undefined;
   /** ORT intra-op threads per run. */
   readonly threads: number;
   /** MNIST directory (undefined: the trainer's default source). */
-  readonly data?: string;
+  readonly data?: string | undefined;
 }
 
 /** A point of an experiment's grid: the codebook size K and commitment weight β of a table row or figure point. */
@@ -92,7 +92,7 @@ export interface RunSpec extends Omit<TrainingSettings, 'dim'> {
   readonly nominal?: GridPoint;
   readonly seed: number;
   /** Dataset path (undefined: the bundled MNIST digits); part of the spec so runs on other data are not reused. */
-  readonly data?: string;
+  readonly data?: string | undefined;
 }
 
 /** Test-set metrics of a trained run. */
@@ -132,7 +132,7 @@ export interface RunTiming {
    * ORT intra-op threads of the process that completed the run (a resumed run's earlier epochs may
    * have used others). Absent in results written before vqlab recorded it.
    */
-  readonly threads?: number;
+  readonly threads?: number | undefined;
 }
 
 /** One epoch's numbers from the trainer's metrics.jsonl, flattened to name → value. */

@@ -21,9 +21,9 @@ import { decoderModelBytes, encoderModelBytes } from './tokenizer.js';
 /** `checkpoint` picks a run's last or best checkpoint; `notice` hears that one carries no checksums. */
 export interface ExportOptions extends CheckpointReadOptions {
   /** Where to write the two files (default: the checkpoint directory). */
-  readonly outDir?: string;
+  readonly outDir?: string | undefined;
   /** Batch size fixed in the graphs (default: dynamic, any size at run time). */
-  readonly batch?: number | 'dynamic';
+  readonly batch?: number | 'dynamic' | undefined;
 }
 
 export interface ExportResult {
