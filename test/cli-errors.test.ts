@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
-import { cpSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -59,6 +59,22 @@ test('unknown flags, commands and choices are refused with the valid ones listed
   const unknown = await runCli(['frobnicate']);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /^vqlab: unknown command 'frobnicate'; choose one of train, eval, encode, decode, export/);
+});
+
+test('a refused train or decode leaves no folder it created behind', async () => {
+  const box = tempDir('refused-out');
+  assertOneLineError(await runCli(['train', '--data', join(box, 'no-such-data'), '--out', join(box, 'runs', 'new')]), /no-such-data does not exist/);
+  const indices = join(box, 'indices.json');
+  writeFileSync(indices, '{}');
+  assertOneLineError(await runCli(['decode', join(box, 'no-such-run'), indices, '--out', join(box, 'decoded', 'pngs')]), /config\.json does not exist/);
+  assert.deepEqual(readdirSync(box), ['indices.json']);
+  // The default --out (runs/<time>-<quantizer>, and runs/ itself) is created in the working folder, and removed again.
+  assertOneLineError(await runCli(['train', '--data', join(box, 'no-such-data')], {}, box), /no-such-data does not exist/);
+  assert.equal(existsSync(join(box, 'runs')), false);
+  // A folder that existed before is kept, empty or not.
+  mkdirSync(join(box, 'mine'));
+  assertOneLineError(await runCli(['train', '--data', join(box, 'no-such-data'), '--out', join(box, 'mine')]), /no-such-data does not exist/);
+  assert.equal(existsSync(join(box, 'mine')), true);
 });
 
 test('every command has --help', async () => {

@@ -31,26 +31,32 @@ export const decodeCommand: Command = {
     const [dir, file] = positionals as [string, string];
     const json = readIndicesJson(file, limitsFrom(values));
     const outDir = stringOption(values, 'out') ?? '.';
-    await prepareOutputDir(outDir, context?.writeHook);
-    const tokenizer = await Tokenizer.load(dir, { ...checkpointReading(values), threads: intOption(values, 'threads', 0) ?? 2 });
+    const created = await prepareOutputDir(outDir, context?.writeHook);
     try {
-      const { height, width } = tokenizer.latent;
-      const { names, indices } = parseIndicesFile(json, file, { height, width, depth: tokenizer.depth, codebookSize: tokenizer.codebookSize });
-      const modality = modalityOf(tokenizer.config);
-      const size = tokenizer.exampleSize;
-      const per = tokenizer.codesPerImage;
-      const written = decodedFileNames(names, modality.outputExtension).map((name) => join(outDir, name));
-      // A few grids at a time, so that memory holds one chunk of decoded examples, however many grids the file holds.
-      for (let start = 0; start < written.length; start += DECODE_CHUNK) {
-        const end = Math.min(written.length, start + DECODE_CHUNK);
-        const decoded = await tokenizer.decode(indices.subarray(start * per, end * per));
-        for (let i = start; i < end; i++) {
-          await writeFileAtomic(written[i]!, modality.encodeOutput(decoded.subarray((i - start) * size, (i - start + 1) * size), tokenizer.config), context?.writeHook);
+      const tokenizer = await Tokenizer.load(dir, { ...checkpointReading(values), threads: intOption(values, 'threads', 0) ?? 2 });
+      try {
+        const { height, width } = tokenizer.latent;
+        const { names, indices } = parseIndicesFile(json, file, { height, width, depth: tokenizer.depth, codebookSize: tokenizer.codebookSize });
+        const modality = modalityOf(tokenizer.config);
+        const size = tokenizer.exampleSize;
+        const per = tokenizer.codesPerImage;
+        const written = decodedFileNames(names, modality.outputExtension).map((name) => join(outDir, name));
+        // A few grids at a time, so that memory holds one chunk of decoded examples, however many grids the file holds.
+        for (let start = 0; start < written.length; start += DECODE_CHUNK) {
+          const end = Math.min(written.length, start + DECODE_CHUNK);
+          const decoded = await tokenizer.decode(indices.subarray(start * per, end * per));
+          for (let i = start; i < end; i++) {
+            await writeFileAtomic(written[i]!, modality.encodeOutput(decoded.subarray((i - start) * size, (i - start + 1) * size), tokenizer.config), context?.writeHook);
+          }
         }
+        await writeStdout(`${written.join('\n')}\n`);
+      } finally {
+        await tokenizer.release();
       }
-      await writeStdout(`${written.join('\n')}\n`);
-    } finally {
-      await tokenizer.release();
+    } catch (err) {
+      // A refused decode (damaged checkpoint, indices that do not fit it) leaves no empty --out folder behind.
+      await created.removeIfEmpty();
+      throw err;
     }
   },
 };

@@ -7,7 +7,7 @@
  * recursive mkdir into an endless retry. They are refused by file-system type before any mkdir.
  */
 import { statfsSync, statSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { NO_WRITE_FAULTS, type WriteHook } from './write-hook.js';
 
@@ -77,14 +77,31 @@ function refusePseudoFileSystem(path: string): void {
 }
 
 /**
+ * The folders `prepareOutputDir` created, so that a command refused after it (bad data, a damaged
+ * checkpoint) leaves no empty folder behind — the default `--out` of `vqlab train` is a new one.
+ */
+export interface CreatedFolders {
+  /** Removes the created folders that are still empty, innermost first; one that holds anything stays, with its parents. */
+  removeIfEmpty(): Promise<void>;
+}
+
+/** The folders from `dir` up to, not including, its nearest existing ancestor `existing`, innermost first. */
+function missingFolders(dir: string, existing: string): string[] {
+  const out: string[] = [];
+  for (let p = resolve(dir); p !== existing && dirname(p) !== p; p = dirname(p)) out.push(p);
+  return out;
+}
+
+/**
  * Make sure `dir` exists and takes files: refuse kernel interfaces, create it (and its parents),
  * and write and remove a probe file, so a bad `--out` fails in a second, not after training.
  */
-export async function prepareOutputDir(dir: string, hook: WriteHook = NO_WRITE_FAULTS): Promise<void> {
+export async function prepareOutputDir(dir: string, hook: WriteHook = NO_WRITE_FAULTS): Promise<CreatedFolders> {
   refusePseudoFileSystem(dir);
   const existing = nearestExisting(dir);
   if (existing === resolve(dir) && !statSync(existing).isDirectory()) throw new OutputPathError(`cannot write to ${dir}: it is a file, not a folder; choose a folder`);
   if (!statSync(existing).isDirectory()) throw new OutputPathError(`cannot create ${dir}: ${existing} is a file, not a folder; choose another path`);
+  const created = missingFolders(dir, existing);
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
@@ -99,6 +116,17 @@ export async function prepareOutputDir(dir: string, hook: WriteHook = NO_WRITE_F
   } finally {
     await rm(probe, { force: true });
   }
+  return {
+    async removeIfEmpty() {
+      for (const folder of created) {
+        try {
+          await rmdir(folder);
+        } catch {
+          return; // not empty (or already gone): it and its parents stay
+        }
+      }
+    },
+  };
 }
 
 /** Check that a file can be written at `file`: its folder exists, is storage and takes files. */

@@ -13,7 +13,7 @@ import type { VqvaeModel } from '../models/model.js';
 import type { ExampleSet, Modality, RunData } from '../modality/modality.js';
 import { Adam } from '../optim/adam.js';
 import { CHECKPOINT_FILES, loadTrainingCheckpoint, readConfig, verifyCheckpoint, type EpochProgress, type TrainerState } from '../persistence/checkpoint.js';
-import { prepareOutputDir } from '../persistence/output-path.js';
+import { prepareOutputDir, type CreatedFolders } from '../persistence/output-path.js';
 import { cleanRunDirectory, existingRunOutputs, hasTrainingCheckpoint, removeRunOutputs } from '../persistence/run-directory.js';
 import { NO_WRITE_FAULTS, type WriteHook } from '../persistence/write-hook.js';
 import type { Quantizer } from '../quantizers/quantizer.js';
@@ -76,9 +76,26 @@ const EVAL_BATCH = 200;
  * are created (seeded) in the same order on every run, so a fixed seed gives the same weights.
  */
 export async function prepareRun(options: TrainOptions, hooks: TrainHooks): Promise<Run> {
-  const log = hooks.log ?? ((): void => {});
   const writeHook = hooks.writeHook ?? NO_WRITE_FAULTS;
-  const { out, resuming } = await claimRunDirectory(options, writeHook);
+  const claim = await claimRunDirectory(options, writeHook);
+  try {
+    return await setUpClaimedRun(options, hooks, writeHook, claim);
+  } catch (err) {
+    await claim.created.removeIfEmpty();
+    throw err;
+  }
+}
+
+/** A run directory `claimRunDirectory` made ready, and the folders it had to create for it. */
+interface RunDirectoryClaim {
+  readonly out: string;
+  readonly resuming: boolean;
+  readonly created: CreatedFolders;
+}
+
+/** The rest of `prepareRun`, once `out` is claimed: everything it reads, builds and restores. */
+async function setUpClaimedRun(options: TrainOptions, hooks: TrainHooks, writeHook: WriteHook, { out, resuming }: RunDirectoryClaim): Promise<Run> {
+  const log = hooks.log ?? ((): void => {});
   // The whole checkpoint is checked first, so a damaged one is refused before minutes of compiling.
   if (resuming) await verifyCheckpoint(out, { limits: options.limits, notice: (line) => log(`note: ${line}`) });
   const savedConfig = resuming ? await readConfig(out, { limits: options.limits }) : undefined;
@@ -118,7 +135,7 @@ export async function prepareRun(options: TrainOptions, hooks: TrainHooks): Prom
  * Refuses an `out` that cannot hold this run (no checkpoint to resume, or another run's outputs
  * without --force), then creates it and clears what the new or resumed run replaces.
  */
-async function claimRunDirectory(options: TrainOptions, writeHook: WriteHook): Promise<{ out: string; resuming: boolean }> {
+async function claimRunDirectory(options: TrainOptions, writeHook: WriteHook): Promise<RunDirectoryClaim> {
   const out = resolve(options.out);
   const resuming = options.resume ?? false;
   const haveCheckpoint = existsSync(out) && hasTrainingCheckpoint(out);
@@ -131,10 +148,10 @@ async function claimRunDirectory(options: TrainOptions, writeHook: WriteHook): P
     throw new TrainOptionsError(`${out} already holds ${earlier.join(', ')} from another model; choose another --out, or pass --force to replace them`);
   }
   // Before any data is read or model built, so a bad --out fails in a second.
-  await prepareOutputDir(out, writeHook);
+  const created = await prepareOutputDir(out, writeHook);
   if (earlier.length > 0) await removeRunOutputs(out);
   if (resuming) await cleanRunDirectory(out, writeHook);
-  return { out, resuming };
+  return { out, resuming, created };
 }
 
 /** The training and test sets: the caller's, or the modality's from `options.data` (on resume, shaped for the checkpoint's model). */
