@@ -327,3 +327,28 @@ test('Ogg Vorbis: caps, truncation, corruption and other codecs are refused in o
   opus.set([...'OpusHead'].map((c) => c.charCodeAt(0)), body);
   await refuses(() => decodeAudio(opus, 'voice.opus'), /voice\.opus cannot be decoded as Ogg Vorbis \(its first packet is not a Vorbis identification header; Opus, FLAC and Speex in Ogg are not readable\); re-encode it/);
 });
+
+test('Ogg Vorbis: a malformed identification header is refused in one line, on the first page or a later one', async () => {
+  const bytes = new Uint8Array(readFileSync(join(FIXTURES, 'tone.ogg')));
+  const id = 27 + bytes[26]!;
+  const withIdByte = (offset: number, value: number): Uint8Array => {
+    const out = bytes.slice();
+    out[id + offset] = value;
+    return out;
+  };
+  // Found by the fuzz harness: the decoder library's Ogg parser threw a ReferenceError on these.
+  await refuses(() => decodeAudio(withIdByte(29, 0), 'frame.ogg'), /^audio frame\.ogg cannot be decoded as Ogg Vorbis \(its identification header lacks the framing bit\); re-encode it/);
+  await refuses(() => decodeAudio(withIdByte(28, 0x9a), 'blocks.ogg'), /^audio blocks\.ogg cannot be decoded as Ogg Vorbis \(block sizes 2\^10 and 2\^9; 2\^6 ≤ short ≤ long ≤ 2\^13 are readable\); re-encode it/);
+  await refuses(() => decodeAudio(withIdByte(28, 0xe6), 'huge-block.ogg'), /block sizes 2\^6 and 2\^14/);
+  // The same broken header on a later page, past what the header reader checks: the library's throw is refused too.
+  const pages: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length;) {
+    let end = at + 27 + bytes[at + 26]!;
+    for (let s = 0; s < bytes[at + 26]!; s++) end += bytes[at + 27 + s]!;
+    pages.push(bytes.subarray(at, end));
+    at = end;
+  }
+  const badHeaderPage = withIdByte(29, 0).subarray(0, pages[0]!.length);
+  const restarted = Buffer.concat([pages[0]!, pages[1]!, badHeaderPage, pages[1]!, ...pages.slice(2)]);
+  await refuses(() => decodeAudio(restarted, 'restart.ogg'), /^audio restart\.ogg cannot be decoded as Ogg Vorbis \(the decoder library stopped on a malformed page with a ReferenceError\); re-encode it$/);
+});

@@ -2,8 +2,10 @@
  * Decoding Ogg Vorbis to mono float with @wasm-audio-decoders/ogg-vorbis (libvorbis compiled to
  * WebAssembly, embedded in the package, so it decodes offline in Node and in the browser alike).
  * It is the maintained Vorbis decoder of the npm registry (the others are players or whole
- * ffmpeg builds); it never throws on a bad stream but reports errors beside what it decoded, so
- * they are turned into refusals here. It is MIT-licensed; the Ogg page parser it depends on,
+ * ffmpeg builds); it reports libvorbis's errors beside what it decoded, and they are turned into
+ * refusals here. Its Ogg page parser can also throw: codec-parser 2.5.0 calls a `logError` it never
+ * imports when a page's identification header does not parse (a ReferenceError), so whatever the
+ * library throws is refused too. It is MIT-licensed; the Ogg page parser it depends on,
  * codec-parser, is LGPL-3.0-or-later, used unmodified as its own npm package.
  *
  * The stream is fed in small chunks and each chunk's samples are mixed into an array that grows as
@@ -67,11 +69,20 @@ export async function decodeOggVorbis(data: Uint8Array, file: string, limits: In
     }
     written += n;
   };
+  /** One call into the decoder library; what it throws on a malformed stream becomes a refusal (its own text is an engine error, not for the user). */
+  const run = async (call: () => Promise<OggVorbisDecodedAudio>): Promise<OggVorbisDecodedAudio> => {
+    try {
+      return await call();
+    } catch (err) {
+      const kind = err instanceof Error ? err.name : typeof err;
+      throw new AudioError(`audio ${file} cannot be decoded as Ogg Vorbis (the decoder library stopped on a malformed page with a ${kind}); re-encode it`);
+    }
+  };
   const decoder = new OggVorbisDecoder();
   await decoder.ready;
   try {
-    for (let at = 0; at < data.length; at += CHUNK_BYTES) take(await decoder.decode(data.subarray(at, at + CHUNK_BYTES)));
-    take(await decoder.flush());
+    for (let at = 0; at < data.length; at += CHUNK_BYTES) take(await run(() => decoder.decode(data.subarray(at, at + CHUNK_BYTES))));
+    take(await run(() => decoder.flush()));
   } finally {
     decoder.free();
   }

@@ -10,7 +10,9 @@
  *
  * Vorbis I §4.2.2: the first packet, alone on the first page, is the identification header:
  * 0x01 "vorbis", a 32-bit version (0), the channel count (8 bits), the sample rate (32 bits),
- * three bitrates, the two block sizes as powers of two, and a framing bit.
+ * three bitrates, the two block sizes as powers of two, and a framing bit. The block sizes are
+ * 2^6 to 2^13 samples, the first no larger than the second, and the framing bit is set; a header
+ * that breaks these is refused here, as libvorbis would, before the decoder library sees it.
  */
 import type { AudioHeader } from './audio-clip.js';
 import { AudioError, TruncatedAudioHeaderError } from './audio-error.js';
@@ -78,6 +80,10 @@ export function readOggVorbisHeader(head: Uint8Array, tail: Uint8Array, file: st
   if (version !== 0) refuse(`Vorbis version ${version}; version 0 is readable`);
   if (channels === 0 || channels > MAX_CHANNELS) refuse(`${channels} channels; 1 to ${MAX_CHANNELS} are readable`);
   if (sampleRate === 0) refuse('it declares a sample rate of 0 Hz');
+  const shortBlock = head[id + 28]! & 0x0f;
+  const longBlock = head[id + 28]! >> 4;
+  if (shortBlock < 6 || longBlock > 13 || shortBlock > longBlock) refuse(`block sizes 2^${shortBlock} and 2^${longBlock}; 2^6 ≤ short ≤ long ≤ 2^13 are readable`);
+  if ((head[id + 29]! & 1) === 0) refuse('its identification header lacks the framing bit');
   const last = lastPageOffset(tail);
   if (last < 0) refuse('it does not end with a complete Ogg page (truncated?)');
   if ((tail[last + 5]! & 0x04) === 0) refuse('its last page is not marked as the end of the stream (truncated?)');
