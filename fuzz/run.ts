@@ -2,8 +2,8 @@
  * Running fuzz cases against one target and judging each outcome. A case is a pure function of
  * (seed, target name, case number), so any failure replays alone with `--target T --case N`.
  *
- * A case passes when the parser returns (a valid file) or throws one of the target's refusal
- * classes with a one-line message. It fails on any other exception (TypeError, RangeError, an
+ * A case passes when the parser returns or resolves (a valid file) or throws or rejects with one
+ * of the target's refusal classes and a one-line message. It fails on any other exception (TypeError, RangeError, an
  * allocation failure), on a refusal whose message spans lines or reads like an engine error
  * escaping through a wrapper ("Cannot read properties of undefined"), on taking longer than
  * CASE_TIME_LIMIT_MS, and on a case raising the process's peak resident memory more than
@@ -66,9 +66,9 @@ function caseInput(target: FuzzTarget, seed: number, caseNumber: number): { byte
 
 type Outcome = { kind: 'valid' } | { kind: 'refused' } | { kind: 'failed'; reason: string };
 
-function judge(target: FuzzTarget, run: () => void): Outcome {
+async function judge(target: FuzzTarget, run: () => void | Promise<void>): Promise<Outcome> {
   try {
-    run();
+    await run();
     return { kind: 'valid' };
   } catch (err) {
     const name = err instanceof Error ? err.constructor.name : typeof err;
@@ -99,7 +99,7 @@ export async function runFuzz(target: FuzzTarget, options: { readonly cases: num
     const { bytes, seedFile } = caseInput(target, options.seed, n);
     const residentBefore = process.memoryUsage.rss();
     const t0 = performance.now();
-    const outcome = judge(target, () => target.parse(bytes, seedFile));
+    const outcome = await judge(target, () => target.parse(bytes, seedFile));
     const ms = performance.now() - t0;
     slowest = Math.max(slowest, ms);
     const fail = (reason: string): void => void failures.push({ target: target.name, seed: options.seed, caseNumber: n, reason });

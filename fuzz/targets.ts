@@ -3,9 +3,13 @@
  * mutations that suit its format, and the error classes that count as a proper refusal. A
  * parse that returns is a valid result; one that throws anything else is a failure (run.ts).
  */
+import { readFileSync } from 'node:fs';
 import { deflateSync, gzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { AudioError } from '../src/audio/audio-error.js';
+import { decodeAudio } from '../src/audio/decode-audio.js';
+import { encodeWav16 } from '../src/audio/wav-encode.js';
 import { IndicesFileError, parseIndicesFile, parseIndicesJson, type IndexGridShape } from '../src/cli/indices-file.js';
 import { parseCifarBatch } from '../src/data/cifar.js';
 import { DataError } from '../src/data/errors.js';
@@ -37,8 +41,8 @@ export interface FuzzTarget {
   readonly seedCount: number;
   /** A mutated copy of seed `seed`. */
   mutate(seed: number, rng: Rng): Uint8Array;
-  /** Parses a (mutated) file of seed `seed`'s kind; returns for a valid file, throws to refuse it. */
-  parse(bytes: Uint8Array, seed: number): void;
+  /** Parses a (mutated) file of seed `seed`'s kind; returns (or resolves) for a valid file, throws (or rejects) to refuse it. */
+  parse(bytes: Uint8Array, seed: number): void | Promise<void>;
   /** The error classes that are proper refusals (their messages must still be one line). */
   readonly refusals: readonly ErrorClass[];
 }
@@ -340,6 +344,146 @@ function jpegTarget(): FuzzTarget {
   };
 }
 
+// ------------------------------------------------------------------ audio
+
+interface WavSeedLayout {
+  readonly tag: 'pcm' | 'float';
+  readonly bits: 8 | 16 | 24 | 32 | 64;
+  readonly channels: number;
+  /** WAVE_FORMAT_EXTENSIBLE (a 40-byte fmt chunk whose sub-format GUID carries the tag). */
+  readonly extensible?: boolean;
+  /** RF64 with a ds64 chunk and 32-bit sizes of 0xFFFFFFFF (EBU Tech 3306). */
+  readonly rf64?: boolean;
+}
+
+/**
+ * A WAV file of `frames` frames of a sine per channel, in the layout given, and the offsets of
+ * its size, channel, rate, block-align and bits fields as mutation targets.
+ */
+function wavSeed(layout: WavSeedLayout, frames: number): { bytes: Uint8Array; fields: FieldSpot[] } {
+  const { tag, bits, channels } = layout;
+  const bytesPerSample = bits / 8;
+  const dataBytes = frames * channels * bytesPerSample;
+  const fmtBytes = layout.extensible === true ? 40 : 16;
+  const ds64Bytes = layout.rf64 === true ? 8 + 28 : 0;
+  const fmtAt = 12 + ds64Bytes;
+  const dataAt = fmtAt + 8 + fmtBytes;
+  const out = new Uint8Array(dataAt + 8 + dataBytes);
+  const view = new DataView(out.buffer);
+  const text = (at: number, s: string): void => { for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i); };
+  const riffSize = out.length - 8;
+  text(0, layout.rf64 === true ? 'RF64' : 'RIFF');
+  view.setUint32(4, layout.rf64 === true ? 0xffffffff : riffSize, true);
+  text(8, 'WAVE');
+  if (layout.rf64 === true) {
+    text(12, 'ds64');
+    view.setUint32(16, 28, true);
+    view.setBigUint64(20, BigInt(riffSize), true);
+    view.setBigUint64(28, BigInt(dataBytes), true);
+    view.setBigUint64(36, BigInt(frames), true);
+  }
+  const plainTag = tag === 'pcm' ? 1 : 3;
+  text(fmtAt, 'fmt ');
+  view.setUint32(fmtAt + 4, fmtBytes, true);
+  view.setUint16(fmtAt + 8, layout.extensible === true ? 0xfffe : plainTag, true);
+  view.setUint16(fmtAt + 10, channels, true);
+  view.setUint32(fmtAt + 12, 16000, true);
+  view.setUint32(fmtAt + 16, 16000 * channels * bytesPerSample, true);
+  view.setUint16(fmtAt + 20, channels * bytesPerSample, true);
+  view.setUint16(fmtAt + 22, bits, true);
+  if (layout.extensible === true) {
+    view.setUint16(fmtAt + 24, 22, true); // extension size
+    view.setUint16(fmtAt + 26, bits, true); // valid bits
+    view.setUint32(fmtAt + 28, channels === 1 ? 0x4 : 0x3, true); // channel mask: centre, or left and right
+    view.setUint16(fmtAt + 32, plainTag, true);
+    out.set([0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71], fmtAt + 34);
+  }
+  text(dataAt, 'data');
+  view.setUint32(dataAt + 4, layout.rf64 === true ? 0xffffffff : dataBytes, true);
+  for (let f = 0; f < frames; f++) {
+    for (let c = 0; c < channels; c++) {
+      const v = 0.5 * Math.sin((2 * Math.PI * (c + 1) * f) / 16);
+      const at = dataAt + 8 + (f * channels + c) * bytesPerSample;
+      if (tag === 'float') {
+        if (bits === 32) view.setFloat32(at, v, true);
+        else view.setFloat64(at, v, true);
+      } else if (bits === 8) view.setUint8(at, Math.round(v * 127) + 128);
+      else if (bits === 16) view.setInt16(at, Math.round(v * 32767), true);
+      else if (bits === 24) {
+        const k = Math.round(v * 8388607);
+        view.setUint16(at, k & 0xffff, true);
+        view.setInt8(at + 2, k >> 16);
+      } else view.setInt32(at, Math.round(v * 2147483647), true);
+    }
+  }
+  const u32 = (offset: number): FieldSpot => ({ offset, bytes: 4, littleEndian: true });
+  const u16 = (offset: number): FieldSpot => ({ offset, bytes: 2, littleEndian: true });
+  const fields = [u32(4), u32(fmtAt + 4), u16(fmtAt + 8), u16(fmtAt + 10), u32(fmtAt + 12), u16(fmtAt + 20), u16(fmtAt + 22), u32(dataAt + 4)];
+  if (layout.rf64 === true) fields.push(u32(16), { offset: 28, bytes: 8, littleEndian: true });
+  if (layout.extensible === true) fields.push(u16(fmtAt + 24), u16(fmtAt + 32));
+  return { bytes: out, fields };
+}
+
+function wavTarget(): FuzzTarget {
+  const tone = Float32Array.from({ length: 24 }, (_, i) => 0.5 * Math.sin(i / 3));
+  const encoded = encodeWav16(tone, 16000);
+  const seeds = [
+    { bytes: encoded, fields: wavSeed({ tag: 'pcm', bits: 16, channels: 1 }, 24).fields },
+    wavSeed({ tag: 'pcm', bits: 8, channels: 1 }, 20),
+    wavSeed({ tag: 'pcm', bits: 16, channels: 2 }, 16),
+    wavSeed({ tag: 'pcm', bits: 24, channels: 1 }, 15),
+    wavSeed({ tag: 'pcm', bits: 32, channels: 2 }, 12),
+    wavSeed({ tag: 'float', bits: 32, channels: 1 }, 16),
+    wavSeed({ tag: 'float', bits: 64, channels: 2 }, 8),
+    wavSeed({ tag: 'pcm', bits: 24, channels: 2, extensible: true }, 10),
+    wavSeed({ tag: 'float', bits: 32, channels: 1, extensible: true }, 12),
+    wavSeed({ tag: 'pcm', bits: 16, channels: 2, rf64: true }, 12),
+  ];
+  return {
+    name: 'wav',
+    seedCount: seeds.length,
+    mutate: (seed, rng) => mutateBytes(seeds[seed]!.bytes, rng, seeds[seed]!.fields),
+    async parse(bytes) {
+      await decodeAudio(bytes, 'clip.wav', FUZZ_LIMITS);
+    },
+    refusals: [AudioError],
+  };
+}
+
+/** Offsets of every page's granule position (64-bit), the first page's Vorbis channel and rate fields, and each page's segment count. */
+function oggFields(data: Uint8Array): FieldSpot[] {
+  const spots: FieldSpot[] = [];
+  for (let i = 0; i + 27 <= data.length && data[i] === 0x4f;) {
+    spots.push({ offset: i + 6, bytes: 8, littleEndian: true });
+    const segments = data[i + 26]!;
+    if (i === 0) spots.push({ offset: 27 + segments + 7, bytes: 4, littleEndian: true }, { offset: 27 + segments + 12, bytes: 4, littleEndian: true });
+    let body = 0;
+    for (let s = 0; s < segments; s++) body += data[i + 27 + s]!;
+    i += 27 + segments + body;
+  }
+  return spots;
+}
+
+/**
+ * Ogg Vorbis: the committed stereo tone (5 KB). The decoder (libvorbis in WebAssembly) ignores
+ * page CRCs, so a mutation reaches it without the checksums being fixed. speech.ogg (15 KB) is
+ * left out: it would triple the time per case, and the tone's three pages already carry every
+ * kind of Vorbis packet (identification, comment, setup, audio) and an end-of-stream page.
+ */
+function oggVorbisTarget(): FuzzTarget {
+  const tone = new Uint8Array(readFileSync(new URL('../../test/fixtures/audio/tone.ogg', import.meta.url)));
+  const fields = oggFields(tone);
+  return {
+    name: 'ogg-vorbis',
+    seedCount: 1,
+    mutate: (_seed, rng) => mutateBytes(tone, rng, fields),
+    async parse(bytes) {
+      await decodeAudio(bytes, 'clip.ogg', FUZZ_LIMITS);
+    },
+    refusals: [AudioError],
+  };
+}
+
 /** Every target, in the order `npm run fuzz` reports them. */
 export function fuzzTargets(): FuzzTarget[] {
   return [
@@ -352,5 +496,7 @@ export function fuzzTargets(): FuzzTarget[] {
     cifarTarget(),
     pngTarget(),
     jpegTarget(),
+    wavTarget(),
+    oggVorbisTarget(),
   ];
 }
