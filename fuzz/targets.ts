@@ -464,6 +464,45 @@ function oggFields(data: Uint8Array): FieldSpot[] {
   return spots;
 }
 
+/** The pages of an Ogg stream, each as [start, end) offsets, read by their lacing values (RFC 3533 §6). */
+function oggPages(data: Uint8Array): Array<[number, number]> {
+  const pages: Array<[number, number]> = [];
+  for (let i = 0; i + 27 <= data.length;) {
+    const segments = data[i + 26]!;
+    let end = i + 27 + segments;
+    for (let s = 0; s < segments; s++) end += data[i + 27 + s]!;
+    pages.push([i, end]);
+    i = end;
+  }
+  return pages;
+}
+
+/**
+ * `data` with the body of one page mutated and the page's lacing values kept true to the new body,
+ * so that the stream still ends in a complete page and the mutation reaches the Vorbis packets. A
+ * body that keeps its length keeps its packet boundaries; one that changes length becomes one packet.
+ */
+function mutateOggPage(data: Uint8Array, pages: ReadonlyArray<[number, number]>, rng: Rng): Uint8Array {
+  const [start, end] = pages[rng.int(pages.length)]!;
+  const segments = data[start + 26]!;
+  const oldBody = data.subarray(start + 27 + segments, end);
+  // At most 254 lacing values of 255 and a last one below 255 (RFC 3533 §6).
+  const body = mutateBytes(oldBody, rng).subarray(0, 254 * 255);
+  const lacing = body.length === oldBody.length
+    ? data.subarray(start + 27, start + 27 + segments)
+    : Uint8Array.from({ length: Math.floor(body.length / 255) + 1 }, (_, k, n = Math.floor(body.length / 255)) => (k < n ? 255 : body.length % 255));
+  const page = new Uint8Array(27 + lacing.length + body.length);
+  page.set(data.subarray(start, start + 27));
+  page[26] = lacing.length;
+  page.set(lacing, 27);
+  page.set(body, 27 + lacing.length);
+  const out = new Uint8Array(data.length - (end - start) + page.length);
+  out.set(data.subarray(0, start));
+  out.set(page, start);
+  out.set(data.subarray(end), start + page.length);
+  return out;
+}
+
 /**
  * Ogg Vorbis: the committed stereo tone (5 KB). The decoder (libvorbis in WebAssembly) ignores
  * page CRCs, so a mutation reaches it without the checksums being fixed. speech.ogg (15 KB) is
@@ -473,10 +512,11 @@ function oggFields(data: Uint8Array): FieldSpot[] {
 function oggVorbisTarget(): FuzzTarget {
   const tone = new Uint8Array(readFileSync(new URL('../../test/fixtures/audio/tone.ogg', import.meta.url)));
   const fields = oggFields(tone);
+  const pages = oggPages(tone);
   return {
     name: 'ogg-vorbis',
     seedCount: 1,
-    mutate: (_seed, rng) => mutateBytes(tone, rng, fields),
+    mutate: (_seed, rng) => (rng.uniform() < 0.5 ? mutateOggPage(tone, pages, rng) : mutateBytes(tone, rng, fields)),
     async parse(bytes) {
       await decodeAudio(bytes, 'clip.ogg', FUZZ_LIMITS);
     },
