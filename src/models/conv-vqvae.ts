@@ -17,7 +17,8 @@ import { conv2dLayer } from '../layers/conv2d.js';
 import { convTranspose2dLayer } from '../layers/conv-transpose2d.js';
 import { ACTIVATIONS, normActivate, residualStack, type Activation } from '../layers/residual-block.js';
 import type { BuildContext } from '../runtime/build-context.js';
-import { quotedValue, shownValue } from '../limits/shown-value.js';
+import { quotedValue } from '../limits/shown-value.js';
+import { checkArchitectureInteger } from './architecture-bounds.js';
 import type { Architecture, ImageShape, LatentShape } from './model.js';
 
 export interface ConvArchitecture {
@@ -56,7 +57,7 @@ const MAX_DOWNSAMPLES = 12;
 const MAX_RESIDUAL_BLOCKS = 64;
 
 function checkPositiveInteger(name: string, v: number, min: number, max: number): void {
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`conv model: ${name} must be an integer from ${min} to ${max}, got ${shownValue(v)}`);
+  checkArchitectureInteger('conv', name, v, min, max);
 }
 
 /** Width after downsampling i (of D): hidden / 2^(D−1−i), at least 1. */

@@ -30,7 +30,7 @@ import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
 import { conv1dLayer } from '../layers/conv1d.js';
 import { convTranspose1dLayer } from '../layers/conv-transpose1d.js';
-import { shownValue } from '../limits/shown-value.js';
+import { checkArchitectureInteger } from './architecture-bounds.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import type { Architecture, ImageShape, LatentShape } from './model.js';
 
@@ -76,7 +76,7 @@ const MAX_DILATION = 243;
 const MAX_KERNEL = 31;
 
 function checkInteger(name: string, v: number, min: number, max: number): void {
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`seanet model: ${name} must be an integer from ${min} to ${max}, got ${shownValue(v)}`);
+  checkArchitectureInteger('seanet', name, v, min, max);
 }
 
 function checkOdd(name: string, v: number): void {
