@@ -53,7 +53,8 @@ const convT1 = (o: op.ConvTransposeOptions) => (x: Tensor, w: Tensor) => op.conv
 /**
  * 1-D passes of the SEANet model (src/models/seanet.ts) with 32 base channels and strides 2·4·5·8:
  * residual units' dilated 3-tap convs at each resolution, the strided convs, the input gradient of
- * a dilated conv (a stride-1 transposed conv), and the decoder's k = 2s transposed convs.
+ * a dilated conv (a stride-1 transposed conv), and the decoder's k = 2s transposed convs; then the
+ * STFT of the multi-resolution mel loss.
  */
 const AUDIO_PASSES: readonly Pass[] = [
   { label: 'Conv1d k3 d1 32→16, T 8000', a: [NA, 32, 8000], b: [16, 32, 3], build: conv1({ pad: 1 }), forms: CONV_FORMS },
@@ -68,6 +69,9 @@ const AUDIO_PASSES: readonly Pass[] = [
   { label: 'ConvT1d k8 s4 128→64, 1000→4000', a: [NA, 128, 1000], b: [128, 64, 8], build: convT1({ stride: 4, pad: 2 }), forms: CONVT_SUBPIXEL_FORMS },
   { label: 'ConvT1d k10 s5 256→128, 200→1000', a: [NA, 256, 200], b: [256, 128, 10], build: convT1({ stride: 5, pad: 3, outputPadding: 1 }), forms: CONVT_SUBPIXEL_FORMS },
   { label: 'ConvT1d k16 s8 512→256, 25→200', a: [NA, 512, 25], b: [512, 256, 16], build: convT1({ stride: 8, pad: 4 }), forms: CONVT_SUBPIXEL_FORMS },
+  // The DFT of src/layers/multi-resolution-mel-loss.ts at its largest default resolution, and its input gradient.
+  { label: 'Conv1d k2048 s512 1→2048, 8000→12 (STFT)', a: [NA, 1, 8000], b: [2048, 1, 2048], build: conv1({ stride: 512 }), forms: { plain: { conv: 'plain' }, framed: { conv: 'framed' } } },
+  { label: 'ConvT1d k2048 s512 2048→1, 12→8192 (∂x of the STFT)', a: [NA, 2048, 12], b: [2048, 1, 2048], build: convT1({ stride: 512 }), forms: { plain: { convTranspose: 'plain' }, 'overlap-add': { convTranspose: 'overlap-add' } } },
 ];
 
 /** The conv passes of the reference model (src/models/reference-mnist.ts) at batch 128, as the file comment of conv-forms.ts lists them. */

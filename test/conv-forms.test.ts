@@ -136,6 +136,12 @@ const FORMS: readonly { label: string; a: Shape; b: Shape; build: Build; uses: s
   { label: 'ConvTranspose 1-D k8 s4 p2 as one sub-pixel NCHWc conv', a: [2, B, 5], b: [B, B, 8], build: (x, w) => op.convTranspose1d(x, w, { stride: 4, pad: 2 }), uses: 'ReorderInput', avoids: 'ConvTranspose' },
   { label: 'ConvTranspose 1-D k10 s5 p3 outputPadding 1 as one sub-pixel plain conv', a: [2, 3, 4], b: [3, 2, 10], build: (x, w) => op.convTranspose1d(x, w, { stride: 5, pad: 3, outputPadding: 1 }), uses: 'Conv', avoids: 'ConvTranspose' },
   { label: 'ConvTranspose 1-D k6 s2 stays the plain node (k ≠ 2s)', a: [2, B, 5], b: [B, B, 6], build: (x, w) => op.convTranspose1d(x, w, { stride: 2, pad: 1 }), uses: 'ConvTranspose' },
+  // One input channel, k a whole number of strides (an STFT's analysis filterbank): frames + one MatMul, and its adjoint by overlap-add.
+  { label: 'Conv 1-D one channel k8 s2 p1 as frames + one MatMul', a: [2, 1, 21], b: [5, 1, 8], build: (x, w) => op.conv1d(x, w, { stride: 2, pad: 1 }), uses: 'MatMul', avoids: 'Conv' },
+  { label: 'Conv 1-D one channel k6 s3, samples past the last frame, as frames + one MatMul', a: [2, 1, 20], b: [4, 1, 6], build: (x, w) => op.conv1d(x, w, { stride: 3 }), uses: 'MatMul', avoids: 'Conv' },
+  { label: 'Conv 1-D one channel k4 s4 (frames side by side) as one MatMul', a: [2, 1, 13], b: [3, 1, 4], build: (x, w) => op.conv1d(x, w, { stride: 4 }), uses: 'MatMul', avoids: 'Conv' },
+  { label: 'ConvTranspose 1-D to one channel k8 s2 p1 outputPadding 1 as MatMul + overlap-add', a: [2, 5, 6], b: [5, 1, 8], build: (x, w) => op.convTranspose1d(x, w, { stride: 2, pad: 1, outputPadding: 1 }), uses: 'MatMul', avoids: 'Conv' },
+  { label: 'ConvTranspose 1-D to one channel k8 s2 outputPadding 1 (zeros past the frames) as MatMul + overlap-add', a: [2, 5, 6], b: [5, 1, 8], build: (x, w) => op.convTranspose1d(x, w, { stride: 2, outputPadding: 1 }), uses: 'MatMul', avoids: 'Conv' },
   { label: 'ConvFilterGrad 1-D k4 s2 as im2col + MatMul', a: [2, 8, 12], b: [2, 16, 6], build: (x, gy) => op.conv1dFilterGrad(x, gy, { kernel: 4, stride: 2, pad: 1 }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad1d([2, 8, 12], [2, 16, 6], 4, 2, 1, 1) },
   { label: 'ConvFilterGrad 1-D k3 dilation 9 as im2col + MatMul', a: [2, 8, 12], b: [2, 16, 12], build: (x, gy) => op.conv1dFilterGrad(x, gy, { kernel: 3, dilation: 9, pad: 9 }), uses: 'MatMul', avoids: 'Conv', reference: filterGrad1d([2, 8, 12], [2, 16, 12], 3, 1, 9, 9) },
   { label: 'ConvFilterGrad 4×4 s2 as the swapped plain conv', a: [2, 8, 8, 8], b: [2, 8, 4, 4], build: (x, gy) => op.conv2dFilterGrad(x, gy, { kernel: [4, 4], stride: 2, pad: 1 }), uses: 'Conv', avoids: 'ReorderInput', reference: filterGrad([2, 8, 8, 8], [2, 8, 4, 4], 4, 2, 1) },
@@ -163,6 +169,8 @@ test('finite-difference gradients through the fast conv forms', { skip }, async 
   await gradCheck('ConvTranspose 1-D k3 flipped', [{ shape: [2, B, 7], name: 'x' }, { shape: [B, B, 3], name: 'w' }], ([x, w]) => op.convTranspose1d(x!, w!, { pad: 1 }));
   await gradCheck('ConvTranspose 1-D k4 s2 sub-pixel', [{ shape: [2, B, 5], name: 'x' }, { shape: [B, B, 4], name: 'w' }], ([x, w]) => op.convTranspose1d(x!, w!, { stride: 2, pad: 1 }));
   await gradCheck('ConvTranspose 1-D k10 s5 sub-pixel', [{ shape: [1, 3, 3], name: 'x' }, { shape: [3, 2, 10], name: 'w' }], ([x, w]) => op.convTranspose1d(x!, w!, { stride: 5, pad: 3, outputPadding: 1 }));
+  await gradCheck('Conv 1-D one channel framed', [{ shape: [2, 1, 21], name: 'x' }, { shape: [5, 1, 8], name: 'w' }], ([x, w]) => op.conv1d(x!, w!, { stride: 2, pad: 1 }));
+  await gradCheck('ConvTranspose 1-D to one channel by overlap-add', [{ shape: [2, 5, 6], name: 'x' }, { shape: [5, 1, 8], name: 'w' }], ([x, w]) => op.convTranspose1d(x!, w!, { stride: 2, pad: 1, outputPadding: 1 }));
   await gradCheck('ConvFilterGrad swapped NCHWc', [{ shape: [B, 8, 4, 4], name: 'x' }, { shape: [B, B, 4, 4], name: 'gy' }], ([x, gy]) => op.conv2dFilterGrad(x!, gy!, { kernel: [3, 3], pad: 1 }));
 });
 

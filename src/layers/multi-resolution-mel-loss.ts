@@ -45,7 +45,10 @@
  *    multiply-adds per sample at hop N_r/4: 4·(512 + 1,024 + 2,048) = 14,336 per sample and
  *    signal for the defaults, against ≈ N_r/2·log₂N_r for an FFT. A radix-2 FFT in the graph would
  *    be log₂N_r stages of small Slice/Mul/Add/Concat nodes, each a pass over memory; the dense
- *    product is one GEMM per resolution, which is what ONNX Runtime runs fastest;
+ *    product is one GEMM per resolution, which is what ONNX Runtime runs fastest. The conv is
+ *    lowered in its framed form (src/onnx/conv-forms.ts: the frames of the whole batch by Slices of
+ *    the signal cut into hops, one MatMul; the input gradient by a MatMul and an overlap-add),
+ *    which reads the filter once per batch instead of once per signal;
  *  - the mel filters are one MatMul with a constant [N_r/2 + 1, M_r] matrix on the frames-major
  *    magnitudes, shared by both signals;
  *  - the constants are N_r² floats per resolution (16 MiB at N_r = 2,048), so FFT sizes are capped
