@@ -116,6 +116,23 @@ test('gradients through framing, DFT conv, magnitude, mel MatMul, clamp and both
     multiResolutionMelLoss(recon!, target!, { sampleRate: 8000, resolutions: [{ fftSize: 32, mels: 5 }] }), { eps: 1e-3 });
 });
 
+test('silent signals give a zero loss and a zero, finite gradient (no 0/0 at empty bins or empty frames)', async () => {
+  const g = new Graph();
+  const recon = g.input('recon', [2, 1, 3000], 'float32', 'param');
+  const target = g.input('target', [2, 1, 3000]);
+  const loss = multiResolutionMelLoss(recon, target, { sampleRate: 16000, spectralConvergenceWeight: 1 });
+  const [dRecon] = grad(loss, [recon]) as [Tensor];
+  const c = await CompiledGraph.create(g, { loss, dRecon }, { threads: 1 });
+  try {
+    const silence = new Float32Array(6000);
+    const out = await c.run({ recon: silence, target: silence });
+    assert.ok(Math.abs((out.loss as Float32Array)[0]!) < 1e-6, `loss ${(out.loss as Float32Array)[0]}`);
+    assert.ok((out.dRecon as Float32Array).every((v) => v === 0));
+  } finally {
+    await c.release();
+  }
+});
+
 test('gradient descent through the loss recovers the gain of a quiet copy of speech', async () => {
   // x̂ = a · s for 0.5 s of speech s: the loss is ≈ |log₁₀ a| wherever the mels stay above the floor, so descent on a must reach 1.
   const speech = (await readAudioFile(SPEECH)).samples.subarray(8000, 16000);

@@ -13,7 +13,11 @@
  * and, for a reconstruction x̂ and a target x, each a batch of B signals:
  *
  *   logMel_r  = mean_{b,t,m} | log₁₀ max(Mel_r(x̂), 10⁻⁵) − log₁₀ max(Mel_r(x), 10⁻⁵) |
- *   sc_r      = mean_b ‖ |X̂_r| − |X_r| ‖_F / √(‖ |X_r| ‖_F² + ε_sc),     ε_sc = 1e-12
+ *   sc_r      = mean_b (√(‖ |X̂_r| − |X_r| ‖_F² + ε_sc) − √ε_sc) / √(‖ |X_r| ‖_F² + ε_sc),   ε_sc = 1e-12
+ *               (the ε terms keep the gradient finite where the two spectra agree, and make
+ *               sc 0 there, silence included; for a silent target and a sounding
+ *               reconstruction sc is huge, as the ratio is undefined: use the log-mel term on
+ *               data with digital silence)
  *   loss      = weight · (1/R) Σ_r ( logMelWeight · logMel_r + spectralConvergenceWeight · sc_r ).
  *
  * logMel_r is the multi-scale mel loss of DAC (Kumar et al. 2023, §3.4: L1 between log₁₀ mel
@@ -139,10 +143,10 @@ function logMelNatural(magnitude: Tensor, melT: Tensor): Tensor {
   return op.log(op.add(op.relu(op.sub(mel, MEL_FLOOR)), MEL_FLOOR));
 }
 
-/** mean_b ‖ |X̂_b| − |X_b| ‖_F / √(‖ |X_b| ‖_F² + ε). */
+/** mean_b (√(‖ |X̂_b| − |X_b| ‖_F² + ε) − √ε) / √(‖ |X_b| ‖_F² + ε). */
 function spectralConvergence(magHat: Tensor, mag: Tensor): Tensor {
   const diff = op.sub(magHat, mag);
-  const num = op.sqrt(op.add(op.reduceSum(op.mul(diff, diff), [1, 2]), CONVERGENCE_EPS));
+  const num = op.sub(op.sqrt(op.add(op.reduceSum(op.mul(diff, diff), [1, 2]), CONVERGENCE_EPS)), Math.sqrt(CONVERGENCE_EPS));
   const den = op.sqrt(op.add(op.reduceSum(op.mul(mag, mag), [1, 2]), CONVERGENCE_EPS));
   return op.reduceMean(op.div(num, den));
 }
