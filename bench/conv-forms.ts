@@ -71,7 +71,7 @@ const AUDIO_PASSES: readonly Pass[] = [
   { label: 'ConvT1d k16 s8 512→256, 25→200', a: [NA, 512, 25], b: [512, 256, 16], build: convT1({ stride: 8, pad: 4 }), forms: CONVT_SUBPIXEL_FORMS },
   // The DFT of src/layers/multi-resolution-mel-loss.ts at its largest default resolution, and its input gradient.
   { label: 'Conv1d k2048 s512 1→2048, 8000→12 (STFT)', a: [NA, 1, 8000], b: [2048, 1, 2048], build: conv1({ stride: 512 }), forms: { plain: { conv: 'plain' }, framed: { conv: 'framed' } } },
-  { label: 'ConvT1d k2048 s512 2048→1, 12→8192 (∂x of the STFT)', a: [NA, 2048, 12], b: [2048, 1, 2048], build: convT1({ stride: 512 }), forms: { plain: { convTranspose: 'plain' }, 'overlap-add': { convTranspose: 'overlap-add' } } },
+  { label: 'ConvT1d k2048 s512 2048→1, 12→7680 (∂x of the STFT)', a: [NA, 2048, 12], b: [2048, 1, 2048], build: convT1({ stride: 512 }), forms: { plain: { convTranspose: 'plain' }, 'overlap-add': { convTranspose: 'overlap-add' } } },
 ];
 
 /** The conv passes of the reference model (src/models/reference-mnist.ts) at batch 128, as the file comment of conv-forms.ts lists them. */

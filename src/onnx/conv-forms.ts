@@ -444,15 +444,19 @@ function subPixel1d(e: Emitter, x: Node['inputs'][0], w: string, ci: number, co:
  * overlap-add of the m hop-long parts of the frames (one Sum of m shifted copies). Each output is
  * the same sum of products as in the plain node.
  *
- * Measured with the two forms built as graphs (fixed filter, stride k/4, batch 16 × 8,000 samples,
- * one thread, forward and input gradient together, median CPU ms of 7 calls, on the 2-vCPU
- * machine at a load of 11–14, so differences under ~20 % are noise):
+ * Measured at batch 16 × 8,000 samples, one thread, median CPU ms, on the 2-vCPU AVX-512 machine
+ * at a load of 11–18 (so differences under ~20 % are noise). The passes on their own (`npm run
+ * bench -- conv-forms`, filter fed as an input):
  *
- *   k (stride k/4), 1 → k channels     plain Conv + ConvTranspose    frames + MatMul, overlap-add
- *   64                                           3.8–4.0                      2.0–2.3
- *   256                                          5.6–6.7                      4.2–4.8
- *   512                                          8.7–10.5                     6.2–7.4
- *   2,048                                       39.9–43.7                    22.5–23.1
+ *   pass                                         plain       framed / overlap-add
+ *   Conv1d k2048 s512 1→2048, 8000→12          20.4–23.4            9.2–14.1
+ *   ConvT1d k2048 s512 2048→1, 12→7680         39.4–58.7           11.9
+ *
+ * and, built as graphs of primitives (frames by Slices, MatMul, autodiff's adjoint), forward and
+ * input gradient together at stride k/4 with a constant filter, plain Conv + ConvTranspose against
+ * frames + MatMul: 3.8–4.0 against 2.0–2.3 at k = 64, 5.6–6.7 / 4.2–4.8 at 256, 8.7–10.5 / 6.2–7.4
+ * at 512, 39.9–43.7 / 22.5–23.1 at 2,048. The whole default mel loss with its gradient
+ * (src/layers/multi-resolution-mel-loss.ts) took 87–94 plain and 58–64 in these forms.
  */
 function framesFit(a: Conv1dAttrs): boolean {
   return a.d === 1 && a.s >= 2 && a.k % a.s === 0;
@@ -477,8 +481,10 @@ function framedConv1d(e: Emitter, x: Node['inputs'][0], w: string, o: number, a:
 function overlapAdd1d(e: Emitter, x: Node['inputs'][0], w: string, ci: number, a: Conv1dAttrs, outShape: readonly number[], out: string): void {
   const [batch, , t] = x.shape as [number, number, number];
   const taps = a.k / a.s;
-  const framesMajor = e.value('Transpose', [x.name], [intsAttr('perm', [0, 2, 1])]);
-  const frames = e.value('MatMul', [framesMajor, e.value('Reshape', [w, e.ints([ci, a.k])])]); // [B, Tin, k]
+  // One [B·Tin, Cin]·[Cin, k] GEMM: the Reshape keeps ORT from fusing the Transpose into the MatMul
+  // as a transposed operand, which it runs as one GEMM per signal, each reading all of w.
+  const rows = e.value('Reshape', [e.value('Transpose', [x.name], [intsAttr('perm', [0, 2, 1])]), e.ints([batch * t, ci])]);
+  const frames = e.value('MatMul', [rows, e.value('Reshape', [w, e.ints([ci, a.k])])]); // [B·Tin, k]
   const parts = e.value('Reshape', [frames, e.ints([batch, t, taps, a.s])]);
   // Part j of frame i lands on hop i + j of the full output, (Tin + m − 1)·s samples long.
   const shifted = Array.from({ length: taps }, (_, j) => {
