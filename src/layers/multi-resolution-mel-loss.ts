@@ -20,9 +20,9 @@
  *               data with digital silence)
  *   loss      = weight · (1/R) Σ_r ( logMelWeight · logMel_r + spectralConvergenceWeight · sc_r ).
  *
- * logMel_r is the multi-scale mel loss of DAC (Kumar et al. 2023, §3.4: L1 between log₁₀ mel
+ * logMel_r is the multi-scale mel loss of DAC (Kumar et al. 2023: L1 between log₁₀ mel
  * spectrograms clamped at 10⁻⁵, mel of the magnitude, hop = window / 4) and sc_r the spectral
- * convergence of the multi-resolution STFT loss (Yamamoto et al. 2020, Parallel WaveGAN, eq. 2–4),
+ * convergence term of the multi-resolution STFT loss of Parallel WaveGAN (Yamamoto et al. 2020),
  * taken per example so a loud utterance does not outweigh a quiet one. With the default
  * resolutions and weights the loss of a batch is exactly the mean over its examples of
  * `melDistance` (src/audio/metrics/mel-distance.ts), the metric vqlab evaluates speech with, so
@@ -30,10 +30,12 @@
  *
  * The default resolutions are that metric's: FFT sizes 512, 1,024 and 2,048 (32, 64 and 128 ms at
  * 16 kHz), 64 mel bands each. DAC uses seven windows from 32 to 2,048 samples at 44.1 kHz with 5 to
- * 320 mels, EnCodec windows 2⁵ … 2¹¹ with 64 mels and SoundStream 2⁶ … 2¹¹; at 16 kHz the short
- * windows (2–16 ms) add time resolution a 50-frames-per-second speech codec already gets from its
- * time-domain L1 term, while 64 mel filters over the 65 or 129 bins of a 128- or 256-sample window
- * leave the lowest filters narrower than one bin. Callers can pass any list.
+ * 320 mels, EnCodec windows 2⁵ … 2¹¹ with 64 mels and SoundStream 2⁶ … 2¹¹. Keeping the metric's
+ * three makes the training loss and the reported distance one quantity; at 16 kHz the shorter
+ * windows (2–16 ms) would mostly weigh timing that the time-domain L1 term already fits, and 64
+ * mel filters over the 65 or 129 bins of a 128- or 256-sample window leave the lowest filters
+ * narrower than one bin (DAC scales the mels down with the window for that reason). Callers can
+ * pass any list, e.g. EnCodec's with mels scaled to the bins.
  *
  * How the graph computes it, and what that costs:
  *  - framing and the DFT are one fixed-filter 1-D convolution per resolution: x [B, 1, T] with a
