@@ -34,7 +34,7 @@
  * three makes the training loss and the reported distance one quantity; at 16 kHz the shorter
  * windows (2–16 ms) would mostly weigh timing that the time-domain L1 term already fits, and 64
  * mel filters over the 65 or 129 bins of a 128- or 256-sample window leave the lowest filters
- * narrower than one bin (DAC scales the mels down with the window for that reason). Callers can
+ * narrower than one bin (DAC scales its mel count with the window). Callers can
  * pass any list, e.g. EnCodec's with mels scaled to the bins.
  *
  * How the graph computes it, and what that costs:
