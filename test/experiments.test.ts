@@ -18,6 +18,9 @@ import { checkResults, describeRunThreads, readResults } from '../src/experiment
 import { markdownSummary } from '../src/experiments/markdown-summary.js';
 import { runExperiment } from '../src/experiments/run-experiment.js';
 import { summarize } from '../src/experiments/stats.js';
+import { codesCoveringRuns, sortedRuns } from '../src/experiments/count-runs.js';
+import { Rng } from '../src/init/rng.js';
+import { CodeUsage } from '../src/quantizers/usage.js';
 import type { ExperimentKind, RunResult, RunSpec } from '../src/experiments/types.js';
 
 function assertSvg(svg: string, where: string): void {
@@ -394,6 +397,57 @@ test('`vqlab report DIR` renders a results.json written with the older camelCase
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the coverage counts of a results file are the ones its sorted usage gives', () => {
+  const rng = new Rng(7);
+  for (let trial = 0; trial < 20; trial++) {
+    // Heavy-tailed counts with many ties and dead codes, as a skewed codebook gives.
+    const counts = Array.from({ length: 300 }, () => Math.floor(Math.exp(6 * rng.uniform()) - 1));
+    const usage = new CodeUsage(counts.length).add(counts);
+    for (let q = 1; q <= 100; q++) assert.equal(codesCoveringRuns(sortedRuns(counts), q), usage.codesCovering(q), `trial ${trial}, ${q} %`);
+  }
+  assert.equal(codesCoveringRuns([], 50), 0);
+  assert.equal(codesCoveringRuns([[0, 5]], 90), 0);
+  assert.throws(() => codesCoveringRuns([[1, 1]], 101), /percent must be an integer in \[1, 100\]/);
+});
+
+test('results without the spread metrics report them where the file allows: test set from its counts, training set as missing', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16, 32], seeds: [0] });
+    await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend([]) });
+    const keys = ['effectiveBits', 'codes50', 'codes90', 'trainPerplexity', 'trainEffectiveBits', 'trainCodes50', 'trainCodes90'];
+    const def = experimentDefinition('codebook-size');
+    const older = markdownSummary(readResults(dir), def, keys).trimEnd().split('\n');
+    // The fake backend records none of the new keys: test-set ones come from the usage counts, the
+    // training set's coverage is unknown.
+    const run = readResults(dir).runs[0]!;
+    const counts = run.usage.flatMap(([count, repeat]) => Array<number>(repeat).fill(count));
+    const usage = new CodeUsage(counts.length).add(counts);
+    const row = older[2]!.split(' | ');
+    assert.equal(row[3], Math.log2(run.metrics.perplexity).toFixed(2));
+    assert.deepEqual(row.slice(4, 6), [String(usage.codesCovering(50)), String(usage.codesCovering(90))]);
+    assert.equal(row[6], run.metrics.train_set!.perplexity.toFixed(1));
+    assert.deepEqual(row.slice(8, 10), ['–', '– |'], 'no training-set counts, no coverage');
+    const csv = readFileSync(join(dir, 'results.csv'), 'utf8').split('\n');
+    assert.match(csv[0]!, /,threads,effective_bits,codes_covering_50,codes_covering_90,train_set_effective_bits,train_set_codes_covering_50,train_set_codes_covering_90$/);
+    assert.match(csv[1]!, new RegExp(`,${usage.codesCovering(50)},${usage.codesCovering(90)},[0-9.]+,,$`));
+    // Recorded values take precedence (here equal to the recomputed test ones).
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { runs: RunResult[] };
+    const recorded = results.runs.map((r) => ({ ...r, metrics: { ...r.metrics, codes_covering_50: testCoverage(r, 50), codes_covering_90: testCoverage(r, 90), train_set: { ...r.metrics.train_set!, codes_covering_50: 3, codes_covering_90: 9 } } }));
+    writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...results, runs: recorded }));
+    const now = markdownSummary(readResults(dir), def, keys).trimEnd().split('\n');
+    assert.deepEqual(now[2]!.split(' | ').slice(0, 8), row.slice(0, 8));
+    assert.deepEqual(now[2]!.split(' | ').slice(8), ['3', '9 |']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function testCoverage(r: RunResult, percent: number): number {
+  const counts = r.usage.flatMap(([count, repeat]) => Array<number>(repeat).fill(count));
+  return new CodeUsage(counts.length).add(counts).codesCovering(percent);
+}
 
 // ---------------------------------------------------------------------------------------------
 // The real trainer and evaluator, with settings far below the quick preset (a few steps per run)

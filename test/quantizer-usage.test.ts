@@ -54,6 +54,27 @@ test('CodeUsage: utilization, perplexity, dead codes and histogram on a hand exa
   assert.equal(CodeUsage.for({ codebookSize: 9 }).codebookSize, 9);
 });
 
+test('CodeUsage: effective bits and the fewest codes covering a share of the latents', () => {
+  // Counts 5, 3, 1, 1 (in scrambled order, with a dead code): the top code takes 50 %, the top
+  // three 90 %, and 80 % needs two.
+  const u = new CodeUsage(5).add([1, 0, 5, 1, 3]);
+  assert.equal(u.codesCovering(50), 1);
+  assert.equal(u.codesCovering(51), 2);
+  assert.equal(u.codesCovering(80), 2);
+  assert.equal(u.codesCovering(90), 3);
+  assert.equal(u.codesCovering(91), 4);
+  assert.equal(u.codesCovering(100), 4);
+  assert.ok(Math.abs(u.effectiveBits() - Math.log2(u.perplexity())) < 1e-12);
+  // Uniform over 8 codes: 3 bits, and q % of the latents need q % of the codes (rounded up).
+  const uniform = new CodeUsage(8).add(new Float32Array(8).fill(7));
+  assert.ok(Math.abs(uniform.effectiveBits() - 3) < 1e-12);
+  assert.deepEqual([50, 90].map((q) => uniform.codesCovering(q)), [4, 8]);
+  assert.equal(new CodeUsage(3).codesCovering(90), 0, 'nothing counted, no codes needed');
+  assert.equal(new CodeUsage(3).effectiveBits(), 0);
+  assert.throws(() => u.codesCovering(0), /percent must be an integer in \[1, 100\], got 0/);
+  assert.throws(() => u.codesCovering(0.9), /got 0\.9/);
+});
+
 // ---------------------------------------------------------------- end to end
 
 const N = 512, DIM = 8, K = 64;

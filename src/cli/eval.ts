@@ -17,10 +17,12 @@ const OPTIONS: OptionTable = {
 };
 
 const USAGE = 'vqlab eval DIR [options]';
-const SUMMARY = 'Evaluate a checkpoint on its test set (or --split train). Prints {"mse","psnr","ssim","utilization","perplexity","dead_codes"} on stdout.';
+const SUMMARY = 'Evaluate a checkpoint on its test set (or --split train). Prints {"mse","psnr","ssim","utilization","perplexity","dead_codes","effective_bits","codes_covering_50","codes_covering_90"} on stdout.';
 const EXTRA = `mse is over all pixels of the test set (reconstructions clamped to [0,1]); psnr = 10·log10(1/mse) of that
 dataset-level mse; ssim is the mean Gaussian-window SSIM (11×11, σ=1.5) per image (null for --split train); utilization is the fraction
-of codes used at least once on the test set; perplexity = exp(entropy of code usage); dead_codes = K − used.`;
+of codes used at least once on the test set; perplexity = exp(entropy of code usage); dead_codes = K − used;
+effective_bits = log2(perplexity); codes_covering_50 / _90 = the fewest codes whose usage counts, largest first, add up
+to at least 50 % / 90 % of the set's latents (a few codes carrying most latents is a skewed codebook however many are used).`;
 
 export const evalCommand: Command = {
   async run(argv) {

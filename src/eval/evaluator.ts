@@ -8,6 +8,9 @@
  *   utilization  fraction of the K codes chosen at least once over the set (exact counts)
  *   perplexity   exp(−Σ_k p_k log p_k), p_k = share of latent vectors assigned to code k
  *   dead_codes   K − (codes used at least once)
+ *   effective_bits                       log2(perplexity)
+ *   codes_covering_50, codes_covering_90 the fewest codes that take 50 % / 90 % of the latents
+ *                                        (usage.ts): spread use versus a few codes doing the work
  */
 import * as op from '../graph/ops.js';
 import type { ModelConfig } from '../models/config.js';
@@ -24,6 +27,21 @@ export interface EvalMetrics extends ReconstructionMetrics {
   readonly utilization: number;
   readonly perplexity: number;
   readonly dead_codes: number;
+  readonly effective_bits: number;
+  readonly codes_covering_50: number;
+  readonly codes_covering_90: number;
+}
+
+/** The code-usage part of `EvalMetrics`, from exact counts. */
+export function usageMetrics(usage: CodeUsage): Pick<EvalMetrics, 'utilization' | 'perplexity' | 'dead_codes' | 'effective_bits' | 'codes_covering_50' | 'codes_covering_90'> {
+  return {
+    utilization: usage.utilization(),
+    perplexity: usage.perplexity(),
+    dead_codes: usage.codebookSize - usage.usedCodes(),
+    effective_bits: usage.effectiveBits(),
+    codes_covering_50: usage.codesCovering(50),
+    codes_covering_90: usage.codesCovering(90),
+  };
 }
 
 export interface EvaluationResult {
@@ -118,7 +136,7 @@ export class Evaluator {
     const reconstructions = new Float32Array(keep.length * exampleSize);
     keep.forEach((index, i) => reconstructions.set(kept.get(index)!, i * exampleSize));
     return {
-      metrics: { ...reconstructionMetrics.result(), utilization: usage.utilization(), perplexity: usage.perplexity(), dead_codes: usage.codebookSize - usage.usedCodes() },
+      metrics: { ...reconstructionMetrics.result(), ...usageMetrics(usage) },
       usage,
       counts: usage.counts,
       reconstructions,

@@ -59,7 +59,10 @@ export function defaultBackend(): Backend {
         limit: spec.testLimit,
       });
       return {
-        metrics: { utilization: m.utilization, perplexity: m.perplexity, dead_codes: m.dead_codes, mse: m.mse, psnr: m.psnr, ssim: Number.isFinite(m.ssim) ? m.ssim : null },
+        metrics: {
+          utilization: m.utilization, perplexity: m.perplexity, dead_codes: m.dead_codes, mse: m.mse, psnr: m.psnr, ssim: Number.isFinite(m.ssim) ? m.ssim : null,
+          effective_bits: m.effective_bits, codes_covering_50: m.codes_covering_50, codes_covering_90: m.codes_covering_90,
+        },
         counts,
       };
     },
@@ -74,7 +77,10 @@ export function defaultBackend(): Backend {
         limit: spec.trainLimit,
       });
       const latents = counts.reduce((a, b) => a + b, 0);
-      return { latents, utilization: m.utilization, used_codes: counts.length - m.dead_codes, perplexity: m.perplexity };
+      return {
+        latents, utilization: m.utilization, used_codes: counts.length - m.dead_codes, perplexity: m.perplexity,
+        effective_bits: m.effective_bits, codes_covering_50: m.codes_covering_50, codes_covering_90: m.codes_covering_90,
+      };
     },
   };
 }

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { resolveQuantizerConfig } from '../quantizers/registry.js';
 import { gridPointOf, simvqOptimizeOf } from './run-quantizer.js';
 import { savedRunResult } from './saved-run-spec.js';
+import { testCodesCovering, testEffectiveBits, trainSetCodesCovering, trainSetEffectiveBits } from './spread-metrics.js';
 import type { ExperimentResults, RunResult } from './types.js';
 
 const RESULTS_JSON = 'results.json';
@@ -106,6 +107,13 @@ const CSV_COLUMNS: readonly Column[] = [
   { name: 'eval_seconds', get: (r) => r.timing.eval_seconds },
   { name: 'images_per_second', get: (r) => r.timing.images_per_second },
   { name: 'threads', get: (r) => r.timing.threads },
+  // After the older columns, so scripts that read columns by position keep working.
+  { name: 'effective_bits', get: testEffectiveBits },
+  { name: 'codes_covering_50', get: (r) => testCodesCovering(r, 50) },
+  { name: 'codes_covering_90', get: (r) => testCodesCovering(r, 90) },
+  { name: 'train_set_effective_bits', get: trainSetEffectiveBits },
+  { name: 'train_set_codes_covering_50', get: (r) => trainSetCodesCovering(r, 50) },
+  { name: 'train_set_codes_covering_90', get: (r) => trainSetCodesCovering(r, 90) },
 ];
 
 function csvCell(v: string | number | null | undefined): string {

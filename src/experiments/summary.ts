@@ -4,6 +4,7 @@
  * cells, so they always show the same numbers.
  */
 import { TRAIN_UTILIZATION_KEY } from './metrics-log.js';
+import { testCodesCovering, testEffectiveBits, trainSetCodesCovering, trainSetEffectiveBits } from './spread-metrics.js';
 import { groupBy, summarize, type Summary } from './stats.js';
 import type { RunResult } from './types.js';
 
@@ -36,6 +37,15 @@ export const METRICS: readonly MetricDef[] = [
   // Codes chosen at least once by the last epoch's training batches (a codebook still moving).
   { key: 'epochUtilization', label: 'last-epoch utilization (%)', digits: 2, get: (r) => lastEpochValue(r, TRAIN_UTILIZATION_KEY, 100) },
   { key: 'perplexity', label: 'perplexity', digits: 1, get: (r) => r.metrics.perplexity },
+  // Spread versus collapse (spread-metrics.ts): few codes covering most latents is a skewed book
+  // however many codes are used once.
+  { key: 'effectiveBits', label: 'effective bits', digits: 2, get: testEffectiveBits },
+  { key: 'codes50', label: 'codes for 50 % of test latents', digits: 0, get: (r) => testCodesCovering(r, 50) },
+  { key: 'codes90', label: 'codes for 90 % of test latents', digits: 0, get: (r) => testCodesCovering(r, 90) },
+  { key: 'trainPerplexity', label: 'train-set perplexity', digits: 1, get: (r) => r.metrics.train_set?.perplexity ?? null },
+  { key: 'trainEffectiveBits', label: 'train-set effective bits', digits: 2, get: trainSetEffectiveBits },
+  { key: 'trainCodes50', label: 'codes for 50 % of train latents', digits: 0, get: (r) => trainSetCodesCovering(r, 50) },
+  { key: 'trainCodes90', label: 'codes for 90 % of train latents', digits: 0, get: (r) => trainSetCodesCovering(r, 90) },
   { key: 'deadCodes', label: 'dead codes', digits: 0, get: (r) => r.metrics.dead_codes },
   { key: 'mse', label: 'test MSE', digits: 5, get: (r) => r.metrics.mse },
   { key: 'psnr', label: 'PSNR (dB)', digits: 2, get: (r) => r.metrics.psnr },

@@ -104,6 +104,13 @@ export interface RunMetrics {
   readonly mse: number;
   readonly psnr: number;
   readonly ssim: number | null;
+  /**
+   * log2(perplexity), and the fewest codes taking 50 % / 90 % of the test latents (eval/evaluator.ts).
+   * Absent in results from before they were recorded; `usage` holds the counts they derive from.
+   */
+  readonly effective_bits?: number;
+  readonly codes_covering_50?: number;
+  readonly codes_covering_90?: number;
   /** Usage over the whole training set; absent in results from before it was measured. */
   readonly train_set?: SetUsage;
 }
@@ -120,6 +127,10 @@ export interface SetUsage {
   readonly utilization: number;
   readonly used_codes: number;
   readonly perplexity: number;
+  /** As in `RunMetrics`; absent in results from before they were recorded (the training-set counts are not kept). */
+  readonly effective_bits?: number;
+  readonly codes_covering_50?: number;
+  readonly codes_covering_90?: number;
 }
 
 export interface RunTiming {

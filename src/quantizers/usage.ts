@@ -8,6 +8,11 @@
  *   utilization  = |{k : c_k ≥ 1}| / K                    fraction of codes used at least once
  *   perplexity   = exp(H),  H = −Σ_k p_k ln p_k,  p = c/Σc  effective number of codes in use
  *                  (1 when one code takes everything, K when usage is uniform; VQ-VAE-2, Jukebox)
+ *   effective bits = log2(perplexity) = H / ln 2           bits an index carries (log2 K when uniform)
+ *   codes covering q % = the fewest codes whose counts sum to ≥ q % of all latents (the largest
+ *                  counts first): tells a book spread over many codes from one where a few carry
+ *                  most latents and the rest are used a handful of times each, which utilization
+ *                  and perplexity alone can confuse
  *   dead codes   = {k : c_k = 0}
  *   histogram    = the counts sorted in descending order (a rank-frequency curve, as data)
  *
@@ -26,6 +31,24 @@ export interface CodeUsageSummary {
   readonly perplexity: number;
   /** Entropy of the usage distribution in nats. */
   readonly entropy: number;
+}
+
+/**
+ * The fewest codes whose counts, largest first, sum to at least `percent` % of the total (0 when
+ * nothing was counted). `percent` is an integer in [1, 100], so the comparison 100·Σ ≥ percent·total
+ * is exact for integer counts.
+ */
+function codesCovering(counts: ArrayLike<number>, percent: number): number {
+  if (!(Number.isInteger(percent) && percent >= 1 && percent <= 100)) throw new Error(`codesCovering: percent must be an integer in [1, 100], got ${percent}`);
+  const sorted = Float64Array.from(counts).sort().reverse();
+  const total = sorted.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  let sum = 0;
+  for (let n = 0; n < sorted.length; n++) {
+    sum += sorted[n]!;
+    if (100 * sum >= percent * total) return n + 1;
+  }
+  return sorted.length;
 }
 
 export class CodeUsage {
@@ -121,6 +144,16 @@ export class CodeUsage {
   /** exp(entropy): between 1 and K once something was counted; 0 before anything was counted. */
   perplexity(): number {
     return this.totalCount === 0 ? 0 : Math.exp(this.entropy());
+  }
+
+  /** log2(perplexity): the bits of information an index carries (0 before anything was counted). */
+  effectiveBits(): number {
+    return this.entropy() / Math.LN2;
+  }
+
+  /** The fewest codes that together take at least `percent` % of the latents counted (see `codesCovering`). */
+  codesCovering(percent: number): number {
+    return codesCovering(this.counts, percent);
   }
 
   /** Indices of the codes never used, ascending. */
