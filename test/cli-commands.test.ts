@@ -13,7 +13,7 @@ import { runCli } from './helpers/run-cli.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
 
 const TINY_FLAGS = ['--quantizer', 'vq', '--codebook-size', '16', '--dim', '8', '--batch', '32', '--train-limit', '64', '--test-limit', '40', '--threads', '1', '--lr', '0.001'];
-const METRIC_KEYS = ['dead_codes', 'mse', 'perplexity', 'psnr', 'ssim', 'utilization'];
+const METRIC_KEYS = ['codes_covering_50', 'codes_covering_90', 'dead_codes', 'effective_bits', 'mse', 'perplexity', 'psnr', 'ssim', 'utilization'];
 
 // One small checkpoint shared by the eval, encode, decode and export tests; each test checks one
 // command, so a failing command does not hide the others.
@@ -62,7 +62,7 @@ test('train --resume takes the settings from the checkpoint and trains the remai
   assert.deepEqual(readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { epoch: number }).epoch), [1, 2]);
 });
 
-test('eval prints exactly one JSON object with the six metrics and writes the PNG grid', async () => {
+test('eval prints exactly one JSON object with the nine metrics and writes the PNG grid', async () => {
   const run = await checkpoint();
   const grid = join(tempDir('cli-eval'), 'grid.png');
   const evaluated = await runCli(['eval', run, '--grid', grid, '--threads', '1']);
@@ -91,6 +91,15 @@ test('eval prints exactly one JSON object with the six metrics and writes the PN
   const both = await runCli(['eval', run, '--limit', '32', '--test-limit', '32']);
   assert.equal(both.code, 1);
   assert.match(both.stderr, /give --limit or --test-limit, not both/);
+  // --diagnostics: the diagnostics.jsonl record of the checkpoint, over the training set by default.
+  const diagnosed = await runCli(['eval', run, '--diagnostics', '--threads', '1']);
+  assert.equal(diagnosed.code, 0, diagnosed.stderr);
+  const record = JSON.parse(diagnosed.stdout) as Record<string, unknown>;
+  assert.deepEqual([record['epoch'], record['split'], record['latents']], [1, 'train', 64 * 49]);
+  for (const key of ['utilization', 'perplexity', 'effective_bits', 'codes_covering_50', 'codes_covering_90', 'mse']) assert.equal(record[key], train[key], key);
+  assert.equal(record['singular_values'], undefined, 'VQ has no projection W');
+  const withGrid = await runCli(['eval', run, '--diagnostics', '--grid', join(tempDir('cli-eval'), 'c.png')]);
+  assert.match(withGrid.stderr, /--diagnostics writes no reconstruction grid; drop --grid/);
   const bad = await runCli(['eval', run, '--split', 'validation']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--split must be one of test, train, got 'validation'/);

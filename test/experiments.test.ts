@@ -160,6 +160,12 @@ test('CLI options override the preset and bad values are rejected', () => {
   const long = parseExperimentArgs(['codebook-size', '--until-plateau', '3', '--plateau-delta', '0.01', '--epochs', '60']).settings;
   assert.deepEqual(experimentDefinition('codebook-size').plan(long).map((r) => [r.plateauPatience, r.plateauDelta, r.epochs])[0], [3, 0.01, 60]);
   assert.throws(() => parseExperimentArgs(['codebook-size', '--plateau-delta', '0.01']), /--plateau-delta sets what --until-plateau counts as a rise/);
+  const settled = parseExperimentArgs(['codebook-size', '--until-settled', '4', '--settle-delta', '0.002', '--diagnose-every', '5', '--epochs', '60']).settings;
+  assert.deepEqual(experimentDefinition('codebook-size').plan(settled).map((r) => [r.settlePatience, r.settleDelta, r.epochs])[0], [4, 0.002, 60]);
+  assert.equal(settled.diagnoseEvery, 5);
+  assert.ok(!('diagnoseEvery' in experimentDefinition('codebook-size').plan(settled)[0]!), 'diagnosing changes no weight, so it is not part of a run\'s spec');
+  assert.throws(() => parseExperimentArgs(['codebook-size', '--settle-delta', '0.01']), /--settle-delta sets what --until-settled counts as no change/);
+  assert.throws(() => parseExperimentArgs(['codebook-size', '--until-settled', '2', '--settle-delta', '0']), /settle delta must be a utilization fraction in \(0, 1\), got 0/);
   assert.throws(() => parseExperimentArgs(['codebook-size', '--optimizer-preset', 'sgd']), /--optimizer-preset must be one of reference, simvq-paper/);
   assert.throws(() => parseExperimentArgs(['nope']), /unknown experiment/);
   assert.throws(() => parseExperimentArgs(['beta', '--epochs', '0']), /epochs/);

@@ -1,5 +1,5 @@
 /** `vqlab eval DIR`: test-set metrics of a checkpoint as one JSON object, plus a PNG grid. */
-import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
+import { diagnoseCheckpoint, evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
 import { choiceOption, helpText, intOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
 import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
@@ -12,6 +12,7 @@ const OPTIONS: OptionTable = {
   'test-limit': { type: 'string', value: 'N', description: 'the same as --limit (the name train uses for the test split)' },
   grid: { type: 'string', value: 'FILE', description: 'where to write the originals/reconstructions PNG (default DIR/recon.png)' },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads (default 2)' },
+  diagnostics: { type: 'boolean', description: 'print the codebook diagnostics train --diagnose-every writes to diagnostics.jsonl instead (code usage over the training set unless --split test, and for SimVQ the singular values of W); DIR may be one checkpoint folder of a run (RUN/checkpoints/NAME)' },
   ...limitOptions('maxPixels', 'maxDataBytes'),
   ...CHECKPOINT_OPTIONS,
 };
@@ -34,6 +35,11 @@ export const evalCommand: Command = {
     if (limit !== undefined && testLimit !== undefined) throw new UsageError('give --limit or --test-limit, not both (they are the same option)');
     const grid = stringOption(values, 'grid');
     const split = choiceOption(values, 'split', ['test', 'train'] as const);
+    if (values.diagnostics === true) {
+      if (grid !== undefined) throw new UsageError('--diagnostics writes no reconstruction grid; drop --grid');
+      const record = await diagnoseCheckpoint(positionals[0]!, { ...checkpointReading(values), threads: intOption(values, 'threads', 0) ?? 2, data, limit: limit ?? testLimit, split });
+      return writeStdout(`${toJson(record)}\n`);
+    }
     const { metrics } = await evaluateCheckpoint(positionals[0]!, {
       ...checkpointReading(values),
       threads: intOption(values, 'threads', 0) ?? 2,

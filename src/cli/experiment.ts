@@ -43,6 +43,9 @@ const OPTIONS: OptionTable = {
   warmup: { type: 'string', value: 'N', description: 'linear learning-rate warm-up over the first N steps of each run (default 0)' },
   'until-plateau': { type: 'string', value: 'P', description: 'stop each run once its training utilization has not risen for P epochs (--epochs is the cap)' },
   'plateau-delta': { type: 'string', value: 'D', description: 'smallest utilization rise that counts for --until-plateau (default 0.005)' },
+  'until-settled': { type: 'string', value: 'P', description: 'stop each run once its training utilization has changed by less than --settle-delta, up or down, in each of P epochs (--epochs is the cap)' },
+  'settle-delta': { type: 'string', value: 'D', description: 'change that counts as none for --until-settled (default 0.005)' },
+  'diagnose-every': { type: 'string', value: 'N', description: 'every N epochs, each run appends training-set code usage (and SimVQ\'s singular values of W) to diagnostics.jsonl in its directory' },
   cosine: { type: 'boolean', description: 'cosine decay of the learning rate to 0 at each run\'s last step' },
   batch: { type: 'string', value: 'N', description: 'batch size (default 128)' },
   dim: { type: 'string', value: 'D', description: 'code dimension (default 64)' },
@@ -140,6 +143,9 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentAr
       replicateSizes: numbers(values, 'replicate-sizes'),
       plateauPatience: intOption(values, 'until-plateau', 1),
       plateauDelta: numberOption(values, 'plateau-delta'),
+      settlePatience: intOption(values, 'until-settled', 1),
+      settleDelta: numberOption(values, 'settle-delta'),
+      diagnoseEvery: intOption(values, 'diagnose-every', 1),
       replicateVariants: list(values, 'replicate-variants'),
     });
   } catch (err) {

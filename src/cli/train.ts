@@ -17,6 +17,7 @@ import { QUANTIZER_KINDS } from '../quantizers/quantizer.js';
 import { SIMVQ_OPTIONS } from '../quantizers/simvq.js';
 import { OPTIMIZER_PRESET_NAMES, OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
 import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
+import { DEFAULT_SETTLE_DELTA } from '../train/settle.js';
 import { NO_WRITE_FAULTS } from '../persistence/write-hook.js';
 import { TrainingStoppedError } from '../train/epoch-loop.js';
 import { resumeOptions } from '../train/resume.js';
@@ -59,6 +60,9 @@ const OPTIONS: OptionTable = {
   'min-lr': { type: 'string', value: 'LR', description: 'where --cosine ends (default 0)' },
   'until-plateau': { type: 'string', value: 'P', description: `stop before --epochs once the training utilization has not risen for P epochs (--epochs is then the cap)` },
   'plateau-delta': { type: 'string', value: 'D', description: `smallest utilization rise that counts for --until-plateau, as a fraction (default ${DEFAULT_PLATEAU_DELTA})` },
+  'until-settled': { type: 'string', value: 'P', description: 'stop before --epochs once the training utilization has changed by less than --settle-delta, up or down, in each of P consecutive epochs (unlike --until-plateau, a falling run goes on)' },
+  'settle-delta': { type: 'string', value: 'D', description: `change of the utilization fraction that counts as none for --until-settled (default ${DEFAULT_SETTLE_DELTA})` },
+  'diagnose-every': { type: 'string', value: 'N', description: 'every N epochs, append code usage over the whole training set (utilization, perplexity, codes covering 50 %/90 % of latents) and, for SimVQ, the singular values of W to DIR/diagnostics.jsonl' },
   'clip-grad-norm': { type: 'string', value: 'C', description: 'scale gradients down to global norm C when larger (default: no clipping)' },
   quiet: { type: 'boolean', description: 'no progress bar or epoch lines on stderr' },
   ...limitOptions('maxPixels', 'maxDataBytes', 'maxJsonBytes'),
@@ -200,6 +204,10 @@ export const trainCommand: Command = {
     const plateauDelta = numberOption(values, 'plateau-delta');
     if (plateauDelta !== undefined && patience === undefined) throw new UsageError('--plateau-delta sets what --until-plateau counts as a rise; add --until-plateau, or drop --plateau-delta');
     const stopOnPlateau = patience !== undefined ? { patience, minDelta: plateauDelta ?? DEFAULT_PLATEAU_DELTA } : base?.stopOnPlateau;
+    const settlePatience = intOption(values, 'until-settled', 1);
+    const settleDelta = numberOption(values, 'settle-delta');
+    if (settleDelta !== undefined && settlePatience === undefined) throw new UsageError('--settle-delta sets what --until-settled counts as no change; add --until-settled, or drop --settle-delta');
+    const stopOnSettle = settlePatience !== undefined ? { patience: settlePatience, delta: settleDelta ?? DEFAULT_SETTLE_DELTA } : base?.stopOnSettle;
     const presetName = choiceOption(values, 'optimizer-preset', OPTIMIZER_PRESET_NAMES);
     const preset = presetName === undefined ? undefined : OPTIMIZER_PRESETS[presetName];
     const adamBetas = betasOption(values) ?? preset?.adamBetas ?? base?.adamBetas;
@@ -225,6 +233,8 @@ export const trainCommand: Command = {
       clipGradNorm,
       adamBetas,
       stopOnPlateau,
+      stopOnSettle,
+      diagnoseEvery: intOption(values, 'diagnose-every', 1),
       saveEvery,
       force: values.force === true,
       limits,

@@ -10,9 +10,12 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { checkOutputFile } from '../persistence/output-path.js';
-import { loadModelCheckpoint, readTrainerState, type CheckpointReadOptions } from '../persistence/checkpoint.js';
+import { loadModelCheckpoint, readTrainerState, type CheckpointReadOptions, type TrainerState } from '../persistence/checkpoint.js';
+import type { ModelConfig } from '../models/config.js';
+import type { ExampleSet, Modality } from '../modality/modality.js';
 import { hasTrainingCheckpoint } from '../persistence/run-directory.js';
 import { modalityOf } from '../modality/registry.js';
+import { diagnose, type DiagnosticsRecord } from './diagnostics.js';
 import { Evaluator, pickExamples, spreadIndices, type EvalMetrics } from './evaluator.js';
 
 export interface EvalResult {
@@ -41,17 +44,22 @@ export interface EvaluateCheckpointOptions extends CheckpointReadOptions {
   readonly batch?: number | undefined;
 }
 
+/** The set of `split` that checkpoint folder `folder` (of a model of `config`) is evaluated on, by the options' rules above, and its trainer state. */
+async function evaluationSet(folder: string, config: ModelConfig, modality: Modality, options: EvaluateCheckpointOptions, split: 'train' | 'test'): Promise<{ set: ExampleSet; trainer: TrainerState | undefined }> {
+  const trainer = hasTrainingCheckpoint(folder) ? await readTrainerState(folder, { limits: options.limits }) : undefined;
+  const path = options.data ?? trainer?.data.path ?? undefined;
+  const runLimit = split === 'test' ? trainer?.data.testLimit : trainer?.data.trainLimit;
+  const limit = options.limit ?? (options.data === undefined ? runLimit ?? undefined : undefined);
+  return { set: modality.loadEvalSet({ path, config, split, limit, limits: options.limits }), trainer };
+}
+
 export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpointOptions = {}): Promise<EvalResult> {
   const { config, model, store, dir: folder } = await loadModelCheckpoint(dir, options);
   const modality = modalityOf(config);
   const split = options.split ?? 'test';
   const gridFile = options.grid ?? join(dir, modality.previewName(split));
   if (options.grid !== '') await checkOutputFile(gridFile);
-  const trainer = hasTrainingCheckpoint(folder) ? await readTrainerState(folder, { limits: options.limits }) : undefined;
-  const path = options.data ?? trainer?.data.path ?? undefined;
-  const runLimit = split === 'test' ? trainer?.data.testLimit : trainer?.data.trainLimit;
-  const limit = options.limit ?? (options.data === undefined ? runLimit ?? undefined : undefined);
-  const test = modality.loadEvalSet({ path, config, split, limit, limits: options.limits });
+  const { set: test } = await evaluationSet(folder, config, modality, options, split);
   // Preview examples spread over the test set: sources are often sorted by class.
   const keep = options.grid === '' ? [] : spreadIndices(test.count, options.gridImages ?? 16);
   const evaluator = await Evaluator.create(modality, config, model, store, { batch: Math.min(options.batch ?? 200, test.count), threads: options.threads });
@@ -63,6 +71,24 @@ export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpoin
       await writeFileAtomic(gridFile, modality.preview(originals, result.reconstructions, keep.length, config));
     }
     return { metrics: result.metrics, counts: result.counts, preview: keep.length > 0 ? gridFile : undefined };
+  } finally {
+    await evaluator.release();
+  }
+}
+
+/**
+ * The codebook diagnostics (diagnostics.ts) of checkpoint `dir` over its training set, or with
+ * `split: 'test'` its test set: what a run writes to diagnostics.jsonl with `diagnoseEvery`, for
+ * any checkpoint after the fact (a folder of checkpoints kept one per epoch, say).
+ */
+export async function diagnoseCheckpoint(dir: string, options: Omit<EvaluateCheckpointOptions, 'grid' | 'gridImages' | 'slowMetrics'> = {}): Promise<DiagnosticsRecord> {
+  const split = options.split ?? 'train';
+  const { config, model, store, dir: folder } = await loadModelCheckpoint(dir, options);
+  const modality = modalityOf(config);
+  const { set, trainer } = await evaluationSet(folder, config, modality, options, split);
+  const evaluator = await Evaluator.create(modality, config, model, store, { batch: Math.min(options.batch ?? 200, set.count), threads: options.threads });
+  try {
+    return await diagnose(evaluator, model, store, set, { epoch: trainer?.epoch ?? 0, step: trainer?.step ?? 0, split });
   } finally {
     await evaluator.release();
   }

@@ -7,6 +7,7 @@ import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
 import { hasTrainingCheckpoint } from '../persistence/run-directory.js';
 import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
 import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
+import { DEFAULT_SETTLE_DELTA } from '../train/settle.js';
 import { trainModel } from '../train/train.js';
 import type { Backend } from './backend.js';
 
@@ -44,6 +45,8 @@ export function defaultBackend(): Backend {
         trainLimit: spec.trainLimit,
         testLimit: spec.testLimit,
         stopOnPlateau: spec.plateauPatience === undefined ? undefined : { patience: spec.plateauPatience, minDelta: spec.plateauDelta ?? DEFAULT_PLATEAU_DELTA },
+        stopOnSettle: spec.settlePatience === undefined ? undefined : { patience: spec.settlePatience, delta: spec.settleDelta ?? DEFAULT_SETTLE_DELTA },
+        diagnoseEvery: settings.diagnoseEvery,
         adamBetas: OPTIMIZER_PRESETS[spec.optimizer ?? 'reference'].adamBetas,
         lrSchedule: spec.warmupSteps !== undefined || spec.cosine ? { warmupSteps: spec.warmupSteps ?? 0, cosine: spec.cosine === true, minLr: 0 } : undefined,
       }, { log: (line) => log(`${spec.id}: ${line}`) });

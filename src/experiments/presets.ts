@@ -6,6 +6,7 @@ import { COMMON_OPTIONS } from '../quantizers/options.js';
 import { SIMVQ_OPTIMIZE_MODES } from '../quantizers/simvq.js';
 import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS, type OptimizerPreset } from '../train/defaults.js';
 import { checkPlateauRule, DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
+import { checkSettleRule, DEFAULT_SETTLE_DELTA } from '../train/settle.js';
 import type { ExperimentKind, ExperimentSettings } from './types.js';
 
 export type PresetName = 'full' | 'quick';
@@ -89,6 +90,12 @@ function validateSettings(s: ExperimentSettings): void {
     if (problem !== undefined) throw new Error(problem);
   }
   if (s.plateauDelta !== undefined && s.plateauPatience === undefined) throw new Error('--plateau-delta sets what --until-plateau counts as a rise; add --until-plateau');
+  if (s.settlePatience !== undefined) {
+    const problem = checkSettleRule({ patience: s.settlePatience, delta: s.settleDelta ?? DEFAULT_SETTLE_DELTA });
+    if (problem !== undefined) throw new Error(problem);
+  }
+  if (s.settleDelta !== undefined && s.settlePatience === undefined) throw new Error('--settle-delta sets what --until-settled counts as no change; add --until-settled');
+  posInt('--diagnose-every', s.diagnoseEvery);
   for (const k of s.replicateSizes ?? []) if (!s.sizes.includes(k)) throw new Error(`--replicate-sizes: ${k} is not one of the codebook sizes ${s.sizes.join(', ')}`);
   for (const seed of s.seeds) if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`seeds must be integers >= 0, got ${seed}`);
   for (const b of [s.beta, ...s.betas]) if (!(Number.isFinite(b) && b >= 0)) throw new Error(`β must be a finite number >= 0, got ${b}`);

@@ -34,6 +34,10 @@ export interface TrainingSettings {
   readonly plateauPatience?: number | undefined;
   /** The smallest utilization rise that counts for `plateauPatience` (default DEFAULT_PLATEAU_DELTA). */
   readonly plateauDelta?: number | undefined;
+  /** Stop a run once its training utilization has changed by less than `settleDelta` in each of this many epochs, either way. */
+  readonly settlePatience?: number | undefined;
+  /** The change that counts as none for `settlePatience` (default DEFAULT_SETTLE_DELTA). */
+  readonly settleDelta?: number | undefined;
   /** Use only N training / test images, a fixed seeded choice (undefined: all). */
   readonly trainLimit?: number | undefined;
   readonly testLimit?: number | undefined;
@@ -62,6 +66,11 @@ export interface ExperimentSettings extends TrainingSettings {
   readonly replicateVariants?: readonly string[] | undefined;
   /** ORT intra-op threads per run. */
   readonly threads: number;
+  /**
+   * Every N epochs each run appends its training-set diagnostics to diagnostics.jsonl in its
+   * directory (eval/diagnostics.ts). Not part of a run's spec: it changes no weight.
+   */
+  readonly diagnoseEvery?: number | undefined;
   /** MNIST directory (undefined: the trainer's default source). */
   readonly data?: string | undefined;
 }

@@ -107,6 +107,9 @@ function architectureOf(config: ModelConfig): Architecture {
  * The model a config describes. `search` overrides the nearest-code search's block sizes, which
  * change speed and memory but not the codes found (exported models use it, see tokenize/export.ts).
  */
+/** The scope of the quantizer's variables (`quantizer.codebook`, …) in every model. */
+export const QUANTIZER_SCOPE = 'quantizer';
+
 export function buildModel(config: ModelConfig, options: { readonly search?: SearchBlocking } = {}): VqvaeModel {
   let architecture: Architecture;
   try {
@@ -121,7 +124,7 @@ export function buildModel(config: ModelConfig, options: { readonly search?: Sea
     quantizer,
     encode: (ctx: BuildContext, x: Tensor) => architecture.encode(ctx.scope('encoder'), x),
     decode: (ctx: BuildContext, zq: Tensor) => architecture.decode(ctx.scope('decoder'), zq),
-    quantizerScope: (ctx: BuildContext) => ctx.scope('quantizer'),
+    quantizerScope: (ctx: BuildContext) => ctx.scope(QUANTIZER_SCOPE),
   };
 }
 

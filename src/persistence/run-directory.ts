@@ -39,7 +39,7 @@ export const CHECKPOINTS_DIR = 'checkpoints';
 const POINTER_FORMAT = 'vqlab-run';
 
 /** Files that `vqlab train`, `eval` and `export` write into a run directory. */
-const RUN_OUTPUT_FILES = [POINTER_FILE, CHECKPOINTS_DIR, ...Object.values(CHECKPOINT_FILES), 'metrics.jsonl', 'recon.png', 'encoder.onnx', 'decoder.onnx'] as const;
+const RUN_OUTPUT_FILES = [POINTER_FILE, CHECKPOINTS_DIR, ...Object.values(CHECKPOINT_FILES), 'metrics.jsonl', 'diagnostics.jsonl', 'recon.png', 'encoder.onnx', 'decoder.onnx'] as const;
 
 interface Pointer {
   readonly format: typeof POINTER_FORMAT;

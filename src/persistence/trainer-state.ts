@@ -40,6 +40,8 @@ export interface TrainerState {
   readonly clipGradNorm?: number | null | undefined;
   /** Stop once training utilization plateaus (train/plateau.ts; absent: train all epochs). */
   readonly stopOnPlateau?: { readonly patience: number; readonly minDelta: number } | undefined;
+  /** Stop once training utilization stops changing either way (train/settle.ts; absent: train all epochs). */
+  readonly stopOnSettle?: { readonly patience: number; readonly delta: number } | undefined;
   /** For a checkpoint saved mid-epoch: the running totals of the epoch's steps so far. */
   readonly epochProgress?: EpochProgress | undefined;
 }
@@ -90,6 +92,7 @@ export function parseTrainerState(text: string, path: string): TrainerState {
   const settings = optimizer.object('config');
   const schedule = s.has('lrSchedule') ? s.object('lrSchedule') : undefined;
   const plateau = s.has('stopOnPlateau') ? s.object('stopOnPlateau') : undefined;
+  const settle = s.has('stopOnSettle') ? s.object('stopOnSettle') : undefined;
   const limit = (key: string): number | null => (data.isNull(key) ? null : data.integer(key, 1));
   return {
     format: TRAINER_FORMAT,
@@ -116,6 +119,7 @@ export function parseTrainerState(text: string, path: string): TrainerState {
     lrSchedule: schedule && { warmupSteps: schedule.integer('warmupSteps', 0), cosine: schedule.boolean('cosine'), minLr: schedule.number('minLr', `a finite number in [0, lr ${lr}]`, (n) => n >= 0 && n <= lr) },
     clipGradNorm: !s.has('clipGradNorm') ? undefined : s.isNull('clipGradNorm') ? null : s.number('clipGradNorm', 'a finite number > 0 or null', positive),
     stopOnPlateau: plateau && { patience: plateau.integer('patience', 1), minDelta: plateau.number('minDelta', 'a utilization fraction in [0, 1)', (n) => n >= 0 && n < 1) },
+    stopOnSettle: settle && { patience: settle.integer('patience', 1), delta: settle.number('delta', 'a utilization fraction in (0, 1)', (n) => n > 0 && n < 1) },
     epochProgress: s.has('epochProgress') ? epochProgressOf(s.object('epochProgress')) : undefined,
   };
 }

@@ -63,6 +63,9 @@ import {
 } from './quantizer.js';
 import { solveRowsAgainst } from './linear-solve.js';
 
+/** The local name of the projection W [d, d] in the quantizer's scope. */
+export const SIMVQ_PROJECTION = 'proj.weight';
+
 export const SIMVQ_OPTIMIZE_MODES = ['W', 'C', 'both'] as const;
 export type SimVQOptimize = (typeof SIMVQ_OPTIMIZE_MODES)[number];
 
@@ -108,7 +111,7 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
   /** C_k = (v − b)·W⁻¹ for each rewritten code (file comment). */
   writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void {
     const d = this.dim;
-    const w = variables.require('proj.weight').value;
+    const w = variables.require(SIMVQ_PROJECTION).value;
     const b = this.bias ? variables.require('proj.bias').value : new Float32Array(d);
     const targets = new Float64Array(codes.length * d);
     for (let i = 0; i < codes.length; i++) for (let j = 0; j < d; j++) targets[i * d + j] = vectors[i * d + j]! - b[j]!;
@@ -133,7 +136,7 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
     const wInit: Initializer = trainW ? uniform(-bound, bound) : identity;
     const bInit: Initializer = trainW ? uniform(-bound, bound) : zeros;
     const c = ctx.param('codebook', [this.codebookSize, d], normal(this.initScale), { trainable: trainC, decay: false });
-    const w = ctx.param('proj.weight', [d, d], wInit, { trainable: trainW, decay: false });
+    const w = ctx.param(SIMVQ_PROJECTION, [d, d], wInit, { trainable: trainW, decay: false });
     const b = this.bias ? ctx.param('proj.bias', [d], bInit, { trainable: trainW, decay: false }) : undefined;
     return { c, w, b };
   }

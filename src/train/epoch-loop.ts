@@ -188,6 +188,7 @@ function trainerState(run: Run, completedEpochs: number): TrainerState {
     lrSchedule: options.lrSchedule,
     clipGradNorm: options.clipGradNorm ?? null,
     stopOnPlateau: options.stopOnPlateau,
+    stopOnSettle: options.stopOnSettle,
   };
 }
 

@@ -50,10 +50,15 @@ function jsonLine(value: unknown): string {
 
 /** Appends one record as one line and flushes it to disk (and the directory entry of a new file). */
 export async function appendEpochRecord(path: string, record: EpochRecord): Promise<void> {
+  await appendJsonLine(path, record);
+}
+
+/** Appends `value` as one JSON line and flushes it to disk (and the directory entry of a new file). */
+export async function appendJsonLine(path: string, value: unknown): Promise<void> {
   const created = !existsSync(path);
   const handle = await open(path, 'a');
   try {
-    await handle.writeFile(`${jsonLine(record)}\n`);
+    await handle.writeFile(`${jsonLine(value)}\n`);
     await handle.sync();
   } finally {
     await handle.close();

@@ -15,6 +15,7 @@ import { bestCheckpoint, cleanRunDirectory, hasTrainingCheckpoint } from '../per
 import { DEFAULT_ADAM_BETAS, TRAIN_DEFAULTS } from './defaults.js';
 import { METRICS_FILE, readMetricsLog } from './metrics-log.js';
 import { hasPlateaued, type PlateauRule } from './plateau.js';
+import { hasSettled, type SettleRule } from './settle.js';
 import type { TrainSummary } from './summary.js';
 import type { TrainConfig, TrainHooks, TrainOptions } from './train-options.js';
 
@@ -45,6 +46,7 @@ export async function resumeOptions(dir: string, limits?: InputLimits): Promise<
     clipGradNorm: s.clipGradNorm ?? undefined,
     adamBetas,
     stopOnPlateau: s.stopOnPlateau,
+    stopOnSettle: s.stopOnSettle,
   };
 }
 
@@ -88,9 +90,10 @@ export async function finishedRun(options: TrainOptions, hooks: TrainHooks): Pro
   const state = await readTrainerState(out, { limits: options.limits });
   if (state.epochProgress !== undefined) return undefined;
   const plateaued = state.epoch < options.epochs && options.stopOnPlateau !== undefined && await plateauReached(out, options.stopOnPlateau);
-  if (state.epoch < options.epochs && !plateaued) return undefined;
+  const settled = state.epoch < options.epochs && options.stopOnSettle !== undefined && await settleReached(out, options.stopOnSettle);
+  if (state.epoch < options.epochs && !plateaued && !settled) return undefined;
   await cleanRunDirectory(out, hooks.writeHook);
-  hooks.log?.(`${out} has already trained ${state.epoch} of ${options.epochs} epochs${plateaued ? ' and its utilization has plateaued' : ''}; nothing to do`);
+  hooks.log?.(`${out} has already trained ${state.epoch} of ${options.epochs} epochs${plateaued ? ' and its utilization has plateaued' : settled ? ' and its utilization has settled' : ''}; nothing to do`);
   return { out, config: await readConfig(out, { limits: options.limits }), completedEpochs: state.epoch, steps: state.step, startEpoch: state.epoch, history: [], last: undefined, seconds: 0, best: bestCheckpoint(out) };
 }
 
@@ -98,4 +101,10 @@ export async function finishedRun(options: TrainOptions, hooks: TrainHooks): Pro
 export async function plateauReached(out: string, rule: PlateauRule): Promise<boolean> {
   const log = await readMetricsLog(join(out, METRICS_FILE));
   return hasPlateaued(log.map((r) => r.utilization), rule);
+}
+
+/** Whether the run's logged epochs show its utilization has settled under `rule`. */
+export async function settleReached(out: string, rule: SettleRule): Promise<boolean> {
+  const log = await readMetricsLog(join(out, METRICS_FILE));
+  return hasSettled(log.map((r) => r.utilization), rule);
 }

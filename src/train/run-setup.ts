@@ -42,6 +42,10 @@ export interface Run {
   readonly optimizer: Adam;
   readonly trainingStep: AutoencoderStep;
   readonly evaluator: Evaluator | undefined;
+  /** The evaluator of the training-set diagnostics (`diagnoseEvery`): the test evaluator when there is one. */
+  readonly diagnosticsEvaluator: Evaluator | undefined;
+  /** The built model (for the diagnostics' view of its variables). */
+  readonly model: VqvaeModel;
   readonly iterator: BatchIterator;
   readonly progress: ProgressReporter;
   /** Epochs completed before this invocation (0 unless resumed). */
@@ -63,6 +67,7 @@ interface Programs {
   readonly optimizer: Adam;
   readonly trainingStep: AutoencoderStep;
   readonly evaluator: Evaluator | undefined;
+  readonly diagnosticsEvaluator: Evaluator | undefined;
 }
 
 /** Above this many parameters, compiling the training step takes long enough to say so first. */
@@ -106,7 +111,7 @@ async function setUpClaimedRun(options: TrainOptions, hooks: TrainHooks, writeHo
   const model = buildModel(config);
   checkMemory(model, config, options.batch, log);
 
-  const { store, optimizer, trainingStep, evaluator } = await createPrograms(modality, config, model, options, data.test);
+  const { store, optimizer, trainingStep, evaluator, diagnosticsEvaluator } = await createPrograms(modality, config, model, options, data);
   try {
     const trainer = resuming ? await restoreCheckpoint(out, store, options, modality, config, data, log) : undefined;
     const startEpoch = trainer?.epoch ?? 0;
@@ -115,7 +120,7 @@ async function setUpClaimedRun(options: TrainOptions, hooks: TrainHooks, writeHo
     const iterator = modality.batches(data.train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
     const progress = new ProgressReporter(hooks.progressSink ?? process.stderr, options.progress ?? false);
     const run: Run = {
-      options, out, log, stopSignal: hooks.stopSignal, writeHook, modality, config, quantizer: model.quantizer, data, store, optimizer, trainingStep, evaluator, iterator, progress, startEpoch,
+      options, out, log, stopSignal: hooks.stopSignal, writeHook, modality, config, quantizer: model.quantizer, data, store, optimizer, trainingStep, evaluator, diagnosticsEvaluator, model, iterator, progress, startEpoch,
       step: trainer?.step ?? 0,
       resumedProgress: trainer?.epochProgress,
       schedule: options.lrSchedule ?? CONSTANT_LR,
@@ -127,6 +132,7 @@ async function setUpClaimedRun(options: TrainOptions, hooks: TrainHooks, writeHo
   } catch (err) {
     await trainingStep.program.release();
     await evaluator?.release();
+    if (diagnosticsEvaluator !== evaluator) await diagnosticsEvaluator?.release();
     throw err;
   }
 }
@@ -190,9 +196,9 @@ function checkMemory(model: VqvaeModel, config: ModelConfig, batch: number, log:
 
 /**
  * The variables (created and seeded here, in the same order every run), Adam, the compiled training
- * step and, when the run evaluates every epoch, the evaluation program.
+ * step and, when the run evaluates every epoch or diagnoses its codebook, the evaluation program.
  */
-async function createPrograms(modality: Modality, config: ModelConfig, model: VqvaeModel, options: TrainOptions, test: ExampleSet): Promise<Programs> {
+async function createPrograms(modality: Modality, config: ModelConfig, model: VqvaeModel, options: TrainOptions, { train, test }: RunData): Promise<Programs> {
   const store = new VariableStore(options.seed);
   const [beta1, beta2] = options.adamBetas ?? DEFAULT_ADAM_BETAS;
   const optimizer = new Adam({ beta1, beta2 });
@@ -201,7 +207,15 @@ async function createPrograms(modality: Modality, config: ModelConfig, model: Vq
     const evaluator = options.evaluateEachEpoch ?? true
       ? await Evaluator.create(modality, config, model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: options.threads })
       : undefined;
-    return { store, optimizer, trainingStep, evaluator };
+    try {
+      // An evaluator only reads the variables, so creating one leaves the training unchanged.
+      const diagnosticsEvaluator = options.diagnoseEvery === undefined ? undefined
+        : evaluator ?? await Evaluator.create(modality, config, model, store, { batch: Math.min(EVAL_BATCH, train.count), threads: options.threads });
+      return { store, optimizer, trainingStep, evaluator, diagnosticsEvaluator };
+    } catch (err) {
+      await evaluator?.release();
+      throw err;
+    }
   } catch (err) {
     await trainingStep.program.release();
     throw err;

@@ -16,6 +16,7 @@ import { modalityNamed } from '../modality/registry.js';
 import type { QuantizerConfig } from '../quantizers/registry.js';
 import type { LrSchedule } from './lr-schedule.js';
 import { checkPlateauRule, type PlateauRule } from './plateau.js';
+import { checkSettleRule, type SettleRule } from './settle.js';
 import type { ProgressSink } from './progress.js';
 
 /**
@@ -47,6 +48,11 @@ export interface TrainConfig {
    * the cap. The learning-rate schedule still spans `epochs`.
    */
   readonly stopOnPlateau?: PlateauRule | undefined;
+  /**
+   * Stop before `epochs` once the training utilization has stopped changing, in either direction
+   * (settle.ts); `epochs` is then the cap. The learning-rate schedule still spans `epochs`.
+   */
+  readonly stopOnSettle?: SettleRule | undefined;
   /** Adam's (β1, β2), each in [0, 1) (default (0.9, 0.999); see OPTIMIZER_PRESETS). */
   readonly adamBetas?: readonly [number, number] | undefined;
   /** Clip the global gradient norm to this value in every step (default: no clipping). */
@@ -73,6 +79,11 @@ export interface TrainOptions extends TrainConfig {
   readonly progress?: boolean | undefined;
   /** Evaluate the test set after every epoch (default true). */
   readonly evaluateEachEpoch?: boolean | undefined;
+  /**
+   * Every N epochs, append the codebook diagnostics over the whole training set (code usage, and
+   * SimVQ's singular values of W; eval/diagnostics.ts) to diagnostics.jsonl (default: never).
+   */
+  readonly diagnoseEvery?: number | undefined;
 }
 
 /** What the caller plugs into a run: where its lines go, how it is stopped, and test seams. */
@@ -125,6 +136,9 @@ export function validateTrainOptions(o: TrainOptions): void {
   if (o.saveEvery !== undefined) requireInteger('save every', o.saveEvery, 1);
   const plateauProblem = o.stopOnPlateau !== undefined ? checkPlateauRule(o.stopOnPlateau) : undefined;
   if (plateauProblem !== undefined) throw new TrainOptionsError(plateauProblem);
+  const settleProblem = o.stopOnSettle !== undefined ? checkSettleRule(o.stopOnSettle) : undefined;
+  if (settleProblem !== undefined) throw new TrainOptionsError(settleProblem);
+  if (o.diagnoseEvery !== undefined) requireInteger('diagnose every', o.diagnoseEvery, 1);
   if (o.adamBetas !== undefined && !(o.adamBetas.length === 2 && o.adamBetas.every((b) => Number.isFinite(b) && b >= 0 && b < 1))) {
     throw new TrainOptionsError(`Adam betas must be two numbers in [0, 1), got ${JSON.stringify(o.adamBetas)}`);
   }

@@ -23,7 +23,8 @@
 import { bestCheckpoint } from '../persistence/run-directory.js';
 import { trainEpoch, TrainingStoppedError } from './epoch-loop.js';
 import type { EpochRecord } from './metrics-log.js';
-import { finishedRun, plateauReached } from './resume.js';
+import { appendDiagnostics } from './diagnostics-log.js';
+import { finishedRun, plateauReached, settleReached } from './resume.js';
 import { prepareRun } from './run-setup.js';
 import type { TrainSummary } from './summary.js';
 import { validateTrainOptions, type TrainHooks, type TrainOptions } from './train-options.js';
@@ -42,6 +43,11 @@ export async function trainModel(options: TrainOptions, hooks: TrainHooks = {}):
     const history: EpochRecord[] = [];
     for (let epoch = run.startEpoch; epoch < options.epochs; epoch++) {
       history.push(await trainEpoch(run, epoch, started));
+      if (options.diagnoseEvery !== undefined && (epoch + 1) % options.diagnoseEvery === 0) await appendDiagnostics(run, epoch + 1);
+      if (options.stopOnSettle !== undefined && epoch + 1 < options.epochs && await settleReached(run.out, options.stopOnSettle)) {
+        run.log(`utilization has changed by less than ${100 * options.stopOnSettle.delta} points in each of the last ${options.stopOnSettle.patience} epochs; stopping after epoch ${epoch + 1} of at most ${options.epochs}`);
+        break;
+      }
       if (options.stopOnPlateau !== undefined && epoch + 1 < options.epochs && await plateauReached(run.out, options.stopOnPlateau)) {
         run.log(`utilization has not risen by more than ${100 * options.stopOnPlateau.minDelta} points in ${options.stopOnPlateau.patience} epochs; stopping after epoch ${epoch + 1} of at most ${options.epochs}`);
         break;
@@ -65,5 +71,6 @@ export async function trainModel(options: TrainOptions, hooks: TrainHooks = {}):
   } finally {
     await run.trainingStep.program.release();
     await run.evaluator?.release();
+    if (run.diagnosticsEvaluator !== run.evaluator) await run.diagnosticsEvaluator?.release();
   }
 }
