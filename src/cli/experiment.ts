@@ -53,6 +53,7 @@ const OPTIONS: OptionTable = {
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads per run (default 2)' },
   plan: { type: 'boolean', description: 'print the planned runs, each as completed, interrupted or not started in --out, and the settings; then exit' },
   collect: { type: 'boolean', description: 'train nothing: write results.json and the report from the runs completed so far, and list the missing ones' },
+  'run-cache': { type: 'string', value: 'DIR', description: 'keep each run\'s end-of-epoch checkpoints in DIR, keyed by everything that decides its weights, and start a run from the latest epoch of the same training found there (a larger --epochs, a stopping rule, the same run in another experiment); byte-identical to training it anew. Use a new DIR after changing vqlab\'s training code' },
 };
 
 const USAGE = `vqlab experiment <${Object.keys(EXPERIMENTS).join('|')}> [options]`;
@@ -105,13 +106,15 @@ export interface ParsedExperimentArgs {
   readonly out: string;
   readonly planOnly: boolean;
   readonly collectOnly: boolean;
+  /** The run cache directory (--run-cache), if any. */
+  readonly runCache: string | undefined;
   readonly help: boolean;
 }
 
 /** Parse `experiment` arguments into resolved settings (exported so tests check what the CLI runs). */
 export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentArgs {
   const { values, positionals } = parseCommandArgs('experiment', argv, OPTIONS, { min: 1, max: 1, names: `one experiment name (${Object.keys(EXPERIMENTS).join(', ')})` });
-  if (values.help) return { kind: 'codebook-size', preset: 'full', settings: resolveSettings('codebook-size', 'full', {}), out: '', planOnly: false, collectOnly: false, help: true };
+  if (values.help) return { kind: 'codebook-size', preset: 'full', settings: resolveSettings('codebook-size', 'full', {}), out: '', planOnly: false, collectOnly: false, runCache: undefined, help: true };
   let kind: ExperimentKind;
   try {
     kind = experimentDefinition(positionals[0]!).kind;
@@ -153,7 +156,7 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentAr
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   const out = stringOption(values, 'out') ?? `experiments/${kind}${preset === 'quick' ? '-quick' : ''}`;
-  return { kind, preset, settings, out, planOnly: values.plan === true, collectOnly: values.collect === true, help: false };
+  return { kind, preset, settings, out, planOnly: values.plan === true, collectOnly: values.collect === true, runCache: stringOption(values, 'run-cache'), help: false };
 }
 
 export const experimentCommand: Command = {
@@ -175,9 +178,11 @@ export const experimentCommand: Command = {
     }
     // Loaded here so `--help`, `--plan` and `vqlab report` do not load ONNX Runtime.
     const { defaultBackend } = await import('../experiments/default-backend.js');
+    const { RunCache } = await import('../experiments/run-cache.js');
     const { results, report, reused } = await runExperiment({
       kind: parsed.kind, settings: parsed.settings, out: parsed.out, preset: parsed.preset,
       backend: defaultBackend(), log: (line) => process.stderr.write(`${line}\n`), collectOnly: parsed.collectOnly,
+      cache: parsed.runCache === undefined ? undefined : new RunCache(parsed.runCache),
     });
     if (parsed.collectOnly) return writeStdout(`${results.runs.length} of ${plan.length} runs completed → ${parsed.out}: results.json, results.csv, ${report.figures.length} SVG figures, report.html\n`);
     await writeStdout(`${results.runs.length} runs (${reused} already done) → ${parsed.out}: results.json, results.csv, ${report.figures.length} SVG figures, report.html\n`);

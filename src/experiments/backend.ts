@@ -17,6 +17,8 @@ export interface TrainRequest {
    */
   readonly resume: boolean;
   readonly log: (line: string) => void;
+  /** Called after each epoch's checkpoint is committed in `dir` (the run cache copies it). */
+  readonly epochSaved?: ((epoch: number) => Promise<void>) | undefined;
 }
 
 export interface EvalRequest {

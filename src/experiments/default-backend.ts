@@ -23,7 +23,7 @@ const SAVE_EVERY_STEPS = 100;
 
 export function defaultBackend(): Backend {
   return {
-    async train({ spec, settings, dir, log }) {
+    async train({ spec, settings, dir, log, epochSaved }) {
       // Resume only from a real checkpoint; a directory without one (killed during the first
       // epoch) starts that run over, replacing what the killed attempt left.
       const resume = hasTrainingCheckpoint(dir);
@@ -49,7 +49,7 @@ export function defaultBackend(): Backend {
         diagnoseEvery: settings.diagnoseEvery,
         adamBetas: OPTIMIZER_PRESETS[spec.optimizer ?? 'reference'].adamBetas,
         lrSchedule: spec.warmupSteps !== undefined || spec.cosine ? { warmupSteps: spec.warmupSteps ?? 0, cosine: spec.cosine === true, minLr: 0 } : undefined,
-      }, { log: (line) => log(`${spec.id}: ${line}`) });
+      }, { log: (line) => log(`${spec.id}: ${line}`), epochSaved });
     },
 
     async evaluate({ spec, settings, dir, grid }) {

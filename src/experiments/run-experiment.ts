@@ -11,6 +11,7 @@ import { machineInfo } from './machine.js';
 import { readResults, writeResults } from './results.js';
 import { plannedRuns } from './definition.js';
 import { experimentDefinition } from './registry.js';
+import type { RunCache } from './run-cache.js';
 import { completedRun, executeRun } from './runner.js';
 import type { ExperimentKind, ExperimentResults, ExperimentSettings, RunResult } from './types.js';
 
@@ -27,6 +28,8 @@ export interface RunExperimentOptions {
    * (an experiment still running elsewhere, or stopped), and log the ones still missing.
    */
   readonly collectOnly?: boolean;
+  /** Share end-of-epoch checkpoints between runs of the same training through this cache (run-cache.ts). */
+  readonly cache?: RunCache | undefined;
 }
 
 export interface ExperimentOutcome {
@@ -73,7 +76,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       }
       outcome = { result: done, reused: true };
     } else {
-      outcome = await executeRun(spec, { out: o.out, settings: o.settings, backend: o.backend, log });
+      outcome = await executeRun(spec, { out: o.out, settings: o.settings, backend: o.backend, log, cache: o.cache });
     }
     const { result, reused: wasDone } = outcome;
     runs.push(result);

@@ -15,6 +15,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { canonical } from './canonical-json.js';
+import type { RunCache } from './run-cache.js';
 import { sortedRuns } from './count-runs.js';
 import type { Backend } from './backend.js';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
@@ -29,16 +31,6 @@ const RUN_MARKER = 'result.json';
 
 function runDir(out: string, spec: RunSpec): string {
   return join(out, RUNS_DIR, spec.id);
-}
-
-/** JSON with sorted keys, so that two specs compare equal regardless of property order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 function sameSpec(a: RunSpec, b: RunSpec): boolean {
@@ -79,6 +71,8 @@ export interface ExecuteOptions {
   readonly settings: ExperimentSettings;
   readonly backend: Backend;
   readonly log: (line: string) => void;
+  /** Where end-of-epoch checkpoints are shared between runs of the same training (run-cache.ts); none by default. */
+  readonly cache?: RunCache | undefined;
 }
 
 /** A completed result without training-set usage, completed with it (result.json rewritten). */
@@ -113,9 +107,15 @@ async function trainAndEvaluate(spec: RunSpec, dir: string, interrupted: boolean
   if (interrupted) o.log(`${spec.id}: resuming an interrupted run`);
   // The spec is saved before training so an interrupted directory can be recognized later.
   await writeFileAtomic(join(dir, 'spec.json'), `${JSON.stringify(spec, null, 1)}\n`);
+  const { cache } = o;
+  const cachedEpochs = !interrupted && cache !== undefined ? await cache.restore(spec, o.settings, dir) : 0;
+  if (cachedEpochs > 0) o.log(`${spec.id}: epochs 1–${cachedEpochs} from the run cache ${cache!.dir}`);
 
   const t0 = performance.now();
-  await o.backend.train({ spec, settings: o.settings, dir, resume: interrupted, log: o.log });
+  await o.backend.train({
+    spec, settings: o.settings, dir, resume: interrupted || cachedEpochs > 0, log: o.log,
+    epochSaved: cache === undefined ? undefined : (epoch) => cache.store(spec, o.settings, epoch, dir),
+  });
   const trainMeasured = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const grid = join(dir, 'recon.png');

@@ -98,6 +98,8 @@ export interface TrainHooks {
   readonly datasets?: { readonly train: ExampleSet; readonly test: ExampleSet } | undefined;
   /** Runs at each write point of the run's files (default NO_WRITE_FAULTS; crash tests inject faults). */
   readonly writeHook?: WriteHook | undefined;
+  /** Called after each epoch's checkpoint is committed, with the epochs completed (e.g. to copy it into a run cache). */
+  readonly epochSaved?: ((epoch: number) => Promise<void>) | undefined;
 }
 
 export class TrainOptionsError extends Error {

@@ -44,6 +44,7 @@ export async function trainModel(options: TrainOptions, hooks: TrainHooks = {}):
     for (let epoch = run.startEpoch; epoch < options.epochs; epoch++) {
       history.push(await trainEpoch(run, epoch, started));
       if (options.diagnoseEvery !== undefined && (epoch + 1) % options.diagnoseEvery === 0) await appendDiagnostics(run, epoch + 1);
+      await hooks.epochSaved?.(epoch + 1);
       if (options.stopOnSettle !== undefined && epoch + 1 < options.epochs && await settleReached(run.out, options.stopOnSettle)) {
         run.log(`utilization has changed by less than ${100 * options.stopOnSettle.delta} points in each of the last ${options.stopOnSettle.patience} epochs; stopping after epoch ${epoch + 1} of at most ${options.epochs}`);
         break;
