@@ -41,7 +41,7 @@ export interface DiagnosticsRecord {
 }
 
 /** σ of SimVQ's W, descending; undefined for other quantizers. */
-export function projectionSingularValues(model: VqvaeModel, store: VariableStore): number[] | undefined {
+function projectionSingularValues(model: VqvaeModel, store: VariableStore): number[] | undefined {
   if (!(model.quantizer instanceof SimVQ)) return undefined;
   const d = model.quantizer.dim;
   const w = store.require(`${QUANTIZER_SCOPE}.${SIMVQ_PROJECTION}`).value;

@@ -33,7 +33,7 @@ export interface EvalMetrics extends ReconstructionMetrics {
 }
 
 /** The code-usage part of `EvalMetrics`, from exact counts. */
-export function usageMetrics(usage: CodeUsage): Pick<EvalMetrics, 'utilization' | 'perplexity' | 'dead_codes' | 'effective_bits' | 'codes_covering_50' | 'codes_covering_90'> {
+function usageMetrics(usage: CodeUsage): Pick<EvalMetrics, 'utilization' | 'perplexity' | 'dead_codes' | 'effective_bits' | 'codes_covering_50' | 'codes_covering_90'> {
   return {
     utilization: usage.utilization(),
     perplexity: usage.perplexity(),

@@ -45,7 +45,7 @@ function epochFolder(epoch: number): string {
 }
 
 /** What decides a run's weights after each epoch (the file comment), as canonical JSON. */
-export function runCacheKeySource(spec: RunSpec, settings: Pick<ExperimentSettings, 'threads'>): string {
+function runCacheKeySource(spec: RunSpec, settings: Pick<ExperimentSettings, 'threads'>): string {
   const { id: _id, experiment: _experiment, variant: _variant, nominal: _nominal, epochs, plateauPatience: _p, plateauDelta: _pd, settlePatience: _s, settleDelta: _sd, ...training } = spec;
   return canonical({
     format: KEY_FORMAT,
