@@ -1,0 +1,127 @@
+/**
+ * The numbers EXPERIMENTS.md's prose quotes, recomputed from the committed results files (and the
+ * bundled MNIST digits): each expected fragment is built from the files and must appear in the
+ * text as it stands, so a rerun that changes a result, or an edit that changes a quoted number,
+ * fails here until the two agree again. The tables themselves are printed by `vqlab report
+ * --markdown` and checked in experiments.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadBundledMnist } from '../src/data/index.js';
+import { readResults } from '../src/experiments/results.js';
+import { gridPointOf } from '../src/experiments/run-quantizer.js';
+import { testCodesCovering } from '../src/experiments/spread-metrics.js';
+import type { ExperimentResults, RunResult } from '../src/experiments/types.js';
+
+// dist/test/… → the repository root
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TEXT = readFileSync(join(ROOT, 'EXPERIMENTS.md'), 'utf8').replace(/\s+/g, ' ');
+
+function results(name: string): ExperimentResults {
+  return readResults(join(ROOT, 'docs', 'experiments', name));
+}
+
+const usedCodes = (r: RunResult): number => r.usage.reduce((n, [count, repeat]) => n + (count > 0 ? repeat : 0), 0);
+const latents = (r: RunResult): number => r.usage.reduce((n, [count, repeat]) => n + count * repeat, 0);
+/** Share of the test latents that the most used code takes, in %. */
+const topShare = (r: RunResult): number => (100 * r.usage[0]![0]) / latents(r);
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Integers as the prose writes them: 26,195. */
+const int = (v: number): string => Math.round(v).toLocaleString('en-US');
+const fixed = (v: number, digits: number): string => v.toFixed(digits);
+const range = (xs: readonly number[], show: (v: number) => string): string => `${show(Math.min(...xs))}–${show(Math.max(...xs))}`;
+
+function runsOf(res: ExperimentResults, variant: string, k: number): RunResult[] {
+  const rs = res.runs.filter((r) => r.spec.variant === variant && gridPointOf(r.spec).codebookSize === k);
+  assert.ok(rs.length > 0, `${variant} at K = ${k}`);
+  return rs;
+}
+
+function run(res: ExperimentResults, id: string): RunResult {
+  const r = res.runs.find((x) => x.spec.id === id);
+  assert.ok(r, id);
+  return r;
+}
+
+/** Each fragment must be in EXPERIMENTS.md (whitespace collapsed, so line breaks do not matter). */
+function assertQuoted(fragments: readonly string[]): void {
+  const missing = fragments.filter((f) => !TEXT.includes(f));
+  assert.deepEqual(missing, [], `EXPERIMENTS.md does not quote these numbers as the committed files give them:\n${missing.join('\n')}`);
+}
+
+const SIZES = [1024, 4096, 16384, 65536];
+
+test('the codebook-size grid: the criteria table and the prose quote the committed results', () => {
+  const grid = results('fashion-codebook-size');
+  const simvq = SIZES.map((k) => runsOf(grid, 'simvq', k));
+  const vq = SIZES.map((k) => runsOf(grid, 'vq', k));
+  const vqNormal = SIZES.map((k) => runsOf(grid, 'vq:init=normal:initScale=0.125', k));
+  const ema = SIZES.map((k) => runsOf(grid, 'ema', k));
+  const [small, large] = [simvq[0]!, simvq[3]!];
+  const ratios = (baseline: RunResult[][]): string[] => simvq.map((rs, i) => `${Math.round(Math.min(...rs.map(usedCodes)) / Math.max(...baseline[i]!.map(usedCodes)))}×`);
+  const bySeed = [...large].sort((a, b) => a.spec.seed - b.spec.seed);
+  assertQuoted([
+    `test, mean: ${simvq.map((rs) => int(mean(rs.map(usedCodes)))).join(' → ')}`,
+    `each seed at 65,536 (${range(large.map(usedCodes), int)}) far above each at 1,024 (${range(small.map(usedCodes), int)})`,
+    `training set ${simvq.map((rs) => int(mean(rs.map((r) => r.metrics.train_set!.used_codes)))).join(' → ')}`,
+    `each seed at 65,536 (${range(large.map((r) => r.metrics.psnr), (v) => fixed(v, 2))}) above each at 1,024 (${range(small.map((r) => r.metrics.psnr), (v) => fixed(v, 2))})`,
+    `every seed at either end within ${range([...vq[0]!, ...vq[3]!].map(usedCodes), int)} codes and ${range([...vq[0]!, ...vq[3]!].map((r) => r.metrics.psnr), (v) => fixed(v, 2))} dB`,
+    `least SimVQ seed over most VQ seed: ${ratios(vq)[0]} (${int(Math.min(...small.map(usedCodes)))} / ${int(Math.max(...vq[0]!.map(usedCodes)))}) at 1,024, ${ratios(vq)[1]} at 4,096, ${ratios(vq)[2]} at 16,384, ${ratios(vq)[3]} (${int(Math.min(...large.map(usedCodes)))} / ${int(Math.max(...vq[3]!.map(usedCodes)))}) at 65,536`,
+    `against VQ from N(0, 1/d) (${vqNormal.map((rs) => int(usedCodes(rs[0]!))).join(', ')} codes): ${ratios(vqNormal).join(', ')}`,
+    `| SimVQ's test utilization ≥ 50 % at K = 16,384 | ${fixed(100 * simvq[2]![0]!.metrics.utilization, 1)} %`,
+    `${bySeed.map((r) => `${fixed(100 * r.metrics.utilization, 1)} %`).join(', ')} (seeds 0, 1, 2); ${bySeed.map((r) => int(usedCodes(r))).join(', ')} codes`,
+    `EMA-VQ, the grid's fourth quantizer, collapses like VQ: ${ema.slice(0, 3).map((rs) => int(usedCodes(rs[0]!))).join(', ')} and ${int(usedCodes(ema[3]![0]!))} test codes`,
+    `${ema.slice(0, 3).map((rs) => fixed(rs[0]!.metrics.psnr, 2)).join(', ')} and ${fixed(ema[3]![0]!.metrics.psnr, 2)} dB; SimVQ uses ${range(simvq.map((rs, i) => mean(rs.map(usedCodes)) / usedCodes(ema[i]![0]!)), (v) => `${Math.round(v)}×`).replace('×–', '× to ')} its codes`,
+    // The training batches' utilization per epoch of seed 0, still climbing at the end.
+    `K = 65,536: ${large.find((r) => r.spec.seed === 0)!.curves.map((c) => fixed(100 * c.values['utilization']!, 1)).join(' → ')} %; K = 16,384: ${simvq[2]![0]!.curves.map((c) => fixed(100 * c.values['utilization']!, 1)).join(' → ')} %`,
+    `make SimVQ's most used code take ${range(simvq.flat().map(topShare), (v) => fixed(v, 0))} % of all test latents`,
+  ]);
+});
+
+test('Table 1 at K ≈ 1,024: dead-code replacement with SimVQ', () => {
+  const t1 = results('fashion-table1');
+  const simvq = run(t1, 'simvq-K1024-s0');
+  const simvqDead = run(t1, 'simvq-deadCodeShare-0.16-K1024-s0');
+  assertQuoted([
+    `with fewer codes in use than SimVQ without it (${fixed(100 * simvqDead.metrics.utilization, 0)} % against ${fixed(100 * simvq.metrics.utilization, 0)} %) but ${fixed(simvqDead.metrics.psnr - simvq.metrics.psnr, 1)} dB better, and puts 90 % of the test latents on ${int(testCodesCovering(simvqDead, 90))} codes against ${int(testCodesCovering(simvq, 90))}`,
+  ]);
+});
+
+test('Table 1 at K ≈ 65,536: the shares, perplexities, coverage, re-seeded codes and speeds the prose quotes', () => {
+  const t1 = results('fashion-table1');
+  const simvq = run(t1, 'simvq-K65536-s0');
+  const vqDead = run(t1, 'vq-deadCodeShare-0.16-K65536-s0');
+  const simvqDead = run(t1, 'simvq-deadCodeShare-0.16-K65536-s0');
+  const reseeded = (r: RunResult): string[] => r.curves.map((c) => int(c.values['reseeded_codes']!));
+  const speed = (id: string): string => fixed(run(t1, id).timing.images_per_second!, 0);
+  const [v1, v2, v3] = reseeded(vqDead);
+  assertQuoted([
+    `SimVQ sends to one code (${fixed(topShare(simvq), 1)} % of all test latents)`,
+    `The most used code takes ${fixed(topShare(vqDead), 1)} % of the test latents with VQ and dead-code replacement, ${fixed(topShare(simvqDead), 1)} % with SimVQ and it`,
+    `perplexity is ${int(vqDead.metrics.perplexity)} and ${int(simvqDead.metrics.perplexity)} against SimVQ's ${int(simvq.metrics.perplexity)}`,
+    `Half of the test latents fall on ${int(testCodesCovering(vqDead, 50))} codes with VQ and dead-code replacement and on ${int(testCodesCovering(simvqDead, 50))} with SimVQ and it, but on ${int(testCodesCovering(simvq, 50))} with SimVQ alone; 90 % on ${[vqDead, simvqDead].map((r) => int(testCodesCovering(r, 90))).join(', ')} and ${int(testCodesCovering(simvq, 90))}`,
+    `VQ's re-seeded codes fell from ${v1} in the first epoch to ${v2} and ${v3}`,
+    `SimVQ's stayed high, ${reseeded(simvqDead).slice(0, 2).join(', ')} and ${reseeded(simvqDead)[2]}`,
+    `In SimVQ's third epoch ${fixed(100 * simvqDead.curves[2]!.values['utilization']!, 1)} % of the codes were chosen`,
+    `VQ with it trained at ${speed('vq-deadCodeShare-0.16-K65536-s0')} images/s on one thread, as fast as VQ with k-means initialization or the rotation trick (${speed('vq-kmeansIters-10-K65536-s0')} and ${speed('vq-rotationTrick-true-K65536-s0')})`,
+  ]);
+});
+
+test('the share of the bundled MNIST digits\' 4×4 blocks that are entirely black', () => {
+  const { images, count } = loadBundledMnist();
+  let black = 0;
+  for (let i = 0; i < count; i++) {
+    for (let by = 0; by < 7; by++) {
+      for (let bx = 0; bx < 7; bx++) {
+        let lit = false;
+        for (let y = 0; y < 4 && !lit; y++) for (let x = 0; x < 4 && !lit; x++) lit = images[i * 784 + (4 * by + y) * 28 + 4 * bx + x]! > 0;
+        if (!lit) black++;
+      }
+    }
+  }
+  const share = fixed((100 * black) / (count * 49), 0);
+  assertQuoted([`Unlike the bundled MNIST digits (${share} % of whose 4×4 blocks are black)`, `${share} % of the digits' 4×4 blocks are entirely black`]);
+});
