@@ -111,7 +111,7 @@ test('the evaluator measures with its modality\'s metrics and keeps the previews
   const evaluator = await Evaluator.create(flat, config, buildModel(config), new VariableStore(1), { batch: 2, threads: 1 });
   try {
     const { metrics, reconstructions } = await evaluator.evaluate(set, { keep: [4, 1] });
-    assert.deepEqual(Object.keys(metrics), ['mse', 'worst', 'utilization', 'perplexity', 'dead_codes']);
+    assert.deepEqual(Object.keys(metrics), ['mse', 'worst', 'utilization', 'perplexity', 'dead_codes', 'effective_bits', 'codes_covering_50', 'codes_covering_90']);
     assert.ok(metrics.worst > 0 && metrics.worst <= 1, 'reconstructions clamped to [0, 1] by the modality');
     const all = await evaluator.evaluate(set, { keep: 5 });
     assert.deepEqual(reconstructions, Float32Array.from([...all.reconstructions.subarray(4 * 64), ...all.reconstructions.subarray(64, 128)]), 'previews in the order asked for');

@@ -44,7 +44,7 @@ test('a short SimVQ run on 384 MNIST digits lowers the loss and reports code usa
   assert.equal(counts.length, 64);
   assert.equal(counts.reduce((s, c) => s + c, 0), 100 * 7 * 7, 'one count per test latent');
   assert.equal(counts.filter((c) => c === 0).length, evaluated.dead_codes);
-  assert.deepEqual(Object.keys(evaluated).sort(), ['dead_codes', 'mse', 'perplexity', 'psnr', 'ssim', 'utilization']);
+  assert.deepEqual(Object.keys(evaluated).sort(), ['codes_covering_50', 'codes_covering_90', 'dead_codes', 'effective_bits', 'mse', 'perplexity', 'psnr', 'ssim', 'utilization']);
   assert.ok(Math.abs(evaluated.mse - last.test!.mse) < 1e-9);
   assert.ok(Math.abs(evaluated.psnr - 10 * Math.log10(1 / evaluated.mse)) < 1e-9);
   assert.ok(readFileSync(join(out, 'recon.png')).subarray(1, 4).toString() === 'PNG');

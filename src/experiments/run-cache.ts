@@ -139,9 +139,12 @@ export class RunCache {
       // Parsed lines print back as the trainer wrote them (JSON.stringify of the same values).
       const log = (await readMetricsLog(join(runDir, METRICS_FILE))).filter((r) => r.epoch <= epoch);
       await writeFileAtomic(join(temp, METRICS_FILE), log.map((r) => `${JSON.stringify(r)}\n`).join(''));
-      // Another process may have stored the same epoch meanwhile: its entry is the same training.
-      if (existsSync(final)) return;
-      await rename(temp, final);
+      try {
+        await rename(temp, final);
+      } catch (err) {
+        // Another process stored the same epoch meanwhile: its entry is the same training.
+        if (!existsSync(final)) throw err;
+      }
     } finally {
       await rm(temp, { recursive: true, force: true });
     }
