@@ -1,0 +1,176 @@
+"""A run's ``config.json`` (src/models/config.ts) as typed Python: the input shape, the
+architecture and the quantizer with every option resolved to vqlab's defaults.
+
+vqlab saves only some options (those its option schema keeps: src/quantizers/option-schema.ts,
+e.g. ``cosine`` only when true), so a config read here fills in the rest exactly as
+``resolveQuantizerConfig`` does. Version-1 configs (``quantizer.name`` instead of ``kind``) are
+upgraded as vqlab upgrades them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional
+
+QUANTIZER_KINDS = ("vq", "ema", "simvq", "fsq", "lfq", "residual")
+RESIDUAL_BASES = ("vq", "ema", "simvq")
+
+
+class ConfigError(ValueError):
+    """A config.json that does not describe a model this package builds; the message names the field."""
+
+
+@dataclass(frozen=True)
+class InputShape:
+    channels: int
+    height: int
+    width: int
+
+
+@dataclass(frozen=True)
+class ConvArchitecture:
+    """The 'conv' family (src/models/conv-vqvae.ts)."""
+
+    hidden_channels: int = 128
+    downsamples: int = 2
+    residual_blocks: int = 2
+    residual_channels: int = 128
+    activation: str = "groupnorm-silu"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """config.json: ``raw`` is the parsed JSON as written, kept to save it back unchanged."""
+
+    input: InputShape
+    architecture: str
+    conv: Optional[ConvArchitecture]
+    quantizer: Dict[str, Any]
+    raw: Dict[str, Any] = field(compare=False)
+
+    @property
+    def dim(self) -> int:
+        return int(self.quantizer["dim"])
+
+
+_CODEBOOK_OPTIONS: Dict[str, Any] = {
+    "cosine": False,
+    "rotationTrick": False,
+    "orthogonalWeight": 0.0,
+    "kmeansIters": 0,
+    "deadCodeThreshold": 0.0,
+    "deadCodeShare": 0.0,
+    "usageDecay": 0.99,
+}
+_COMMON = {"beta": 0.25, "weight": 1.0}
+
+
+def _defaults(kind: str, options: Mapping[str, Any]) -> Dict[str, Any]:
+    """vqlab's default of every option of ``kind`` (derived ones from ``options``)."""
+    if kind == "vq":
+        init = options.get("init", "uniform")
+        k = options.get("codebookSize", 1)
+        return {**_COMMON, "init": init, "initScale": 1.0 / k if init == "uniform" else 1.0,
+                "codebookDim": options.get("dim"), **_CODEBOOK_OPTIONS}
+    if kind == "ema":
+        init = options.get("init", "normal")
+        k = options.get("codebookSize", 1)
+        return {**_COMMON, "decay": 0.99, "epsilon": 1e-5, "init": init,
+                "initScale": 1.0 / k if init == "uniform" else 1.0, "initialCount": 1.0,
+                **{key: _CODEBOOK_OPTIONS[key] for key in ("rotationTrick", "kmeansIters", "deadCodeThreshold", "deadCodeShare", "usageDecay")}}
+    if kind == "simvq":
+        return {**_COMMON, "optimize": "W", "bias": True, "initScale": float(options.get("dim", 1)) ** -0.5, **_CODEBOOK_OPTIONS}
+    if kind == "fsq":
+        return {"levels": [8, 5, 5, 5]}
+    if kind == "lfq":
+        return {**_COMMON, "entropyWeight": 0.1, "diversityGamma": 1.0, "temperature": 0.01, "entropyGroupBits": 12}
+    raise ConfigError(f"quantizer kind {kind!r} is not one of {', '.join(QUANTIZER_KINDS)}")
+
+
+_REQUIRED = {"vq": ("codebookSize", "dim"), "ema": ("codebookSize", "dim"), "simvq": ("codebookSize", "dim"),
+             "fsq": ("dim",), "lfq": ("codebookSize", "dim")}
+
+
+def resolve_quantizer(section: Mapping[str, Any], source: str) -> Dict[str, Any]:
+    """The quantizer section of config.json with every option resolved: ``{kind, ...options}``.
+
+    A residual config resolves its own options (base, depth, quantizeDropout) and the base's.
+    """
+    options = {k: v for k, v in section.items() if k not in ("kind", "search")}
+    kind = section.get("kind")
+    if kind not in QUANTIZER_KINDS:
+        raise ConfigError(f"{source}: quantizer.kind {kind!r} is not one of {', '.join(QUANTIZER_KINDS)}")
+    if kind == "residual":
+        own = {"base": options.pop("base", "vq"), "depth": int(options.pop("depth", 4)),
+               "quantizeDropout": bool(options.pop("quantizeDropout", False))}
+        if own["base"] not in RESIDUAL_BASES:
+            raise ConfigError(f"{source}: residual base {own['base']!r} is not one of {', '.join(RESIDUAL_BASES)}")
+        stage = resolve_quantizer({"kind": own["base"], **options}, source)
+        stage.pop("kind")
+        return {"kind": "residual", **own, **stage}
+    defaults = _defaults(kind, options)
+    for name in _REQUIRED[kind]:
+        if name not in options:
+            raise ConfigError(f"{source}: quantizer option {name!r} is missing")
+    unknown = sorted(set(options) - set(defaults) - set(_REQUIRED[kind]))
+    if unknown:
+        raise ConfigError(f"{source}: quantizer {kind} has no option {unknown[0]!r} that this package knows (a newer vqlab wrote it?)")
+    return {"kind": kind, **defaults, **options}
+
+
+def _upgrade_v1(q: Mapping[str, Any]) -> Dict[str, Any]:
+    """A version-1 quantizer section ``{name, codebookSize, dim, beta, optimize?}`` as version 2."""
+    out = {"kind": q.get("name"), "codebookSize": q.get("codebookSize"), "dim": q.get("dim"), "beta": q.get("beta", 0.25)}
+    if q.get("name") == "simvq" and q.get("optimize") is not None:
+        out["optimize"] = q["optimize"]
+    return out
+
+
+def parse_config(json_value: Mapping[str, Any], source: str) -> ModelConfig:
+    """Validate parsed config.json content (``source`` names it in errors)."""
+    if not isinstance(json_value, dict) or json_value.get("format") != "vqlab-model":
+        raise ConfigError(f'{source} is not a vqlab model config (expected "format": "vqlab-model")')
+    version = json_value.get("version")
+    if version not in (1, 2):
+        raise ConfigError(f"{source} has config version {version!r}; this package reads versions 1 and 2")
+    if json_value.get("modality", "image") != "image":
+        raise ConfigError(f"{source}: modality {json_value.get('modality')!r} is not built by this package (image only)")
+    i = json_value.get("input") or {}
+    try:
+        shape = InputShape(int(i["channels"]), int(i["height"]), int(i["width"]))
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"{source}: missing or invalid \"input\" {{channels, height, width}}") from None
+    a = json_value.get("architecture") or {}
+    kind = a.get("kind")
+    conv: Optional[ConvArchitecture] = None
+    if kind == "conv":
+        conv = ConvArchitecture(int(a["hiddenChannels"]), int(a["downsamples"]), int(a["residualBlocks"]),
+                                int(a["residualChannels"]), str(a["activation"]))
+        if conv.activation not in ("relu", "groupnorm-silu"):
+            raise ConfigError(f"{source}: conv activation {conv.activation!r} is not relu or groupnorm-silu")
+    elif kind != "reference-mnist":
+        raise ConfigError(f"{source}: architecture.kind {kind!r} is not reference-mnist or conv")
+    q = json_value.get("quantizer")
+    if not isinstance(q, dict):
+        raise ConfigError(f'{source}: missing "quantizer" section')
+    quantizer = resolve_quantizer(_upgrade_v1(q) if version == 1 else q, source)
+    return ModelConfig(shape, kind, conv, quantizer, dict(json_value))
+
+
+def read_config(path: str) -> ModelConfig:
+    """Read and validate the config.json at ``path``."""
+    with open(path, "rb") as f:
+        text = f.read()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise ConfigError(f"{path} is not valid JSON; the checkpoint is corrupt") from None
+    return parse_config(value, path)
+
+
+def levels_product(levels: List[int]) -> int:
+    """K = Π L_j of an FSQ grid."""
+    k = 1
+    for level in levels:
+        k *= int(level)
+    return k
