@@ -1,6 +1,8 @@
-"""Continue a vqlab run in PyTorch: ``python -m vqlab_torch.train RUN --steps N``, or under
-``torchrun --nproc_per_node P -m vqlab_torch.train RUN --steps N`` with P data-parallel processes
-(DDP; NCCL on GPUs, gloo on CPUs).
+"""Continue a vqlab run in PyTorch: ``python -m vqlab_torch.train RUN --steps N``, or with P
+data-parallel processes (DDP; NCCL on GPUs, gloo on CPUs) under
+``torchrun --nproc_per_node P -m vqlab_torch.train RUN --steps N`` or, on one machine,
+``python -m vqlab_torch.train RUN --steps N --nproc P`` (which starts the P processes itself, with
+the environment torchrun would give them).
 
 Each step is vqlab's (src/train/autoencoder-step.ts):
 
@@ -24,12 +26,15 @@ import argparse
 import json
 import math
 import os
+import socket
 import sys
 import time
+import warnings
 from typing import Dict, List, Optional
 
 import torch
 import torch.distributed as dist
+import torch.multiprocessing as mp
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
@@ -112,6 +117,9 @@ def train(run: str, steps: int, out: Optional[str] = None, data: Optional[str] =
         dropout = bool(getattr(quantizer, "quantize_dropout", False))
         wrapped: nn.Module = step_module
         if world > 1:
+            # The gradient of a 1×1 convolution's weight [C, K, 1, 1] comes back with strides DDP's
+            # bucket view does not expect; it is copied, which is correct, and PyTorch warns every step.
+            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
             wrapped = DistributedDataParallel(step_module, device_ids=[device.index] if device.type == "cuda" else None,
                                               broadcast_buffers=False, find_unused_parameters=dropout)
         trained = [p for p in model.parameters() if p.requires_grad]
@@ -165,6 +173,21 @@ def train(run: str, steps: int, out: Optional[str] = None, data: Optional[str] =
             dist.destroy_process_group()
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _spawned(index: int, nproc: int, port: int, argv: List[str]) -> None:
+    """One of ``--nproc``'s processes: torchrun's environment, then ``main`` as under torchrun."""
+    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": str(nproc),
+                       "RANK": str(index), "LOCAL_RANK": str(index), "LOCAL_WORLD_SIZE": str(nproc)})
+    code = main(argv)
+    if code != 0:
+        sys.exit(code)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vqlab_torch.train", description="Continue a vqlab run in PyTorch (torchrun-ready) and write a vqlab checkpoint.")
     parser.add_argument("run", help="vqlab run directory (or a checkpoint folder, with --out)")
@@ -174,9 +197,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--checkpoint", choices=["last", "best"], default="last", help="which checkpoint of RUN to continue")
     parser.add_argument("--log-every", type=int, default=10, help="print a loss line every N steps (0: none)")
+    parser.add_argument("--nproc", type=int, default=1, help="start this many local data-parallel processes (instead of torchrun)")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error("--steps must be at least 1")
+    if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
+        try:
+            mp.spawn(_spawned, args=(args.nproc, _free_port(), argv), nprocs=args.nproc)
+        except mp.ProcessRaisedException as err:
+            print(f"error: a training process failed: {err}", file=sys.stderr)
+            return 1
+        except mp.ProcessExitedException as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return 0
     try:
         summary = train(args.run, args.steps, args.out, args.data, args.device, args.checkpoint, args.log_every)
     except (CheckpointError, ConfigError, DataError, ValueError, FloatingPointError, OSError) as err:

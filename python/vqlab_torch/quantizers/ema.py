@@ -14,7 +14,7 @@ replacement ``code_usage`` [K].
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -57,6 +57,10 @@ class EmaVectorQuantizer(nn.Module):
 
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
         return self.codebook[indices]
+
+    def search_space(self, z: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The vectors and codes the nearest-code search compares (agreement.py)."""
+        return z, self.codebook
 
     def forward(self, z: torch.Tensor) -> QuantizerOutput:
         e = self.codebook

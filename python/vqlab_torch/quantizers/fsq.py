@@ -14,7 +14,7 @@ No loss of its own. tanh is computed as 2σ(2x) − 1, as vqlab's graph does.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -65,24 +65,33 @@ class FSQ(nn.Module):
         rows = self.implicit_codebook(indices.device)[indices]
         return self.proj_out(rows) if self.proj_out is not None else rows
 
-    def forward(self, z: torch.Tensor) -> QuantizerOutput:
+    def _bounded(self, z: torch.Tensor) -> torch.Tensor:
+        """f = tanh(h + s)·a − o, with h = z·W_in + b_in (file comment)."""
         h = self.proj_in(z) if self.proj_in is not None else z
         half_l = [(level - 1) * (1 + _BOUND_EPS) / 2 for level in self.levels]
         offset = [0.5 if level % 2 == 0 else 0.0 for level in self.levels]
         shifted = h + self._row([math.atanh(o / a) for o, a in zip(offset, half_l)], h)
         tanh = torch.sigmoid(shifted * 2) * 2 - 1
-        bounded = tanh * self._row(half_l, h) - self._row(offset, h)
+        return tanh * self._row(half_l, h) - self._row(offset, h)
+
+    def search_space(self, z: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """f and the integer grid points q [K, D]: round(f) is f's nearest grid point (agreement.py)."""
+        halves = self._row([float(level // 2) for level in self.levels], z)
+        return self._bounded(z), self.implicit_codebook(z.device) * halves
+
+    def forward(self, z: torch.Tensor) -> QuantizerOutput:
+        bounded = self._bounded(z)
         big = max(self.levels)
         rounded = torch.trunc(bounded.detach() + (0.5 + big)) - big
         q = bounded + (rounded - bounded).detach()
-        normalized = q / self._row([float(level // 2) for level in self.levels], h)
+        normalized = q / self._row([float(level // 2) for level in self.levels], bounded)
         basis: List[float] = []
         acc = 1
         for level in self.levels:
             basis.append(float(acc))
             acc *= level
-        digits = rounded + self._row([float(level // 2) for level in self.levels], h)
-        indices = (digits @ torch.tensor(basis, dtype=torch.float32, device=h.device).reshape(-1, 1)).reshape(-1).long()
+        digits = rounded + self._row([float(level // 2) for level in self.levels], bounded)
+        indices = (digits @ torch.tensor(basis, dtype=torch.float32, device=bounded.device).reshape(-1, 1)).reshape(-1).long()
         counts = code_counts(indices, self.codebook_size)
         if self.training:
             counts = all_reduce_sum(counts)

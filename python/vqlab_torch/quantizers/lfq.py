@@ -80,6 +80,10 @@ class LFQ(nn.Module):
         batch_entropy = sum(batch[1:], batch[0])
         return sample_entropy, batch_entropy, sample_entropy - batch_entropy * float(self.o["diversityGamma"])
 
+    def search_space(self, z: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """h and the corners: sign(h) is h's nearest corner (agreement.py)."""
+        return (self.proj_in(z) if self.proj_in is not None else z), cube_corners(self.bits, z.device)
+
     def forward(self, z: torch.Tensor) -> QuantizerOutput:
         h = self.proj_in(z) if self.proj_in is not None else z
         positive = h.detach() > 0

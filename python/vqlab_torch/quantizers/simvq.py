@@ -15,7 +15,7 @@ dead-code replacement the buffer ``code_usage`` [K]. None is weight-decayed.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -64,6 +64,11 @@ class SimVQ(nn.Module):
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
         codes = self.effective_codebook()
         return (l2_normalize_rows(codes) if self.o["cosine"] else codes)[indices]
+
+    def search_space(self, z: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The vectors and codes the nearest-code search compares (agreement.py)."""
+        codes = self.effective_codebook()
+        return (l2_normalize_rows(z), l2_normalize_rows(codes)) if self.o["cosine"] else (z, codes)
 
     def forward(self, z: torch.Tensor) -> QuantizerOutput:
         out = quantize_against(z, self.effective_codebook(), beta=float(self.o["beta"]), weight=float(self.o["weight"]),

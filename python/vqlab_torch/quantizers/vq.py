@@ -12,7 +12,7 @@ with dead-code replacement the buffer ``code_usage`` [K].
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -64,6 +64,13 @@ class VectorQuantizer(nn.Module):
         codes = l2_normalize_rows(self.codebook) if self.o["cosine"] else self.codebook
         rows = codes[indices]
         return self.proj_out(rows) if self.proj_out is not None else rows
+
+    def search_space(self, z: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The vectors [M, c] and codes [K, c] the nearest-code search compares (agreement.py)."""
+        x = self.proj_in(z) if self.proj_in is not None else z
+        if self.o["cosine"]:
+            return l2_normalize_rows(x), l2_normalize_rows(self.codebook)
+        return x, self.codebook
 
     def forward(self, z: torch.Tensor) -> QuantizerOutput:
         inner = self.proj_in(z) if self.proj_in is not None else z
