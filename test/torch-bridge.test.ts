@@ -151,7 +151,8 @@ describe('PyTorch bridge (python/vqlab_torch)', { skip }, () => {
 
   it('a changed index is reported as a difference, not a near-tie', async () => {
     const run = join(runs(), 'vq');
-    const file = `${run}-vqlab-encode.json`;
+    const file = `${run}-changed.json`;
+    ok(await runCli(['encode', run, ...digits, '--threads', '1', '--out', file]), 'vqlab encode');
     const encoded = JSON.parse(readFileSync(file, 'utf8')) as { codebook_size: number; images: { indices: number[][] }[] };
     const row = encoded.images[0]!.indices[0]!;
     row[0] = (row[0]! + 1) % encoded.codebook_size;

@@ -30,7 +30,7 @@ import socket
 import sys
 import time
 import warnings
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -73,7 +73,7 @@ def clip_grad_norm(parameters: List[nn.Parameter], max_norm: float) -> float:
     return float(norm)
 
 
-def _setup_distributed(device_arg: str) -> tuple:
+def _setup_distributed(device_arg: str) -> Tuple[int, int, torch.device]:
     """(rank, world size, device) from torchrun's environment; a single process without it."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -99,6 +99,8 @@ def train(run: str, steps: int, out: Optional[str] = None, data: Optional[str] =
         out_dir = out or run
         if out is None and not os.path.exists(os.path.join(run, "checkpoint.json")):
             raise CheckpointError(f"{run} is a checkpoint folder, not a run directory; give --out DIR for the new checkpoint")
+        if out is not None and os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, "checkpoint.json")):
+            raise CheckpointError(f"--out {out} holds files but no vqlab run (no checkpoint.json); give an empty or new folder, or a run directory")
         batch = int(trainer["batch"])
         if batch % world:
             raise ValueError(f"the run's batch of {batch} does not split evenly over {world} processes; use a number of processes that divides it")
