@@ -42,7 +42,6 @@ from .checkpoint import CheckpointError, load_model, make_optimizer, save_checkp
 from .config import ConfigError
 from .data import DataError, load_train_images
 from .models import VqVae
-from .optim import VqlabAdam
 from .quantizers import QuantizerOutput
 from .schedule import learning_rate_at
 
