@@ -17,6 +17,7 @@ import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
+import { decodeSafetensors, type NamedTensor } from '../src/persistence/safetensors.js';
 import { runCli, type CliResult } from './helpers/run-cli.js';
 import { tempDir } from './helpers/checkpoint-fixture.js';
 
@@ -138,13 +139,26 @@ describe('PyTorch bridge (python/vqlab_torch)', { skip }, () => {
     });
   }
 
-  it('the training script runs 2 data-parallel steps in 2 CPU processes (gloo), and vqlab reads the result', async () => {
+  it('the training script runs 2 data-parallel steps in 2 CPU processes (gloo) as one process would, and vqlab reads the result', async () => {
+    // EMA with dead-code replacement: the processes must sum their code counts and EMA sums and
+    // gather the vectors dead codes are re-seeded from, besides averaging gradients.
     const source = join(runs(), 'ema');
     const run = join(runs(), 'ema-ddp');
+    const single = join(runs(), 'ema-one');
     cpSync(source, run, { recursive: true });
+    cpSync(source, single, { recursive: true });
     const summary = JSON.parse(ok(await runPython('train', [run, '--steps', '2', '--nproc', '2', '--log-every', '0']), 'vqlab_torch.train --nproc 2')) as { processes: number; step: number };
     assert.equal(summary.processes, 2);
     assert.equal(summary.step, 8, 'the 6 steps of the ema run and 2 more');
+    ok(await runPython('train', [single, '--steps', '2', '--log-every', '0']), 'vqlab_torch.train');
+    const weights = (dir: string): Map<string, NamedTensor> => decodeSafetensors(readFileSync(join(resolveCheckpoint(dir), 'model.safetensors')), dir).tensors;
+    const [two, one] = [weights(run), weights(single)];
+    assert.deepEqual([...two.keys()], [...one.keys()]);
+    for (const [name, { data }] of two) {
+      const other = one.get(name)!.data;
+      const worst = data.reduce((m, v, i) => Math.max(m, Math.abs(v - other[i]!)), 0);
+      assert.ok(worst < 1e-5, `${name}: 2 processes and 1 differ by up to ${worst}`);
+    }
     assert.match(ok(await runCli(['verify', run]), 'vqlab verify'), /\(last\): intact/);
     await encodeBoth(run);
   });

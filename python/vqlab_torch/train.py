@@ -41,6 +41,7 @@ from torch.nn.parallel import DistributedDataParallel
 from .checkpoint import CheckpointError, load_model, make_optimizer, save_checkpoint
 from .config import ConfigError
 from .data import DataError, load_train_images
+from .distributed import all_reduce_sum
 from .models import VqVae
 from .quantizers import QuantizerOutput
 from .schedule import learning_rate_at
@@ -149,7 +150,9 @@ def train(run: str, steps: int, out: Optional[str] = None, data: Optional[str] =
             result["total"].backward()
             if clip is not None:
                 clip_grad_norm(trained, float(clip))
-            values = {k: float(v) for k, v in result.items()}
+            # The mean over the processes of each term: the loss of the global batch (LFQ's batch entropy aside).
+            means = all_reduce_sum(torch.stack([v.detach().float() for v in result.values()])) / world
+            values = {k: float(v) for k, v in zip(result.keys(), means)}
             if not all(math.isfinite(v) for v in values.values()):
                 bad = next(k for k, v in values.items() if not math.isfinite(v))
                 raise FloatingPointError(f"{bad} loss became {values[bad]} at step {global_step + 1}; nothing was saved; lower the learning rate")
