@@ -15,7 +15,8 @@ export type Initializer =
   | { readonly kind: 'kaiming'; readonly mode?: 'fanIn' | 'fanOut'; readonly gain?: number; readonly distribution?: Distribution }
   | { readonly kind: 'xavier'; readonly gain?: number; readonly distribution?: Distribution }
   | { readonly kind: 'constant'; readonly value: number }
-  | { readonly kind: 'identity' };
+  | { readonly kind: 'identity' }
+  | { readonly kind: 'sphere'; readonly radius: number };
 
 export interface Fans {
   readonly fanIn: number;
@@ -31,6 +32,12 @@ export const kaiming = (options: Omit<Extract<Initializer, { kind: 'kaiming' }>,
 export const xavier = (options: Omit<Extract<Initializer, { kind: 'xavier' }>, 'kind'> = {}): Initializer => ({ kind: 'xavier', ...options });
 /** The identity matrix (square 2-D weights only), e.g. SimVQ's W when only C is optimized. */
 export const identity: Initializer = { kind: 'identity' };
+/**
+ * Each row (the last axis) a uniformly random direction of norm `radius`: a standard normal vector
+ * scaled to that norm, whose direction is uniform on the sphere (Muller 1959), e.g. codes of unit
+ * norm for a cosine codebook.
+ */
+export const sphere = (radius: number): Initializer => ({ kind: 'sphere', radius });
 
 function fill(out: Float32Array, rng: Rng, distribution: Distribution, std: number): void {
   if (distribution === 'normal') {
@@ -77,6 +84,21 @@ export function initialize(init: Initializer, shape: readonly number[], rng: Rng
         throw new Error(`identity initializer needs a square 2-D shape, got [${shape.join(',')}]`);
       }
       for (let i = 0; i < shape[0]!; i++) out[i * shape[0]! + i] = 1;
+      break;
+    }
+    case 'sphere': {
+      const width = shape.at(-1) ?? 1;
+      for (let row = 0; row < size; row += width) {
+        let norm2 = 0;
+        for (let j = row; j < row + width; j++) {
+          const v = rng.normal();
+          out[j] = v;
+          norm2 += v * v;
+        }
+        // A zero draw has probability 0; its row stays 0 rather than dividing by it.
+        const scale = norm2 > 0 ? init.radius / Math.sqrt(norm2) : 0;
+        for (let j = row; j < row + width; j++) out[j] = out[j]! * scale;
+      }
       break;
     }
   }

@@ -5,7 +5,9 @@
  * The codebook is implicit: a grid with L_j levels in each of D = |levels| dimensions, so
  * K = Π_j L_j codes (8,5,5,5 → 1,000; 8,8,8,6,5 → 15,360). With encoder outputs z [M, d]:
  *
- *   h     = z·W_in + b_in                                projection d → D (omitted when d = D)
+ *   h     = N(z)·W_in + b_in                             projection d → D (omitted when d = D), after
+ *                                                        the normalization N of `preNorm` (pre-norm.ts;
+ *                                                        default none)
  *   f_j   = tanh(h_j + s_j)·a_j − o_j                     bound (appendix A.1):
  *           a_j = (L_j − 1)(1 + ε)/2,  o_j = ½ if L_j even else 0,  s_j = atanh(o_j / a_j),
  *           so f_j ∈ (−⌊L_j/2⌋ − ½, ⌊L_j/2⌋ + ½) − o_j and rounds to exactly L_j integers
@@ -35,6 +37,7 @@ import type { BuildContext } from '../runtime/build-context.js';
 import { MAX_EXACT_INDEX } from './nearest-code.js';
 import { savedOptions, type OptionInput, type OptionSchema, type OptionValues } from './option-schema.js';
 import { DIM_OPTION } from './options.js';
+import { checkPreNorm, PRE_NORM_OPTION, preNormalize, type PreNorm } from './pre-norm.js';
 import { checkQuantizerInput, codeCounts, nonFiniteCount, type Quantizer, type QuantizerOutput } from './quantizer.js';
 
 /**
@@ -53,6 +56,7 @@ export const FSQ_OPTIONS = {
   dim: { ...DIM_OPTION, doc: "d, the encoder's output channels (projected to |levels| dims when different)" },
   // The paper's recommendation for about 2^10 codes (1,000).
   levels: { type: 'integer-list', min: 2, default: FSQ_LEVELS_FOR_SIZE[1024]!, doc: 'levels L_j per dimension; K = Π L_j (e.g. 8,5,5,5 → 1,000; 8,8,8,6,5 → 15,360)' },
+  preNorm: PRE_NORM_OPTION,
 } as const satisfies OptionSchema;
 
 /** What `createQuantizer('fsq', …)` takes. */
@@ -60,8 +64,9 @@ export type FSQOptions = OptionInput<typeof FSQ_OPTIONS>;
 /** The resolved options an FSQ is built from (its `config` without `kind`). */
 export type FSQConfig = OptionValues<typeof FSQ_OPTIONS>;
 
-/** The rule no single option's bounds express: K = Π levels must stay an exact index. */
+/** The rules no single option's bounds express: K = Π levels must stay an exact index; a normalization needs d ≥ 2. */
 export function checkFSQOptions(o: FSQConfig): void {
+  checkPreNorm('FSQ', o.preNorm, o.dim);
   const codebookSize = o.levels.reduce((a, b) => a * b, 1);
   if (codebookSize > MAX_EXACT_INDEX) throw new Error(`FSQ: levels ${o.levels.join(',')} give ${codebookSize} codes, more than the ${MAX_EXACT_INDEX} whose indices are exact; use fewer or smaller levels`);
 }
@@ -75,11 +80,13 @@ export class FSQ implements Quantizer {
   readonly levels: readonly number[];
   readonly dim: number;
   readonly codebookSize: number;
+  readonly preNorm: PreNorm;
 
   /** `o`: resolved options (createQuantizer('fsq', …) resolves and checks them). */
   constructor(o: FSQConfig) {
     this.levels = [...o.levels];
     this.dim = o.dim;
+    this.preNorm = o.preNorm;
     this.codebookSize = this.levels.reduce((a, b) => a * b, 1);
   }
 
@@ -88,7 +95,7 @@ export class FSQ implements Quantizer {
   }
 
   get config(): Readonly<Record<string, unknown>> {
-    return { kind: this.kind, ...savedOptions(FSQ_OPTIONS, { dim: this.dim, levels: this.levels }) };
+    return { kind: this.kind, ...savedOptions(FSQ_OPTIONS, { dim: this.dim, levels: this.levels, preNorm: this.preNorm }) };
   }
 
   /** D = |levels|, the number of scalar-quantized dimensions. */
@@ -134,7 +141,8 @@ export class FSQ implements Quantizer {
 
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('FSQ', z, this.dim);
-    const h = this.projected ? linearLayer(ctx.scope('proj_in'), z, { outFeatures: this.latentDim }) : z;
+    const input = preNormalize(z, this.preNorm);
+    const h = this.projected ? linearLayer(ctx.scope('proj_in'), input, { outFeatures: this.latentDim }) : input;
     const halfL = (l: number): number => ((l - 1) * (1 + BOUND_EPS)) / 2;
     const offset = (l: number): number => (l % 2 === 0 ? 0.5 : 0);
     // tanh(x) = 2σ(2x) − 1.

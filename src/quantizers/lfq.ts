@@ -5,7 +5,8 @@
  * The codebook is implicit: the corners {−1, 1}^b of a b-dimensional cube, K = 2^b codes. With
  * encoder outputs z [M, d]:
  *
- *   h     = z·W_in + b_in                          projection d → b (omitted when d = b)
+ *   h     = N(z)·W_in + b_in                       projection d → b (omitted when d = b), after the
+ *                                                  normalization N of `preNorm` (pre-norm.ts; default none)
  *   q_j   = sign(h_j)  (+1 for h_j > 0, −1 otherwise)                           (eq. 1)
  *   index = Σ_j [q_j > 0]·2^(b−1−j)                first dimension = most significant bit (eq. 2)
  *   z_q   = (h + sg(q − h))·W_out + b_out          straight-through, projected back
@@ -49,6 +50,7 @@ import { linearLayer } from '../layers/linear.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { savedOptions, type OptionInput, type OptionSchema, type OptionValues } from './option-schema.js';
 import { COMMON_OPTIONS } from './options.js';
+import { checkPreNorm, PRE_NORM_OPTION, preNormalize, type PreNorm } from './pre-norm.js';
 import { checkQuantizerInput, codeCounts, meanSquaredError, nonFiniteCount, straightThrough, type Quantizer, type QuantizerOutput } from './quantizer.js';
 
 /** Largest b: usage counts and the implicit codebook constant are [2^b] and [2^b, b]. */
@@ -63,6 +65,7 @@ export const LFQ_OPTIONS = {
   diversityGamma: { type: 'number', min: 0, default: 1, doc: 'γ, weight of the batch (codebook) entropy inside the entropy loss' },
   temperature: { type: 'number', min: 0, minExclusive: true, default: 0.01, doc: 'τ of the code distribution softmax(2⟨h, c_k⟩/τ)' },
   entropyGroupBits: { type: 'integer', min: 1, default: 12, doc: 'largest bit group of the entropy loss: b bits split into ⌈b/B⌉ near-equal groups; exact when b ≤ B, factorized batch entropy above' },
+  preNorm: PRE_NORM_OPTION,
 } as const satisfies OptionSchema;
 
 /** What `createQuantizer('lfq', …)` takes. */
@@ -70,8 +73,9 @@ export type LFQOptions = OptionInput<typeof LFQ_OPTIONS>;
 /** The resolved options an LFQ is built from (its `config` without `kind`). */
 export type LFQConfig = OptionValues<typeof LFQ_OPTIONS>;
 
-/** The rule no single option's bounds express: K is a power of two. */
+/** The rules no single option's bounds express: K is a power of two; a normalization needs d ≥ 2. */
 export function checkLFQOptions(o: LFQConfig): void {
+  checkPreNorm('LFQ', o.preNorm, o.dim);
   if (!Number.isInteger(Math.log2(o.codebookSize))) {
     throw new Error(`LFQ: codebookSize must be a power of two between 2 and 2^${MAX_BITS} (K = 2^bits), got ${o.codebookSize}`);
   }
@@ -89,6 +93,7 @@ export class LFQ implements Quantizer {
   readonly diversityGamma: number;
   readonly temperature: number;
   readonly entropyGroupBits: number;
+  readonly preNorm: PreNorm;
 
   private readonly resolved: LFQConfig;
 
@@ -104,6 +109,7 @@ export class LFQ implements Quantizer {
     this.diversityGamma = o.diversityGamma;
     this.temperature = o.temperature;
     this.entropyGroupBits = o.entropyGroupBits;
+    this.preNorm = o.preNorm;
   }
 
   get countsSize(): number {
@@ -166,7 +172,8 @@ export class LFQ implements Quantizer {
 
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('LFQ', z, this.dim);
-    const h = this.projected ? linearLayer(ctx.scope('proj_in'), z, { outFeatures: this.bits }) : z;
+    const input = preNormalize(z, this.preNorm);
+    const h = this.projected ? linearLayer(ctx.scope('proj_in'), input, { outFeatures: this.bits }) : input;
     const positive = op.greater(op.stopGradient(h), 0);
     const q = op.where(positive, 1, -1);
     const bitValues = Float32Array.from({ length: this.bits }, (_, j) => 2 ** (this.bits - 1 - j));

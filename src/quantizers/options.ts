@@ -7,9 +7,15 @@
 import { derived, type OptionSchema, type OptionValues } from './option-schema.js';
 import type { SearchBlocking } from './nearest-code.js';
 
-/** Codebook initialization of VQ and EMA-VQ. */
-export type CodebookInit = 'uniform' | 'normal';
-export const CODEBOOK_INITS: readonly CodebookInit[] = ['uniform', 'normal'];
+/**
+ * Codebook initialization of VQ and EMA-VQ: U(±s), N(0, s²), or 'unit', every code a uniformly
+ * random direction of norm s (1 by default). 'unit' is for cosine and factorized (codebookDim)
+ * codes: at U(±1/K) their norms are about √c/K (2·10⁻⁵ at K = 65,536, c = 8), so Adam's first
+ * steps, about lr per coordinate whatever the gradient's size, move a touched code to ≈ lr·(±1, …,
+ * ±1) — a diagonal of the c-cube, 2^c directions for K codes; at norm 1 those steps barely turn it.
+ */
+export type CodebookInit = 'uniform' | 'normal' | 'unit';
+export const CODEBOOK_INITS: readonly CodebookInit[] = ['uniform', 'normal', 'unit'];
 
 /**
  * Bounds on the sizes a config may ask for, checked before any variable is allocated, so that a
@@ -71,8 +77,8 @@ export const INIT_SCALE_OPTION = {
   type: 'number',
   min: 0,
   minExclusive: true,
-  default: derived('1/K (uniform), 1 (normal)', (o) => (o.string('init') === 'uniform' ? 1 / o.number('codebookSize') : 1)),
-  doc: 's, the bound or standard deviation of the initialization',
+  default: derived('1/K (uniform), 1 (normal, unit)', (o) => (o.string('init') === 'uniform' ? 1 / o.number('codebookSize') : 1)),
+  doc: 's, the bound, standard deviation or code norm of the initialization',
   saved: 'unless-default',
 } as const;
 

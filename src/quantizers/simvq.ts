@@ -17,11 +17,14 @@
  *
  * `optimize` chooses which factor is trained (the trainable flag of the variable store):
  *   'W'     SimVQ: C frozen, W and b trained.
- *   'C'     W frozen at the identity and b at 0, C trained: exactly vanilla VQ with codebook C
- *           (the paper's baseline as a special case; C·I + 0 reproduces C bit for bit).
+ *   'C'     W and b frozen, C trained. With `frozenW: 'identity'` (the default) W = I and b = 0:
+ *           exactly vanilla VQ with codebook C (C·I + 0 reproduces C bit for bit). With
+ *           `frozenW: 'random'` W and b keep their random nn.Linear initialization: the paper's
+ *           literal first scenario (C optimized, W a frozen random matrix), a VQ whose codes are
+ *           C_k·W + b for a fixed random W, so its gradient steps on C are shaped by W·Wᵀ.
  *   'both'  C, W and b all trained.
  * W and b are initialized as PyTorch's nn.Linear (U(±1/√d)), as in the official code; in 'C'
- * mode they are the identity and zero instead.
+ * mode with the identity they are the identity and zero instead.
  *
  * The loss is the official implementation's (non-legacy) form: β weights the commitment term
  * ‖z_e − sg(q)‖², and the codebook term ‖sg(z_e) − q‖² trains W (and/or C). Squared norms are
@@ -68,10 +71,13 @@ export const SIMVQ_PROJECTION = 'proj.weight';
 
 export const SIMVQ_OPTIMIZE_MODES = ['W', 'C', 'both'] as const;
 export type SimVQOptimize = (typeof SIMVQ_OPTIMIZE_MODES)[number];
+export const SIMVQ_FROZEN_W = ['identity', 'random'] as const;
+export type SimVQFrozenW = (typeof SIMVQ_FROZEN_W)[number];
 
 export const SIMVQ_OPTIONS = {
   ...COMMON_OPTIONS,
   optimize: { type: 'choice', choices: SIMVQ_OPTIMIZE_MODES, default: 'W', doc: "which factor of q = C·W + b is trained: 'W' (SimVQ), 'C' (= vanilla VQ), 'both'" },
+  frozenW: { type: 'choice', choices: SIMVQ_FROZEN_W, default: 'identity', saved: 'unless-default', doc: "with optimize 'C', the frozen W and b: 'identity' (W = I, b = 0: vanilla VQ) or 'random' (their nn.Linear init: the paper's scenario 1)" },
   bias: { type: 'boolean', default: true, doc: 'use the bias b of the linear layer' },
   // N(0, 1/d): the official code's initialization of the basis C.
   initScale: { type: 'number', min: 0, minExclusive: true, default: derived('d^-1/2', (o) => o.number('dim') ** -0.5), doc: 'standard deviation of the frozen basis C' },
@@ -87,6 +93,9 @@ export type SimVQConfig = OptionValues<typeof SIMVQ_OPTIONS>;
 /** The rules between SimVQ's options that no single option's bounds express. */
 export function checkSimVQOptions(o: SimVQConfig): void {
   checkCodebookShape('SimVQ', o);
+  if (o.frozenW !== 'identity' && o.optimize !== 'C') {
+    throw new Error(`SimVQ: frozenW '${o.frozenW}' says how W is frozen, but optimize '${o.optimize}' trains W; use optimize 'C' or drop frozenW`);
+  }
   checkCodebookOptions('SimVQ', o);
 }
 
@@ -94,6 +103,7 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
   readonly kind = 'simvq' as const;
   readonly depth = 1;
   readonly optimize: SimVQOptimize;
+  readonly frozenW: SimVQFrozenW;
   readonly bias: boolean;
   readonly initScale: number;
 
@@ -104,6 +114,7 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
     super(o, o);
     this.resolved = o;
     this.optimize = o.optimize;
+    this.frozenW = o.frozenW;
     this.bias = o.bias;
     this.initScale = o.initScale;
   }
@@ -133,8 +144,9 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
     const trainC = this.optimize !== 'W';
     const trainW = this.optimize !== 'C';
     const bound = 1 / Math.sqrt(d);
-    const wInit: Initializer = trainW ? uniform(-bound, bound) : identity;
-    const bInit: Initializer = trainW ? uniform(-bound, bound) : zeros;
+    const random = trainW || this.frozenW === 'random';
+    const wInit: Initializer = random ? uniform(-bound, bound) : identity;
+    const bInit: Initializer = random ? uniform(-bound, bound) : zeros;
     const c = ctx.param('codebook', [this.codebookSize, d], normal(this.initScale), { trainable: trainC, decay: false });
     const w = ctx.param(SIMVQ_PROJECTION, [d, d], wInit, { trainable: trainW, decay: false });
     const b = this.bias ? ctx.param('proj.bias', [d], bInit, { trainable: trainW, decay: false }) : undefined;

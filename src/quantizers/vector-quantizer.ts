@@ -22,7 +22,8 @@
  * the straight-through output z' + sg(e_k − z') is mapped back by W_out, b_out:
  * z_q = (z' + sg(e_k − z'))·W_out + b_out. The losses are computed in the c-space. Typically
  * combined with `cosine` (the paper's l2-normalized codes) and c = 8–32. The uniform
- * initialization U(±1/K) is the common VQ-VAE reference initialization. The search blocking
+ * initialization U(±1/K) is the common VQ-VAE reference initialization; `init: 'unit'` starts
+ * cosine and factorized codes at norm 1 instead (options.ts, `CodebookInit`, says why). The search blocking
  * changes memory and speed, never the result.
  *
  * Variables (under the context it is given): `codebook` [K, d] (or [K, c]), a trainable parameter
@@ -36,7 +37,7 @@
  */
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
-import { normal, uniform, type Initializer } from '../init/initializers.js';
+import { normal, sphere, uniform, type Initializer } from '../init/initializers.js';
 import { linearLayer } from '../layers/linear.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import type { VariableView } from '../runtime/variable-view.js';
@@ -68,7 +69,7 @@ import {
 
 export const VQ_OPTIONS = {
   ...COMMON_OPTIONS,
-  init: { type: 'choice', choices: CODEBOOK_INITS, default: 'uniform', doc: "codebook initialization: 'uniform' U(±s), 'normal' N(0, s²)" },
+  init: { type: 'choice', choices: CODEBOOK_INITS, default: 'uniform', doc: "codebook initialization: 'uniform' U(±s), 'normal' N(0, s²), 'unit' random directions of norm s (for cosine and codebookDim codes)" },
   initScale: INIT_SCALE_OPTION,
   codebookDim: {
     type: 'integer',
@@ -96,7 +97,14 @@ export function checkVectorQuantizerOptions(o: VectorQuantizerConfig): void {
 
 /** The codebook initializer for `init` and `initScale` (shared with the EMA quantizer). */
 export function codebookInitializer(init: CodebookInit, initScale: number): Initializer {
-  return init === 'uniform' ? uniform(-initScale, initScale) : normal(initScale);
+  switch (init) {
+    case 'uniform':
+      return uniform(-initScale, initScale);
+    case 'normal':
+      return normal(initScale);
+    case 'unit':
+      return sphere(initScale);
+  }
 }
 
 export class VectorQuantizer extends CodebookQuantizer implements Quantizer {
