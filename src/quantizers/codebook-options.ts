@@ -13,6 +13,14 @@
  *   kmeansIters       k-means initialization (kmeans.ts; Łańcucki et al., 2020): after the first
  *                     training step, the codebook is replaced by the centres of `kmeansIters` Lloyd
  *                     iterations over that step's encoder outputs. 0 = off.
+ *   kmeansSamples     the vectors k-means runs on: 0, the first batch's M (vector-quantize-pytorch's
+ *                     `kmeans_init`); n > 0, n search inputs of training examples drawn at random
+ *                     across the training set, computed with the weights of the first step (the
+ *                     trainer draws them: `initSampleCount`, HostStepInput.initSamples). With
+ *                     M < K at most M centres are distinct (K = 65,536 against M = 6,272), so n ≥ K
+ *                     is what lets every code start distinct. Cost: n·c floats held once, and
+ *                     n·K·c multiply-adds for the seeding and for each Lloyd iteration (kmeans.ts).
+ *                     At most 2²⁰ vectors (256 MiB at c = 64), 16 per code at K = 65,536.
  *   deadCodeThreshold dead-code replacement (Dhariwal et al., 2020, "Jukebox", §3.2 "random
  *                     restarts"; the `threshold_ema_dead_code` of vector-quantize-pytorch): every
  *                     step, each code's usage u_k ← γ_u·u_k + (1 − γ_u)·n_k is tracked in the
@@ -64,6 +72,7 @@ export const CODEBOOK_OPTIONS = {
   orthogonalWeight: { type: 'number', min: 0, default: 0, saved: 'unless-default', doc: 'weight of the orthogonal regularization ‖ÊÊᵀ − I‖²/K² of the codebook (Shin et al. 2021); 0 = off' },
   // Lloyd's iterations converge in tens (k-means++ seeding); 1,000 bounds the time one step may take.
   kmeansIters: { type: 'integer', min: 0, max: 1000, default: 0, saved: 'unless-default', doc: 'k-means initialization: Lloyd iterations over the first batch of encoder outputs; 0 = off' },
+  kmeansSamples: { type: 'integer', min: 0, max: 2 ** 20, default: 0, saved: 'unless-default', doc: 'k-means on this many encoder outputs of examples drawn across the training set (at least K lets every code start distinct) instead of the first batch; 0 = the first batch' },
   deadCodeThreshold: { type: 'number', min: 0, default: 0, saved: 'unless-default', doc: 'replace codes used fewer than this many times per step (running mean) by batch encoder outputs; 0 = off' },
   deadCodeShare: { type: 'number', min: 0, max: 1, default: 0, saved: 'unless-default', doc: 'replace codes whose running usage falls below this share (at most 1) of the uniform usage M/K (M encoder outputs per step), a threshold that means the same at every K; not with deadCodeThreshold; 0 = off' },
   usageDecay: { type: 'number', min: 0, max: 1, maxExclusive: true, default: 0.99, saved: replacing, doc: 'decay of the running per-code usage that deadCodeThreshold and deadCodeShare read' },
@@ -72,8 +81,11 @@ export const CODEBOOK_OPTIONS = {
 /** The resolved options of this file. */
 export type ResolvedCodebookOptions = OptionValues<typeof CODEBOOK_OPTIONS>;
 
-/** The one rule between these options: a single dead-code threshold. */
-export function checkCodebookOptions(name: string, o: Pick<ResolvedCodebookOptions, 'deadCodeThreshold' | 'deadCodeShare'>): void {
+/** The rules between these options: a single dead-code threshold; a k-means sample only with k-means. */
+export function checkCodebookOptions(name: string, o: Pick<ResolvedCodebookOptions, 'deadCodeThreshold' | 'deadCodeShare' | 'kmeansIters' | 'kmeansSamples'>): void {
+  if (o.kmeansSamples > 0 && o.kmeansIters === 0) {
+    throw new Error(`${name}: kmeansSamples (${o.kmeansSamples}) is the sample of the k-means initialization, which kmeansIters 0 turns off; set kmeansIters (e.g. 10) or drop kmeansSamples`);
+  }
   if (o.deadCodeThreshold > 0 && o.deadCodeShare > 0) {
     throw new Error(`${name}: deadCodeThreshold (${o.deadCodeThreshold} uses per step) and deadCodeShare (${o.deadCodeShare} of the uniform usage M/K) both set the dead-code threshold; set one of them`);
   }
@@ -121,11 +133,13 @@ function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: Host
   const c = input.searchInputs.length / m;
   const seed = input.variables.seed * 7919 + input.step;
   if (o.kmeansIters > 0 && input.step === 1) {
-    const centers = kmeans(input.searchInputs, c, k, o.kmeansIters, seed);
+    const sample = input.initSamples ?? input.searchInputs;
+    const centers = kmeans(sample, c, k, o.kmeansIters, seed);
     q.writeCodes(input.variables, Array.from({ length: k }, (_, i) => i), centers);
     // Every centre starts at the average usage m/K (debiased), as a revived code does below.
     if (replacesDeadCodes(o)) input.variables.require('code_usage').value.fill((m / k) * (1 - o.usageDecay ** input.step));
-    return { notice: `k-means initialized the ${k} codes from ${m} encoder outputs (${o.kmeansIters} Lloyd iterations)`, reseededCodes: k };
+    const from = input.initSamples ? `${sample.length / c} encoder outputs drawn across the training set` : `${m} encoder outputs`;
+    return { notice: `k-means initialized the ${k} codes from ${from} (${o.kmeansIters} Lloyd iterations)`, reseededCodes: k };
   }
   if (!replacesDeadCodes(o)) return undefined;
   const threshold = o.deadCodeThreshold > 0 ? o.deadCodeThreshold : o.deadCodeShare * (m / k);
@@ -179,6 +193,10 @@ export abstract class CodebookQuantizer extends QuantizerBase implements CodeWri
 
   get needsHostStep(): boolean {
     return needsHostStep(this.options);
+  }
+
+  get initSampleCount(): number {
+    return this.options.kmeansIters > 0 ? this.options.kmeansSamples : 0;
   }
 
   hostStep(input: HostStepInput): HostStepOutcome | undefined {

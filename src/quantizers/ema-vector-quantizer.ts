@@ -70,6 +70,7 @@ export const EMA_OPTIONS = {
   initialCount: { type: 'number', min: 0, default: 1, doc: "c, initial EMA cluster size of every code (m = c·e); 0 = Sonnet's effective start" },
   rotationTrick: CODEBOOK_OPTIONS.rotationTrick,
   kmeansIters: CODEBOOK_OPTIONS.kmeansIters,
+  kmeansSamples: CODEBOOK_OPTIONS.kmeansSamples,
   deadCodeThreshold: CODEBOOK_OPTIONS.deadCodeThreshold,
   deadCodeShare: CODEBOOK_OPTIONS.deadCodeShare,
   usageDecay: CODEBOOK_OPTIONS.usageDecay,

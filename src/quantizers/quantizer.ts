@@ -59,6 +59,13 @@ export interface HostStepInput {
   readonly step: number;
   readonly searchInputs: Float32Array;
   readonly counts: Float32Array;
+  /**
+   * At step 1, for a quantizer with `initSampleCount` > 0: that many search inputs [n, c] of
+   * examples drawn across the training set, which the initialization uses in place of the batch's
+   * (k-means from enough vectors for K codes). Absent otherwise, and when the caller trains
+   * without a training set to draw from (then the batch's are used).
+   */
+  readonly initSamples?: Float32Array | undefined;
 }
 
 /** What a host step changed in the codebook. */
@@ -97,6 +104,11 @@ export interface Quantizer {
   hostStep?(input: HostStepInput): HostStepOutcome | undefined;
   /** Whether `hostStep` needs `searchInputs` and `counts` fetched this run (false: skip the fetch). */
   readonly needsHostStep?: boolean;
+  /**
+   * Search inputs the step-1 host step wants drawn across the training set (`initSamples`), beyond
+   * its batch; 0 or absent: the batch's own.
+   */
+  readonly initSampleCount?: number;
 }
 
 /** [N, C, H, W] → [N·H·W, C], the layout quantizers take (channels are the code dimension). */

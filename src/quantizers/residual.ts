@@ -61,10 +61,15 @@ export type ResidualOptions = OptionInput<typeof RESIDUAL_OPTIONS> & { readonly 
 export type ResidualOwnConfig = OptionValues<typeof RESIDUAL_OPTIONS>;
 
 /** The rules between the own options and the stage options (`stage`: the base's resolved options). */
-export function checkResidualOptions(o: ResidualOwnConfig, stage: { readonly codebookSize: number; readonly dim: number; readonly rotationTrick: boolean }): void {
+export function checkResidualOptions(o: ResidualOwnConfig, stage: { readonly codebookSize: number; readonly dim: number; readonly rotationTrick: boolean; readonly kmeansSamples: number }): void {
   checkCodebookValues('ResidualQuantizer', [['depth', o.depth], ['K', stage.codebookSize], ['d', stage.dim]]);
   if (stage.rotationTrick) {
     throw new Error('ResidualQuantizer: rotationTrick does not apply to residual stages (the stack is straight-through as a whole); drop it');
+  }
+  // A later stage quantizes the residual of the stages before it, which only the batch's forward
+  // pass computes; the trainer draws samples of the first stage's input only.
+  if (stage.kmeansSamples > 0) {
+    throw new Error('ResidualQuantizer: kmeansSamples does not apply to residual stages (each stage initializes from the residuals of its batch); drop it');
   }
 }
 

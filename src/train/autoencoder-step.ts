@@ -105,15 +105,17 @@ export async function createAutoencoderStep(o: {
  * Run one step on the batch `x` and read its loss terms and code counts; then the quantizer's host
  * step (k-means initialization, dead-code replacement; quantizers/codebook-options.ts) edits the
  * quantizer's variables before the next run, at the optimizer's step counter (the step just taken).
+ * `initSamples`: the search inputs drawn across the training set for the quantizer's
+ * initialization (`Quantizer.initSampleCount`, train/init-samples.ts), given with the first step.
  */
-export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array, lr: number): Promise<AutoencoderStepResult> {
+export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array, lr: number, initSamples?: Float32Array): Promise<AutoencoderStepResult> {
   const r = await step.program.step({ x }, lr);
   const { terms } = r;
   const counts = float32(r.metrics.counts, 'counts');
   const nonFinite = r.metrics.nonFinite ? float32(r.metrics.nonFinite, 'nonFinite')[0]! : 0;
   const searchInputs = r.metrics.searchInputs;
   const hostStep = step.quantizer.hostStep && searchInputs && Number.isFinite(r.loss) && Object.values(terms).every(Number.isFinite)
-    ? step.quantizer.hostStep({ variables: step.quantizerVariables, step: step.program.optimizerStep, searchInputs: float32(searchInputs, 'searchInputs'), counts })
+    ? step.quantizer.hostStep({ variables: step.quantizerVariables, step: step.program.optimizerStep, searchInputs: float32(searchInputs, 'searchInputs'), counts, initSamples })
     : undefined;
   return { loss: r.loss, terms, metrics: { counts, nonFinite, hostStep } };
 }

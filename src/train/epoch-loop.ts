@@ -10,6 +10,7 @@ import type { Modality } from '../modality/modality.js';
 import { saveCheckpoint, TRAINER_FORMAT, type TrainerState } from '../persistence/checkpoint.js';
 import { lossesOf, runAutoencoderStep } from './autoencoder-step.js';
 import { batchUtilization, EpochStats } from './epoch-stats.js';
+import { drawInitSamples } from './init-samples.js';
 import { learningRateAt } from './lr-schedule.js';
 import { appendEpochRecord, METRICS_FILE, type EpochRecord } from './metrics-log.js';
 import type { Run } from './run-setup.js';
@@ -66,10 +67,11 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
   let stepMs = resumed?.stepMs ?? 0;
   let lr = options.lr;
   let noticeLogged = false;
+  const initSamples = await initSamplesFor(run);
   for (const batch of iterator.epochBatches()) {
     lr = learningRateAt(options.lr, run.step, run.totalSteps, run.schedule);
     const t0 = performance.now();
-    const result = await runAutoencoderStep(run.trainingStep, batch.data, lr);
+    const result = await runAutoencoderStep(run.trainingStep, batch.data, lr, run.step === 0 ? initSamples : undefined);
     const { counts, nonFinite: nonFiniteCount, hostStep } = result.metrics;
     const losses = lossesOf(result);
     const ms = performance.now() - t0;
@@ -118,6 +120,19 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
   }
   progress.clear();
   return { stats, stepMs, lr };
+}
+
+/**
+ * Before a run's first step, the search inputs its quantizer's initialization wants drawn across
+ * the training set (init-samples.ts); undefined when it wants none or the run is past step 0.
+ */
+async function initSamplesFor(run: Run): Promise<Float32Array | undefined> {
+  const count = run.quantizer.initSampleCount ?? 0;
+  if (run.step !== 0 || count === 0) return undefined;
+  const { vectors, rows, examples } = await drawInitSamples(run, count);
+  run.progress.clear();
+  run.log(`drew ${rows} encoder outputs of ${examples} training ${run.modality.examples}, chosen at random, for the quantizer's initialization`);
+  return vectors;
 }
 
 /** The metrics.jsonl line of an epoch: mean loss terms, training-set code usage, test metrics, timing. */
