@@ -71,7 +71,7 @@ export const CODEBOOK_OPTIONS = {
   rotationTrick: { type: 'boolean', default: false, saved: 'unless-default', doc: 'rotation-trick gradient estimator instead of straight-through (Fifty et al. 2024)' },
   orthogonalWeight: { type: 'number', min: 0, default: 0, saved: 'unless-default', doc: 'weight of the orthogonal regularization ‖ÊÊᵀ − I‖²/K² of the codebook (Shin et al. 2021); 0 = off' },
   // Lloyd's iterations converge in tens (k-means++ seeding); 1,000 bounds the time one step may take.
-  kmeansIters: { type: 'integer', min: 0, max: 1000, default: 0, saved: 'unless-default', doc: 'k-means initialization: Lloyd iterations over the first batch of encoder outputs; 0 = off' },
+  kmeansIters: { type: 'integer', min: 0, max: 1000, default: 0, saved: 'unless-default', doc: 'k-means initialization: Lloyd iterations over the first batch of encoder outputs (or the kmeansSamples drawn across the training set); 0 = off' },
   kmeansSamples: { type: 'integer', min: 0, max: 2 ** 20, default: 0, saved: 'unless-default', doc: 'k-means on this many encoder outputs of examples drawn across the training set (at least K lets every code start distinct) instead of the first batch; 0 = the first batch' },
   deadCodeThreshold: { type: 'number', min: 0, default: 0, saved: 'unless-default', doc: 'replace codes used fewer than this many times per step (running mean) by batch encoder outputs; 0 = off' },
   deadCodeShare: { type: 'number', min: 0, max: 1, default: 0, saved: 'unless-default', doc: 'replace codes whose running usage falls below this share (at most 1) of the uniform usage M/K (M encoder outputs per step), a threshold that means the same at every K; not with deadCodeThreshold; 0 = off' },

@@ -28,7 +28,8 @@
  *
  * Options: FSQ_OPTIONS below. Variables: with projection
  * `proj_in.weight` [d, D], `proj_in.bias` [D], `proj_out.weight` [D, d], `proj_out.bias` [d]
- * (nn.Linear initialization U(±1/√fan_in)).
+ * (nn.Linear initialization U(±1/√fan_in)); with preNorm 'batch' the state `pre_norm.mean`,
+ * `pre_norm.var` [d].
  */
 import * as op from '../graph/ops.js';
 import type { Tensor } from '../graph/tensor.js';
@@ -141,7 +142,7 @@ export class FSQ implements Quantizer {
 
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('FSQ', z, this.dim);
-    const input = preNormalize(z, this.preNorm);
+    const input = preNormalize(ctx, z, this.preNorm);
     const h = this.projected ? linearLayer(ctx.scope('proj_in'), input, { outFeatures: this.latentDim }) : input;
     const halfL = (l: number): number => ((l - 1) * (1 + BOUND_EPS)) / 2;
     const offset = (l: number): number => (l % 2 === 0 ? 0.5 : 0);

@@ -41,7 +41,7 @@
  * terms = { entropy: L_ent, sampleEntropy, batchEntropy, commitment }.
  *
  * Options: LFQ_OPTIONS below. Variables: with projection `proj_in.*` [d, b],
- * [b] and `proj_out.*` [b, d], [d].
+ * [b] and `proj_out.*` [b, d], [d]; with preNorm 'batch' the state `pre_norm.mean`, `pre_norm.var` [d].
  */
 import { logSumExp, softmax } from '../graph/composites.js';
 import * as op from '../graph/ops.js';
@@ -172,7 +172,7 @@ export class LFQ implements Quantizer {
 
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('LFQ', z, this.dim);
-    const input = preNormalize(z, this.preNorm);
+    const input = preNormalize(ctx, z, this.preNorm);
     const h = this.projected ? linearLayer(ctx.scope('proj_in'), input, { outFeatures: this.bits }) : input;
     const positive = op.greater(op.stopGradient(h), 0);
     const q = op.where(positive, 1, -1);
