@@ -41,6 +41,15 @@ GRID="codebook-size $FASHION --sizes 1024,4096,16384,65536 --quantizers $GRID_Q 
 # 1 would exceed M/K ≈ 0.1 and re-seed the whole codebook every step (codebook-options.ts).
 TABLE1_EXTRA="fsq,lfq,vq:kmeansIters=10,vq:deadCodeShare=0.16,vq:rotationTrick=true,vq:codebookDim=8:cosine=true,simvq:deadCodeShare=0.16"
 TABLE1="codebook-size $FASHION --sizes 1024,65536 --quantizers vq,$VQ_NORMAL,ema,simvq,$TABLE1_EXTRA --seeds 0"
+# Table 1's collapsed baselines again with fair set-ups (issue 26), each beside its untuned row:
+# LFQ and FSQ behind a per-channel batch normalization (preNorm=batch; the reference encoder's
+# outputs share an offset that leaves LFQ 4 codes), LFQ at τ = 0.01 (its default), 0.1 and 1; the
+# factorized cosine codes started at unit norm (init=unit, not U(±1/K)); k-means from 65,536
+# encoder outputs drawn across the training set (kmeansSamples), one per code at K = 65,536 where
+# one batch holds 6,272; SimVQ's "C only" with a frozen random W (the paper's first scenario) beside
+# the W = I of plain VQ. The untuned rows are the same runs as Table 1's (one run directory).
+TABLE1_FAIR_Q="lfq:preNorm=batch,lfq:preNorm=batch:temperature=0.1,lfq:preNorm=batch:temperature=1,fsq:preNorm=batch,vq:codebookDim=8:cosine=true:init=unit,vq:kmeansIters=10:kmeansSamples=65536,simvq:optimize=C:frozenW=random"
+TABLE1_FAIR="codebook-size $FASHION --sizes 1024,65536 --quantizers lfq,fsq,vq:codebookDim=8:cosine=true,vq:kmeansIters=10,vq,$TABLE1_FAIR_Q --seeds 0"
 
 # MNIST (bundled digits), 10 epochs, 3 seeds.
 ABLATION_Q="vq,$VQ_NORMAL"
@@ -86,8 +95,8 @@ publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a vi
 }
 
 views() { # the views, one per line: NAME EXPERIMENT-ARGS…
-  printf '%s\n' "fashion-codebook-size $GRID" "fashion-table1 $TABLE1" "mnist-optimization $ABLATION" \
-    "mnist-beta $BETA" "mnist-long $LONG" "fashion-long $FASHION_LONG"
+  printf '%s\n' "fashion-codebook-size $GRID" "fashion-table1 $TABLE1" "fashion-table1-fair $TABLE1_FAIR" \
+    "mnist-optimization $ABLATION" "mnist-beta $BETA" "mnist-long $LONG" "fashion-long $FASHION_LONG"
 }
 
 publish_all() { # publish_all [OUT]: every view, or only the views of the runs in OUT
@@ -143,6 +152,10 @@ queue() { # the jobs, one job (the arguments of one `vqlab experiment`) per line
   for q in $(echo "$TABLE1_EXTRA" | tr , ' '); do echo "codebook-size $FASHION --sizes 65536 --quantizers $q --seeds 0"; done
   # 7. MNIST: each quantizer until its utilization plateaus.
   for q in $(echo "$LONG_Q" | tr , ' '); do echo "codebook-size --sizes 1024 --quantizers $q --seeds 0 --epochs 100 --until-plateau 5 --out $WORK/mnist-long"; done
+  # 8. Table 1's fair set-ups at K ≈ 1,024, then ≈ 65,536 (the untuned rows are among the jobs above).
+  for k in 1024 65536; do
+    for q in $(echo "$TABLE1_FAIR_Q" | tr , ' '); do echo "codebook-size $FASHION --sizes $k --quantizers $q --seeds 0"; done
+  done
 }
 
 lane() { # train jobs from the queue until none is left; a job is claimed by creating its directory
