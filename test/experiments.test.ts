@@ -146,8 +146,8 @@ test('CLI options override the preset and bad values are rejected', () => {
   const fsqAtK = parseExperimentArgs(['codebook-size', '--sizes', '1024,65536', '--quantizers', 'fsq', '--seeds', '0']).settings;
   // Its own K is Π levels and it has no β: the run records the grid point it stands at.
   assert.deepEqual(experimentDefinition('codebook-size').plan(fsqAtK).map((r) => [r.id, r.quantizer, r.nominal]), [
-    ['fsq-K1024-s0', { kind: 'fsq', dim: 64, levels: [8, 5, 5, 5] }, { codebookSize: 1024, beta: 0.25 }],
-    ['fsq-K65536-s0', { kind: 'fsq', dim: 64, levels: [8, 8, 8, 5, 5, 5] }, { codebookSize: 65536, beta: 0.25 }],
+    ['fsq-K1024-s0', { kind: 'fsq', dim: 64, levels: [8, 5, 5, 5], preNorm: 'none' }, { codebookSize: 1024, beta: 0.25 }],
+    ['fsq-K65536-s0', { kind: 'fsq', dim: 64, levels: [8, 8, 8, 5, 5, 5], preNorm: 'none' }, { codebookSize: 65536, beta: 0.25 }],
   ]);
   assert.throws(() => experimentDefinition('codebook-size').plan({ ...fsqAtK, sizes: [64] }), /recommended levels only for K = 256, 1024, 4096, 16384, 65536, not 64/);
   // The paper's optimizer brings its lr unless --lr is given; naming the reference one changes nothing.
@@ -526,7 +526,8 @@ test('every committed results.json reads with its runs as planned now, FSQ at th
     for (const r of results.runs) assert.deepEqual(r.spec, JSON.parse(JSON.stringify(planned.get(r.spec.id))), `${dir}: ${r.spec.id} is the run its settings plan`);
   }
   const fsq = readResults(join(docs, 'experiments', 'fashion-table1')).runs.find((r) => r.spec.id === 'fsq-K1024-s0')!.spec;
-  assert.deepEqual([fsq.quantizer, fsq.nominal, codebookSizeOf(fsq.quantizer)], [{ kind: 'fsq', dim: 64, levels: [8, 5, 5, 5] }, { codebookSize: 1024, beta: 0.25 }, 1000]);
+  // Read with the options added since filled in at their defaults.
+  assert.deepEqual([fsq.quantizer, fsq.nominal, codebookSizeOf(fsq.quantizer)], [{ kind: 'fsq', dim: 64, levels: [8, 5, 5, 5], preNorm: 'none' }, { codebookSize: 1024, beta: 0.25 }, 1000]);
 });
 
 test('a tiny real codebook-size experiment: all three quantizers train, evaluate and report', async () => {

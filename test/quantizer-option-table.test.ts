@@ -16,10 +16,13 @@ test('the generated tables and `train --help` show each default as the schema ho
   const markdown = quantizerOptionsMarkdown();
   assert.match(markdown, /\| `beta` \| number \| 0\.25 \| ≥ 0 \|/);
   assert.match(markdown, /\| `levels` \| integers \| 8,5,5,5 \| ≥ 2 \|/);
-  assert.match(markdown, /\| `initScale` \| number \| 1\/K \(uniform\), 1 \(normal\) \| > 0 \|/);
+  assert.match(markdown, /\| `initScale` \| number \| 1\/K \(uniform\), 1 \(normal, unit\) \| > 0 \|/);
+  assert.match(markdown, /\| `preNorm` \| none \\\| latent \\\| batch \| none \|/);
   assert.match(markdown, /\| `decay` \| number \| 0\.99 \| ≥ 0, < 1 \|/);
   const help = describeQuantizers();
-  assert.match(help, /initScale +s, the bound .*\(default 1\/K \(uniform\), 1 \(normal\)\)/);
+  assert.match(help, /initScale +s, the bound.*\(default 1\/K \(uniform\), 1 \(normal, unit\)\)/);
+  assert.match(help, /kmeansSamples +k-means on this many encoder outputs .*\(default 0\)/);
+  assert.match(help, /frozenW +with optimize 'C', the frozen W and b.*\(default identity\)/);
   assert.match(help, /levels +levels L_j .*\(default 8,5,5,5\)/);
   assert.doesNotMatch(help, /search/, 'the search blocking is set through the API, not on the command line');
 });

@@ -275,7 +275,7 @@ test('orthogonal regularization equals ‖ÊÊᵀ − I‖²/K² on a hand-made 
 
 test('a resolved QuantizerConfig holds every option; the saved config keeps the keys checkpoints have always had', () => {
   const vq = resolveQuantizerConfig('vq', { codebookSize: 16, dim: 4 });
-  assert.deepEqual(vq, { kind: 'vq', codebookSize: 16, dim: 4, beta: 0.25, weight: 1, init: 'uniform', initScale: 1 / 16, codebookDim: 4, cosine: false, rotationTrick: false, orthogonalWeight: 0, kmeansIters: 0, deadCodeThreshold: 0, deadCodeShare: 0, usageDecay: 0.99 });
+  assert.deepEqual(vq, { kind: 'vq', codebookSize: 16, dim: 4, beta: 0.25, weight: 1, init: 'uniform', initScale: 1 / 16, codebookDim: 4, cosine: false, rotationTrick: false, orthogonalWeight: 0, kmeansIters: 0, kmeansSamples: 0, deadCodeThreshold: 0, deadCodeShare: 0, usageDecay: 0.99 });
   assert.deepEqual(savedQuantizerConfig(vq), { kind: 'vq', codebookSize: 16, dim: 4, beta: 0.25, weight: 1, init: 'uniform' });
   assert.deepEqual(buildQuantizer(vq).config, savedQuantizerConfig(vq));
   const dead = createQuantizer('vq', { codebookSize: 16, dim: 4, deadCodeShare: 0.5, codebookDim: 2, search: { chunkK: 8 } }).config;
