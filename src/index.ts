@@ -18,6 +18,10 @@ export { VariableView } from './runtime/variable-view.js';
 export { BuildContext, type BuildMode } from './runtime/build-context.js';
 export { TrainingProgram, type NamedTensors, type StepOutputs, type StepResult, type TrainingProgramOptions } from './runtime/training-program.js';
 export { InferenceProgram, type InferenceProgramOptions } from './runtime/inference-program.js';
+export { currentRuntime, deviceLabel, useRuntime, type Runtime, type RuntimeDevice, type RuntimeSessionOptions } from './runtime/runtime.js';
+export { nodeRuntime, openNodeRuntime, type NodeRuntimeOptions } from './runtime/node-runtime.js';
+export { DeviceUnavailableError } from './runtime/webgpu-adapter.js';
+export type { DeviceChoice } from './runtime/device-choice.js';
 
 export { Rng } from './init/rng.js';
 export * as init from './init/initializers.js';

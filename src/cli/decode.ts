@@ -9,10 +9,12 @@ import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
 import { writeStdout, type Command } from './command.js';
 import { decodedFileNames, parseIndicesFile, readIndicesJson } from './indices-file.js';
 import { limitsFrom } from './limit-options.js';
+import { DEVICE_OPTION, useDeviceOption } from './device-option.js';
 
 const OPTIONS: OptionTable = {
   out: { type: 'string', value: 'DIR', description: 'directory for the PNG files (default: current directory)' },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads (default 2)' },
+  ...DEVICE_OPTION,
   ...CHECKPOINT_OPTIONS,
 };
 
@@ -30,6 +32,7 @@ export const decodeCommand: Command = {
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
     const [dir, file] = positionals as [string, string];
     const json = readIndicesJson(file, limitsFrom(values));
+    await useDeviceOption(values);
     const outDir = stringOption(values, 'out') ?? '.';
     const created = await prepareOutputDir(outDir, context?.writeHook);
     try {

@@ -10,11 +10,13 @@ import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
 import { writeStdout, type Command } from './command.js';
 import type { IndicesFile } from './indices-file.js';
 import { limitOptions, limitsFrom } from './limit-options.js';
+import { DEVICE_OPTION, useDeviceOption } from './device-option.js';
 
 const OPTIONS: OptionTable = {
   out: { type: 'string', value: 'FILE', description: 'write the JSON here instead of stdout' },
   fit: { type: 'boolean', description: 'resize and convert images to the model input instead of refusing them' },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads (default 2)' },
+  ...DEVICE_OPTION,
   ...limitOptions('maxPixels'),
   ...CHECKPOINT_OPTIONS,
 };
@@ -55,6 +57,7 @@ export const encodeCommand: Command = {
     // config is read first, for the modality that reads the files (its notices come with the model).
     const modality = modalityOf(await readConfig(dir, { ...reading, notice: () => {} }));
     for (const file of files) modality.checkInputFile(file, limits);
+    await useDeviceOption(values);
     const tokenizer = await Tokenizer.load(dir, { ...reading, threads: intOption(values, 'threads', 0) ?? 2, batch: Math.min(files.length, 32) });
     try {
       const size = tokenizer.exampleSize;

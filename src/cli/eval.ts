@@ -4,6 +4,7 @@ import { choiceOption, helpText, intOption, parseCommandArgs, stringOption, Usag
 import { toJson, writeStdout, type Command } from './command.js';
 import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
 import { limitOptions } from './limit-options.js';
+import { DEVICE_OPTION, useDeviceOption } from './device-option.js';
 
 const OPTIONS: OptionTable = {
   data: { type: 'string', value: 'PATH|NAME', description: 'dataset to evaluate on, as for train --data (default: the one the run trained on)' },
@@ -13,6 +14,7 @@ const OPTIONS: OptionTable = {
   grid: { type: 'string', value: 'FILE', description: 'where to write the originals/reconstructions PNG (default DIR/recon.png)' },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads (default 2)' },
   diagnostics: { type: 'boolean', description: 'print the codebook diagnostics train --diagnose-every writes to diagnostics.jsonl instead (code usage over the training set unless --split test, and for SimVQ the singular values of W); DIR may be one checkpoint folder of a run (RUN/checkpoints/NAME)' },
+  ...DEVICE_OPTION,
   ...limitOptions('maxPixels', 'maxDataBytes'),
   ...CHECKPOINT_OPTIONS,
 };
@@ -35,6 +37,7 @@ export const evalCommand: Command = {
     if (limit !== undefined && testLimit !== undefined) throw new UsageError('give --limit or --test-limit, not both (they are the same option)');
     const grid = stringOption(values, 'grid');
     const split = choiceOption(values, 'split', ['test', 'train'] as const);
+    await useDeviceOption(values);
     if (values.diagnostics === true) {
       if (grid !== undefined) throw new UsageError('--diagnostics writes no reconstruction grid; drop --grid');
       const record = await diagnoseCheckpoint(positionals[0]!, { ...checkpointReading(values), threads: intOption(values, 'threads', 0) ?? 2, data, limit: limit ?? testLimit, split });

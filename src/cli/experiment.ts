@@ -22,6 +22,8 @@ import { OPTIMIZER_PRESET_NAMES } from '../train/defaults.js';
 import { plannedRuns } from '../experiments/definition.js';
 import { runState, type RunState } from '../experiments/runner.js';
 import { writeStdout, type Command } from './command.js';
+import { DEVICE_OPTION, deviceChoiceOf, useDevice } from './device-option.js';
+import type { DeviceChoice } from '../runtime/device-choice.js';
 
 const OPTIONS: OptionTable = {
   quick: { type: 'boolean', description: 'small preset: K ∈ {64, 1024}, 1 epoch, 2,000 train / 500 test images, seed 0 (< 3 min)' },
@@ -51,6 +53,7 @@ const OPTIONS: OptionTable = {
   dim: { type: 'string', value: 'D', description: 'code dimension (default 64)' },
   data: { type: 'string', value: 'PATH|NAME', description: `dataset, as for 'vqlab train --data' (e.g. fashion-mnist; default: the bundled MNIST digits, 9,000 train / 1,000 test)` },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads per run (default 2)' },
+  ...DEVICE_OPTION,
   plan: { type: 'boolean', description: 'print the planned runs, each as completed, interrupted or not started in --out, and the settings; then exit' },
   collect: { type: 'boolean', description: 'train nothing: write results.json and the report from the runs completed so far, and list the missing ones' },
   'run-cache': { type: 'string', value: 'DIR', description: 'keep each run\'s end-of-epoch checkpoints in DIR, keyed by everything that decides its weights, and start a run from the latest epoch of the same training found there (a larger --epochs, a stopping rule, the same run in another experiment); byte-identical to training it anew. Use a new DIR after changing vqlab\'s training code' },
@@ -109,12 +112,14 @@ export interface ParsedExperimentArgs {
   /** The run cache directory (--run-cache), if any. */
   readonly runCache: string | undefined;
   readonly help: boolean;
+  /** Where the runs train (--device). */
+  readonly device: DeviceChoice;
 }
 
 /** Parse `experiment` arguments into resolved settings (exported so tests check what the CLI runs). */
 export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentArgs {
   const { values, positionals } = parseCommandArgs('experiment', argv, OPTIONS, { min: 1, max: 1, names: `one experiment name (${Object.keys(EXPERIMENTS).join(', ')})` });
-  if (values.help) return { kind: 'codebook-size', preset: 'full', settings: resolveSettings('codebook-size', 'full', {}), out: '', planOnly: false, collectOnly: false, runCache: undefined, help: true };
+  if (values.help) return { kind: 'codebook-size', preset: 'full', settings: resolveSettings('codebook-size', 'full', {}), out: '', planOnly: false, collectOnly: false, runCache: undefined, help: true, device: 'cpu' };
   let kind: ExperimentKind;
   try {
     kind = experimentDefinition(positionals[0]!).kind;
@@ -156,7 +161,7 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentAr
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   const out = stringOption(values, 'out') ?? `experiments/${kind}${preset === 'quick' ? '-quick' : ''}`;
-  return { kind, preset, settings, out, planOnly: values.plan === true, collectOnly: values.collect === true, runCache: stringOption(values, 'run-cache'), help: false };
+  return { kind, preset, settings, out, planOnly: values.plan === true, collectOnly: values.collect === true, runCache: stringOption(values, 'run-cache'), help: false, device: deviceChoiceOf(values) };
 }
 
 export const experimentCommand: Command = {
@@ -179,6 +184,7 @@ export const experimentCommand: Command = {
     // Loaded here so `--help`, `--plan` and `vqlab report` do not load ONNX Runtime.
     const { defaultBackend } = await import('../experiments/default-backend.js');
     const { RunCache } = await import('../experiments/run-cache.js');
+    await useDevice(parsed.device);
     const { results, report, reused } = await runExperiment({
       kind: parsed.kind, settings: parsed.settings, out: parsed.out, preset: parsed.preset,
       backend: defaultBackend(), log: (line) => process.stderr.write(`${line}\n`), collectOnly: parsed.collectOnly,

@@ -27,6 +27,7 @@ import { choiceOption, helpText, intOption, listOption, numberOption, parseComma
 import { toJson, writeStdout, type Command } from './command.js';
 import { limitOptions, limitsFrom } from './limit-options.js';
 import { betasOption, describeOptimizerPresets } from './optimizer-options.js';
+import { DEVICE_OPTION, useDeviceOption } from './device-option.js';
 
 const d = TRAIN_DEFAULTS;
 /** The modality of a new run (`vqlab train` has no option to choose another yet). */
@@ -45,6 +46,7 @@ const OPTIONS: OptionTable = {
   epochs: { type: 'string', value: 'N', description: `epochs in total (default ${d.epochs})` },
   seed: { type: 'string', value: 'N', description: `seed of weights and data order (default ${d.seed})` },
   threads: { type: 'string', value: 'N', description: `ONNX Runtime threads (default ${d.threads})` },
+  ...DEVICE_OPTION,
   data: { type: 'string', value: 'PATH|NAME', description: defaultModality.dataHelp },
   out: { type: 'string', value: 'DIR', description: 'run directory (default runs/<time>-<quantizer>)' },
   resume: { type: 'string', value: 'DIR', description: 'continue the run in DIR where it stopped' },
@@ -239,6 +241,7 @@ export const trainCommand: Command = {
       force: values.force === true,
       limits,
     };
+    await useDeviceOption(values);
     const stop = stopOnSignals();
     let summary;
     try {

@@ -18,6 +18,9 @@ export const ELEM: Record<DType, number> = {
 
 export type Attr = onnx.IAttributeProto;
 
+/** How index (int64) tensors are typed inside a lowered graph: int32 for ORT's WebGPU provider (`webgpu-forms.ts`). */
+export type IndexType = 'int64' | 'int32';
+
 const A = P.AttributeProto.AttributeType;
 export const intAttr = (name: string, i: number): Attr => ({ name, type: A.INT, i });
 export const intsAttr = (name: string, ints: readonly number[]): Attr => ({ name, type: A.INTS, ints: [...ints] });
@@ -32,6 +35,11 @@ export function tensorProto(name: string, dtype: DType, dims: readonly number[],
   };
 }
 
+/** An int32 initializer: index constants under the int32 index type (see `webgpu-forms.ts`). */
+export function int32Proto(name: string, dims: readonly number[], data: Int32Array): onnx.ITensorProto {
+  return { name, dataType: P.TensorProto.DataType.INT32, dims: [...dims], rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 export class Emitter {
   readonly nodes: onnx.INodeProto[] = [];
   readonly initializers: onnx.ITensorProto[] = [];
@@ -39,6 +47,9 @@ export class Emitter {
   readonly domains = new Set<string>();
   private counter = 0;
   private readonly intConstants = new Map<string, string>();
+
+  /** `indexType`: how index values (not shapes or axes) are typed; see `webgpu-forms.ts`. */
+  constructor(readonly indexType: IndexType = 'int64') {}
 
   ints(values: readonly number[]): string {
     const key = values.join(',');
@@ -54,6 +65,29 @@ export class Emitter {
   scalarInt(value: number): string {
     const name = `k${this.counter++}`;
     this.initializers.push(tensorProto(name, 'int64', [], BigInt64Array.of(BigInt(value))));
+    return name;
+  }
+
+  /** A 1-D constant of index values (compared with or added to indices), typed as `indexType`. */
+  indexInts(values: readonly number[]): string {
+    if (this.indexType === 'int64') return this.ints(values);
+    const name = `k${this.counter++}`;
+    this.initializers.push(int32Proto(name, [values.length], Int32Array.from(values)));
+    return name;
+  }
+
+  /** A scalar index constant, typed as `indexType`. */
+  indexScalar(value: number): string {
+    if (this.indexType === 'int64') return this.scalarInt(value);
+    const name = `k${this.counter++}`;
+    this.initializers.push(int32Proto(name, [], Int32Array.of(value)));
+    return name;
+  }
+
+  /** A float32 constant of any shape. */
+  floatTensor(values: Float32Array, dims: readonly number[]): string {
+    const name = `k${this.counter++}`;
+    this.initializers.push(tensorProto(name, 'float32', dims, values));
     return name;
   }
 

@@ -9,8 +9,9 @@ import type { onnx } from 'onnx-proto';
 import type { Graph } from '../graph/graph.js';
 import { GraphError, type DType, type Node, type Tensor } from '../graph/tensor.js';
 import { lowerConv, lowerConvFilterGrad, lowerConvTranspose, type ConvTarget } from './conv-forms.js';
-import { ELEM, Emitter, intAttr, intsAttr, P, strAttr, tensorProto } from './emitter.js';
+import { ELEM, Emitter, int32Proto, intAttr, intsAttr, P, strAttr, tensorProto, type IndexType } from './emitter.js';
 import { lowerScatterAdd } from './scatter-add.js';
+import { lowerArgExtremeAsFloat, lowerOneHotByEqual, lowerSignByComparison } from './webgpu-forms.js';
 
 export const OPSET = 18;
 
@@ -31,6 +32,11 @@ export interface LowerOptions {
    * ops only, so the model runs on any ONNX runtime (exported models).
    */
   readonly convTarget?: ConvTarget | undefined;
+  /**
+   * 'int32': every int64 value inside the graph is an int32 tensor, for ORT's WebGPU provider
+   * (`webgpu-forms.ts`); the graph's int64 inputs and outputs keep their type. Default 'int64'.
+   */
+  readonly indexType?: IndexType | undefined;
 }
 
 function valueInfo(name: string, t: Tensor): onnx.IValueInfoProto {
@@ -40,10 +46,20 @@ function valueInfo(name: string, t: Tensor): onnx.IValueInfoProto {
   };
 }
 
+/** The ONNX element type of `dtype` in this graph (int64 values are int32 under the int32 index type). */
+function elemOf(e: Emitter, dtype: DType): number {
+  return dtype === 'int64' && e.indexType === 'int32' ? P.TensorProto.DataType.INT32 : ELEM[dtype];
+}
+
 function lowerNode(e: Emitter, n: Node, target: ConvTarget | undefined): void {
   const ins = n.inputs.map((t) => t.name);
   const out = n.outputs[0]!.name;
   const a = n.attrs;
+  if (e.indexType === 'int32') {
+    if (n.op === 'ArgMin' || n.op === 'ArgMax') return lowerArgExtremeAsFloat(e, n);
+    if (n.op === 'Sign') return lowerSignByComparison(e, n);
+    if (n.op === 'OneHot') return lowerOneHotByEqual(e, n);
+  }
   switch (n.op) {
     // Same name, inputs and semantics in ONNX.
     case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow':
@@ -54,7 +70,7 @@ function lowerNode(e: Emitter, n: Node, target: ConvTarget | undefined): void {
     case 'StopGradient':
       return e.node('Identity', ins, [out]);
     case 'Cast':
-      return e.node('Cast', ins, [out], [intAttr('to', ELEM[a.to as DType])]);
+      return e.node('Cast', ins, [out], [intAttr('to', elemOf(e, a.to as DType))]);
     case 'ReduceSum':
     case 'ReduceMean':
     case 'ReduceMax':
@@ -117,6 +133,30 @@ function liveNodes(graph: Graph, outputs: readonly Tensor[]): { nodes: Node[]; t
 }
 
 /**
+ * Under int32 indices, each int64 graph input is cast to int32 once, into a tensor of its own
+ * name: returns input name → that name (which the nodes then read, see `renameInputs`).
+ */
+function narrowIndexInputs(e: Emitter, inputs: readonly Tensor[]): Map<string, string> {
+  const renamed = new Map<string, string>();
+  for (const t of inputs) {
+    if (t.dtype !== 'int64') continue;
+    const narrow = e.temp();
+    e.node('Cast', [t.name], [narrow], [intAttr('to', P.TensorProto.DataType.INT32)]);
+    renamed.set(t.name, narrow);
+  }
+  return renamed;
+}
+
+/** Point every node but the narrowing Casts at the int32 copies of the int64 inputs. */
+function renameInputs(e: Emitter, renamed: ReadonlyMap<string, string>): void {
+  const casts = new Set(renamed.values());
+  for (const node of e.nodes) {
+    if (node.output?.some((o) => casts.has(o))) continue;
+    node.input = node.input?.map((i) => renamed.get(i) ?? i) ?? [];
+  }
+}
+
+/**
  * Lower `graph` to an ONNX ModelProto computing `outputs`. Graph inputs the outputs depend on
  * become model inputs (others are dropped unless listed in `options.inputs`); constants become
  * initializers.
@@ -129,19 +169,29 @@ export function toModelProto(graph: Graph, outputs: readonly OutputSpec[], optio
     names.add(o.name);
   }
   const { nodes, tensors } = liveNodes(graph, outputs.map((o) => o.tensor));
-  const e = new Emitter();
-  for (const n of nodes) lowerNode(e, n, options.convTarget);
-
+  const e = new Emitter(options.indexType);
   const inputTensors = options.inputs ?? graph.inputs.map((i) => i.tensor).filter((t) => tensors.has(t));
+  const narrowed = e.indexType === 'int32' ? narrowIndexInputs(e, inputTensors) : undefined;
+  for (const n of nodes) lowerNode(e, n, options.convTarget);
+  if (narrowed) renameInputs(e, narrowed);
+
   for (const o of outputs) {
     if (graph.findInput(o.name)) throw new GraphError('compile', `output name '${o.name}' is also an input name; outputs need their own names`);
   }
   // Outputs are renamed through Identity so that one tensor may be several outputs and an
-  // input may be passed through unchanged.
-  for (const o of outputs) e.node('Identity', [o.tensor.name], [o.name]);
+  // input may be passed through unchanged; under int32 indices an int64 output is cast back.
+  for (const o of outputs) {
+    const source = narrowed?.get(o.tensor.name) ?? o.tensor.name;
+    if (o.tensor.dtype === 'int64' && e.indexType === 'int32') e.node('Cast', [source], [o.name], [intAttr('to', ELEM.int64)]);
+    else e.node('Identity', [source], [o.name]);
+  }
 
   const constants = graph.constants.filter((c) => tensors.has(c.tensor));
-  const initializer = [...constants.map((c) => tensorProto(c.tensor.name, c.tensor.dtype, c.tensor.shape, c.data)), ...e.initializers];
+  const constantProto = (c: (typeof constants)[number]): onnx.ITensorProto =>
+    c.tensor.dtype === 'int64' && e.indexType === 'int32'
+      ? int32Proto(c.tensor.name, c.tensor.shape, Int32Array.from(c.data as BigInt64Array, Number))
+      : tensorProto(c.tensor.name, c.tensor.dtype, c.tensor.shape, c.data);
+  const initializer = [...constants.map(constantProto), ...e.initializers];
   return {
     irVersion: 8,
     producerName: 'vqlab',

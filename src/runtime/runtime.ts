@@ -11,9 +11,17 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { defaultRuntime } from '#default-runtime';
+import type { IndexType } from '../onnx/emitter.js';
 
 export type RuntimeDType = 'float32' | 'int64' | 'bool';
 export type RuntimeData = Float32Array | BigInt64Array | Uint8Array;
+
+/**
+ * Where a runtime's kernels run: 'cpu' (native), 'wasm' (WebAssembly in a browser), or 'webgpu' (a
+ * GPU through ONNX Runtime's WebGPU provider: Dawn on Vulkan, Metal or Direct3D 12, or a browser's
+ * WebGPU). Graphs for 'webgpu' are lowered with int32 indices (`src/onnx/webgpu-forms.ts`).
+ */
+export type RuntimeDevice = 'cpu' | 'wasm' | 'webgpu';
 
 export interface RuntimeSessionOptions {
   /** Intra-op threads; 0 lets the runtime choose. Runtimes whose thread pool is global ignore it. */
@@ -25,6 +33,10 @@ export interface RuntimeSessionOptions {
 export interface Runtime {
   /** What runs the sessions, for people: e.g. "onnxruntime-node 1.30.0 (CPU)", "onnxruntime-web 1.30.0 (wasm, 2 threads)". */
   readonly description: string;
+  /** Where the kernels run. */
+  readonly device: RuntimeDevice;
+  /** The GPU adapter as far as the runtime can tell, for people; undefined off the GPU. */
+  readonly adapter?: string | undefined;
   /** Open a session on serialized ONNX bytes. */
   createSession(model: Uint8Array, options: RuntimeSessionOptions): Promise<InferenceSession>;
   /** A tensor of this runtime's own class (sessions of one build do not accept another's tensors). */
@@ -34,6 +46,16 @@ export interface Runtime {
    * does; onnxruntime-web returns outputs in fresh buffers, which CompiledGraph then copies.
    */
   readonly writesIntoOutputs: boolean;
+}
+
+/** The device and, on a GPU, the adapter, for people: "cpu", "webgpu (Vulkan: vk_swiftshader_icd.json)". */
+export function deviceLabel(runtime: Runtime): string {
+  return runtime.adapter === undefined ? runtime.device : `${runtime.device} (${runtime.adapter})`;
+}
+
+/** How graphs for `runtime` type their indices: int32 on WebGPU (`src/onnx/webgpu-forms.ts`), else int64. */
+export function graphIndexType(runtime: Runtime): IndexType {
+  return runtime.device === 'webgpu' ? 'int32' : 'int64';
 }
 
 let active: Runtime | undefined;

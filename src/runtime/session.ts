@@ -8,7 +8,7 @@ import type { Graph } from '../graph/graph.js';
 import { formatShape, shapeSize, type DType, type Shape, type Tensor } from '../graph/tensor.js';
 import { encodeModel, toModelProto } from '../onnx/lower.js';
 import { nchwcTarget } from './conv-target.js';
-import { currentRuntime, type Runtime } from './runtime.js';
+import { currentRuntime, graphIndexType, type Runtime } from './runtime.js';
 
 export type TypedData = Float32Array | BigInt64Array | Uint8Array;
 
@@ -71,8 +71,9 @@ export class CompiledGraph {
     const t0 = performance.now();
     const specs = Object.entries(outputs).map(([name, tensor]) => ({ name, tensor }));
     const runtime = options.runtime ?? currentRuntime();
-    const convTarget = options.standardOpsOnly ? undefined : await nchwcTarget(runtime);
-    const model = toModelProto(graph, specs, { inputs: options.inputs, graphName: options.graphName, convTarget });
+    // NCHWc kernels exist only on the CPU provider; a GPU runtime gets standard ops and int32 indices.
+    const convTarget = options.standardOpsOnly || runtime.device === 'webgpu' ? undefined : await nchwcTarget(runtime);
+    const model = toModelProto(graph, specs, { inputs: options.inputs, graphName: options.graphName, convTarget, indexType: graphIndexType(runtime) });
     const bytes = encodeModel(model);
     const session = await runtime.createSession(bytes, { threads: options.threads ?? 0, profilePrefix: options.profilePrefix });
     const inputNames = new Set(model.graph!.input!.map((i) => i.name!));

@@ -52,6 +52,8 @@ export function webRuntime(options: WebRuntimeOptions = {}): Runtime {
   const where = backend === 'webgpu' ? 'WebGPU' : `wasm, ${threads} thread${threads === 1 ? '' : 's'}`;
   return {
     description: `onnxruntime-web ${ort.env.versions.common} (${where})`,
+    device: backend,
+    adapter: backend === 'webgpu' ? "the browser's WebGPU adapter" : undefined,
     createSession: (model) =>
       ort.InferenceSession.create(model, {
         executionProviders: [backend],

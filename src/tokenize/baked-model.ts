@@ -10,6 +10,7 @@ import type { InferenceSession } from 'onnxruntime-common';
 import { Graph } from '../graph/graph.js';
 import { formatShape, shapeSize, type Tensor } from '../graph/tensor.js';
 import type { onnx } from 'onnx-proto';
+import type { IndexType } from '../onnx/emitter.js';
 import { encodeModel, tensorProto, toModelProto } from '../onnx/lower.js';
 import { BuildContext } from '../runtime/build-context.js';
 import { currentRuntime, type Runtime } from '../runtime/runtime.js';
@@ -21,6 +22,8 @@ export interface BakeOptions {
   readonly graphName: string;
   /** Stored as ONNX metadata_props (e.g. the vqlab config), readable by any ONNX tool. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Index type inside the graph (default int64, what any ONNX runtime runs); int32 for WebGPU (`webgpu-forms.ts`). */
+  readonly indexType?: IndexType | undefined;
 }
 
 /** Name of the symbolic batch dimension of exported models with a dynamic batch. */
@@ -39,7 +42,7 @@ export function bakeModel(
 ): Uint8Array {
   const free = batch === 'dynamic' ? buildBatchFree((graph, b) => build(BuildContext.create(graph, store, 'eval'), b)) : undefined;
   const built = free ?? fixedBatch(store, batch as number, build);
-  const model = toModelProto(built.graph, Object.entries(built.outputs).map(([name, tensor]) => ({ name, tensor })), { graphName: options.graphName });
+  const model = toModelProto(built.graph, Object.entries(built.outputs).map(([name, tensor]) => ({ name, tensor })), { graphName: options.graphName, indexType: options.indexType });
   const g = model.graph!;
   const inputs = g.input ?? [];
   const baked = inputs.filter((i) => store.get(i.name!) !== undefined);

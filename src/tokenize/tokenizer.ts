@@ -15,6 +15,8 @@ import type { ImageShape, LatentShape, VqvaeModel } from '../models/model.js';
 import { modalityOf } from '../modality/registry.js';
 import { forEachFixedBatch } from '../runtime/fixed-batches.js';
 import type { VariableStore } from '../runtime/variables.js';
+import { currentRuntime, graphIndexType } from '../runtime/runtime.js';
+import type { IndexType } from '../onnx/emitter.js';
 import { loadModelCheckpoint, type CheckpointReadOptions } from '../persistence/checkpoint.js';
 import { bakeModel, BakedSession } from './baked-model.js';
 
@@ -31,12 +33,13 @@ export interface TokenizerOptions extends CheckpointReadOptions {
  * output `indices` int64 [batch, h, w] ([batch, h, w, D] for a residual quantizer of depth D);
  * `batch` is a fixed size or 'dynamic' (any size at run time).
  */
-export function encoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic'): Uint8Array {
+export function encoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic', indexType?: IndexType): Uint8Array {
   const modality = modalityOf(config);
   const dims = modality.exampleDims(config);
   return bakeModel(store, batch, (ctx, n) => ({ indices: encodeToIndices(ctx, model, ctx.input(modality.signalName, [n, ...dims])) }), {
     graphName: 'vqlab_encoder',
     metadata: { vqlab_config: JSON.stringify(config), role: 'encoder' },
+    indexType,
   });
 }
 
@@ -45,12 +48,13 @@ export function encoderModelBytes(model: VqvaeModel, store: VariableStore, confi
  * named by the modality (`image` float32 [batch, C, H, W] in [0, 1]); `batch` is a fixed size or
  * 'dynamic' (any size at run time).
  */
-export function decoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic'): Uint8Array {
+export function decoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic', indexType?: IndexType): Uint8Array {
   const { height, width } = model.latent;
   const modality = modalityOf(config);
   return bakeModel(store, batch, (ctx, n) => ({ [modality.signalName]: modality.validOutput(decodeFromIndices(ctx, model, ctx.input('indices', indexGridShape(model, n, height, width), 'int64'))) }), {
     graphName: 'vqlab_decoder',
     metadata: { vqlab_config: JSON.stringify(config), role: 'decoder' },
+    indexType,
   });
 }
 
@@ -82,14 +86,16 @@ export class Tokenizer {
     const signal = { name: modality.signalName, dtype: 'float32', shape: [batch, ...modality.exampleDims(config)] } as const;
     const latent = model.latent;
     const indicesShape = indexGridShape(model, batch, latent.height, latent.width);
+    // The sessions run on the current runtime, so they take its graph forms (int32 indices on WebGPU).
+    const indexType = graphIndexType(currentRuntime());
     const encoder = await BakedSession.create(
-      encoderModelBytes(model, store, config, batch),
+      encoderModelBytes(model, store, config, batch, indexType),
       signal,
       { name: 'indices', dtype: 'int64', shape: indicesShape },
       options.threads,
     );
     const decoder = await BakedSession.create(
-      decoderModelBytes(model, store, config, batch),
+      decoderModelBytes(model, store, config, batch, indexType),
       { name: 'indices', dtype: 'int64', shape: indicesShape },
       signal,
       options.threads,

@@ -14,6 +14,7 @@ import { drawInitSamples } from './init-samples.js';
 import { learningRateAt } from './lr-schedule.js';
 import { appendEpochRecord, METRICS_FILE, type EpochRecord } from './metrics-log.js';
 import type { Run } from './run-setup.js';
+import { currentRuntime } from '../runtime/runtime.js';
 
 export class TrainingDivergedError extends Error {
   constructor(message: string) {
@@ -160,6 +161,8 @@ function makeEpochRecord(run: Run, epoch: number, totals: EpochTotals, test: Eva
     epoch_seconds: time.epochSeconds,
     wall_seconds: time.wallSeconds,
     lr: totals.lr,
+    device: currentRuntime().device,
+    adapter: currentRuntime().adapter ?? null,
     test,
   };
 }

@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import { syncDirectory, writeFileAtomic } from '../persistence/atomic-file.js';
 import { NO_WRITE_FAULTS, type WriteHook } from '../persistence/write-hook.js';
 import type { EvalMetrics } from '../eval/evaluator.js';
+import type { RuntimeDevice } from '../runtime/runtime.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -39,6 +40,10 @@ export interface EpochRecord {
   /** Wall-clock seconds since this invocation of the trainer started. */
   readonly wall_seconds: number;
   readonly lr: number;
+  /** Where the epoch's steps ran: 'cpu', or 'webgpu' (`RuntimeDevice`); absent in logs of older vqlab versions. */
+  readonly device?: RuntimeDevice;
+  /** The GPU adapter as far as the runtime can tell (`Runtime.adapter`); null on the CPU. */
+  readonly adapter?: string | null;
   /** Test-set metrics after the epoch, or null when the trainer was told not to evaluate. */
   readonly test: EvalMetrics | null;
 }

@@ -43,11 +43,14 @@ export class ProgressReporter {
     private readonly sink: ProgressSink,
     private readonly enabled: boolean,
     private readonly everySteps = 50,
+    /** Where the steps run (`deviceLabel`), shown at the end of the line when given. */
+    private readonly device?: string,
   ) {}
 
   private describe(s: ProgressState): string {
     const eta = s.etaSeconds !== undefined && Number.isFinite(s.etaSeconds) ? `  ETA ${formatDuration(s.etaSeconds)}` : '';
-    return `loss ${s.loss.toPrecision(4)}  util ${(100 * s.batchUtilization).toFixed(1)}%  ${Math.round(s.imagesPerSecond)} img/s${eta}`;
+    const on = this.device === undefined ? '' : `  on ${this.device}`;
+    return `loss ${s.loss.toPrecision(4)}  util ${(100 * s.batchUtilization).toFixed(1)}%  ${Math.round(s.imagesPerSecond)} img/s${eta}${on}`;
   }
 
   update(s: ProgressState): void {

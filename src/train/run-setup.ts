@@ -24,6 +24,7 @@ import { checkTrainingMemory } from './memory.js';
 import { METRICS_FILE, trimMetricsLog } from './metrics-log.js';
 import { CONSTANT_LR, type LrSchedule } from './lr-schedule.js';
 import { ProgressReporter } from './progress.js';
+import { currentRuntime, deviceLabel } from '../runtime/runtime.js';
 import { resumeConflicts } from './resume.js';
 import { modalityOfRun, TrainOptionsError, type TrainConfig, type TrainHooks, type TrainOptions } from './train-options.js';
 
@@ -118,7 +119,7 @@ async function setUpClaimedRun(options: TrainOptions, hooks: TrainHooks, writeHo
     await trimMetricsLog(join(out, METRICS_FILE), startEpoch, writeHook);
 
     const iterator = modality.batches(data.train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
-    const progress = new ProgressReporter(hooks.progressSink ?? process.stderr, options.progress ?? false);
+    const progress = new ProgressReporter(hooks.progressSink ?? process.stderr, options.progress ?? false, undefined, deviceLabel(currentRuntime()));
     const run: Run = {
       options, out, log, stopSignal: hooks.stopSignal, writeHook, modality, config, quantizer: model.quantizer, data, store, optimizer, trainingStep, evaluator, diagnosticsEvaluator, model, iterator, progress, startEpoch,
       step: trainer?.step ?? 0,
@@ -235,7 +236,7 @@ async function restoreCheckpoint(out: string, store: VariableStore, options: Tra
 function logStart(run: Run, trainer: TrainerState | undefined): void {
   const { modality, config, quantizer, data: { train }, iterator, startEpoch, out, store, log } = run;
   const program = run.trainingStep.program;
-  log(`training ${config.architecture.kind} + ${config.quantizer.kind} (K=${quantizer.codebookSize}${quantizer.depth > 1 ? ` × ${quantizer.depth} stages` : ''}, d=${config.quantizer.dim}) on ${train.count} ${modality.examples} (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${run.options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms`);
+  log(`training ${config.architecture.kind} + ${config.quantizer.kind} (K=${quantizer.codebookSize}${quantizer.depth > 1 ? ` × ${quantizer.depth} stages` : ''}, d=${config.quantizer.dim}) on ${train.count} ${modality.examples} (${train.name}), ${iterator.batchesPerEpoch} steps/epoch, epochs ${startEpoch + 1}–${run.options.epochs} → ${out}; ${store.parameterCount()} parameters, training step compiled in ${Math.round(program.compiled.compileMs)} ms, on ${deviceLabel(currentRuntime())}`);
   const midEpoch = trainer?.epochProgress !== undefined ? `, from step ${trainer.dataPosition.batch + 1} of epoch ${startEpoch + 1}` : '';
   if (midEpoch) log(`resuming${midEpoch}`);
 }
