@@ -42,11 +42,11 @@ export function lowerArgExtremeAsFloat(e: Emitter, n: Node): void {
   e.node('Cast', [first], [n.outputs[0]!.name], [intAttr('to', P.TensorProto.DataType.INT32)]);
 }
 
-/** Sign(x) as Where(x > 0, 1, Where(x < 0, −1, x)): 0 stays 0 and NaN stays NaN, as in Sign. */
+/** Sign(x) as Where(x > 0, 1, Where(x < 0, −1, x − x)): ±0 gives +0 and NaN stays NaN, as in Sign. */
 export function lowerSignByComparison(e: Emitter, n: Node): void {
   const x = n.inputs[0]!.name;
   const zero = e.floats([0]);
-  const negative = e.value('Where', [e.value('Less', [x, zero]), e.floats([-1]), x]);
+  const negative = e.value('Where', [e.value('Less', [x, zero]), e.floats([-1]), e.value('Sub', [x, x])]);
   e.node('Where', [e.value('Greater', [x, zero]), e.floats([1]), negative], [n.outputs[0]!.name]);
 }
 
