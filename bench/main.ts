@@ -1,8 +1,11 @@
 /**
  * `npm run bench -- <name>` runs one benchmark and prints its result as one JSON object on stdout.
- * Names: engine, quantize, train, browser, profile, conv-forms. With no name, runs all and prints one object keyed by name.
+ * Names: engine, quantize, train, browser, profile, conv-forms, device. With no name, runs all and prints one object keyed by name.
+ * `--device cpu|webgpu|auto` runs the benchmarks' graphs there (default cpu; `device` measures every device itself);
+ * `--batch N` sets the batch of `device`.
  */
 import { benchEngine } from './engine.js';
+import { DEVICE_CHOICES, type DeviceChoice } from '../src/runtime/device-choice.js';
 
 type Bench = () => Promise<Record<string, number | string | null>>;
 
@@ -20,15 +23,39 @@ const benches: Record<string, () => Promise<Bench>> = {
   browser: () => lazy('./browser.js', 'benchBrowser'),
   profile: () => lazy('./profile.js', 'benchProfile'),
   'conv-forms': () => lazy('./conv-forms.js', 'benchConvForms'),
+  device: () => lazy('./device.js', 'benchDevice'),
 };
 
+/** The benchmark names in argv, and the --device asked for (the flags and their values taken out). */
+function parseArgs(argv: readonly string[]): { names: string[]; device: DeviceChoice } {
+  const names: string[] = [];
+  let device: DeviceChoice = 'cpu';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--device') {
+      const value = argv[++i];
+      if (!DEVICE_CHOICES.includes(value as DeviceChoice)) throw new Error(`--device must be one of ${DEVICE_CHOICES.join(', ')}, got '${value}'`);
+      device = value as DeviceChoice;
+    } else if (arg === '--batch') {
+      i++; // read by the device benchmark
+    } else {
+      names.push(arg);
+    }
+  }
+  return { names, device };
+}
+
 async function main(): Promise<void> {
-  const names = process.argv.slice(2);
+  const { names, device } = parseArgs(process.argv.slice(2));
   for (const n of names) {
     if (!(n in benches)) {
       process.stderr.write(`bench: unknown benchmark '${n}'; choose from ${Object.keys(benches).join(', ')}\n`);
       process.exit(1);
     }
+  }
+  if (device !== 'cpu') {
+    const [{ openNodeRuntime }, { useRuntime }] = await Promise.all([import('../src/runtime/node-runtime.js'), import('../src/runtime/runtime.js')]);
+    useRuntime(await openNodeRuntime(device));
   }
   const load = (await import('node:os')).loadavg()[0]!;
   if (names.length === 1) {

@@ -20,6 +20,7 @@ import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { autoencode } from '../src/models/forward.js';
 import { Adam } from '../src/optim/adam.js';
 import type { QuantizerName } from '../src/quantizers/quantizer.js';
+import { currentRuntime, graphIndexType } from '../src/runtime/runtime.js';
 import { CompiledGraph } from '../src/runtime/session.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableStore } from '../src/runtime/variables.js';
@@ -88,7 +89,7 @@ export async function benchTrain(): Promise<Record<string, number>> {
 
   const model = buildModel(simvq.config);
   const encoder = await BakedSession.create(
-    encoderModelBytes(model, simvq.store, simvq.config, BATCH),
+    encoderModelBytes(model, simvq.store, simvq.config, BATCH, graphIndexType(currentRuntime())),
     { name: 'image', dtype: 'float32', shape: [BATCH, 1, 28, 28] },
     { name: 'indices', dtype: 'int64', shape: [BATCH, 7, 7] },
     THREADS,
