@@ -127,3 +127,10 @@ for (const quantizer of ['vq', 'simvq'] as const) {
     for (const [name, value] of standard.params) assert.deepEqual(forms.params.get(name), value, name);
   });
 }
+
+test('an index beyond int32 is refused when lowered for WebGPU, not wrapped', async () => {
+  const g = new Graph();
+  const big = g.constant(BigInt64Array.of(2n ** 40n), [1]);
+  const y = op.gather(g.input('table', [4, 2]), big);
+  await assert.rejects(CompiledGraph.create(g, { y }, { runtime: gpuFormsOnCpu }), /holds 1099511627776, beyond the int32 indices of a WebGPU graph/);
+});

@@ -147,6 +147,14 @@ function narrowIndexInputs(e: Emitter, inputs: readonly Tensor[]): Map<string, s
   return renamed;
 }
 
+/** An int64 constant as int32, refused when a value does not fit. */
+function narrowConstant(name: string, data: BigInt64Array): Int32Array {
+  const out = Int32Array.from(data, Number);
+  const lost = data.findIndex((v, i) => BigInt(out[i]!) !== v);
+  if (lost >= 0) throw new GraphError('compile', `int64 constant '${name}' holds ${data[lost]}, beyond the int32 indices of a WebGPU graph`);
+  return out;
+}
+
 /** Point every node but the narrowing Casts at the int32 copies of the int64 inputs. */
 function renameInputs(e: Emitter, renamed: ReadonlyMap<string, string>): void {
   const casts = new Set(renamed.values());
@@ -189,7 +197,7 @@ export function toModelProto(graph: Graph, outputs: readonly OutputSpec[], optio
   const constants = graph.constants.filter((c) => tensors.has(c.tensor));
   const constantProto = (c: (typeof constants)[number]): onnx.ITensorProto =>
     c.tensor.dtype === 'int64' && e.indexType === 'int32'
-      ? int32Proto(c.tensor.name, c.tensor.shape, Int32Array.from(c.data as BigInt64Array, Number))
+      ? int32Proto(c.tensor.name, c.tensor.shape, narrowConstant(c.tensor.name, c.data as BigInt64Array))
       : tensorProto(c.tensor.name, c.tensor.dtype, c.tensor.shape, c.data);
   const initializer = [...constants.map(constantProto), ...e.initializers];
   return {

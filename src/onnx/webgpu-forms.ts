@@ -19,7 +19,7 @@
  * Each form gives the same values as the op it replaces (`test/webgpu.test.ts` compares them on
  * the CPU provider, and the gradient checks run through them).
  */
-import type { Node } from '../graph/tensor.js';
+import { GraphError, type Node } from '../graph/tensor.js';
 import { P, intAttr, type Emitter } from './emitter.js';
 
 /**
@@ -32,6 +32,7 @@ export function lowerArgExtremeAsFloat(e: Emitter, n: Node): void {
   const axis = n.attrs.axis as number;
   const keepDims = n.attrs.keepDims as boolean;
   const width = x.shape[axis]!;
+  if (width > 2 ** 24) throw new GraphError(n.op, `an axis of ${width} values is beyond the indices float32 holds exactly (2^24)`);
   const reduce = n.op === 'ArgMin' ? 'ReduceMin' : 'ReduceMax';
   const axes = e.ints([axis]);
   const extreme = e.value(reduce, [x.name, axes], [intAttr('keepdims', 1)]);
