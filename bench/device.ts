@@ -64,7 +64,7 @@ async function trainImgPerS(codebookSize: number, batch: number, images: Float32
 async function encodeImgPerS(store: VariableStore, batch: number, images: Float32Array, runtime: Runtime): Promise<number> {
   const cfg = config(1024);
   const encoder = await BakedSession.create(
-    encoderModelBytes(buildModel(cfg), store, cfg, batch, graphIndexType(runtime)),
+    encoderModelBytes(buildModel(cfg), store, cfg, batch, { indexType: graphIndexType(runtime) }),
     { name: 'image', dtype: 'float32', shape: [batch, 1, 28, 28] },
     { name: 'indices', dtype: 'int64', shape: [batch, 7, 7] },
     THREADS,

@@ -89,7 +89,7 @@ export async function benchTrain(): Promise<Record<string, number>> {
 
   const model = buildModel(simvq.config);
   const encoder = await BakedSession.create(
-    encoderModelBytes(model, simvq.store, simvq.config, BATCH, graphIndexType(currentRuntime())),
+    encoderModelBytes(model, simvq.store, simvq.config, BATCH, { indexType: graphIndexType(currentRuntime()) }),
     { name: 'image', dtype: 'float32', shape: [BATCH, 1, 28, 28] },
     { name: 'indices', dtype: 'int64', shape: [BATCH, 7, 7] },
     THREADS,

@@ -10,7 +10,7 @@ export { Tensor, GraphError, type DType, type Shape } from './graph/tensor.js';
 export * as ops from './graph/ops.js';
 export * as composites from './graph/composites.js';
 export { grad } from './graph/autodiff.js';
-export { toModelProto, encodeModel, OPSET } from './onnx/lower.js';
+export { toModelProto, encodeModel, OPSET, EXPORT_OPSETS, type ExportOpset } from './onnx/lower.js';
 
 export { CompiledGraph, type SessionOptions, type TypedData } from './runtime/session.js';
 export { VariableStore, type Variable, type VariableInit, type VariableKind, type VariableOptions } from './runtime/variables.js';

@@ -1,5 +1,5 @@
 /**
- * Lowering of the primitive graph to ONNX (opset 18). One function per primitive; most map to one
+ * Lowering of the primitive graph to ONNX (opset 18, or 17 on request). One function per primitive; most map to one
  * standard ONNX operator (plus shape/axes constants). Convolutions may become a faster exact form
  * (`conv-forms.ts`), using ONNX Runtime's NCHWc kernels only when `convTarget` allows it, so
  * models lowered without it (exports) run on any ONNX runtime; ScatterAdd becomes a
@@ -14,6 +14,17 @@ import { lowerScatterAdd } from './scatter-add.js';
 import { lowerArgExtremeAsFloat, lowerOneHotByEqual, lowerSignByComparison } from './webgpu-forms.js';
 
 export const OPSET = 18;
+
+/**
+ * The opsets a graph can be lowered to, oldest first. 17 is for tools that know no newer one
+ * (Python's onnx 1.12 checker stops there). Of the operators lowered here, opset 18 changed the
+ * form of ReduceMean, ReduceMax and ReduceMin only: their axes are an attribute up to 17 and an
+ * input from 18 (ONNX Operators.md, ReduceMean-13 and ReduceMean-18; ReduceSum has taken an input
+ * since 13). Pad-18 and ScatterElements-18 only add what is not used here (an `axes` input, max/min
+ * reductions), so their 18 forms are valid 13 and 16 forms.
+ */
+export const EXPORT_OPSETS = [17, OPSET] as const;
+export type ExportOpset = (typeof EXPORT_OPSETS)[number];
 
 export { tensorProto };
 
@@ -37,6 +48,8 @@ export interface LowerOptions {
    * (`webgpu-forms.ts`); the graph's int64 inputs and outputs keep their type. Default 'int64'.
    */
   readonly indexType?: IndexType | undefined;
+  /** The default opset's domain version (default OPSET). */
+  readonly opset?: ExportOpset | undefined;
 }
 
 function valueInfo(name: string, t: Tensor): onnx.IValueInfoProto {
@@ -51,7 +64,7 @@ function elemOf(e: Emitter, dtype: DType): number {
   return dtype === 'int64' && e.indexType === 'int32' ? P.TensorProto.DataType.INT32 : ELEM[dtype];
 }
 
-function lowerNode(e: Emitter, n: Node, target: ConvTarget | undefined): void {
+function lowerNode(e: Emitter, n: Node, target: ConvTarget | undefined, opset: ExportOpset): void {
   const ins = n.inputs.map((t) => t.name);
   const out = n.outputs[0]!.name;
   const a = n.attrs;
@@ -72,9 +85,11 @@ function lowerNode(e: Emitter, n: Node, target: ConvTarget | undefined): void {
     case 'Cast':
       return e.node('Cast', ins, [out], [intAttr('to', elemOf(e, a.to as DType))]);
     case 'ReduceSum':
+      return e.node(n.op, [ins[0]!, e.ints(a.axes as number[])], [out], [intAttr('keepdims', a.keepDims ? 1 : 0)]);
     case 'ReduceMean':
     case 'ReduceMax':
     case 'ReduceMin':
+      if (opset < 18) return e.node(n.op, ins, [out], [intsAttr('axes', a.axes as number[]), intAttr('keepdims', a.keepDims ? 1 : 0)]);
       return e.node(n.op, [ins[0]!, e.ints(a.axes as number[])], [out], [intAttr('keepdims', a.keepDims ? 1 : 0)]);
     case 'ArgMin':
     case 'ArgMax':
@@ -178,9 +193,10 @@ export function toModelProto(graph: Graph, outputs: readonly OutputSpec[], optio
   }
   const { nodes, tensors } = liveNodes(graph, outputs.map((o) => o.tensor));
   const e = new Emitter(options.indexType);
+  const opset = options.opset ?? OPSET;
   const inputTensors = options.inputs ?? graph.inputs.map((i) => i.tensor).filter((t) => tensors.has(t));
   const narrowed = e.indexType === 'int32' ? narrowIndexInputs(e, inputTensors) : undefined;
-  for (const n of nodes) lowerNode(e, n, options.convTarget);
+  for (const n of nodes) lowerNode(e, n, options.convTarget, opset);
   if (narrowed) renameInputs(e, narrowed);
 
   for (const o of outputs) {
@@ -203,7 +219,7 @@ export function toModelProto(graph: Graph, outputs: readonly OutputSpec[], optio
   return {
     irVersion: 8,
     producerName: 'vqlab',
-    opsetImport: [{ domain: '', version: OPSET }, ...[...e.domains].map((domain) => ({ domain, version: 1 }))],
+    opsetImport: [{ domain: '', version: opset }, ...[...e.domains].map((domain) => ({ domain, version: 1 }))],
     graph: {
       name: options.graphName ?? 'vqlab',
       node: e.nodes,

@@ -11,7 +11,7 @@ import { Graph } from '../graph/graph.js';
 import { formatShape, shapeSize, type Tensor } from '../graph/tensor.js';
 import type { onnx } from 'onnx-proto';
 import type { IndexType } from '../onnx/emitter.js';
-import { encodeModel, tensorProto, toModelProto } from '../onnx/lower.js';
+import { encodeModel, tensorProto, toModelProto, type ExportOpset } from '../onnx/lower.js';
 import { BuildContext } from '../runtime/build-context.js';
 import { currentRuntime, type Runtime } from '../runtime/runtime.js';
 import type { TypedData } from '../runtime/session.js';
@@ -24,6 +24,8 @@ export interface BakeOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Index type inside the graph (default int64, what any ONNX runtime runs); int32 for WebGPU (`webgpu-forms.ts`). */
   readonly indexType?: IndexType | undefined;
+  /** ONNX opset of the model (default OPSET). */
+  readonly opset?: ExportOpset | undefined;
 }
 
 /** Name of the symbolic batch dimension of exported models with a dynamic batch. */
@@ -42,7 +44,7 @@ export function bakeModel(
 ): Uint8Array {
   const free = batch === 'dynamic' ? buildBatchFree((graph, b) => build(BuildContext.create(graph, store, 'eval'), b)) : undefined;
   const built = free ?? fixedBatch(store, batch as number, build);
-  const model = toModelProto(built.graph, Object.entries(built.outputs).map(([name, tensor]) => ({ name, tensor })), { graphName: options.graphName, indexType: options.indexType });
+  const model = toModelProto(built.graph, Object.entries(built.outputs).map(([name, tensor]) => ({ name, tensor })), { graphName: options.graphName, indexType: options.indexType, opset: options.opset });
   const g = model.graph!;
   const inputs = g.input ?? [];
   const baked = inputs.filter((i) => store.get(i.name!) !== undefined);

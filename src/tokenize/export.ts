@@ -11,6 +11,7 @@
  */
 import { join } from 'node:path';
 import { buildModel } from '../models/config.js';
+import type { ExportOpset } from '../onnx/lower.js';
 import { modalityOf } from '../modality/registry.js';
 import { loadModelCheckpoint, type CheckpointReadOptions } from '../persistence/checkpoint.js';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
@@ -24,6 +25,8 @@ export interface ExportOptions extends CheckpointReadOptions {
   readonly outDir?: string | undefined;
   /** Batch size fixed in the graphs (default: dynamic, any size at run time). */
   readonly batch?: number | 'dynamic' | undefined;
+  /** ONNX opset of the two graphs (default OPSET; 17 for tools that know no newer one). */
+  readonly opset?: ExportOpset | undefined;
 }
 
 export interface ExportResult {
@@ -47,8 +50,8 @@ export async function exportOnnx(dir: string, options: ExportOptions = {}): Prom
   await prepareOutputDir(outDir);
   const encoder = join(outDir, 'encoder.onnx');
   const decoder = join(outDir, 'decoder.onnx');
-  await writeFileAtomic(encoder, encoderModelBytes(model, store, config, batch));
-  await writeFileAtomic(decoder, decoderModelBytes(model, store, config, batch));
+  await writeFileAtomic(encoder, encoderModelBytes(model, store, config, batch, { opset: options.opset }));
+  await writeFileAtomic(decoder, decoderModelBytes(model, store, config, batch, { opset: options.opset }));
   const n = batch === 'dynamic' ? BATCH_DIM : batch;
   const stages = model.quantizer.depth > 1 ? [model.quantizer.depth] : [];
   return { encoder, decoder, batch, inputShape: [n, ...modalityOf(config).exampleDims(config)], indicesShape: [n, model.latent.height, model.latent.width, ...stages] };

@@ -17,6 +17,7 @@ import { forEachFixedBatch } from '../runtime/fixed-batches.js';
 import type { VariableStore } from '../runtime/variables.js';
 import { currentRuntime, graphIndexType } from '../runtime/runtime.js';
 import type { IndexType } from '../onnx/emitter.js';
+import type { ExportOpset } from '../onnx/lower.js';
 import { loadModelCheckpoint, type CheckpointReadOptions } from '../persistence/checkpoint.js';
 import { bakeModel, BakedSession } from './baked-model.js';
 
@@ -28,33 +29,39 @@ export interface TokenizerOptions extends CheckpointReadOptions {
   readonly threads?: number;
 }
 
+/** How an exported graph is lowered: its index type (int32 for WebGPU, `webgpu-forms.ts`) and its opset. */
+export interface ModelLowering {
+  readonly indexType?: IndexType | undefined;
+  readonly opset?: ExportOpset | undefined;
+}
+
 /**
  * ONNX bytes of the encoder: input named by the modality (`image` float32 [batch, C, H, W]) →
  * output `indices` int64 [batch, h, w] ([batch, h, w, D] for a residual quantizer of depth D);
- * `batch` is a fixed size or 'dynamic' (any size at run time).
+ * `batch` is a fixed size or 'dynamic' (any size at run time); `opset` defaults to OPSET.
  */
-export function encoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic', indexType?: IndexType): Uint8Array {
+export function encoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic', lowering: ModelLowering = {}): Uint8Array {
   const modality = modalityOf(config);
   const dims = modality.exampleDims(config);
   return bakeModel(store, batch, (ctx, n) => ({ indices: encodeToIndices(ctx, model, ctx.input(modality.signalName, [n, ...dims])) }), {
     graphName: 'vqlab_encoder',
     metadata: { vqlab_config: JSON.stringify(config), role: 'encoder' },
-    indexType,
+    ...lowering,
   });
 }
 
 /**
  * ONNX bytes of the decoder: input `indices` int64 [batch, h, w] (or [batch, h, w, D]) → output
  * named by the modality (`image` float32 [batch, C, H, W] in [0, 1]); `batch` is a fixed size or
- * 'dynamic' (any size at run time).
+ * 'dynamic' (any size at run time); `opset` defaults to OPSET.
  */
-export function decoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic', indexType?: IndexType): Uint8Array {
+export function decoderModelBytes(model: VqvaeModel, store: VariableStore, config: ModelConfig, batch: number | 'dynamic', lowering: ModelLowering = {}): Uint8Array {
   const { height, width } = model.latent;
   const modality = modalityOf(config);
   return bakeModel(store, batch, (ctx, n) => ({ [modality.signalName]: modality.validOutput(decodeFromIndices(ctx, model, ctx.input('indices', indexGridShape(model, n, height, width), 'int64'))) }), {
     graphName: 'vqlab_decoder',
     metadata: { vqlab_config: JSON.stringify(config), role: 'decoder' },
-    indexType,
+    ...lowering,
   });
 }
 
@@ -89,13 +96,13 @@ export class Tokenizer {
     // The sessions run on the current runtime, so they take its graph forms (int32 indices on WebGPU).
     const indexType = graphIndexType(currentRuntime());
     const encoder = await BakedSession.create(
-      encoderModelBytes(model, store, config, batch, indexType),
+      encoderModelBytes(model, store, config, batch, { indexType }),
       signal,
       { name: 'indices', dtype: 'int64', shape: indicesShape },
       options.threads,
     );
     const decoder = await BakedSession.create(
-      decoderModelBytes(model, store, config, batch, indexType),
+      decoderModelBytes(model, store, config, batch, { indexType }),
       { name: 'indices', dtype: 'int64', shape: indicesShape },
       signal,
       options.threads,
