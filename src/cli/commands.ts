@@ -13,6 +13,7 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   encode: { summary: 'encode PNG/JPEG images into code indices (JSON)', load: async () => (await import('./encode.js')).encodeCommand },
   decode: { summary: 'decode code indices (JSON) into PNG images', load: async () => (await import('./decode.js')).decodeCommand },
   export: { summary: 'export encoder.onnx and decoder.onnx for plain ONNX Runtime', load: async () => (await import('./export.js')).exportCommand },
+  models: { summary: 'list the pretrained tokenizers shipped with vqlab, with their test-set metrics', load: async () => (await import('./models.js')).modelsCommand },
   verify: { summary: 'check every checkpoint of a run against the SHA-256 recorded when it was saved', load: async () => (await import('./verify.js')).verifyCommand },
   experiment: { summary: 'run an experiment grid (codebook-size, optimization, beta) and write its report', load: async () => (await import('./experiment.js')).experimentCommand },
   report: { summary: 'rebuild an experiment\'s figures and report.html from its results.json', load: async () => (await import('./experiment.js')).reportCommand },

@@ -5,7 +5,7 @@ import { prepareOutputDir } from '../persistence/output-path.js';
 import { modalityOf } from '../modality/registry.js';
 import { Tokenizer } from '../tokenize/tokenizer.js';
 import { helpText, intOption, parseCommandArgs, stringOption, type OptionTable } from './args.js';
-import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
+import { CHECKPOINT_OPTIONS, checkpointReading, MODEL_OPTION, modelAndInputs } from './checkpoint-options.js';
 import { writeStdout, type Command } from './command.js';
 import { decodedFileNames, parseIndicesFile, readIndicesJson } from './indices-file.js';
 import { limitsFrom } from './limit-options.js';
@@ -15,22 +15,24 @@ const OPTIONS: OptionTable = {
   out: { type: 'string', value: 'DIR', description: 'directory for the PNG files (default: current directory)' },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads (default 2)' },
   ...DEVICE_OPTION,
+  ...MODEL_OPTION,
   ...CHECKPOINT_OPTIONS,
 };
 
 /** Grids decoded per run of the decoder. */
 const DECODE_CHUNK = 256;
 
-const USAGE = 'vqlab decode DIR INDICES.json [options]';
-const SUMMARY = 'Decode code indices (the output of `vqlab encode`, or h×w arrays) into PNG images.';
+const USAGE = 'vqlab decode DIR INDICES.json [options]\n       vqlab decode --model NAME INDICES.json [options]';
+const SUMMARY = "Decode code indices (the output of `vqlab encode`, or h×w arrays) into PNG images, with a trained checkpoint or a pretrained model by name ('vqlab models').";
 const EXTRA = `Writes <name>.decoded.png per grid (name from the encoded file, else decoded-<i>; a name that repeats
 gets the grid's position, <name>.<i>.decoded.png) and prints the paths.`;
 
 export const decodeCommand: Command = {
   async run(argv, context) {
-    const { values, positionals } = parseCommandArgs('decode', argv, OPTIONS, { min: 2, max: 2, names: 'a checkpoint directory and an indices JSON file' });
+    const { values, positionals } = parseCommandArgs('decode', argv, OPTIONS, { min: 0, max: 2, names: 'a checkpoint directory and an indices JSON file' });
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
-    const [dir, file] = positionals as [string, string];
+    const { location: dir, inputs } = modelAndInputs('decode', values, positionals, { min: 1, max: 1, names: 'an indices JSON file' });
+    const file = inputs[0]!;
     const json = readIndicesJson(file, limitsFrom(values));
     await useDeviceOption(values);
     const outDir = stringOption(values, 'out') ?? '.';

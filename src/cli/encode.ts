@@ -6,7 +6,7 @@ import { readConfig } from '../persistence/checkpoint.js';
 import { checkOutputFile } from '../persistence/output-path.js';
 import { Tokenizer } from '../tokenize/tokenizer.js';
 import { helpText, intOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
-import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
+import { CHECKPOINT_OPTIONS, checkpointReading, MODEL_OPTION, modelAndInputs } from './checkpoint-options.js';
 import { writeStdout, type Command } from './command.js';
 import type { IndicesFile } from './indices-file.js';
 import { limitOptions, limitsFrom } from './limit-options.js';
@@ -18,11 +18,12 @@ const OPTIONS: OptionTable = {
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads (default 2)' },
   ...DEVICE_OPTION,
   ...limitOptions('maxPixels'),
+  ...MODEL_OPTION,
   ...CHECKPOINT_OPTIONS,
 };
 
-const USAGE = 'vqlab encode DIR IMAGE... [options]';
-const SUMMARY = 'Encode PNG/JPEG images with a trained checkpoint into code indices.';
+const USAGE = 'vqlab encode DIR IMAGE... [options]\n       vqlab encode --model NAME IMAGE... [options]';
+const SUMMARY = "Encode PNG/JPEG images with a trained checkpoint, or a pretrained model by name ('vqlab models'), into code indices.";
 const EXTRA = `Output: {"checkpoint", "codebook_size", "grid": [h, w], "images": [{"file", "indices": h×w nested arrays}]};
 for a residual quantizer of depth D, "grid" is [h, w, D] and each cell is an array of D indices (one per stage).
 Images must have the model's input size and channels (e.g. 28×28 grayscale for MNIST) unless --fit.`;
@@ -43,9 +44,9 @@ function toRows(indices: Int32Array, height: number, width: number, depth: numbe
 
 export const encodeCommand: Command = {
   async run(argv, context) {
-    const { values, positionals } = parseCommandArgs('encode', argv, OPTIONS, { min: 2, max: Infinity, names: 'a checkpoint directory and at least one image' });
+    const { values, positionals } = parseCommandArgs('encode', argv, OPTIONS, { min: 0, max: Infinity, names: 'a checkpoint directory and at least one image' });
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS, EXTRA));
-    const [dir, ...files] = positionals as [string, ...string[]];
+    const { location: dir, inputs: files } = modelAndInputs('encode', values, positionals, { min: 1, max: Infinity, names: 'at least one image' });
     const out = stringOption(values, 'out');
     if (out !== undefined) {
       if (files.some((f) => resolve(f) === resolve(out))) throw new UsageError(`--out ${out} is one of the images to encode; choose another file for the JSON`);

@@ -2,17 +2,18 @@
 import { EXPORT_OPSETS, type ExportOpset } from '../onnx/lower.js';
 import { exportOnnx } from '../tokenize/export.js';
 import { helpText, intOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
-import { CHECKPOINT_OPTIONS, checkpointReading } from './checkpoint-options.js';
+import { CHECKPOINT_OPTIONS, checkpointReading, MODEL_OPTION, modelAndInputs } from './checkpoint-options.js';
 import { toJson, writeStdout, type Command } from './command.js';
 
 const OPTIONS: OptionTable = {
-  out: { type: 'string', value: 'DIR', description: 'where to write the files (default: the checkpoint directory)' },
+  out: { type: 'string', value: 'DIR', description: 'where to write the files (default: the checkpoint directory; for a pretrained model, NAME-onnx here)' },
   batch: { type: 'string', value: 'N', description: 'batch size fixed in the graphs (default: any batch size at run time)' },
   opset: { type: 'string', value: 'N', description: `ONNX opset of the graphs: ${EXPORT_OPSETS.join(' or ')} (default ${EXPORT_OPSETS[EXPORT_OPSETS.length - 1]}; 17 for tools that know no newer one, such as Python's onnx 1.12)` },
+  ...MODEL_OPTION,
   ...CHECKPOINT_OPTIONS,
 };
 
-const USAGE = 'vqlab export DIR [options]';
+const USAGE = 'vqlab export DIR [options]\n       vqlab export --model NAME [options]';
 const SUMMARY = 'Export encoder.onnx (image float32 [N,C,H,W] in [0,1] → indices int64 [N,h,w]) and decoder.onnx (indices → image) with the weights baked in.';
 
 function opsetOption(values: Parameters<typeof stringOption>[0]): ExportOpset | undefined {
@@ -25,11 +26,13 @@ function opsetOption(values: Parameters<typeof stringOption>[0]): ExportOpset | 
 
 export const exportCommand: Command = {
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('export', argv, OPTIONS, { min: 1, max: 1, names: 'one checkpoint directory' });
+    const { values, positionals } = parseCommandArgs('export', argv, OPTIONS, { min: 0, max: 1, names: 'one checkpoint directory' });
     if (values.help) return writeStdout(helpText(USAGE, SUMMARY, OPTIONS));
-    const outDir = stringOption(values, 'out');
+    const { location, pretrained } = modelAndInputs('export', values, positionals, { min: 0, max: 0, names: 'nothing else' });
+    // A pretrained model's folder is inside the installed package: its exports go beside the user.
+    const outDir = stringOption(values, 'out') ?? (pretrained ? `${stringOption(values, 'model') ?? positionals[0]!}-onnx` : undefined);
     const batch = intOption(values, 'batch', 1);
-    const result = await exportOnnx(positionals[0]!, { ...checkpointReading(values), outDir, batch, opset: opsetOption(values) });
+    const result = await exportOnnx(location, { ...checkpointReading(values), outDir, batch, opset: opsetOption(values) });
     await writeStdout(`${toJson(result)}\n`);
   },
 };

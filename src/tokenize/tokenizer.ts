@@ -2,7 +2,7 @@
  * The tokenizer API of a trained checkpoint: examples → code indices → examples (for images NCHW
  * in [0, 1]; the modality of the checkpoint's config gives their shape and the graphs' names).
  *
- *   const tok = await Tokenizer.load('runs/mnist');
+ *   const tok = await Tokenizer.load('runs/mnist');  // or Tokenizer.pretrained('mnist-simvq-1k')
  *   const codes = await tok.encode(images);        // Int32Array [N, h, w]
  *   const recon = await tok.decode(codes);         // Float32Array [N, C, H, W] in [0, 1]
  *
@@ -20,6 +20,7 @@ import type { IndexType } from '../onnx/emitter.js';
 import type { ExportOpset } from '../onnx/lower.js';
 import { loadModelCheckpoint, type CheckpointReadOptions } from '../persistence/checkpoint.js';
 import { bakeModel, BakedSession } from './baked-model.js';
+import { pretrainedModel, unknownModelError } from './pretrained.js';
 
 /** `checkpoint` picks a run's last or best checkpoint; `notice` hears that one carries no checksums. */
 export interface TokenizerOptions extends CheckpointReadOptions {
@@ -108,6 +109,13 @@ export class Tokenizer {
       options.threads,
     );
     return new Tokenizer(config, model.input, latent, model.quantizer.codebookSize, model.quantizer.depth, batch, encoder, decoder);
+  }
+
+  /** The tokenizer of a model shipped in the package, by name (`vqlab models` lists them; see pretrained.ts). */
+  static async pretrained(name: string, options: Omit<TokenizerOptions, 'checkpoint'> = {}): Promise<Tokenizer> {
+    const model = pretrainedModel(name);
+    if (model === undefined) throw unknownModelError(name);
+    return Tokenizer.load(model.dir, options);
   }
 
   /** Values per example (for an image C·H·W) and codes per example (h·w, times the depth of a residual quantizer). */
