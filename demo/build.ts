@@ -2,7 +2,8 @@
  * Builds the demo page into a directory: the page and its worker bundled by esbuild for the
  * browser, onnxruntime-web's WebAssembly files copied beside them (served by us, no CDN), and the
  * bundled MNIST digits as raw bytes (10,000 × 784 pixels, then 10,000 labels), 7.9 MB instead of
- * the mnist package's 30 MB of JSON.
+ * the mnist package's 30 MB of JSON, and the package's pretrained models (models/<name>/) with an
+ * index of them for the page's menu.
  *
  * The build fails if anything Node-only (onnxruntime-node, a `node:` module) reaches a bundle: the
  * library's browser entry must stay runtime-free.
@@ -13,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBundledMnist } from '../src/data/mnist-bundled.js';
+import { pretrainedModels } from '../src/tokenize/pretrained.js';
 
 /** The repository root (this file runs as dist/demo/build.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,6 +31,22 @@ export interface DemoBuild {
 function ortDistDirectory(): string {
   // The package's "exports" hides package.json; its Node entry sits in the same dist/ folder.
   return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+}
+
+/**
+ * The package's pretrained models as the page fetches them (demo/page/protocol.ts): models/<name>/
+ * with the files a load reads, and models/index.json listing { name, summary, codebookSize }.
+ */
+async function writePretrained(dir: string): Promise<void> {
+  const entries: { name: string; summary: string; codebookSize: number }[] = [];
+  for (const { card, dir: from } of pretrainedModels()) {
+    const to = join(dir, 'models', card.name);
+    await mkdir(to, { recursive: true });
+    for (const file of ['config.json', 'model.safetensors', 'checksums.json']) await copyFile(join(from, file), join(to, file));
+    entries.push({ name: card.name, summary: card.summary, codebookSize: card.codebook_size });
+  }
+  await mkdir(join(dir, 'models'), { recursive: true });
+  await writeFile(join(dir, 'models', 'index.json'), JSON.stringify(entries));
 }
 
 async function writeDigits(dir: string): Promise<void> {
@@ -63,5 +81,6 @@ export async function buildDemo(outDir: string): Promise<DemoBuild> {
   for (const file of ['index.html', 'style.css']) await copyFile(join(PAGE, file), join(dir, file));
   for (const file of ORT_FILES) await copyFile(join(ortDistDirectory(), file), join(dir, 'ort', file));
   await writeDigits(dir);
+  await writePretrained(dir);
   return { dir, bundledInputs: inputs };
 }

@@ -22,6 +22,7 @@ import { encodePng } from '../src/images/encode-png.js';
 import { CHECKSUMS_FILE } from '../src/persistence/checksums.js';
 import { CHECKPOINT_FILES } from '../src/persistence/checkpoint.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
+import { pretrainedModels } from '../src/tokenize/pretrained.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
 import type { TrainSummary } from '../src/train/summary.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
@@ -46,7 +47,7 @@ interface DemoState {
 
 const PIXELS = 28 * 28;
 /** Every control that needs the worker or the digits. */
-const CONTROLS = ['#quantizer', '#codebook-size', '#batch', '#lr', '#backend', '#train', '#stop', '#checkpoint', '#image'];
+const CONTROLS = ['#quantizer', '#codebook-size', '#batch', '#lr', '#backend', '#train', '#stop', '#checkpoint', '#pretrained', '#image'];
 
 /**
  * A PNG whose IHDR declares `width` × `height` grayscale pixels (ISO/IEC 15948 §11.2.2), with no
@@ -276,6 +277,25 @@ describe('demo page in Chromium', { skip }, () => {
     assert.equal(s.notices.length, 1);
     assert.match(s.notices[0]!, /^this checkpoint carries no checksums, so config\.json and model\.safetensors are loaded unverified/);
     assert.ok((await browser.page.locator('#status').textContent())!.includes(s.notices[0]!));
+  });
+
+  it('offers the pretrained models and loads one, verified, to the codes Tokenizer.pretrained gives', async () => {
+    const { page } = browser;
+    const offered = await page.locator('#pretrained option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    assert.deepEqual(offered, ['', ...pretrainedModels().map((m) => m.card.name)]);
+    const notices = (await demo()).notices.length;
+    await page.selectOption('#pretrained', 'mnist-simvq-1k');
+    const s = await waitFor('the pretrained model to load', (d) => d.model.includes('K=1024') && d.testDigits !== null && d.phase === 'ready');
+    assert.equal(s.notices.length, notices, 'its checksums.json comes with it, so it loads verified, without a notice');
+    const digits = s.testDigits!;
+    const images = Float32Array.from({ length: digits.count * PIXELS }, (_, i) => digits.images[i]!);
+    const tokenizer = await Tokenizer.pretrained('mnist-simvq-1k', { batch: digits.count });
+    try {
+      const node = Array.from(await tokenizer.encode(images));
+      assert.deepEqual(Array.from({ length: node.length }, (_, i) => digits.codes[i]!), node);
+    } finally {
+      await tokenizer.release();
+    }
   });
 
   it('trains SimVQ in the page and the loss falls', async () => {

@@ -16,17 +16,17 @@ const SETTINGS = ['quantizer', 'codebook-size', 'batch', 'lr'] as const;
 /** Encoding an opened image and editing a code need a ready worker, with or without training running. */
 const DRAWING = ['image', 'code', 'apply'] as const;
 
-type ControlId = (typeof SETTINGS)[number] | (typeof DRAWING)[number] | 'backend' | 'train' | 'stop' | 'checkpoint';
+type ControlId = (typeof SETTINGS)[number] | (typeof DRAWING)[number] | 'backend' | 'train' | 'stop' | 'checkpoint' | 'pretrained';
 
-const ALL: readonly ControlId[] = [...SETTINGS, ...DRAWING, 'backend', 'train', 'stop', 'checkpoint'];
+const ALL: readonly ControlId[] = [...SETTINGS, ...DRAWING, 'backend', 'train', 'stop', 'checkpoint', 'pretrained'];
 
-/** Loading a checkpoint or changing the backend stops a running training first, so both stay usable. */
+/** Loading a checkpoint (uploaded or pretrained) or changing the backend stops a running training first, so they stay usable. */
 const USABLE: { readonly [P in PagePhase]: readonly ControlId[] } = {
   starting: [],
   failed: ['backend'],
-  ready: [...SETTINGS, ...DRAWING, 'backend', 'train', 'checkpoint'],
+  ready: [...SETTINGS, ...DRAWING, 'backend', 'train', 'checkpoint', 'pretrained'],
   building: [],
-  training: [...DRAWING, 'backend', 'stop', 'checkpoint'],
+  training: [...DRAWING, 'backend', 'stop', 'checkpoint', 'pretrained'],
 };
 
 export function enableControlsFor(phase: PagePhase, pad: DrawingPad): void {

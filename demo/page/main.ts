@@ -11,7 +11,7 @@ import { readCheckpointUpload } from './checkpoint-upload.js';
 import { enableControlsFor, type PagePhase } from './controls.js';
 import { DrawingPad } from './drawing-pad.js';
 import { decodeImageFile } from './image-file.js';
-import type { Backend, FromWorker, Progress, TestDigits, ToWorker, TrainSettings } from './protocol.js';
+import { PRETRAINED_DIRECTORY, PRETRAINED_FILES, PRETRAINED_INDEX, type Backend, type FromWorker, type PretrainedEntry, type Progress, type TestDigits, type ToWorker, type TrainSettings } from './protocol.js';
 
 interface DemoState {
   runtime: string;
@@ -294,6 +294,31 @@ async function loadCheckpoint(files: readonly File[]): Promise<void> {
   send({ kind: 'load', configName: upload.configName, configText: upload.configText, weightsName: upload.weightsName, weights: upload.weights }, [upload.weights]);
 }
 
+/** The pretrained models the site carries (demo/build.ts), offered in the menu. */
+async function listPretrained(): Promise<void> {
+  const response = await fetch(PRETRAINED_INDEX);
+  if (!response.ok) throw new Error(`${PRETRAINED_INDEX}: HTTP ${response.status}`);
+  const menu = $('pretrained') as HTMLSelectElement;
+  for (const entry of (await response.json()) as PretrainedEntry[]) {
+    const option = document.createElement('option');
+    option.value = entry.name;
+    option.textContent = `${entry.name} (K=${entry.codebookSize})`;
+    option.title = entry.summary;
+    menu.append(option);
+  }
+}
+
+/** A pretrained model's files, fetched and then loaded as a checkpoint upload, so they are verified alike. */
+async function loadPretrained(name: string): Promise<void> {
+  setStatus(`Fetching ${name}…`, 'starting');
+  const files = await Promise.all(PRETRAINED_FILES.map(async (file) => {
+    const response = await fetch(`${PRETRAINED_DIRECTORY}${name}/${file}`);
+    if (!response.ok) throw new Error(`${name}/${file}: HTTP ${response.status}`);
+    return new File([await response.blob()], file);
+  }));
+  await loadCheckpoint(files);
+}
+
 /** An opened or dropped image replaces the drawing and is encoded like one. */
 async function openImage(file: File): Promise<void> {
   const image = await decodeImageFile(file, DEFAULT_LIMITS);
@@ -336,6 +361,13 @@ $('checkpoint').onchange = () => {
   input.value = '';
   if (files.length > 0) loadCheckpoint(files).catch((err: unknown) => fail(`Loading the checkpoint failed: ${reason(err)}`));
 };
+$('pretrained').onchange = () => {
+  const menu = $('pretrained') as HTMLSelectElement;
+  const name = menu.value;
+  // Back to the prompt, so that choosing the same model again loads it again.
+  menu.value = '';
+  if (name !== '') loadPretrained(name).catch((err: unknown) => fail(`Loading ${name} failed: ${reason(err)}`));
+};
 $('image').onchange = () => {
   const input = $('image') as HTMLInputElement;
   const file = input.files?.[0];
@@ -373,3 +405,4 @@ async function chooseBackend(): Promise<Backend> {
 $('backend').onchange = () => startWorker(($('backend') as HTMLSelectElement).value as Backend);
 if (!crossOriginIsolated) state.errors.push('the page is not cross-origin isolated, so WebAssembly runs on one thread');
 chooseBackend().then(startWorker, (err: unknown) => fail(`Choosing the backend failed: ${reason(err)}`));
+listPretrained().catch((err: unknown) => fail(`Listing the pretrained models failed: ${reason(err)}`));

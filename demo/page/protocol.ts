@@ -70,3 +70,15 @@ export function testDigitIndices(testCount: number): number[] {
 /** Where the build puts the MNIST bytes and onnxruntime-web's files, relative to the page. */
 export const MNIST_FILE = 'mnist-digits.bin';
 export const ORT_DIRECTORY = 'ort/';
+/** The package's pretrained models: models/<name>/ with the files a load reads, and this index of them. */
+export const PRETRAINED_DIRECTORY = 'models/';
+export const PRETRAINED_INDEX = 'models/index.json';
+/** The files of a pretrained model the page fetches: a checkpoint upload of three files, verified alike. */
+export const PRETRAINED_FILES = ['config.json', 'model.safetensors', 'checksums.json'] as const;
+
+/** One entry of the pretrained index (from the model's card). */
+export interface PretrainedEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly codebookSize: number;
+}
