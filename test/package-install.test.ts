@@ -25,7 +25,7 @@ function consumerPackageJson(): Record<string, unknown> {
   return JSON.parse(block[1]!) as Record<string, unknown>;
 }
 
-test('a packed vqlab installs into an empty project from the npm registry alone, silently, and its README example runs there', () => {
+test('a packed vqlab installs into an empty project from the npm registry alone, silently, its README example runs there, and a shipped model encodes an image', () => {
   const work = tempDir('pack');
   try {
     // dist/ is built by `npm test`; --ignore-scripts keeps pack from rebuilding it.
@@ -43,6 +43,14 @@ test('a packed vqlab installs into an empty project from the npm registry alone,
     const version = run(join(project, 'node_modules', '.bin', 'vqlab'), ['--version'], project);
     assert.equal(version.stdout, `${(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
     assert.equal(version.stderr, '');
+
+    // A fresh install tokenizes with a shipped model, with no training.
+    const vqlab = join(project, 'node_modules', '.bin', 'vqlab');
+    const png = run(vqlab, ['samples', '--out', 'digits', '--count', '1'], project).stdout.trim();
+    const encoded = JSON.parse(run(vqlab, ['encode', '--model', 'fashion-mnist-simvq-1k', png], project).stdout) as { codebook_size: number; grid: number[]; images: { indices: number[][] }[] };
+    assert.equal(encoded.codebook_size, 1024);
+    assert.deepEqual(encoded.grid, [7, 7]);
+    assert.equal(encoded.images[0]!.indices.flat().length, 49);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

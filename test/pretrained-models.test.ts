@@ -18,12 +18,12 @@ import { loadModelCheckpoint, verifyCheckpoint } from '../src/persistence/checkp
 import { CARD_FILE, pretrainedModels, resolveModelLocation } from '../src/tokenize/pretrained.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
 import { tempDir } from './helpers/checkpoint-fixture.js';
-import { BUNDLED_MNIST, measureCardMetrics, modelCardMarkdown } from './helpers/model-card.js';
+import { BUNDLED_MNIST, measureCardMetrics, modelCardMarkdown, pretrainedTable } from './helpers/model-card.js';
 import { REPO_ROOT } from './helpers/readme-example.js';
 import { runCli } from './helpers/run-cli.js';
 
-/** The models the package promises (README, issue 25). */
-const SHIPPED = ['fashion-mnist-simvq-1k', 'mnist-simvq-1k', 'mnist-simvq-16k'];
+/** The models the package promises (README, issue 25), in the order of their names. */
+const SHIPPED = ['fashion-mnist-simvq-1k', 'mnist-simvq-16k', 'mnist-simvq-1k'];
 /**
  * Bytes a model may add to the package: the K = 16,384 SimVQ model is 6.5 MiB, most of it the
  * frozen random basis C (K × d float32; vqlab stores float32 only), the K = 1,024 models 2.8 MiB.
@@ -32,9 +32,11 @@ const MODEL_BUDGET_BYTES = 8 * 2 ** 20;
 
 const models = pretrainedModels();
 
-test('the package ships the promised pretrained models, each within the size budget', () => {
+test('the package ships the promised pretrained models, each within the size budget, and README tabulates their cards', () => {
   assert.deepEqual(models.map((m) => m.card.name), SHIPPED);
   for (const { card, bytes } of models) assert.ok(bytes <= MODEL_BUDGET_BYTES, `${card.name}: ${bytes} bytes is over the ${MODEL_BUDGET_BYTES}-byte budget`);
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  assert.ok(readme.includes(pretrainedTable(models)), `README.md should show the cards' table:\n${pretrainedTable(models)}`);
 });
 
 describe('each shipped model against its card', () => {

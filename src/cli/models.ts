@@ -9,7 +9,7 @@ const OPTIONS: OptionTable = {
 
 const USAGE = 'vqlab models [options]';
 const SUMMARY = 'List the pretrained tokenizers shipped with vqlab: name, codebook size, data, size and test-set metrics.';
-const EXTRA = `Use a name wherever a run folder goes: vqlab encode --model NAME IMAGE..., vqlab decode --model NAME
+const EXTRA = `Use a name in place of a run folder in vqlab encode --model NAME IMAGE..., vqlab decode --model NAME
 INDICES.json, vqlab export --model NAME, or Tokenizer.pretrained(NAME) in code. Each model's folder holds
 its card (MODEL.md, card.json): the command that trained it, its data and the data's licence.`;
 

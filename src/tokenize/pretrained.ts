@@ -80,12 +80,12 @@ function packageRoot(): string {
 }
 
 /** Where the shipped models are (`models/` at the package root). */
-export function pretrainedRoot(): string {
+function pretrainedRoot(): string {
   return join(packageRoot(), 'models');
 }
 
 /** The card in `text` (the contents of `path`), every field checked. */
-export function parseModelCard(text: string, path: string): ModelCard {
+function parseModelCard(text: string, path: string): ModelCard {
   const source: JsonSource = { path, remedy: 'the package is damaged; reinstall vqlab', fail: (message) => new CheckpointError(message) };
   const c = JsonFields.parse(text, source);
   c.constant('format', CARD_FORMAT);

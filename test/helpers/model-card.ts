@@ -6,7 +6,8 @@
  */
 import { evaluateCheckpoint } from '../../src/eval/evaluate-checkpoint.js';
 import { loadModelCheckpoint } from '../../src/persistence/checkpoint.js';
-import { CARD_METRIC_DECIMALS, type CardMetrics, type ModelCard } from '../../src/tokenize/pretrained.js';
+import { markdownTable } from '../../src/report/markdown-table.js';
+import { CARD_METRIC_DECIMALS, type CardMetrics, type ModelCard, type PretrainedModel } from '../../src/tokenize/pretrained.js';
 
 /** The --data value of a card's data name: the bundled MNIST digits are what no --data gives. */
 export const BUNDLED_MNIST = 'mnist-bundled';
@@ -80,4 +81,24 @@ vqlab ${card.training.vqlab_version}; ${card.training.epochs} epochs, ${grouped(
 config.json and model.safetensors (${(bytes / 2 ** 20).toFixed(2)} MiB with checksums.json, which every load verifies); the
 optimizer state and trainer state, which only resuming needs, are left out.
 `;
+}
+
+/** README's table of the shipped models, from their cards (test/pretrained-models.test.ts keeps the two in step). */
+export function pretrainedTable(models: readonly PretrainedModel[]): string {
+  const rows = models.map(({ card, bytes }) => {
+    const m = card.metrics;
+    return [
+      `\`${card.name}\``,
+      card.codebook_size.toLocaleString('en-US'),
+      card.data.name,
+      `${card.training.epochs}`,
+      `${(bytes / 2 ** 20).toFixed(1)} MiB`,
+      String(m.mse),
+      `${m.psnr} dB`,
+      String(m.ssim),
+      `${m.used_codes.toLocaleString('en-US')} (${((100 * m.used_codes) / card.codebook_size).toFixed(1)} %)`,
+      String(m.perplexity),
+    ];
+  });
+  return markdownTable(['name', 'K', 'data', 'epochs', 'size', 'test mse', 'PSNR', 'SSIM', 'codes used', 'perplexity'], rows, 3);
 }
