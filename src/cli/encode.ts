@@ -63,7 +63,7 @@ export const encodeCommand: Command = {
     try {
       const size = tokenizer.exampleSize;
       const inputs = new Float32Array(files.length * size);
-      files.forEach((file, i) => inputs.set(modality.readInput(file, tokenizer.config, values.fit === true, limits), i * size));
+      for (const [i, file] of files.entries()) inputs.set(await modality.readInput(file, tokenizer.config, values.fit === true, limits), i * size);
       const indices = await tokenizer.encode(inputs);
       const { height, width } = tokenizer.latent;
       const depth = tokenizer.depth;

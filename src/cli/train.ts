@@ -1,6 +1,8 @@
 /** `vqlab train`: train a VQ-VAE, then evaluate it on the test set and print the result as JSON. */
 import { resolve } from 'node:path';
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
+import { modalityOfModelKind, MODALITY_NAMES, type ModalityName } from '../models/config.js';
+import type { Modality } from '../modality/modality.js';
 import { modalityNamed } from '../modality/registry.js';
 import {
   describeDefault,
@@ -30,8 +32,9 @@ import { betasOption, describeOptimizerPresets } from './optimizer-options.js';
 import { DEVICE_OPTION, useDeviceOption } from './device-option.js';
 
 const d = TRAIN_DEFAULTS;
-/** The modality of a new run (`vqlab train` has no option to choose another yet). */
+/** The modality of a new run that neither its --model nor its --data selects. */
 const defaultModality = modalityNamed();
+const modalities: readonly Modality[] = MODALITY_NAMES.map((name) => modalityNamed(name));
 
 const OPTIONS: OptionTable = {
   quantizer: { type: 'string', value: 'NAME', description: `${QUANTIZER_KINDS.join(' | ')} (default ${d.quantizer}); see "quantizers" below` },
@@ -47,11 +50,17 @@ const OPTIONS: OptionTable = {
   seed: { type: 'string', value: 'N', description: `seed of weights and data order (default ${d.seed})` },
   threads: { type: 'string', value: 'N', description: `ONNX Runtime threads (default ${d.threads})` },
   ...DEVICE_OPTION,
-  data: { type: 'string', value: 'PATH|NAME', description: defaultModality.dataHelp },
+  data: { type: 'string', value: 'PATH|NAME', description: modalities.map((m) => `${m.dataHelp}`).join('; or ') },
   out: { type: 'string', value: 'DIR', description: 'run directory (default runs/<time>-<quantizer>)' },
   resume: { type: 'string', value: 'DIR', description: 'continue the run in DIR where it stopped' },
   'simvq-optimize': { type: 'string', value: 'W|C|both', description: `SimVQ: train the projection W, the codebook C, or both (default ${describeDefault(SIMVQ_OPTIONS.optimize)})` },
-  model: { type: 'string', value: 'NAME', description: `${defaultModality.modelKinds.join(' | ')} (default ${defaultModality.defaultModel})` },
+  model: { type: 'string', value: 'NAME', description: `images: ${defaultModality.modelKinds.join(' | ')} (default ${defaultModality.defaultModel}); speech: seanet (the default for speech --data)` },
+  loss: { type: 'string', value: 'NAME', description: `reconstruction loss: ${modalities.map((m) => `${m.examples} ${Object.keys(m.losses).join(' | ')} (default ${m.defaultLoss})`).join('; ')}` },
+  'sample-rate': { type: 'string', value: 'HZ', description: 'speech: the model\'s sample rate; files are resampled to it (default 16000)' },
+  'crop-samples': { type: 'string', value: 'N', description: 'speech: samples of one training crop and evaluation window, a multiple of the hop (default 16000)' },
+  channels: { type: 'string', value: 'C', description: 'seanet: channels of the first conv, doubled at each stride (default 32)' },
+  strides: { type: 'string', value: 'S,S,…', description: 'seanet: downsampling strides, their product the hop (default 2,4,5,8 = 320)' },
+  dilations: { type: 'string', value: 'D,D,…', description: 'seanet: dilations of the residual units at each resolution (default 1,3,9)' },
   'train-limit': { type: 'string', value: 'N', description: 'train on N images only (fixed choice), for quick runs' },
   'test-limit': { type: 'string', value: 'N', description: 'evaluate on N test images only' },
   'image-size': { type: 'string', value: 'N', description: 'resize images to N×N (needed for image folders)' },
@@ -67,7 +76,7 @@ const OPTIONS: OptionTable = {
   'diagnose-every': { type: 'string', value: 'N', description: 'every N epochs, append code usage over the whole training set (utilization, perplexity, codes covering 50 %/90 % of latents) and, for SimVQ, the singular values of W to DIR/diagnostics.jsonl' },
   'clip-grad-norm': { type: 'string', value: 'C', description: 'scale gradients down to global norm C when larger (default: no clipping)' },
   quiet: { type: 'boolean', description: 'no progress bar or epoch lines on stderr' },
-  ...limitOptions('maxPixels', 'maxDataBytes', 'maxJsonBytes'),
+  ...limitOptions('maxPixels', 'maxAudioSamples', 'maxDataBytes', 'maxJsonBytes'),
 };
 
 const USAGE = 'vqlab train [options]';
@@ -84,7 +93,13 @@ quantizers (--quantizer NAME, each option with --quantizer-option KEY=VALUE; --c
 --dim and --beta set the options of those names; lists are written 8,5,5,5 or 8x5x5x5):
 ${describeQuantizers()}
 
+speech (--data a folder of WAV/Ogg files or a named set; --model seanet): trains on random
+--crop-samples crops of the training utterances with an L1 loss on the samples; evaluates whole
+held-out utterances (SI-SNR, mel distance, STOI). The split is fixed: every 20th utterance in
+sorted order (for fillets-*, every 20th level) is held out.
+
 examples:
+  vqlab train --data festvox-ru --model seanet --codebook-size 4096 --dim 64 --batch 8
   vqlab train --quantizer fsq --quantizer-option levels=8,5,5,5
   vqlab train --quantizer ema --quantizer-option decay=0.95 --quantizer-option initialCount=2
   vqlab train --quantizer residual --quantizer-option base=simvq --quantizer-option depth=4 --codebook-size 256
@@ -174,6 +189,37 @@ function quantizerOf(values: Parameters<typeof stringOption>[0], saved: Quantize
   return resolveQuantizerConfig(kind, { ...reference, ...shorthands, ...assigned });
 }
 
+/**
+ * The modality of a new run: its --model's, else the one whose data --data names (a speech set or
+ * a folder of audio files), else the default (images).
+ */
+function modalityOfRunFlags(model: string | undefined, data: string | undefined): ModalityName | undefined {
+  if (model !== undefined) {
+    const owner = modalityOfModelKind(model);
+    if (owner === undefined) throw new UsageError(`--model must be one of ${modalities.flatMap((m) => m.modelKinds).join(', ')}, got '${model}'`);
+    return owner;
+  }
+  return data !== undefined ? modalities.find((m) => m.recognizesData(data))?.name : undefined;
+}
+
+/** A list of positive integers, `2,4,5,8` or `2x4x5x8`. */
+function intList(values: Parameters<typeof stringOption>[0], name: string): number[] | undefined {
+  const v = stringOption(values, name);
+  if (v === undefined) return undefined;
+  const parts = v.split(/[,x]/).map((p) => p.trim());
+  if (!parts.every((p) => /^\d+$/.test(p) && Number(p) >= 1)) throw new UsageError(`--${name} must be a list of positive integers like 2,4,5,8, got '${v}'`);
+  return parts.map(Number);
+}
+
+/** The SEANet overrides among the flags, or undefined when none is given. */
+function seanetOverrides(values: Parameters<typeof stringOption>[0]): TrainOptions['seanet'] {
+  const channels = intOption(values, 'channels', 1);
+  const strides = intList(values, 'strides');
+  const dilations = intList(values, 'dilations');
+  if (channels === undefined && strides === undefined && dilations === undefined) return undefined;
+  return { ...(channels !== undefined ? { channels } : {}), ...(strides !== undefined ? { strides } : {}), ...(dilations !== undefined ? { dilations } : {}) };
+}
+
 export const trainCommand: Command = {
   async run(argv, context) {
     const { values } = parseCommandArgs('train', argv, OPTIONS, { min: 0, max: 0, names: 'no arguments' });
@@ -185,7 +231,7 @@ export const trainCommand: Command = {
     }
     const limits = limitsFrom(values);
     const base = resumeDir !== undefined ? await resumeOptions(resumeDir, limits) : undefined;
-    const runModality = modalityNamed(base?.modality);
+    const runModality = modalityNamed(base?.modality ?? modalityOfRunFlags(stringOption(values, 'model'), stringOption(values, 'data')));
     const quantizer = quantizerOf(values, base?.quantizer);
     const pick = <T>(v: T | undefined, fallback: T): T => (v === undefined ? fallback : v);
     const limitOf = (name: string, fallback: number | undefined): number | undefined => intOption(values, name, 1) ?? fallback;
@@ -226,6 +272,10 @@ export const trainCommand: Command = {
       resume: resumeDir !== undefined,
       modality: runModality.name,
       model: choiceOption(values, 'model', runModality.modelKinds) ?? base?.model ?? runModality.defaultModel,
+      loss: choiceOption(values, 'loss', Object.keys(runModality.losses)) ?? base?.loss,
+      sampleRate: intOption(values, 'sample-rate', 1),
+      cropSamples: intOption(values, 'crop-samples', 1),
+      seanet: seanetOverrides(values),
       progress: !quiet,
       data,
       trainLimit,

@@ -47,6 +47,13 @@ export interface BatchIteratorOptions {
   readonly start?: BatchPosition;
   /** Prepare the next batch in the background after each next() (default true). */
   readonly prefetch?: boolean;
+  /**
+   * Makes row `index` of the dataset for epoch `epoch` in `into` (channels × height × width values)
+   * instead of copying it from `dataset.images`: for rows drawn afresh each epoch, such as random
+   * crops of longer examples. It must depend on (index, epoch) alone, so a resumed run sees the
+   * same batches.
+   */
+  readonly makeRow?: ((index: number, epoch: number, into: Float32Array) => void) | undefined;
 }
 
 /** The seed of epoch e's permutation: a 64-bit mix of the run seed and e, distinct for every e < 2³². */
@@ -75,6 +82,7 @@ export class BatchIterator {
   readonly batchesPerEpoch: number;
 
   private readonly prefetchEnabled: boolean;
+  private readonly makeRow: BatchIteratorOptions['makeRow'];
   private readonly rowSize: number;
   private readonly buffers: [Float32Array, Float32Array];
   private readonly labelBuffers: [Uint8Array, Uint8Array] | undefined;
@@ -97,6 +105,7 @@ export class BatchIterator {
     this.seed = seed;
     this.dropLast = options.dropLast ?? true;
     this.prefetchEnabled = options.prefetch ?? true;
+    this.makeRow = options.makeRow;
     this.batchesPerEpoch = this.dropLast ? Math.floor(dataset.count / batchSize) : Math.ceil(dataset.count / batchSize);
     if (this.batchesPerEpoch === 0) {
       throw new DataError(
@@ -208,7 +217,8 @@ export class BatchIterator {
     const src = this.dataset.images;
     for (let r = 0; r < rows; r++) {
       const i = order[start + r];
-      buf.set(src.subarray(i * n, (i + 1) * n), r * n);
+      if (this.makeRow !== undefined) this.makeRow(i, pos.epoch, buf.subarray(r * n, (r + 1) * n));
+      else buf.set(src.subarray(i * n, (i + 1) * n), r * n);
       if (labels !== undefined) labels[r] = this.dataset.labels![i];
     }
   }

@@ -50,7 +50,7 @@ async function evaluationSet(folder: string, config: ModelConfig, modality: Moda
   const path = options.data ?? trainer?.data.path ?? undefined;
   const runLimit = split === 'test' ? trainer?.data.testLimit : trainer?.data.trainLimit;
   const limit = options.limit ?? (options.data === undefined ? runLimit ?? undefined : undefined);
-  return { set: modality.loadEvalSet({ path, config, split, limit, limits: options.limits }), trainer };
+  return { set: await modality.loadEvalSet({ path, config, split, limit, limits: options.limits }), trainer };
 }
 
 export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpointOptions = {}): Promise<EvalResult> {

@@ -120,7 +120,7 @@ export class Evaluator {
     const wanted = options.keep ?? 0;
     const keep = typeof wanted === 'number' ? Array.from({ length: Math.min(wanted, set.count) }, (_, i) => i) : [...wanted];
     for (const i of keep) if (!(Number.isInteger(i) && i >= 0 && i < set.count)) throw new Error(`preview index ${i} is outside the ${set.count} ${this.modality.examples}`);
-    const reconstructionMetrics = this.modality.metrics(this.config, { slow: options.slowMetrics ?? true });
+    const reconstructionMetrics = this.modality.metrics(this.config, { slow: options.slowMetrics ?? true }, set);
     // Kept in the order of `keep`, which need not follow the batches.
     const kept = new Map(keep.map((index) => [index, new Float32Array(exampleSize)]));
     const recon = new Float32Array(this.batch * exampleSize);
@@ -136,7 +136,7 @@ export class Evaluator {
     const reconstructions = new Float32Array(keep.length * exampleSize);
     keep.forEach((index, i) => reconstructions.set(kept.get(index)!, i * exampleSize));
     return {
-      metrics: { ...reconstructionMetrics.result(), ...usageMetrics(usage) },
+      metrics: { ...(await reconstructionMetrics.result()), ...usageMetrics(usage) },
       usage,
       counts: usage.counts,
       reconstructions,

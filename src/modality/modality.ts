@@ -11,7 +11,7 @@
  *            preview of originals beside reconstructions that `eval` writes
  *
  * A modality works on its own data set type `Set` (an image set has channels, height and width; a
- * speech set would have a length and a sample rate); the callers see only what `ExampleSet` says
+ * speech set has utterances at a sample rate); the callers see only what `ExampleSet` says
  * of it and hand it back to the modality that made it. Values are always float32, one example after
  * another in the model's input layout, so a batch is a copy of rows whatever the modality.
  */
@@ -19,6 +19,7 @@ import type { Tensor } from '../graph/tensor.js';
 import type { BatchIterator, BatchIteratorOptions } from '../data/index.js';
 import type { InputLimits } from '../limits/input-limits.js';
 import type { ModelChoice, ModelConfig, ModalityName } from '../models/config.js';
+import type { ReconstructionLoss } from '../models/forward.js';
 
 /** What every caller may know of a modality's data set. */
 export interface ExampleSet {
@@ -45,6 +46,9 @@ export interface RunDataRequest {
   readonly config?: ModelConfig | undefined;
   /** Side length for sources that need one (folders of image files). */
   readonly imageSize?: number | undefined;
+  /** Audio of a new run: the model's sample rate and the samples of one training crop (on resume both come from `config`). */
+  readonly sampleRate?: number | undefined;
+  readonly cropSamples?: number | undefined;
   readonly limits?: InputLimits | undefined;
 }
 
@@ -71,7 +75,8 @@ export interface ReconstructionMetrics {
 export interface MetricAccumulator {
   /** `count` originals and their reconstructions (in the model's output range), one example after another. */
   add(originals: Float32Array, reconstructions: Float32Array, count: number): void;
-  result(): ReconstructionMetrics;
+  /** The metrics of everything added (a promise where a metric is computed asynchronously, as STOI's resampling is). */
+  result(): ReconstructionMetrics | Promise<ReconstructionMetrics>;
 }
 
 export interface MetricOptions {
@@ -87,10 +92,12 @@ export interface Modality<Set extends ExampleSet = ExampleSet> {
   // ------------------------------------------------------------------ data
   /** The datasets `--data` accepts, for `vqlab train --help`. */
   readonly dataHelp: string;
+  /** Whether `--data` names a source of this modality's (a named set of it, or a folder of its files), so a run on it needs no --model to choose the modality. */
+  recognizesData(path: string): boolean;
   /** Why a request can give no usable data whatever the source (an image size below a metric's window, say), or undefined. */
   requestProblem(request: RunDataRequest): string | undefined;
-  loadRunData(request: RunDataRequest): RunData<Set>;
-  loadEvalSet(request: EvalSetRequest): Set;
+  loadRunData(request: RunDataRequest): RunData<Set> | Promise<RunData<Set>>;
+  loadEvalSet(request: EvalSetRequest): Set | Promise<Set>;
   /** Why the run cannot use this test set (its examples are too small for a metric, say), or undefined. */
   testSetProblem(test: Set): string | undefined;
   /** Shuffled training batches of `set` (see data/batches.ts for the order and the buffers). */
@@ -112,11 +119,14 @@ export interface Modality<Set extends ExampleSet = ExampleSet> {
   validOutput(reconstruction: Tensor): Tensor;
 
   // ------------------------------------------------------------------ loss
-  /** The reconstruction term of the training loss, a scalar (for images the mean squared error). */
-  reconstructionLoss(reconstruction: Tensor, target: Tensor): Tensor;
+  /** The reconstruction terms a run may choose (`TrainConfig.loss`), each a scalar (for images the mean squared error). */
+  readonly losses: { readonly [name: string]: ReconstructionLoss };
+  /** The name in `losses` of a run that chooses none. */
+  readonly defaultLoss: string;
 
   // ------------------------------------------------------------------ metrics
-  metrics(config: ModelConfig, options: MetricOptions): MetricAccumulator;
+  /** An accumulator of the metrics of `set` (given in its order; a speech set's examples are windows of its utterances). */
+  metrics(config: ModelConfig, options: MetricOptions, set: Set): MetricAccumulator;
   /** The metrics in a line of the training log: 'mse 0.01234 psnr 19.09 dB ssim 0.812'. */
   describeMetrics(metrics: ReconstructionMetrics): string;
 
@@ -124,7 +134,7 @@ export interface Modality<Set extends ExampleSet = ExampleSet> {
   /** Checks a model input file from its header alone (size caps), before any model is loaded. */
   checkInputFile(file: string, limits: InputLimits): void;
   /** The values of one input file for the model of `config`; `fit` adapts a file of another shape instead of refusing it. */
-  readInput(file: string, config: ModelConfig, fit: boolean, limits: InputLimits): Float32Array;
+  readInput(file: string, config: ModelConfig, fit: boolean, limits: InputLimits): Float32Array | Promise<Float32Array>;
   /** Extension of the files `encodeOutput` makes, with its dot: '.png'. */
   readonly outputExtension: string;
   /** The file of one decoded example (the values of one example, in the model's output range). */

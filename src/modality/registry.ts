@@ -4,11 +4,13 @@
  * with nothing added to its callers.
  */
 import { DEFAULT_MODALITY, MODALITY_NAMES, modalityNameOf, type ModalityName, type ModelConfig } from '../models/config.js';
+import { audioModality } from './audio/audio-modality.js';
 import { imageModality } from './image/image-modality.js';
 import type { Modality } from './modality.js';
 
 const MODALITIES: { readonly [name in ModalityName]: Modality } = {
   image: imageModality,
+  audio: audioModality,
 };
 
 /** The modality called `name` (default DEFAULT_MODALITY); a one-line error names the known ones. */

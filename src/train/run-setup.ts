@@ -26,7 +26,7 @@ import { CONSTANT_LR, type LrSchedule } from './lr-schedule.js';
 import { ProgressReporter } from './progress.js';
 import { currentRuntime, deviceLabel } from '../runtime/runtime.js';
 import { resumeConflicts } from './resume.js';
-import { modalityOfRun, TrainOptionsError, type TrainConfig, type TrainHooks, type TrainOptions } from './train-options.js';
+import { lossOfRun, modalityOfRun, TrainOptionsError, type TrainHooks, type TrainOptions } from './train-options.js';
 
 /** Everything one invocation of the trainer works with, set up by `prepareRun`. */
 export interface Run {
@@ -106,7 +106,7 @@ async function setUpClaimedRun(options: TrainOptions, hooks: TrainHooks, writeHo
   if (resuming) await verifyCheckpoint(out, { limits: options.limits, notice: (line) => log(`note: ${line}`) });
   const savedConfig = resuming ? await readConfig(out, { limits: options.limits }) : undefined;
   const modality = modalityOfRun(options);
-  const data = loadTrainingData(modality, options, hooks, savedConfig);
+  const data = await loadTrainingData(modality, options, hooks, savedConfig);
   checkDataFits(modality, options, data);
   const config = savedConfig ?? newModelConfig(modality, options, data.train);
   const model = buildModel(config);
@@ -162,10 +162,10 @@ async function claimRunDirectory(options: TrainOptions, writeHook: WriteHook): P
 }
 
 /** The training and test sets: the caller's, or the modality's from `options.data` (on resume, shaped for the checkpoint's model). */
-function loadTrainingData(modality: Modality, options: TrainOptions, hooks: TrainHooks, savedConfig: ModelConfig | undefined): RunData {
+async function loadTrainingData(modality: Modality, options: TrainOptions, hooks: TrainHooks, savedConfig: ModelConfig | undefined): Promise<RunData> {
   return hooks.datasets
     ? { ...hooks.datasets, path: null }
-    : modality.loadRunData({ path: options.data, trainLimit: options.trainLimit, testLimit: options.testLimit, config: savedConfig, imageSize: options.imageSize, limits: options.limits });
+    : modality.loadRunData({ path: options.data, trainLimit: options.trainLimit, testLimit: options.testLimit, config: savedConfig, imageSize: options.imageSize, sampleRate: options.sampleRate, cropSamples: options.cropSamples, limits: options.limits });
 }
 
 /** Refuses a test set the modality cannot measure (images too small for SSIM, say), and a batch larger than the training set. */
@@ -178,10 +178,11 @@ function checkDataFits(modality: Modality, options: TrainOptions, { train, test 
 }
 
 /** The model config of a new run: the options' model and quantizer, for examples shaped like `train`'s. */
-function newModelConfig(modality: Modality, options: TrainConfig, train: ExampleSet): ModelConfig {
+function newModelConfig(modality: Modality, options: TrainOptions, train: ExampleSet): ModelConfig {
   return modality.modelConfig(train, {
     model: (options.model ?? modality.defaultModel) as ModelKind,
     quantizer: options.quantizer,
+    seanet: options.seanet,
   });
 }
 
@@ -203,7 +204,7 @@ async function createPrograms(modality: Modality, config: ModelConfig, model: Vq
   const store = new VariableStore(options.seed);
   const [beta1, beta2] = options.adamBetas ?? DEFAULT_ADAM_BETAS;
   const optimizer = new Adam({ beta1, beta2 });
-  const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads, reconstructionLoss: modality.reconstructionLoss, clipGradNorm: options.clipGradNorm });
+  const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads, reconstructionLoss: lossOfRun(options, modality), clipGradNorm: options.clipGradNorm });
   try {
     const evaluator = options.evaluateEachEpoch ?? true
       ? await Evaluator.create(modality, config, model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: options.threads })

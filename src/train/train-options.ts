@@ -10,7 +10,8 @@
  */
 import type { InputLimits } from '../limits/input-limits.js';
 import type { WriteHook } from '../persistence/write-hook.js';
-import type { ModalityName } from '../models/config.js';
+import type { ModalityName, SeanetOverrides } from '../models/config.js';
+import type { ReconstructionLoss } from '../models/forward.js';
 import type { ExampleSet, Modality } from '../modality/modality.js';
 import { modalityNamed } from '../modality/registry.js';
 import type { QuantizerConfig } from '../quantizers/registry.js';
@@ -28,8 +29,10 @@ export interface TrainConfig {
   readonly quantizer: QuantizerConfig;
   /** What one example is (default 'image'): selects the data, model families, loss and metrics (modality/). */
   readonly modality?: ModalityName | undefined;
-  /** A model family of the modality (for images 'reference-mnist', the default, or 'conv'). */
+  /** A model family of the modality (for images 'reference-mnist', the default, or 'conv'; for audio 'seanet'). */
   readonly model?: string | undefined;
+  /** The reconstruction term of the loss, one of the modality's `losses` (default its `defaultLoss`: images 'mse', audio 'l1'). */
+  readonly loss?: string | undefined;
   /** A resume may change it (the run logs a note). */
   readonly lr: number;
   readonly batch: number;
@@ -73,6 +76,11 @@ export interface TrainOptions extends TrainConfig {
   readonly saveEvery?: number | undefined;
   /** Image size for sources that need one (folders of PNG/JPEG); the model config records the resulting input shape. */
   readonly imageSize?: number | undefined;
+  /** Audio: the model's sample rate and the samples of one training crop of a new run (the model config records both). */
+  readonly sampleRate?: number | undefined;
+  readonly cropSamples?: number | undefined;
+  /** SEANet architecture overrides of a new run (the model config records the architecture). */
+  readonly seanet?: SeanetOverrides | undefined;
   /** Caps on what each dataset file may declare (default DEFAULT_LIMITS). */
   readonly limits?: InputLimits | undefined;
   /** Progress bar on stderr (default false). */
@@ -122,12 +130,22 @@ export function modalityOfRun(o: TrainConfig): Modality {
   }
 }
 
+/** The reconstruction term the run chose (`loss`), or its modality's default. */
+export function lossOfRun(o: TrainConfig, modality: Modality = modalityOfRun(o)): ReconstructionLoss {
+  const name = o.loss ?? modality.defaultLoss;
+  const loss = modality.losses[name];
+  if (loss === undefined) throw new TrainOptionsError(`unknown ${modality.name} loss '${name}'; choose one of ${Object.keys(modality.losses).join(', ')}`);
+  return loss;
+}
+
 /** Refuses options no run could use, before anything is read or written. */
 export function validateTrainOptions(o: TrainOptions): void {
-  const { modelKinds } = modalityOfRun(o);
+  const modality = modalityOfRun(o);
+  const { modelKinds } = modality;
   if (o.model !== undefined && !modelKinds.includes(o.model)) {
     throw new TrainOptionsError(`unknown model '${o.model}'; choose one of ${modelKinds.join(', ')}`);
   }
+  lossOfRun(o, modality);
   requireInteger('batch', o.batch, 1);
   requireInteger('epochs', o.epochs, 1);
   requireInteger('seed', o.seed, 0);

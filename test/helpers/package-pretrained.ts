@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { imageInputOf } from '../../src/models/config.js';
 import { CHECKSUMS_FILE, checksumsText } from '../../src/persistence/checksums.js';
 import { loadModelCheckpoint, readTrainerState } from '../../src/persistence/checkpoint.js';
 import { CHECKPOINT_FILES, resolveCheckpoint } from '../../src/persistence/run-directory.js';
@@ -52,7 +53,7 @@ const q = config.quantizer as { kind: string; codebookSize: number; dim: number 
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const card: ModelCard = {
   name,
-  summary: `${q.kind === 'simvq' ? 'SimVQ' : q.kind} (K = ${q.codebookSize.toLocaleString('en-US')}, d = ${q.dim}) with vqlab's reference MNIST VQ-VAE, trained on ${dataCard.title}: a ${config.input.height}×${config.input.width} grayscale image ↔ a 7×7 grid of code indices.`,
+  summary: `${q.kind === 'simvq' ? 'SimVQ' : q.kind} (K = ${q.codebookSize.toLocaleString('en-US')}, d = ${q.dim}) with vqlab's reference MNIST VQ-VAE, trained on ${dataCard.title}: a ${imageInputOf(config).height}×${imageInputOf(config).width} grayscale image ↔ a 7×7 grid of code indices.`,
   quantizer: q.kind,
   codebook_size: q.codebookSize,
   data: { name: data, description: dataCard.description, licence: dataCard.licence, source: dataCard.source },

@@ -23,7 +23,7 @@ export interface ImageMetrics extends ReconstructionMetrics {
   readonly ssim: number;
 }
 
-export function imageMetrics(shape: ImageShape, options: MetricOptions): MetricAccumulator {
+export function imageMetrics(shape: ImageShape, options: MetricOptions): Omit<MetricAccumulator, 'result'> & { result(): ImageMetrics } {
   const imageSize = shape.channels * shape.height * shape.width;
   let squaredError = 0;
   let ssimSum = 0;

@@ -12,7 +12,7 @@ import { mseLoss } from '../../graph/composites.js';
 import { encodePng } from '../../images/encode-png.js';
 import { readImageFileHeader } from '../../images/image-file-header.js';
 import { checkImagePixels } from '../../images/image-header.js';
-import { makeModelConfig, MODEL_KINDS, type ModelConfig } from '../../models/config.js';
+import { imageInputOf, makeModelConfig, MODEL_KINDS, type ModelConfig } from '../../models/config.js';
 import { clampToUnit } from '../../models/forward.js';
 import type { Modality } from '../modality.js';
 import { reconstructionGrid } from './image-grid.js';
@@ -21,7 +21,7 @@ import { readModelInput } from './model-input.js';
 import { SSIM_WINDOW } from './ssim.js';
 
 function exampleDims(config: ModelConfig): [number, number, number] {
-  const { channels, height, width } = config.input;
+  const { channels, height, width } = imageInputOf(config);
   return [channels, height, width];
 }
 
@@ -29,20 +29,21 @@ export const imageModality: Modality<ImageDataset> = {
   name: 'image',
   examples: 'images',
 
+  recognizesData: () => false,
   dataHelp: `dataset: IDX dir, CIFAR-10 dir/.bin, image folder, or a name: ${describeNamedDatasets()} (default: bundled MNIST)`,
   requestProblem(r) {
     if (r.imageSize === undefined || r.imageSize >= SSIM_WINDOW) return undefined;
     return `--image-size ${r.imageSize} is smaller than the ${SSIM_WINDOW}×${SSIM_WINDOW} window of SSIM, one of the test metrics; use ${SSIM_WINDOW} or more`;
   },
-  loadRunData: (r) => loadRunData(r.path, { trainLimit: r.trainLimit, testLimit: r.testLimit, shape: r.config?.input, imageSize: r.imageSize, limits: r.limits }),
-  loadEvalSet: (r) => loadEvalSet(r.path, r.config.input, r.split, r.limit, r.limits),
+  loadRunData: (r) => loadRunData(r.path, { trainLimit: r.trainLimit, testLimit: r.testLimit, shape: r.config !== undefined ? imageInputOf(r.config) : undefined, imageSize: r.imageSize, limits: r.limits }),
+  loadEvalSet: (r) => loadEvalSet(r.path, imageInputOf(r.config), r.split, r.limit, r.limits),
   testSetProblem(test) {
     if (Math.min(test.height, test.width) >= SSIM_WINDOW) return undefined;
     return `images of ${test.height}×${test.width} pixels are smaller than the ${SSIM_WINDOW}×${SSIM_WINDOW} window of SSIM, one of the test metrics; use --image-size ${SSIM_WINDOW} or more`;
   },
   batches: (set, batchSize, seed, options) => new BatchIterator(set, batchSize, seed, options),
   valuesFor(set, config) {
-    const { channels, height, width } = config.input;
+    const { channels, height, width } = imageInputOf(config);
     if (set.channels !== channels || set.height !== height || set.width !== width) {
       throw new Error(`images are ${set.channels}×${set.height}×${set.width} but the model expects ${channels}×${height}×${width}`);
     }
@@ -57,15 +58,16 @@ export const imageModality: Modality<ImageDataset> = {
   signalName: 'image',
   validOutput: clampToUnit,
 
-  reconstructionLoss: mseLoss,
+  losses: { mse: mseLoss },
+  defaultLoss: 'mse',
 
-  metrics: (config, options) => imageMetrics(config.input, options),
+  metrics: (config, options) => imageMetrics(imageInputOf(config), options),
   describeMetrics: describeImageMetrics,
 
   checkInputFile: (file, limits) => checkImagePixels(readImageFileHeader(file), file, limits),
-  readInput: (file, config, fit, limits) => readModelInput(file, config.input, fit, limits),
+  readInput: (file, config, fit, limits) => readModelInput(file, imageInputOf(config), fit, limits),
   outputExtension: '.png',
-  encodeOutput: (values, config) => encodePng(values, config.input),
-  preview: (originals, reconstructions, count, config) => reconstructionGrid(originals, reconstructions, count, config.input),
+  encodeOutput: (values, config) => encodePng(values, imageInputOf(config)),
+  preview: (originals, reconstructions, count, config) => reconstructionGrid(originals, reconstructions, count, imageInputOf(config)),
   previewName: (split) => (split === 'test' ? 'recon.png' : 'recon-train.png'),
 };
