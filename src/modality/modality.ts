@@ -133,7 +133,14 @@ export interface Modality<Set extends ExampleSet = ExampleSet> {
   // ------------------------------------------------------------------ files
   /** Checks a model input file from its header alone (size caps), before any model is loaded. */
   checkInputFile(file: string, limits: InputLimits): void;
-  /** The values of one input file for the model of `config`; `fit` adapts a file of another shape instead of refusing it. */
+  /**
+   * Whether a file is a sequence of examples rather than one: its values (of any length) are cut
+   * into consecutive examples along the last axis, the last zero-padded, coded one after another,
+   * and decoded back trimmed to the file's length (audio: windows of a clip). `encode` then writes
+   * one index sequence per file instead of one grid.
+   */
+  readonly sequence: boolean;
+  /** The values of one input file for the model of `config` (for a `sequence` modality, of any length); `fit` adapts a file of another shape instead of refusing it. */
   readInput(file: string, config: ModelConfig, fit: boolean, limits: InputLimits): Float32Array | Promise<Float32Array>;
   /** Extension of the files `encodeOutput` makes, with its dot: '.png'. */
   readonly outputExtension: string;

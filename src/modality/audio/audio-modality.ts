@@ -107,6 +107,7 @@ export const audioModality: Modality<SpeechSet> = {
     const clip = await readAudioFile(file, limits);
     return resample(clip.samples, clip.sampleRate, audioInputOf(config).sampleRate);
   },
+  sequence: true,
   outputExtension: '.wav',
   encodeOutput: (values, config) => encodeWav16(values, audioInputOf(config).sampleRate),
   preview(originals, reconstructions, count, config) {

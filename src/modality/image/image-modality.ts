@@ -66,6 +66,7 @@ export const imageModality: Modality<ImageDataset> = {
 
   checkInputFile: (file, limits) => checkImagePixels(readImageFileHeader(file), file, limits),
   readInput: (file, config, fit, limits) => readModelInput(file, imageInputOf(config), fit, limits),
+  sequence: false,
   outputExtension: '.png',
   encodeOutput: (values, config) => encodePng(values, imageInputOf(config)),
   preview: (originals, reconstructions, count, config) => reconstructionGrid(originals, reconstructions, count, imageInputOf(config)),
