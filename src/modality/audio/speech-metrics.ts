@@ -10,8 +10,10 @@
  * and the rate of the codes: tokens_per_second (latent frames per second times the stages of a
  * residual quantizer) and bitrate = tokens/s × log₂ K in bits per second.
  *
- * Utterances whose reference is silent (SI-SNR undefined) or too short for STOI's 384 ms segment are
- * left out of that metric's mean; a metric no utterance can give is NaN (null in JSON).
+ * An utterance's SI-SNR is clamped to ±SI_SNR_BOUND dB, so that one exact (+∞) or silent (−∞)
+ * reconstruction does not make the mean infinite. Utterances whose reference is silent (SI-SNR
+ * undefined) or too short for STOI's 384 ms segment are left out of that metric's mean; a metric no
+ * utterance can give is NaN (null in JSON).
  */
 import { melDistance } from '../../audio/metrics/mel-distance.js';
 import { siSnr } from '../../audio/metrics/si-snr.js';
@@ -34,6 +36,9 @@ export interface CodeRate {
   readonly codebookSize: number;
 }
 
+/** Bound on one utterance's SI-SNR in dB (float32 rounding alone leaves well over 100 dB). */
+const SI_SNR_BOUND = 100;
+
 const mean = (values: readonly number[]): number => (values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
 
 export function speechMetrics(set: SpeechSet, rate: CodeRate, options: MetricOptions): Omit<MetricAccumulator, 'result'> & { result(): Promise<SpeechMetrics> } {
@@ -52,8 +57,7 @@ export function speechMetrics(set: SpeechSet, rate: CodeRate, options: MetricOpt
     for (let i = 0; i < reference.length; i++) squaredError += (estimate[i]! - reference[i]!) ** 2;
     samples += reference.length;
     try {
-      const v = siSnr(reference, estimate);
-      if (Number.isFinite(v)) siSnrs.push(v);
+      siSnrs.push(Math.max(-SI_SNR_BOUND, Math.min(SI_SNR_BOUND, siSnr(reference, estimate))));
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
     }

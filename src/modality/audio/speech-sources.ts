@@ -30,7 +30,7 @@ export const TEST_EVERY = 20;
 /** File name endings read as audio (the format itself is taken from the file's first bytes). */
 export const AUDIO_EXTENSIONS: readonly string[] = ['.wav', '.ogg', '.oga'];
 
-interface NamedSpeechSet {
+export interface NamedSpeechSet {
   /** One line for --help. */
   readonly description: string;
   /** The Debian package that installs it. */
@@ -119,8 +119,8 @@ export interface SpeechSource {
 }
 
 /** The files of `data`: a named speech set (installed) or a folder; a one-line error otherwise. */
-export function speechSource(data: string): SpeechSource {
-  const named = NAMED_SPEECH_SETS[data];
+export function speechSource(data: string, sets: Readonly<Record<string, NamedSpeechSet>> = NAMED_SPEECH_SETS): SpeechSource {
+  const named = sets[data];
   if (named !== undefined && pathKind(data) === undefined) {
     const installed = packageFiles(named.debianPackage);
     const files = (installed ?? []).filter((path) => isAudioFile(path) && named.keep(path) && pathKind(path) === 'file').sort();
@@ -131,9 +131,9 @@ export function speechSource(data: string): SpeechSource {
   }
   const kind = pathKind(data);
   if (kind === undefined) {
-    throw new DataError(`speech data ${data} does not exist; give a folder of WAV/Ogg files or one of the sets ${Object.keys(NAMED_SPEECH_SETS).join(', ')}`);
+    throw new DataError(`speech data ${data} does not exist; give a folder of WAV/Ogg files or one of the sets ${Object.keys(sets).join(', ')}`);
   }
-  if (kind !== 'directory') throw new DataError(`speech data ${data} is a file; give a folder of WAV/Ogg files (searched recursively) or one of the sets ${Object.keys(NAMED_SPEECH_SETS).join(', ')}`);
+  if (kind !== 'directory') throw new DataError(`speech data ${data} is a file; give a folder of WAV/Ogg files (searched recursively) or one of the sets ${Object.keys(sets).join(', ')}`);
   const files = listAudioFiles(data);
   if (files.length < 2) {
     throw new DataError(`speech folder ${data} holds ${files.length} audio file${files.length === 1 ? '' : 's'} (${AUDIO_EXTENSIONS.join(', ')}, searched recursively); a run needs at least 2, one for the test set`);
