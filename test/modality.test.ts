@@ -24,8 +24,9 @@ test('a config without a modality is an image model, and an unknown modality is 
   assert.equal('modality' in config, false, 'an image config keeps the bytes configs had before modalities');
   assert.equal(modalityOf(config).name, 'image');
   assert.equal(modalityOf(parseModelConfig({ ...v1, modality: 'image' }, 'v1.json')).name, 'image');
-  assert.throws(() => parseModelConfig({ ...v1, modality: 'audio' }, 'v1.json'), /^ModelConfigError: v1.json: modality 'audio' is not one this vqlab knows \(image\); a newer vqlab wrote it\?$/);
-  assert.throws(() => modalityNamed('audio'), /^Error: unknown modality 'audio'; choose one of image$/);
+  assert.throws(() => parseModelConfig({ ...v1, modality: 'video' }, 'v1.json'), /^ModelConfigError: v1.json: modality 'video' is not one this vqlab knows \(image, audio\); a newer vqlab wrote it\?$/);
+  assert.throws(() => modalityNamed('video'), /^Error: unknown modality 'video'; choose one of image, audio$/);
+  assert.throws(() => parseModelConfig({ ...v1, modality: 'audio' }, 'v1.json'), /^ModelConfigError: v1.json: input.sampleRate must be an integer from 1 to 192000, got undefined$/, 'an image input is not an audio one');
   const made = makeModelConfig({ modality: 'image', input: { channels: 1, height: 8, width: 8 }, quantizer: resolveQuantizerConfig('vq', { codebookSize: 8, dim: 4 }) });
   assert.equal('modality' in made, false);
 });
