@@ -62,7 +62,7 @@ export async function evaluateCheckpoint(dir: string, options: EvaluateCheckpoin
   const { set: test } = await evaluationSet(folder, config, modality, options, split);
   // Preview examples spread over the test set: sources are often sorted by class.
   const keep = options.grid === '' ? [] : spreadIndices(test.count, options.gridImages ?? 16);
-  const evaluator = await Evaluator.create(modality, config, model, store, { batch: Math.min(options.batch ?? 200, test.count), threads: options.threads });
+  const evaluator = await Evaluator.create(modality, config, model, store, { batch: Math.min(options.batch ?? 200, modality.maxEvalBatch(config), test.count), threads: options.threads });
   try {
     const result = await evaluator.evaluate(test, { slowMetrics: options.slowMetrics ?? split === 'test', keep });
     if (keep.length > 0) {

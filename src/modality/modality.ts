@@ -113,6 +113,8 @@ export interface Modality<Set extends ExampleSet = ExampleSet> {
   modelConfig(set: Set, choice: Omit<ModelChoice, 'input' | 'modality'>): ModelConfig;
   /** Dimensions of one example as the model takes it, without the batch: [C, H, W] for an image. */
   exampleDims(config: ModelConfig): readonly number[];
+  /** The most examples one evaluation run may hold, so its activations stay within memory whatever the example length (images: no limit beyond the callers'). */
+  maxEvalBatch(config: ModelConfig): number;
   /** Name of the model's data input and output in exported ONNX graphs: 'image'. */
   readonly signalName: string;
   /** Reconstructions as valid examples (for images clamped to [0, 1]): what the evaluator measures and the decoder outputs. */

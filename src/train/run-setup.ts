@@ -207,7 +207,7 @@ async function createPrograms(modality: Modality, config: ModelConfig, model: Vq
   const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads, reconstructionLoss: lossOfRun(options, modality), clipGradNorm: options.clipGradNorm });
   try {
     const evaluator = options.evaluateEachEpoch ?? true
-      ? await Evaluator.create(modality, config, model, store, { batch: Math.min(EVAL_BATCH, test.count), threads: options.threads })
+      ? await Evaluator.create(modality, config, model, store, { batch: Math.min(EVAL_BATCH, modality.maxEvalBatch(config), test.count), threads: options.threads })
       : undefined;
     try {
       // An evaluator only reads the variables, so creating one leaves the training unchanged.

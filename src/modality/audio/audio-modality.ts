@@ -30,6 +30,11 @@ import { describeSpeechSets, isSpeechSource } from './speech-sources.js';
 export const DEFAULT_SAMPLE_RATE = 16000;
 /** Samples of a training crop of a new model: one second at 16 kHz, 50 frames at SEANet's default hop of 320. */
 export const DEFAULT_CROP_SAMPLES = 16000;
+/**
+ * Samples of one evaluation run (32 one-second windows at 16 kHz): a default SEANet's widest
+ * full-rate activation is then 32 channels × 2¹⁹ samples, 64 MiB of float32.
+ */
+const EVAL_BATCH_SAMPLES = 2 ** 19;
 /** Silence between the clips of the preview, in seconds. */
 const PREVIEW_GAP_SECONDS = 0.25;
 
@@ -93,6 +98,7 @@ export const audioModality: Modality<SpeechSet> = {
   defaultModel: AUDIO_MODEL_KINDS[0]!,
   modelConfig: (set, choice) => makeModelConfig({ ...choice, modality: 'audio', input: { sampleRate: set.sampleRate, channels: 1, samples: set.exampleSamples } }),
   exampleDims: (config) => [1, 1, audioInputOf(config).samples],
+  maxEvalBatch: (config) => Math.max(1, Math.floor(EVAL_BATCH_SAMPLES / audioInputOf(config).samples)),
   signalName: 'audio',
   validOutput: clampToSigned,
 

@@ -55,6 +55,7 @@ export const imageModality: Modality<ImageDataset> = {
   defaultModel: MODEL_KINDS[0]!,
   modelConfig: (set, choice) => makeModelConfig({ ...choice, input: { channels: set.channels, height: set.height, width: set.width } }),
   exampleDims,
+  maxEvalBatch: () => Infinity,
   signalName: 'image',
   validOutput: clampToUnit,
 
