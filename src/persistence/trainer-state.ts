@@ -42,6 +42,8 @@ export interface TrainerState {
   readonly stopOnPlateau?: { readonly patience: number; readonly minDelta: number } | undefined;
   /** Stop once training utilization stops changing either way (train/settle.ts; absent: train all epochs). */
   readonly stopOnSettle?: { readonly patience: number; readonly delta: number } | undefined;
+  /** The reconstruction loss the run chose by name (absent: its modality's default). */
+  readonly loss?: string | undefined;
   /** For a checkpoint saved mid-epoch: the running totals of the epoch's steps so far. */
   readonly epochProgress?: EpochProgress | undefined;
 }
@@ -120,6 +122,7 @@ export function parseTrainerState(text: string, path: string): TrainerState {
     clipGradNorm: !s.has('clipGradNorm') ? undefined : s.isNull('clipGradNorm') ? null : s.number('clipGradNorm', 'a finite number > 0 or null', positive),
     stopOnPlateau: plateau && { patience: plateau.integer('patience', 1), minDelta: plateau.number('minDelta', 'a utilization fraction in [0, 1)', (n) => n >= 0 && n < 1) },
     stopOnSettle: settle && { patience: settle.integer('patience', 1), delta: settle.number('delta', 'a utilization fraction in (0, 1)', (n) => n > 0 && n < 1) },
+    loss: s.has('loss') ? s.string('loss', { test: /^[a-z0-9+-]+$/, wanted: 'a loss name such as "l1"' }) : undefined,
     epochProgress: s.has('epochProgress') ? epochProgressOf(s.object('epochProgress')) : undefined,
   };
 }

@@ -207,6 +207,7 @@ function trainerState(run: Run, completedEpochs: number): TrainerState {
     clipGradNorm: options.clipGradNorm ?? null,
     stopOnPlateau: options.stopOnPlateau,
     stopOnSettle: options.stopOnSettle,
+    loss: options.loss,
   };
 }
 

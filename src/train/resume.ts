@@ -47,6 +47,7 @@ export async function resumeOptions(dir: string, limits?: InputLimits): Promise<
     adamBetas,
     stopOnPlateau: s.stopOnPlateau,
     stopOnSettle: s.stopOnSettle,
+    loss: s.loss,
   };
 }
 
@@ -75,6 +76,7 @@ export function resumeConflicts(o: TrainConfig, modality: Modality, config: Mode
   check(`training ${modality.examples}`, data.train.count, s.data.trainCount);
   check(`test ${modality.examples}`, data.test.count, s.data.testCount);
   check('gradient clipping', o.clipGradNorm ?? 'none', s.clipGradNorm ?? 'none');
+  check('loss', o.loss ?? modality.defaultLoss, s.loss ?? modality.defaultLoss);
   const betas = savedBetas(s);
   if (betas !== undefined) check('Adam betas', (o.adamBetas ?? DEFAULT_ADAM_BETAS).join(','), betas.join(','));
   return out;
