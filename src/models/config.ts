@@ -118,7 +118,7 @@ export function audioInputOf(config: Pick<ModelConfig, 'input' | 'modality'>): A
 }
 
 /** The tensor shape [C, H, W] of one example: an image's own, a clip as one row [1, 1, samples]. */
-export function inputTensorShape(config: Pick<ModelConfig, 'input' | 'modality'>): ImageShape {
+function inputTensorShape(config: Pick<ModelConfig, 'input' | 'modality'>): ImageShape {
   if (modalityNameOf(config) === 'image') return imageInputOf(config);
   const { channels, samples } = audioInputOf(config);
   return { channels, height: 1, width: samples };

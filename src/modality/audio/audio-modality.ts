@@ -27,9 +27,9 @@ import { cropInto, windowValues, type SpeechSet } from './speech-set.js';
 import { describeSpeechSets, isSpeechSource } from './speech-sources.js';
 
 /** The sample rate of a new model: 16 kHz, the rate of festvox-ru and of most speech corpora. */
-export const DEFAULT_SAMPLE_RATE = 16000;
+const DEFAULT_SAMPLE_RATE = 16000;
 /** Samples of a training crop of a new model: one second at 16 kHz, 50 frames at SEANet's default hop of 320. */
-export const DEFAULT_CROP_SAMPLES = 16000;
+const DEFAULT_CROP_SAMPLES = 16000;
 /**
  * Samples of one evaluation run (32 one-second windows at 16 kHz): a default SEANet's widest
  * full-rate activation is then 32 channels × 2¹⁹ samples, 64 MiB of float32.

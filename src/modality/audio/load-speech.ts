@@ -18,7 +18,7 @@ import { makeSpeechSet, type SpeechSet } from './speech-set.js';
 import { speechSource, splitFiles } from './speech-sources.js';
 
 /** Bytes of decoded audio the cache holds at most (1 GiB: 9.3 hours of 16 kHz float32); files past it are decoded each time. */
-export const CACHE_BYTES = 2 ** 30;
+const CACHE_BYTES = 2 ** 30;
 
 const cache = new Map<string, Float32Array>();
 let cachedBytes = 0;

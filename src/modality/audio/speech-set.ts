@@ -36,11 +36,6 @@ export function windowsOf(length: number, samples: number): number {
   return Math.max(1, Math.ceil(length / samples));
 }
 
-/** Total samples of the set's utterances. */
-export function totalSamples(set: Pick<SpeechSet, 'utterances'>): number {
-  return set.utterances.reduce((n, u) => n + u.length, 0);
-}
-
 /** The windows of every utterance, one after another, zero-padded (see the file comment). */
 export function windowValues(set: SpeechSet): Float32Array {
   const size = set.exampleSamples;

@@ -25,10 +25,10 @@ import { DataError } from '../../data/errors.js';
 import { pathKind } from '../../data/read-file.js';
 
 /** Every this-many-th split unit, in sorted order, is in the test set. */
-export const TEST_EVERY = 20;
+const TEST_EVERY = 20;
 
 /** File name endings read as audio (the format itself is taken from the file's first bytes). */
-export const AUDIO_EXTENSIONS: readonly string[] = ['.wav', '.ogg', '.oga'];
+const AUDIO_EXTENSIONS: readonly string[] = ['.wav', '.ogg', '.oga'];
 
 export interface NamedSpeechSet {
   /** One line for --help. */
@@ -44,7 +44,7 @@ export interface NamedSpeechSet {
 /** Fish Fillets NG keeps a level's lines in sound/<level>/<language>/. */
 const filletsLevel = (path: string): string => basename(dirname(dirname(path)));
 
-export const NAMED_SPEECH_SETS: Readonly<Record<string, NamedSpeechSet>> = {
+const NAMED_SPEECH_SETS: Readonly<Record<string, NamedSpeechSet>> = {
   'festvox-ru': {
     description: 'one Russian speaker, 620 sentences, 99.5 min, 16 kHz',
     debianPackage: 'festvox-ru',
