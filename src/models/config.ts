@@ -132,7 +132,7 @@ export function makeModelConfig(c: ModelChoice): ModelConfig {
   const modalityName = c.modality ?? DEFAULT_MODALITY;
   const kinds = KINDS_OF[modalityName];
   const kind = c.model ?? kinds[0]!;
-  if (!kinds.includes(kind)) throw new ModelConfigError(`unknown ${modalityName} model ${quotedValue(kind)}; choose one of ${kinds.join(', ')}`);
+  if (!kinds.includes(kind)) throw new ModelConfigError(`unknown model ${quotedValue(kind)}; choose one of ${kinds.join(', ')}`);
   const input = checkedInput(modalityName, c.input as unknown as Record<string, unknown>, 'model input', '');
   const architecture: ArchitectureConfig = kind === 'reference-mnist' ? { kind } : kind === 'conv' ? defaultConvArchitecture(c.conv) : defaultSeanetArchitecture(c.seanet);
   const modality = modalityName !== DEFAULT_MODALITY ? { modality: modalityName } : {};
