@@ -36,8 +36,12 @@ const skip = missing !== null && process.env.CI !== 'true' ? `PyTorch bridge tes
 
 /** `python3 -m vqlab_torch.<module> ...args` with the package on the path, one thread per process. */
 function runPython(module: string, args: readonly string[]): Promise<CliResult> {
+  return runPythonWith(['-m', `vqlab_torch.${module}`, ...args]);
+}
+
+function runPythonWith(argv: readonly string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-m', `vqlab_torch.${module}`, ...args], {
+    const child = spawn(PYTHON, argv, {
       env: { ...process.env, PYTHONPATH: PYTHON_PATH, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -64,18 +68,31 @@ interface Agreement {
   readonly worst_gap: number;
 }
 
+const PRE_NORM_STATE = ['quantizer.pre_norm.mean', 'quantizer.pre_norm.var'];
+
 /**
  * One run per quantizer, with the options whose arithmetic differs from the plain quantizer on
  * (projections, cosine codes, the rotation trick, orthogonal regularization, dead-code replacement,
- * quantize dropout), and the conv family once.
+ * quantize dropout, the normalizations before LFQ and FSQ with batch statistics kept as state,
+ * SimVQ's frozen random W), the options that only initialize (init 'unit', kmeansSamples), and
+ * the conv family once.
  */
-const RUNS: readonly { readonly name: string; readonly args: readonly string[] }[] = [
-  { name: 'vq', args: ['--quantizer', 'vq', '--codebook-size', '64', '--dim', '16', '--quantizer-option', 'codebookDim=8', '--quantizer-option', 'cosine=true', '--quantizer-option', 'rotationTrick=true', '--quantizer-option', 'orthogonalWeight=0.5', '--quantizer-option', 'deadCodeThreshold=1'] },
-  { name: 'ema', args: ['--quantizer', 'ema', '--codebook-size', '64', '--dim', '16', '--quantizer-option', 'deadCodeShare=0.5'] },
+const RUNS: readonly {
+  readonly name: string;
+  readonly args: readonly string[];
+  /** State that PyTorch's training steps update as vqlab's would (the running statistics of preNorm 'batch'). */
+  readonly state?: readonly string[];
+  /** Parameters that neither engine trains: saved unchanged, no optimizer state. */
+  readonly frozen?: readonly string[];
+}[] = [
+  { name: 'vq', args: ['--quantizer', 'vq', '--codebook-size', '64', '--dim', '16', '--quantizer-option', 'codebookDim=8', '--quantizer-option', 'cosine=true', '--quantizer-option', 'init=unit', '--quantizer-option', 'rotationTrick=true', '--quantizer-option', 'orthogonalWeight=0.5', '--quantizer-option', 'deadCodeThreshold=1'] },
+  { name: 'ema', args: ['--quantizer', 'ema', '--codebook-size', '64', '--dim', '16', '--quantizer-option', 'kmeansIters=2', '--quantizer-option', 'kmeansSamples=128', '--quantizer-option', 'deadCodeShare=0.5'] },
   { name: 'simvq', args: ['--quantizer', 'simvq', '--codebook-size', '64', '--dim', '16', '--quantizer-option', 'optimize=both', '--quantizer-option', 'deadCodeThreshold=1'] },
-  { name: 'fsq', args: ['--quantizer', 'fsq', '--dim', '16', '--quantizer-option', 'levels=8,5,5,5', '--model', 'conv'] },
-  { name: 'lfq', args: ['--quantizer', 'lfq', '--codebook-size', '256', '--dim', '16'] },
-  { name: 'residual', args: ['--quantizer', 'residual', '--codebook-size', '32', '--dim', '16', '--quantizer-option', 'base=simvq', '--quantizer-option', 'depth=3', '--quantizer-option', 'quantizeDropout=true'] },
+  { name: 'fsq', args: ['--quantizer', 'fsq', '--dim', '16', '--quantizer-option', 'levels=8,5,5,5', '--quantizer-option', 'preNorm=batch', '--model', 'conv'], state: PRE_NORM_STATE },
+  { name: 'lfq', args: ['--quantizer', 'lfq', '--codebook-size', '256', '--dim', '16', '--quantizer-option', 'preNorm=batch'], state: PRE_NORM_STATE },
+  // d = b: the normalized latent itself is quantized.
+  { name: 'lfq-latent', args: ['--quantizer', 'lfq', '--codebook-size', '256', '--dim', '8', '--quantizer-option', 'preNorm=latent'] },
+  { name: 'residual', args: ['--quantizer', 'residual', '--codebook-size', '32', '--dim', '16', '--quantizer-option', 'base=simvq', '--quantizer-option', 'optimize=C', '--quantizer-option', 'frozenW=random', '--quantizer-option', 'depth=3', '--quantizer-option', 'quantizeDropout=true'], frozen: [0, 1, 2].flatMap((s) => [`quantizer.stage${s}.proj.weight`, `quantizer.stage${s}.proj.bias`]) },
 ];
 
 const SMALL = ['--train-limit', '64', '--test-limit', '16', '--batch', '32', '--epochs', '1', '--threads', '1', '--quiet'];
@@ -117,7 +134,9 @@ describe('PyTorch bridge (python/vqlab_torch)', { skip }, () => {
     return agreement;
   }
 
-  for (const { name, args } of RUNS) {
+  const tensorsOf = (folder: string, file: string): Map<string, NamedTensor> => decodeSafetensors(readFileSync(join(folder, file)), folder).tensors;
+
+  for (const { name, args, state = [], frozen = [] } of RUNS) {
     it(`${name}: PyTorch encodes as vqlab; after 2 PyTorch steps vqlab verifies, encodes as PyTorch and resumes`, async () => {
       const run = join(runs(), name);
       ok(await runCli(['train', ...args, ...SMALL, '--out', run]), 'vqlab train');
@@ -131,6 +150,15 @@ describe('PyTorch bridge (python/vqlab_torch)', { skip }, () => {
       const trainer = JSON.parse(readFileSync(join(after, 'trainer-state.json'), 'utf8')) as { step: number; epoch: number };
       assert.deepEqual([trainer.epoch, trainer.step], [1, 4]);
       assert.notDeepEqual(readFileSync(join(after, 'model.safetensors')), readFileSync(join(before, 'model.safetensors')), 'the weights changed');
+      const [was, now] = [tensorsOf(before, 'model.safetensors'), tensorsOf(after, 'model.safetensors')];
+      assert.deepEqual([...now.keys()], [...was.keys()], 'PyTorch saves the variables vqlab saved');
+      assert.deepEqual([...tensorsOf(after, 'optimizer.safetensors').keys()], [...tensorsOf(before, 'optimizer.safetensors').keys()], 'Adam state for the variables vqlab trains, and only those');
+      for (const variable of state) assert.notDeepEqual(now.get(variable)!.data, was.get(variable)!.data, `${variable} is updated by PyTorch's steps`);
+      for (const variable of frozen) {
+        assert.deepEqual(now.get(variable)!.data, was.get(variable)!.data, `${variable} stays frozen`);
+        assert.ok(!tensorsOf(after, 'optimizer.safetensors').has(`opt.m.${variable}`), `${variable} has no optimizer state`);
+        if (variable.endsWith('.weight')) assert.ok(now.get(variable)!.data.some((v) => v !== 0 && v !== 1), `${variable} is random, not the identity`);
+      }
       assert.match(ok(await runCli(['verify', run]), 'vqlab verify'), /\(last\): intact/);
       await encodeBoth(run);
 
@@ -139,28 +167,62 @@ describe('PyTorch bridge (python/vqlab_torch)', { skip }, () => {
     });
   }
 
-  it('the training script runs 2 data-parallel steps in 2 CPU processes (gloo) as one process would, and vqlab reads the result', async () => {
-    // EMA with dead-code replacement: the processes must sum their code counts and EMA sums and
-    // gather the vectors dead codes are re-seeded from, besides averaging gradients.
-    const source = join(runs(), 'ema');
-    const run = join(runs(), 'ema-ddp');
-    const single = join(runs(), 'ema-one');
-    cpSync(source, run, { recursive: true });
-    cpSync(source, single, { recursive: true });
-    const summary = JSON.parse(ok(await runPython('train', [run, '--steps', '2', '--nproc', '2', '--log-every', '0']), 'vqlab_torch.train --nproc 2')) as { processes: number; step: number };
-    assert.equal(summary.processes, 2);
-    assert.equal(summary.step, 8, 'the 6 steps of the ema run and 2 more');
-    ok(await runPython('train', [single, '--steps', '2', '--log-every', '0']), 'vqlab_torch.train');
-    const weights = (dir: string): Map<string, NamedTensor> => decodeSafetensors(readFileSync(join(resolveCheckpoint(dir), 'model.safetensors')), dir).tensors;
-    const [two, one] = [weights(run), weights(single)];
-    assert.deepEqual([...two.keys()], [...one.keys()]);
-    for (const [name, { data }] of two) {
-      const other = one.get(name)!.data;
-      const worst = data.reduce((m, v, i) => Math.max(m, Math.abs(v - other[i]!)), 0);
-      assert.ok(worst < 1e-5, `${name}: 2 processes and 1 differ by up to ${worst}`);
-    }
-    assert.match(ok(await runCli(['verify', run]), 'vqlab verify'), /\(last\): intact/);
-    await encodeBoth(run);
+  /**
+   * EMA with dead-code replacement: the processes must sum their code counts and EMA sums and
+   * gather the vectors dead codes are re-seeded from, besides averaging gradients. FSQ with preNorm
+   * 'batch': they standardize by the global batch's statistics (differentiable sums over the
+   * processes) and update the running ones from them.
+   */
+  for (const name of ['ema', 'fsq']) {
+    it(`the training script runs 2 data-parallel steps of ${name} in 2 CPU processes (gloo) as one process would, and vqlab reads the result`, async () => {
+      const source = join(runs(), name);
+      const run = join(runs(), `${name}-ddp`);
+      const single = join(runs(), `${name}-one`);
+      cpSync(source, run, { recursive: true });
+      cpSync(source, single, { recursive: true });
+      const summary = JSON.parse(ok(await runPython('train', [run, '--steps', '2', '--nproc', '2', '--log-every', '0']), 'vqlab_torch.train --nproc 2')) as { processes: number; step: number };
+      assert.equal(summary.processes, 2);
+      assert.equal(summary.step, 8, `the 6 steps of the ${name} run and 2 more`);
+      ok(await runPython('train', [single, '--steps', '2', '--log-every', '0']), 'vqlab_torch.train');
+      const weights = (dir: string): Map<string, NamedTensor> => decodeSafetensors(readFileSync(join(resolveCheckpoint(dir), 'model.safetensors')), dir).tensors;
+      const [two, one] = [weights(run), weights(single)];
+      assert.deepEqual([...two.keys()], [...one.keys()]);
+      for (const [variable, { data }] of two) {
+        const other = one.get(variable)!.data;
+        const worst = data.reduce((m, v, i) => Math.max(m, Math.abs(v - other[i]!)), 0);
+        assert.ok(worst < 1e-5, `${variable}: 2 processes and 1 differ by up to ${worst}`);
+      }
+      assert.match(ok(await runCli(['verify', run]), 'vqlab verify'), /\(last\): intact/);
+      await encodeBoth(run);
+    });
+  }
+
+  it("preNorm 'batch' in PyTorch's training mode is BatchNorm without affine: the output, its gradient and the running statistics (momentum 0.1, unbiased variance)", async () => {
+    // vqlab's own test (quantizer-pre-norm.test.ts) holds its graph to the same rule; here the
+    // bridge's module is held to torch's batch_norm on the encoder outputs of the lfq run.
+    const script = `
+import sys, torch
+import torch.nn.functional as F
+from vqlab_torch import load_model
+from vqlab_torch.png import read_png
+model, _ = load_model(sys.argv[1])
+x = torch.stack([read_png(p) for p in sys.argv[2:]])
+z = model.encoder(x).permute(0, 2, 3, 1).reshape(-1, model.config.dim).detach()
+norm = model.quantizer.pre_norm.train()
+mean, var = norm.mean.clone(), norm.var.clone()
+assert not torch.equal(var, torch.ones_like(var)), "vqlab's steps moved the running variance"
+a, b = z.clone().requires_grad_(), z.clone().requires_grad_()
+ours = norm(a)
+theirs = F.batch_norm(b, mean, var, training=True, momentum=0.1, eps=1e-5)
+upstream = torch.randn(ours.shape, generator=torch.Generator().manual_seed(0))
+(ours * upstream).sum().backward()
+(theirs * upstream).sum().backward()
+worst = max(float((ours - theirs).abs().max()), float((a.grad - b.grad).abs().max()) / float(b.grad.abs().max()),
+            float((norm.mean - mean).abs().max()), float((norm.var - var).abs().max() / var.abs().max()))
+print(worst)
+`;
+    const worst = Number(ok(await runPythonWith(['-c', script, join(runs(), 'lfq'), ...digits.slice(0, 8)]), 'the batch-norm check').trim());
+    assert.ok(worst < 1e-5, `PyTorch's preNorm 'batch' differs from batch_norm by ${worst}`);
   });
 
   it('a changed index is reported as a difference, not a near-tie', async () => {

@@ -58,6 +58,7 @@ _CODEBOOK_OPTIONS: Dict[str, Any] = {
     "rotationTrick": False,
     "orthogonalWeight": 0.0,
     "kmeansIters": 0,
+    "kmeansSamples": 0,
     "deadCodeThreshold": 0.0,
     "deadCodeShare": 0.0,
     "usageDecay": 0.99,
@@ -77,15 +78,20 @@ def _defaults(kind: str, options: Mapping[str, Any]) -> Dict[str, Any]:
         k = options.get("codebookSize", 1)
         return {**_COMMON, "decay": 0.99, "epsilon": 1e-5, "init": init,
                 "initScale": 1.0 / k if init == "uniform" else 1.0, "initialCount": 1.0,
-                **{key: _CODEBOOK_OPTIONS[key] for key in ("rotationTrick", "kmeansIters", "deadCodeThreshold", "deadCodeShare", "usageDecay")}}
+                **{key: _CODEBOOK_OPTIONS[key] for key in ("rotationTrick", "kmeansIters", "kmeansSamples", "deadCodeThreshold", "deadCodeShare", "usageDecay")}}
     if kind == "simvq":
-        return {**_COMMON, "optimize": "W", "bias": True, "initScale": float(options.get("dim", 1)) ** -0.5, **_CODEBOOK_OPTIONS}
+        return {**_COMMON, "optimize": "W", "frozenW": "identity", "bias": True, "initScale": float(options.get("dim", 1)) ** -0.5, **_CODEBOOK_OPTIONS}
     if kind == "fsq":
-        return {"levels": [8, 5, 5, 5]}
+        return {"levels": [8, 5, 5, 5], "preNorm": "none"}
     if kind == "lfq":
-        return {**_COMMON, "entropyWeight": 0.1, "diversityGamma": 1.0, "temperature": 0.01, "entropyGroupBits": 12}
+        return {**_COMMON, "entropyWeight": 0.1, "diversityGamma": 1.0, "temperature": 0.01, "entropyGroupBits": 12, "preNorm": "none"}
     raise ConfigError(f"quantizer kind {kind!r} is not one of {', '.join(QUANTIZER_KINDS)}")
 
+
+#: The choice options and their values (option-schema.ts), checked so that a model is never built
+#: from a value this package does not compute.
+_CHOICES = {"init": ("uniform", "normal", "unit"), "optimize": ("W", "C", "both"), "frozenW": ("identity", "random"),
+            "preNorm": ("none", "latent", "batch")}
 
 _REQUIRED = {"vq": ("codebookSize", "dim"), "ema": ("codebookSize", "dim"), "simvq": ("codebookSize", "dim"),
              "fsq": ("dim",), "lfq": ("codebookSize", "dim")}
@@ -115,7 +121,13 @@ def resolve_quantizer(section: Mapping[str, Any], source: str) -> Dict[str, Any]
     unknown = sorted(set(options) - set(defaults) - set(_REQUIRED[kind]))
     if unknown:
         raise ConfigError(f"{source}: quantizer {kind} has no option {unknown[0]!r} that this package knows (a newer vqlab wrote it?)")
-    return {"kind": kind, **defaults, **options}
+    resolved = {"kind": kind, **defaults, **options}
+    for name, choices in _CHOICES.items():
+        if name in resolved and resolved[name] not in choices:
+            raise ConfigError(f"{source}: quantizer {kind} option {name!r} is {resolved[name]!r}, not one of {', '.join(choices)}")
+    if kind == "simvq" and resolved["frozenW"] != "identity" and resolved["optimize"] != "C":
+        raise ConfigError(f"{source}: SimVQ frozenW {resolved['frozenW']!r} says how W is frozen, but optimize {resolved['optimize']!r} trains W")
+    return resolved
 
 
 def _upgrade_v1(q: Mapping[str, Any]) -> Dict[str, Any]:

@@ -141,6 +141,21 @@ def quantize_against(z: torch.Tensor, codebook: torch.Tensor, *, beta: float, we
     )
 
 
+def codebook_init(rows: int, width: int, init: str, scale: float) -> torch.Tensor:
+    """A codebook [rows, width] as vqlab's ``init`` option draws it (vector-quantizer.ts,
+    init/initializers.ts): 'uniform' U(±s), 'normal' N(0, s²), 'unit' each row a uniformly random
+    direction of norm s (a standard normal row scaled to that norm; a zero row stays 0). Only the
+    distribution is vqlab's, not its random numbers: a checkpoint's values replace these."""
+    e = torch.empty(rows, width)
+    if init == "uniform":
+        return e.uniform_(-scale, scale)
+    e.normal_(0, 1 if init == "unit" else scale)
+    if init == "unit":
+        norm = torch.sqrt((e * e).sum(1, keepdim=True))
+        e = torch.where(norm > 0, e * (scale / norm), torch.zeros_like(e))
+    return e
+
+
 class VqlabLinear(nn.Module):
     """y = x·W + b with W [in, out] (layers/linear.ts), vqlab's layout, so names and shapes load
     as they are; initialized as nn.Linear, U(±1/√in)."""

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..distributed import all_reduce_sum
-from .common import QuantizerOutput, code_counts, mean_squared_error, nearest_code, rotate_to, straight_through
+from .common import QuantizerOutput, code_counts, codebook_init, mean_squared_error, nearest_code, rotate_to, straight_through
 from .dead_codes import replace_dead_codes, replaces_dead_codes, track_usage
 from .vq import RowReset
 
@@ -35,9 +35,7 @@ class EmaVectorQuantizer(nn.Module):
         self.codebook_size = int(o["codebookSize"])
         self.dim = int(o["dim"])
         self.counts_size = self.codebook_size
-        scale = float(o["initScale"])
-        e = torch.empty(self.codebook_size, self.dim)
-        e = e.uniform_(-scale, scale) if o["init"] == "uniform" else e.normal_(0, scale)
+        e = codebook_init(self.codebook_size, self.dim, str(o["init"]), float(o["initScale"]))
         c = float(o["initialCount"])
         self.codebook: torch.Tensor
         self.ema_cluster_size: torch.Tensor

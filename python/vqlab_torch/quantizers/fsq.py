@@ -1,7 +1,7 @@
 """Finite Scalar Quantization (Mentzer et al. 2023, §3 and appendix A.1; src/quantizers/fsq.ts).
 With D = |levels| and z [M, d]:
 
-    h     = z·W_in + b_in                               (only when d ≠ D)
+    h     = N(z)·W_in + b_in                            (only when d ≠ D; N: ``preNorm``, pre_norm.py)
     f_j   = tanh(h_j + s_j)·a_j − o_j,   a_j = (L_j − 1)(1 + 10⁻³)/2,  o_j = ½ if L_j even else 0,
             s_j = atanh(o_j / a_j)
     q_j   = round(f_j), gradient straight-through       round(f) = ⌊f + ½ + B⌋ − B, B = max_j L_j
@@ -22,6 +22,7 @@ from torch import nn
 from ..config import levels_product
 from ..distributed import all_reduce_sum
 from .common import QuantizerOutput, VqlabLinear, code_counts
+from .pre_norm import PreNorm
 
 _BOUND_EPS = 1e-3
 
@@ -39,6 +40,7 @@ class FSQ(nn.Module):
         self.latent_dim = len(self.levels)
         self.codebook_size = levels_product(self.levels)
         self.counts_size = self.codebook_size
+        self.pre_norm = PreNorm(str(o["preNorm"]), self.dim)
         self.proj_in: Optional[VqlabLinear] = None
         self.proj_out: Optional[VqlabLinear] = None
         if self.dim != self.latent_dim:
@@ -66,8 +68,9 @@ class FSQ(nn.Module):
         return self.proj_out(rows) if self.proj_out is not None else rows
 
     def _bounded(self, z: torch.Tensor) -> torch.Tensor:
-        """f = tanh(h + s)·a − o, with h = z·W_in + b_in (file comment)."""
-        h = self.proj_in(z) if self.proj_in is not None else z
+        """f = tanh(h + s)·a − o, with h = N(z)·W_in + b_in (file comment)."""
+        x = self.pre_norm(z)
+        h = self.proj_in(x) if self.proj_in is not None else x
         half_l = [(level - 1) * (1 + _BOUND_EPS) / 2 for level in self.levels]
         offset = [0.5 if level % 2 == 0 else 0.0 for level in self.levels]
         shifted = h + self._row([math.atanh(o / a) for o, a in zip(offset, half_l)], h)

@@ -1,7 +1,7 @@
 """Lookup-Free Quantization (MAGVIT-v2, Yu et al. 2023, §3.1, eq. 1–3; src/quantizers/lfq.ts).
 The codes are the corners {−1, 1}^b, K = 2^b. With z [M, d]:
 
-    h     = z·W_in + b_in                              (only when d ≠ b)
+    h     = N(z)·W_in + b_in                           (only when d ≠ b; N: ``preNorm``, pre_norm.py)
     q_j   = +1 if h_j > 0 else −1
     index = Σ_j [q_j > 0]·2^(b−1−j)                    first dimension = most significant bit
     z_q   = (h + sg(q − h))·W_out + b_out              (only when d ≠ b)
@@ -23,6 +23,7 @@ from torch import nn
 
 from ..distributed import all_reduce_sum
 from .common import QuantizerOutput, VqlabLinear, code_counts, mean_squared_error, straight_through
+from .pre_norm import PreNorm
 
 
 def cube_corners(bits: int, device: torch.device) -> torch.Tensor:
@@ -46,6 +47,7 @@ class LFQ(nn.Module):
         if 2 ** self.bits != self.codebook_size:
             raise ValueError(f"LFQ: codebookSize must be a power of two, got {self.codebook_size}")
         self.dim = int(o["dim"])
+        self.pre_norm = PreNorm(str(o["preNorm"]), self.dim)
         self.proj_in: Optional[VqlabLinear] = None
         self.proj_out: Optional[VqlabLinear] = None
         if self.dim != self.bits:
@@ -82,10 +84,15 @@ class LFQ(nn.Module):
 
     def search_space(self, z: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """h and the corners: sign(h) is h's nearest corner (agreement.py)."""
-        return (self.proj_in(z) if self.proj_in is not None else z), cube_corners(self.bits, z.device)
+        return self.projected(z), cube_corners(self.bits, z.device)
+
+    def projected(self, z: torch.Tensor) -> torch.Tensor:
+        """h = N(z)·W_in + b_in (N(z) itself when d = b)."""
+        x = self.pre_norm(z)
+        return self.proj_in(x) if self.proj_in is not None else x
 
     def forward(self, z: torch.Tensor) -> QuantizerOutput:
-        h = self.proj_in(z) if self.proj_in is not None else z
+        h = self.projected(z)
         positive = h.detach() > 0
         q = torch.where(positive, 1.0, -1.0)
         bit_values = torch.tensor([2.0 ** (self.bits - 1 - j) for j in range(self.bits)], device=h.device).reshape(-1, 1)

@@ -6,8 +6,9 @@ times one linear layer,
     L   = weight · (‖sg(z_e) − q_k‖² + β·‖z_e − sg(q_k)‖² [+ λ_orth·L_orth])
     z_q = z_e + sg(q_k − z_e)            (or the rotation trick)
 
-``optimize`` picks what is trained: 'W' (C frozen; SimVQ), 'C' (W = I, b = 0 frozen: vanilla VQ),
-'both'. Frozen factors are parameters with ``requires_grad = False``, saved in model.safetensors
+``optimize`` picks what is trained: 'W' (C frozen; SimVQ), 'C' (W and b frozen: with ``frozenW``
+'identity' W = I, b = 0, vanilla VQ; with 'random' their nn.Linear initialization, the paper's first
+scenario), 'both'. Frozen factors are parameters with ``requires_grad = False``, saved in model.safetensors
 and without optimizer state, as in vqlab.
 
 Variables: ``codebook`` C, ``proj.weight`` W, ``proj.bias`` b (without ``bias: false``); with
@@ -40,7 +41,7 @@ class SimVQ(nn.Module):
         train_w = o["optimize"] != "C"
         self.codebook = nn.Parameter(torch.empty(self.codebook_size, d).normal_(0, float(o["initScale"])), requires_grad=train_c)
         self.proj = VqlabLinear(d, d, bias=bool(o["bias"]))
-        if not train_w:
+        if not train_w and o["frozenW"] == "identity":
             with torch.no_grad():
                 self.proj.weight.copy_(torch.eye(d))
                 if self.proj.bias is not None:

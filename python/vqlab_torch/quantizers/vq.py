@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..distributed import all_reduce_sum
-from .common import QuantizerOutput, VqlabLinear, l2_normalize_rows, quantize_against
+from .common import QuantizerOutput, VqlabLinear, codebook_init, l2_normalize_rows, quantize_against
 from .dead_codes import replace_dead_codes, replaces_dead_codes, track_usage
 
 #: Zeroes the optimizer state of rows of a parameter (``reset_rows`` of optim.VqlabAdam).
@@ -36,9 +36,7 @@ class VectorQuantizer(nn.Module):
         self.dim = int(o["dim"])
         self.codebook_dim = int(o["codebookDim"])
         self.counts_size = self.codebook_size
-        scale = float(o["initScale"])
-        init = torch.empty(self.codebook_size, self.codebook_dim)
-        self.codebook = nn.Parameter(init.uniform_(-scale, scale) if o["init"] == "uniform" else init.normal_(0, scale))
+        self.codebook = nn.Parameter(codebook_init(self.codebook_size, self.codebook_dim, str(o["init"]), float(o["initScale"])))
         self.proj_in: Optional[VqlabLinear] = None
         self.proj_out: Optional[VqlabLinear] = None
         if self.projected:
