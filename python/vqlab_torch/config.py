@@ -124,9 +124,9 @@ def resolve_quantizer(section: Mapping[str, Any], source: str) -> Dict[str, Any]
     resolved = {"kind": kind, **defaults, **options}
     for name, choices in _CHOICES.items():
         if name in resolved and resolved[name] not in choices:
-            raise ConfigError(f"{source}: quantizer {kind} option {name!r} is {resolved[name]!r}, not one of {', '.join(choices)}")
+            raise ConfigError(f"{source}: quantizer {kind} option {name!r} is {resolved[name]!r}, not one of {', '.join(choices)} (a newer vqlab wrote it?)")
     if kind == "simvq" and resolved["frozenW"] != "identity" and resolved["optimize"] != "C":
-        raise ConfigError(f"{source}: SimVQ frozenW {resolved['frozenW']!r} says how W is frozen, but optimize {resolved['optimize']!r} trains W")
+        raise ConfigError(f"{source}: SimVQ frozenW {resolved['frozenW']!r} says how W is frozen, but optimize {resolved['optimize']!r} trains W; set optimize 'C' or drop frozenW")
     return resolved
 
 

@@ -10,6 +10,9 @@ With D = |levels| and z [M, d]:
     index = Σ_j (q_j + ⌊L_j/2⌋)·Π_{i<j} L_i             first dimension fastest
 
 No loss of its own. tanh is computed as 2σ(2x) − 1, as vqlab's graph does.
+
+Variables: with d ≠ the code width ``proj_in.{weight,bias}``, ``proj_out.{weight,bias}``; with
+preNorm 'batch' the buffers ``pre_norm.mean``, ``pre_norm.var`` [d] (pre_norm.py).
 """
 from __future__ import annotations
 

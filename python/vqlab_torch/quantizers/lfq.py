@@ -12,6 +12,9 @@ The codes are the corners {−1, 1}^b, K = 2^b. With z [M, d]:
 The per-sample entropy is logsumexp(l) − Σ p·l, the batch entropy −Σ p̄ log(p̄ + 10⁻¹²). Under DDP
 the batch term is each rank's own (an approximation of the global batch's, as in every DDP
 implementation of this loss).
+
+Variables: with d ≠ the code width ``proj_in.{weight,bias}``, ``proj_out.{weight,bias}``; with
+preNorm 'batch' the buffers ``pre_norm.mean``, ``pre_norm.var`` [d] (pre_norm.py).
 """
 from __future__ import annotations
 
