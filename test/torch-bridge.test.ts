@@ -10,11 +10,11 @@
  * Needs /usr/bin/python3 with torch (Debian's python3-torch, which .ci/run installs). Skipped, with
  * the reason, only when it is missing outside CI; in CI (CI=true) a missing torch fails the test.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { decodeSafetensors, type NamedTensor } from '../src/persistence/safetensors.js';
@@ -244,4 +244,26 @@ print(worst)
     assert.match(r.stderr.trim(), /^error: .*neither a run directory .* nor a checkpoint folder/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
+});
+
+test('npm pack ships every file of python/vqlab_torch and no Python bytecode', () => {
+  const repo = dirname(PYTHON_PATH);
+  // A stray bytecode cache, as running the bridge leaves one, must stay out of the package.
+  const cache = join(PYTHON_PATH, 'vqlab_torch', '__pycache__');
+  const made = !existsSync(cache);
+  const stray = join(cache, 'vqlab-test-stray.cpython-311.pyc');
+  mkdirSync(cache, { recursive: true });
+  writeFileSync(stray, '');
+  try {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repo, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    const sources = (dir: string): string[] => readdirSync(join(repo, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? (e.name === '__pycache__' ? [] : sources(`${dir}/${e.name}`)) : [`${dir}/${e.name}`]);
+    const shipped = files.filter((f) => f.startsWith('python/')).sort();
+    assert.deepEqual(shipped, sources('python/vqlab_torch').sort());
+    assert.ok(shipped.includes('python/vqlab_torch/train.py'));
+  } finally {
+    rmSync(made ? cache : stray, { recursive: true, force: true });
+  }
 });
