@@ -20,6 +20,18 @@ const FLAGS = [
   '--disable-sync',
 ];
 
+/**
+ * WebGPU in headless Chromium 156 on Linux: `--enable-unsafe-webgpu` alone gives pages (and their
+ * workers) an adapter — on a machine without a GPU, SwiftShader's, which Chromium ships
+ * (navigator.gpu.requestAdapter() reports vendor "google", architecture "swiftshader"). Without the
+ * flag a headless Linux Chromium offers none. `--use-webgpu-adapter=swiftshader` picks SwiftShader
+ * even where a GPU exists, so a test sees the same adapter on every machine; neither
+ * `--use-angle=swiftshader` nor `--enable-features=Vulkan` is needed. navigator.gpu exists only in
+ * secure contexts: served from http://127.0.0.1, not about:blank.
+ */
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu'];
+const SWIFTSHADER_WEBGPU_FLAGS = [...WEBGPU_FLAGS, '--use-webgpu-adapter=swiftshader'];
+
 export interface Browser {
   readonly page: Page;
   close(): Promise<void>;
@@ -30,8 +42,11 @@ export function missingChromium(): string | null {
   return existsSync(CHROMIUM_PATH) ? null : `${CHROMIUM_PATH} is not installed (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 }
 
-/** Start headless Chromium with one page; `gpu` leaves the GPU on so WebGPU can be tried. */
-export async function launchChromium(options: { gpu?: boolean; width?: number; height?: number } = {}): Promise<Browser> {
+/**
+ * Start headless Chromium with one page; `gpu` turns WebGPU on with the machine's adapter,
+ * `gpu: 'swiftshader'` with SwiftShader's.
+ */
+export async function launchChromium(options: { gpu?: boolean | 'swiftshader'; width?: number; height?: number } = {}): Promise<Browser> {
   const missing = missingChromium();
   if (missing) throw new Error(missing);
   const profile = mkdtempSync(join(tmpdir(), 'vqlab-chromium-'));
@@ -40,7 +55,7 @@ export async function launchChromium(options: { gpu?: boolean; width?: number; h
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: [...FLAGS, ...(options.gpu ? ['--enable-unsafe-webgpu'] : ['--disable-gpu'])],
+      args: [...FLAGS, ...(options.gpu === 'swiftshader' ? SWIFTSHADER_WEBGPU_FLAGS : options.gpu ? WEBGPU_FLAGS : ['--disable-gpu'])],
       viewport: { width: options.width ?? 1100, height: options.height ?? 900 },
     });
   } catch (err) {

@@ -12,7 +12,7 @@ export { grad } from './graph/autodiff.js';
 export { toModelProto, encodeModel, OPSET } from './onnx/lower.js';
 
 export { currentRuntime, useRuntime, type Runtime, type RuntimeSessionOptions } from './runtime/runtime.js';
-export { webRuntime, webGpuAvailable, type WebBackend, type WebRuntimeOptions } from './runtime/web-runtime.js';
+export { webRuntime, webGpuAdapterName, webGpuAvailable, type WebBackend, type WebRuntimeOptions } from './runtime/web-runtime.js';
 export { CompiledGraph, type SessionOptions, type TypedData } from './runtime/session.js';
 export { VariableStore, type Variable, type VariableInit, type VariableKind, type VariableOptions } from './runtime/variables.js';
 export { VariableView } from './runtime/variable-view.js';

@@ -6,7 +6,7 @@
 import {
   Adam, BatchIterator, buildModel, clampToUnit, configFromJson, createAutoencoderStep, decodeFromIndices, encodeToIndices, EpochStats,
   InferenceProgram, lossesOf, makeDataset, makeModelConfig, modelFromWeights, resolveQuantizerConfig, runAutoencoderStep, splitTrainTest, TRAIN_DEFAULTS,
-  unitFromBytes, useRuntime, VariableStore, webRuntime, type AutoencoderStep, type ImageDataset, type InferenceProgramOptions, type ModelConfig,
+  unitFromBytes, useRuntime, VariableStore, webGpuAdapterName, webRuntime, type AutoencoderStep, type ImageDataset, type InferenceProgramOptions, type ModelConfig,
   type VqvaeModel,
 } from '../../dist/src/browser.js';
 import { MNIST_FILE, ORT_DIRECTORY, TEST_DIGITS, testDigitIndices, type FromWorker, type TestDigits, type ToWorker, type TrainSettings } from './protocol.js';
@@ -241,7 +241,9 @@ async function loadCheckpoint(m: Extract<ToWorker, { kind: 'load' }>): Promise<v
 async function handle(m: ToWorker): Promise<void> {
   switch (m.kind) {
     case 'init': {
-      const runtime = webRuntime({ backend: m.backend, threads: m.threads, wasmPaths: new URL(ORT_DIRECTORY, scope.location.href).href });
+      const adapter = m.backend === 'webgpu' ? await webGpuAdapterName() : null;
+      if (m.backend === 'webgpu' && adapter === null) throw new Error('this browser offers no WebGPU adapter here; choose WebAssembly');
+      const runtime = webRuntime({ backend: m.backend, threads: m.threads, wasmPaths: new URL(ORT_DIRECTORY, scope.location.href).href, ...(adapter === null ? {} : { adapter }) });
       useRuntime(runtime);
       data = await loadDigits();
       post({ kind: 'ready', runtime: runtime.description, trainCount: data.train.count, testCount: data.test.count });

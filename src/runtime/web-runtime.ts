@@ -18,11 +18,21 @@ export interface WebRuntimeOptions {
   readonly threads?: number;
   /** URL prefix of onnxruntime-web's .mjs/.wasm files, which are served beside the page (no CDN). */
   readonly wasmPaths?: string;
+  /** The WebGPU adapter's name for the description (from `webGpuAdapterName`). */
+  readonly adapter?: string;
+}
+
+/** The parts of a WebGPU adapter used here (the WebGPU types are not in this project's lib). */
+interface GpuAdapter {
+  readonly limits: { readonly maxStorageBuffersPerShaderStage: number };
+  readonly features: unknown;
+  readonly info?: { readonly vendor?: string; readonly architecture?: string; readonly description?: string };
+  requestDevice(descriptor?: { readonly requiredLimits?: Record<string, number> }): Promise<unknown>;
 }
 
 interface BrowserGlobals {
   readonly crossOriginIsolated?: boolean;
-  readonly navigator?: { readonly hardwareConcurrency?: number; readonly gpu?: { requestAdapter(): Promise<unknown> } };
+  readonly navigator?: { readonly hardwareConcurrency?: number; readonly gpu?: { requestAdapter(): Promise<GpuAdapter | null> } };
 }
 
 const browser = globalThis as BrowserGlobals;
@@ -44,22 +54,66 @@ export async function webGpuAvailable(): Promise<boolean> {
   }
 }
 
+/**
+ * The browser's WebGPU adapter as onnxruntime-web should use it. onnxruntime-web asks its device for
+ * the adapter's workgroup and buffer-size limits but leaves the storage buffers a shader may bind at
+ * WebGPU's default of 8, so a Concat of 8 or more tensors (the reference model's training step
+ * has one) fails to build its pipeline, and the step goes on with that node's output unwritten
+ * (seen on SwiftShader, which offers 10). The device it makes through this adapter gets all the adapter has.
+ */
+async function adapterWithAllStorageBuffers(): Promise<GpuAdapter> {
+  const adapter = await browser.navigator?.gpu?.requestAdapter();
+  if (!adapter) throw new Error('this browser offers no WebGPU adapter; choose the WebAssembly backend (in Chromium, --enable-unsafe-webgpu turns WebGPU on)');
+  return {
+    limits: adapter.limits,
+    features: adapter.features,
+    ...(adapter.info === undefined ? {} : { info: adapter.info }),
+    requestDevice: (descriptor = {}) =>
+      adapter.requestDevice({
+        ...descriptor,
+        requiredLimits: { ...descriptor.requiredLimits, maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage },
+      }),
+  };
+}
+
+let webGpuSetUp: Promise<void> | undefined;
+
+/** Hands onnxruntime-web the adapter above; it reads `env.webgpu.adapter` once, when its first WebGPU session is created. */
+function setUpWebGpu(): Promise<void> {
+  webGpuSetUp ??= adapterWithAllStorageBuffers().then((adapter) => {
+    (ort.env.webgpu as { adapter: unknown }).adapter = adapter;
+  });
+  return webGpuSetUp;
+}
+
+/** The WebGPU adapter as WebGPU's adapter info names it ("google swiftshader"), or null when there is none. */
+export async function webGpuAdapterName(): Promise<string | null> {
+  const adapter = await browser.navigator?.gpu?.requestAdapter().catch(() => null);
+  if (!adapter) return null;
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.architecture, info.description].filter((part) => part !== undefined && part !== '').join(' ');
+  return name === '' ? 'an unnamed WebGPU adapter' : name;
+}
+
 export function webRuntime(options: WebRuntimeOptions = {}): Runtime {
   const backend = options.backend ?? 'wasm';
   const threads = usableThreads(options.threads);
   ort.env.wasm.numThreads = threads;
   if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
-  const where = backend === 'webgpu' ? 'WebGPU' : `wasm, ${threads} thread${threads === 1 ? '' : 's'}`;
+  const adapter = options.adapter ?? "the browser's WebGPU adapter";
+  const where = backend === 'webgpu' ? (options.adapter === undefined ? 'WebGPU' : `WebGPU: ${options.adapter}`) : `wasm, ${threads} thread${threads === 1 ? '' : 's'}`;
   return {
     description: `onnxruntime-web ${ort.env.versions.common} (${where})`,
     device: backend,
-    adapter: backend === 'webgpu' ? "the browser's WebGPU adapter" : undefined,
-    createSession: (model) =>
-      ort.InferenceSession.create(model, {
+    adapter: backend === 'webgpu' ? adapter : undefined,
+    createSession: async (model) => {
+      if (backend === 'webgpu') await setUpWebGpu();
+      return ort.InferenceSession.create(model, {
         executionProviders: [backend],
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
-      }),
+      });
+    },
     tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),
     writesIntoOutputs: false,
   };
