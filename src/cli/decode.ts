@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { prepareOutputDir } from '../persistence/output-path.js';
 import { modalityOf } from '../modality/registry.js';
 import { readConfig } from '../persistence/checkpoint.js';
+import { decodeSequence, SEQUENCE_BATCH } from '../tokenize/sequence-coding.js';
 import { Tokenizer } from '../tokenize/tokenizer.js';
 import { helpText, intOption, parseCommandArgs, stringOption, type OptionTable } from './args.js';
 import { CHECKPOINT_OPTIONS, checkpointReading, MODEL_OPTION, modelAndInputs } from './checkpoint-options.js';
@@ -23,8 +24,6 @@ const OPTIONS: OptionTable = {
 
 /** Grids decoded per run of the decoder. */
 const DECODE_CHUNK = 256;
-/** Examples per run of the decoder (the tokenizer pads a last partial batch; a clip of speech is a few windows). */
-const SEQUENCE_BATCH = 8;
 
 const USAGE = 'vqlab decode DIR INDICES.json [options]\n       vqlab decode --model NAME INDICES.json [options]';
 const SUMMARY = "Decode code indices (the output of `vqlab encode`, or h×w arrays for an image model) into PNG images or WAV audio, with a trained checkpoint or a pretrained model by name ('vqlab models').";
@@ -54,8 +53,8 @@ export const decodeCommand: Command = {
           const sequences = parseSequencesFile(json, file, shape);
           const written = decodedFileNames(sequences.map((s) => s.file), modality.outputExtension).map((name) => join(outDir, name));
           for (const [i, s] of sequences.entries()) {
-            const decoded = await tokenizer.decode(s.indices);
-            await writeFileAtomic(written[i]!, modality.encodeOutput(decoded.subarray(0, s.length), tokenizer.config), context?.writeHook);
+            const decoded = await decodeSequence(tokenizer, s.indices, s.length);
+            await writeFileAtomic(written[i]!, modality.encodeOutput(decoded, tokenizer.config), context?.writeHook);
           }
           await writeStdout(`${written.join('\n')}\n`);
           return;

@@ -4,12 +4,13 @@ import { modalityOf } from '../modality/registry.js';
 import { writeFileAtomic } from '../persistence/atomic-file.js';
 import { readConfig } from '../persistence/checkpoint.js';
 import { checkOutputFile } from '../persistence/output-path.js';
+import { encodeSequence, SEQUENCE_BATCH } from '../tokenize/sequence-coding.js';
 import { Tokenizer } from '../tokenize/tokenizer.js';
 import { helpText, intOption, parseCommandArgs, stringOption, UsageError, type OptionTable } from './args.js';
 import { CHECKPOINT_OPTIONS, checkpointReading, MODEL_OPTION, modelAndInputs } from './checkpoint-options.js';
 import { writeStdout, type Command } from './command.js';
 import type { IndicesFile } from './indices-file.js';
-import { examplesCovering, sequencesJson, type SequenceEntry } from './sequence-file.js';
+import { sequencesJson, type SequenceEntry } from './sequence-file.js';
 import { limitOptions, limitsFrom } from './limit-options.js';
 import { DEVICE_OPTION, useDeviceOption } from './device-option.js';
 
@@ -48,9 +49,6 @@ function toRows(indices: Int32Array, height: number, width: number, depth: numbe
   return rows;
 }
 
-/** Examples (audio windows) per run of the encoder and decoder of a sequence modality. */
-const SEQUENCE_BATCH = 8;
-
 /** The code sequences of files of a sequence modality (see sequence-file.ts), one file in memory at a time. */
 async function encodeSequences(dir: string, files: readonly string[], options: Parameters<typeof Tokenizer.load>[1], read: (file: string, config: Tokenizer['config']) => Float32Array | Promise<Float32Array>): Promise<unknown> {
   const tokenizer = await Tokenizer.load(dir, { ...options, batch: SEQUENCE_BATCH });
@@ -59,9 +57,7 @@ async function encodeSequences(dir: string, files: readonly string[], options: P
     const entries: SequenceEntry[] = [];
     for (const file of files) {
       const values = await read(file, tokenizer.config);
-      const padded = new Float32Array(examplesCovering(values.length, shape.valuesPerExample) * shape.valuesPerExample);
-      padded.set(values);
-      entries.push({ file, length: values.length, indices: await tokenizer.encode(padded) });
+      entries.push({ file, length: values.length, indices: await encodeSequence(tokenizer, values) });
     }
     return sequencesJson(resolve(dir), shape, entries);
   } finally {

@@ -30,11 +30,6 @@ export interface SequenceEntry {
   readonly indices: Int32Array;
 }
 
-/** Examples that cover `length` values (at least one). */
-export function examplesCovering(length: number, valuesPerExample: number): number {
-  return Math.max(1, Math.ceil(length / valuesPerExample));
-}
-
 /** The JSON object of encoded sequences. */
 export function sequencesJson(checkpoint: string, shape: SequenceShape, entries: readonly SequenceEntry[]): unknown {
   return {
