@@ -66,3 +66,8 @@ export function decodeFromIndices(ctx: BuildContext, model: VqvaeModel, indices:
 export function clampToUnit(x: Tensor): Tensor {
   return op.sub(op.relu(x), op.relu(op.sub(x, 1)));
 }
+
+/** clamp(x, −1, 1) = x − relu(x − 1) + relu(−x − 1): reconstructed audio as the samples a 16-bit WAV holds. */
+export function clampToSigned(x: Tensor): Tensor {
+  return op.add(op.sub(x, op.relu(op.sub(x, 1))), op.relu(op.sub(op.neg(x), 1)));
+}

@@ -11,8 +11,6 @@
  * coded by a model compiled for one length.
  */
 import { l1Loss } from '../../graph/composites.js';
-import * as op from '../../graph/ops.js';
-import type { Tensor } from '../../graph/tensor.js';
 import { BatchIterator } from '../../data/index.js';
 import { DataError } from '../../data/errors.js';
 import { checkAudioSamples } from '../../audio/audio-limits.js';
@@ -20,6 +18,7 @@ import { readAudioFile, readAudioFileHeader } from '../../audio/read-audio-file.
 import { resample } from '../../audio/resample.js';
 import { encodeWav16 } from '../../audio/wav-encode.js';
 import { AUDIO_MODEL_KINDS, audioInputOf, buildModel, makeModelConfig, type ModelConfig } from '../../models/config.js';
+import { clampToSigned } from '../../models/forward.js';
 import type { Modality } from '../modality.js';
 import { loadSpeechSplit } from './load-speech.js';
 import { describeSpeechMetrics, speechMetrics } from './speech-metrics.js';
@@ -37,11 +36,6 @@ const DEFAULT_CROP_SAMPLES = 16000;
 const EVAL_BATCH_SAMPLES = 2 ** 19;
 /** Silence between the clips of the preview, in seconds. */
 const PREVIEW_GAP_SECONDS = 0.25;
-
-/** clamp(x, −1, 1) = x − relu(x − 1) + relu(−x − 1): reconstructions as the samples a 16-bit WAV holds. */
-function clampToSigned(x: Tensor): Tensor {
-  return op.add(op.sub(x, op.relu(op.sub(x, 1))), op.relu(op.sub(op.neg(x), 1)));
-}
 
 /** Codes per second of audio and K, from the model a config builds. */
 function codeRate(config: ModelConfig): { tokensPerSecond: number; codebookSize: number } {
