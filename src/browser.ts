@@ -2,7 +2,8 @@
  * vqlab's browser entry point (`vqlab/browser`, and `vqlab` under a bundler's `browser` condition):
  * everything that needs no file system or native addon — graphs, autodiff, ONNX lowering, the
  * programs, layers, optimizers, quantizers, models, in-memory datasets and batches, the training
- * step and checkpoint weights from bytes — plus onnxruntime-web as the runtime.
+ * step and checkpoint weights from bytes, audio decoding (WAV, Ogg Vorbis), resampling and WAV
+ * writing, and the windowed coding of sequences — plus onnxruntime-web as the runtime.
  */
 export { Graph, type GraphInput, type InputKind } from './graph/graph.js';
 export { Tensor, GraphError, type DType, type Shape } from './graph/tensor.js';
@@ -28,6 +29,7 @@ export { DEFAULT_LIMITS, LIMIT_SPECS, limitExceeded, type InputLimits } from './
 export { Adam, adamW, type AdamOptions } from './optim/adam.js';
 export { Sgd, type SgdOptions } from './optim/sgd.js';
 export { clipByGlobalNorm } from './runtime/gradient-clip.js';
+export { forEachFixedBatch } from './runtime/fixed-batches.js';
 export type { Optimizer, UpdateContext } from './runtime/optimizer.js';
 
 export { conv2dLayer, type Conv2dOptions } from './layers/conv2d.js';
@@ -36,8 +38,8 @@ export { linearLayer, type LinearOptions } from './layers/linear.js';
 
 export * from './quantizers/index.js';
 
-export { makeModelConfig, buildModel, parseModelConfig, type ModelConfig } from './models/config.js';
-export { autoencode, encodeToIndices, decodeFromIndices, clampToUnit } from './models/forward.js';
+export { makeModelConfig, buildModel, parseModelConfig, modalityNameOf, audioInputOf, type AudioInput, type ModelConfig } from './models/config.js';
+export { autoencode, encodeToIndices, decodeFromIndices, clampToUnit, clampToSigned } from './models/forward.js';
 export type { ImageShape, LatentShape, VqvaeModel } from './models/model.js';
 export { DataError } from './data/errors.js';
 export { type ImageDataset, makeDataset, imageAt, subset, splitTrainTest, unitFromBytes } from './data/dataset.js';
@@ -48,3 +50,9 @@ export { createAutoencoderStep, runAutoencoderStep, lossesOf, type AutoencoderLo
 export { encodeSafetensors, decodeSafetensors } from './persistence/safetensors.js';
 export { CheckpointError, configFromJson, modelFromWeights, type ModelWeights } from './persistence/checkpoint-weights.js';
 export { verifyCheckpointFiles, CHECKSUMS_FILE, type CheckpointVerification } from './persistence/checksums.js';
+export { decodeAudio } from './audio/decode-audio.js';
+export { AudioError } from './audio/audio-error.js';
+export type { AudioClip } from './audio/audio-clip.js';
+export { resample } from './audio/resample.js';
+export { encodeWav16 } from './audio/wav-encode.js';
+export { encodeSequence, decodeSequence, examplesCovering, SEQUENCE_BATCH, type ExampleCoder } from './tokenize/sequence-coding.js';
