@@ -42,11 +42,14 @@ export function missingChromium(): string | null {
   return existsSync(CHROMIUM_PATH) ? null : `${CHROMIUM_PATH} is not installed (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 }
 
+/** Chromium's test microphone (a beep every second), granted to the page without asking. */
+const FAKE_MICROPHONE = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
 /**
  * Start headless Chromium with one page; `gpu` turns WebGPU on with the machine's adapter,
- * `gpu: 'swiftshader'` with SwiftShader's.
+ * `gpu: 'swiftshader'` with SwiftShader's; `fakeMicrophone` gives getUserMedia Chromium's test signal.
  */
-export async function launchChromium(options: { gpu?: boolean | 'swiftshader'; width?: number; height?: number } = {}): Promise<Browser> {
+export async function launchChromium(options: { gpu?: boolean | 'swiftshader'; fakeMicrophone?: boolean; width?: number; height?: number } = {}): Promise<Browser> {
   const missing = missingChromium();
   if (missing) throw new Error(missing);
   const profile = mkdtempSync(join(tmpdir(), 'vqlab-chromium-'));
@@ -55,7 +58,7 @@ export async function launchChromium(options: { gpu?: boolean | 'swiftshader'; w
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: [...FLAGS, ...(options.gpu === 'swiftshader' ? SWIFTSHADER_WEBGPU_FLAGS : options.gpu ? WEBGPU_FLAGS : ['--disable-gpu'])],
+      args: [...FLAGS, ...(options.gpu === 'swiftshader' ? SWIFTSHADER_WEBGPU_FLAGS : options.gpu ? WEBGPU_FLAGS : ['--disable-gpu']), ...(options.fakeMicrophone ? FAKE_MICROPHONE : [])],
       viewport: { width: options.width ?? 1100, height: options.height ?? 900 },
     });
   } catch (err) {
