@@ -15,24 +15,28 @@ export type PagePhase = 'starting' | 'failed' | 'ready' | 'building' | 'training
 const SETTINGS = ['quantizer', 'codebook-size', 'batch', 'lr'] as const;
 /** Encoding an opened image and editing a code need a ready worker, with or without training running. */
 const DRAWING = ['image', 'code', 'apply'] as const;
+/** Recording or opening audio needs a speech model; only these of the controls depend on the model's modality. */
+const SPEECH = ['record', 'audio-file'] as const;
 
-type ControlId = (typeof SETTINGS)[number] | (typeof DRAWING)[number] | 'backend' | 'train' | 'stop' | 'checkpoint' | 'pretrained';
+type ControlId = (typeof SETTINGS)[number] | (typeof DRAWING)[number] | (typeof SPEECH)[number] | 'backend' | 'train' | 'stop' | 'checkpoint' | 'pretrained';
 
-const ALL: readonly ControlId[] = [...SETTINGS, ...DRAWING, 'backend', 'train', 'stop', 'checkpoint', 'pretrained'];
+const ALL: readonly ControlId[] = [...SETTINGS, ...DRAWING, ...SPEECH, 'backend', 'train', 'stop', 'checkpoint', 'pretrained'];
 
 /** Loading a checkpoint (uploaded or pretrained) or changing the backend stops a running training first, so they stay usable. */
 const USABLE: { readonly [P in PagePhase]: readonly ControlId[] } = {
   starting: [],
   failed: ['backend'],
-  ready: [...SETTINGS, ...DRAWING, 'backend', 'train', 'checkpoint', 'pretrained'],
+  ready: [...SETTINGS, ...DRAWING, ...SPEECH, 'backend', 'train', 'checkpoint', 'pretrained'],
   building: [],
   training: [...DRAWING, 'backend', 'stop', 'checkpoint', 'pretrained'],
 };
 
-export function enableControlsFor(phase: PagePhase, pad: DrawingPad): void {
+/** `speech`: the page holds a speech model, which codes audio and no drawings (training in the page replaces it by an image model). */
+export function enableControlsFor(phase: PagePhase, pad: DrawingPad, speech: boolean): void {
   for (const id of ALL) {
     const control = document.getElementById(id) as HTMLButtonElement | HTMLInputElement | HTMLSelectElement;
-    control.disabled = !USABLE[phase].includes(id);
+    const forModel = (SPEECH as readonly string[]).includes(id) ? speech : !(DRAWING as readonly string[]).includes(id) || !speech;
+    control.disabled = !(USABLE[phase].includes(id) && forModel);
   }
-  pad.enabled = phase === 'ready' || phase === 'training';
+  pad.enabled = (phase === 'ready' || phase === 'training') && !speech;
 }

@@ -1,17 +1,35 @@
 /**
- * The demo page: controls, live charts, the test digits and the drawing pad. Everything that runs
+ * The demo page: controls, live charts, the test digits and the drawing pad, and for a speech
+ * checkpoint a recorded or opened clip, its codes and its reconstruction. Everything that runs
  * ONNX Runtime lives in the worker (worker.ts); this file only sends it requests and draws replies.
  *
  * `window.vqlabDemo` mirrors what the page shows (losses, code grids) as plain data, for the
  * browser test and for anyone poking at the page from the console.
  */
-import { DEFAULT_LIMITS } from '../../dist/src/browser.js';
+import { DEFAULT_LIMITS, encodeWav16 } from '../../dist/src/browser.js';
 import { drawGray, drawLossCurve, drawUsageHistogram } from './charts.js';
 import { readCheckpointUpload } from './checkpoint-upload.js';
 import { enableControlsFor, type PagePhase } from './controls.js';
 import { DrawingPad } from './drawing-pad.js';
 import { decodeImageFile } from './image-file.js';
-import { PRETRAINED_DIRECTORY, PRETRAINED_FILES, PRETRAINED_INDEX, type Backend, type FromWorker, type PretrainedEntry, type Progress, type TestDigits, type ToWorker, type TrainSettings } from './protocol.js';
+import { PRETRAINED_DIRECTORY, PRETRAINED_FILES, PRETRAINED_INDEX, type Backend, type FromWorker, type PretrainedEntry, type Progress, type SpeechModel, type TestDigits, type ToWorker, type TrainSettings } from './protocol.js';
+import { MicrophoneRecorder, readSpeechFile, type SpeechClip } from './speech-input.js';
+
+/** A clip the page coded with a speech model. */
+interface CodedSpeech {
+  /** The file's name, or 'recording'. */
+  readonly source: string;
+  readonly sampleRate: number;
+  /** The clip's samples at the model's rate (what was encoded). */
+  readonly samples: Float32Array;
+  /** Its codes, window after window (as `vqlab encode` writes a sequence's indices). */
+  readonly codes: number[];
+  /** The samples the codes decode to, as many as the clip's (as `vqlab decode` writes them, before 16-bit rounding). */
+  readonly decoded: Float32Array;
+  readonly tokensPerSecond: number;
+  /** tokens/s × log2 K. */
+  readonly bitsPerSecond: number;
+}
 
 interface DemoState {
   runtime: string;
@@ -28,6 +46,10 @@ interface DemoState {
   testDigits: TestDigits | null;
   drawnCodes: number[] | null;
   drawnImage: Float32Array | null;
+  /** The loaded speech model (null for an image model or none). */
+  speechModel: SpeechModel | null;
+  speech: CodedSpeech | null;
+  recording: boolean;
   /** Every failure the page has shown, one line each. */
   errors: string[];
   /** Warnings that did not stop an action, e.g. a checkpoint loaded without checksums. */
@@ -35,7 +57,7 @@ interface DemoState {
 }
 
 const state: DemoState = {
-  runtime: '', model: '', ready: false, phase: 'starting', training: false, losses: [], stepMs: [], progress: null, testDigits: null, drawnCodes: null, drawnImage: null, errors: [], notices: [],
+  runtime: '', model: '', ready: false, phase: 'starting', training: false, losses: [], stepMs: [], progress: null, testDigits: null, drawnCodes: null, drawnImage: null, speechModel: null, speech: null, recording: false, errors: [], notices: [],
 };
 (globalThis as unknown as { vqlabDemo: DemoState }).vqlabDemo = state;
 
@@ -97,6 +119,19 @@ function forgetModel(): void {
   $('editor').hidden = true;
   $('grid').replaceChildren();
   $('test-digits').replaceChildren();
+  forgetSpeech();
+}
+
+function forgetSpeech(): void {
+  state.speechModel = null;
+  state.speech = null;
+  $('speech-rate').textContent = '—';
+  $('speech-codes').textContent = '';
+  ($('play') as HTMLButtonElement).disabled = true;
+  const download = $('download') as HTMLAnchorElement;
+  if (download.href) URL.revokeObjectURL(download.href);
+  download.removeAttribute('href');
+  download.hidden = true;
 }
 
 function phase(): PagePhase {
@@ -107,7 +142,10 @@ function phase(): PagePhase {
 
 function refreshControls(): void {
   state.phase = phase();
-  enableControlsFor(state.phase, pad);
+  enableControlsFor(state.phase, pad, state.speechModel !== null);
+  // One clip at a time: while the microphone records, only its stop button is usable.
+  ($('stop-recording') as HTMLButtonElement).disabled = !state.recording;
+  if (state.recording) for (const id of ['record', 'audio-file']) ($(id) as HTMLButtonElement | HTMLInputElement).disabled = true;
 }
 
 function fail(message: string): void {
@@ -152,6 +190,9 @@ function receive(m: FromWorker): void {
     case 'decoded':
       if (m.id === requestId) showDecoded(m.image);
       return;
+    case 'speech-coded':
+      if (m.id === requestId && speechRequest) showSpeech(speechRequest, m.codes, m.decoded);
+      return;
     case 'error':
       if (m.action === 'init') initFailed = true;
       if (pending?.kind === m.action) pending = null;
@@ -166,6 +207,13 @@ function showModel(m: Extract<FromWorker, { kind: 'model' }>): void {
   state.model = m.description;
   state.testDigits = null;
   state.drawnCodes = null;
+  forgetSpeech();
+  state.speechModel = m.speech;
+  if (m.speech) {
+    $('test-digits').replaceChildren();
+    $('grid').replaceChildren();
+    $('speech-rate').textContent = `${m.speech.sampleRate} Hz in windows of ${m.speech.windowSamples} samples, ${m.speech.codesPerWindow} codes each: ${formatRate(m.speech.tokensPerSecond, m.codebookSize)}`;
+  }
   $('model').textContent = m.description;
   ($('code') as HTMLInputElement).max = String(codebookSize - 1);
   state.losses = [];
@@ -177,9 +225,113 @@ function showModel(m: Extract<FromWorker, { kind: 'model' }>): void {
   if (loaded) {
     if (loaded.notice) state.notices.push(loaded.notice);
     const notice = loaded.notice ? ` Note: ${loaded.notice}.` : '';
-    setStatus(`Loaded the checkpoint (${loaded.files}): ${m.description}.${notice} Draw a digit below.`, 'ready');
+    setStatus(`Loaded the checkpoint (${loaded.files}): ${m.description}.${notice} ${m.speech ? 'Record or open a clip below.' : 'Draw a digit below.'}`, 'ready');
   }
-  redrawDrawing();
+  if (!m.speech) redrawDrawing();
+}
+
+/** tokens/s and the bitrate of one codebook of K codes, log2 K bits a token. */
+function formatRate(tokensPerSecond: number, size: number): string {
+  return `${Number(tokensPerSecond.toFixed(2))} tokens/s × log₂ ${size} = ${Math.round(tokensPerSecond * Math.log2(size))} bit/s`;
+}
+
+/** The clip the worker is coding, until its codes come back. */
+let speechRequest: { readonly source: string; readonly clip: SpeechClip } | null = null;
+
+function codeSpeech(source: string, clip: SpeechClip): void {
+  const model = state.speechModel;
+  if (!model) throw new Error('load a speech checkpoint first');
+  speechRequest = { source, clip };
+  const seconds = clip.samples.length / model.sampleRate;
+  setStatus(`Coding ${source} (${seconds.toFixed(2)} s${clip.sourceRate !== model.sampleRate ? `, resampled from ${clip.sourceRate} Hz` : ''})…`, 'starting');
+  // A copy goes to the worker: the page keeps the clip it shows.
+  const samples = clip.samples.slice();
+  send({ kind: 'code-speech', id: ++requestId, samples }, [samples.buffer]);
+}
+
+function showSpeech(request: { readonly source: string; readonly clip: SpeechClip }, codes: Int32Array, decoded: Float32Array): void {
+  const model = state.speechModel!;
+  speechRequest = null;
+  state.speech = {
+    source: request.source,
+    sampleRate: model.sampleRate,
+    samples: request.clip.samples,
+    codes: Array.from(codes),
+    decoded,
+    tokensPerSecond: model.tokensPerSecond,
+    bitsPerSecond: model.tokensPerSecond * Math.log2(codebookSize),
+  };
+  const windows = codes.length / model.codesPerWindow;
+  const lines = Array.from({ length: windows }, (_, w) => `${String(w + 1).padStart(4)}: ${Array.from(codes.subarray(w * model.codesPerWindow, (w + 1) * model.codesPerWindow)).join(' ')}`);
+  $('speech-codes').textContent = lines.join('\n');
+  const seconds = decoded.length / model.sampleRate;
+  $('speech-rate').textContent = `${request.source}: ${seconds.toFixed(2)} s → ${codes.length} codes in ${windows} window${windows === 1 ? '' : 's'} · ${formatRate(model.tokensPerSecond, codebookSize)}`;
+  ($('play') as HTMLButtonElement).disabled = false;
+  const download = $('download') as HTMLAnchorElement;
+  if (download.href) URL.revokeObjectURL(download.href);
+  // Copied into a buffer of its own: a Blob takes no view that may be backed by shared memory.
+  download.href = URL.createObjectURL(new Blob([encodeWav16(decoded, model.sampleRate).slice()], { type: 'audio/wav' }));
+  // Named as `vqlab decode` names its output.
+  download.download = `${request.source.replace(/\.[^.]*$/, '')}.decoded.wav`;
+  download.hidden = false;
+  setStatus(`Coded ${request.source}: ${codes.length} codes; play or download the reconstruction.`, 'ready');
+}
+
+let recorder: MicrophoneRecorder | null = null;
+
+async function startRecording(): Promise<void> {
+  state.recording = true;
+  refreshControls();
+  try {
+    recorder = await MicrophoneRecorder.start(DEFAULT_LIMITS, () => {
+      state.notices.push(`the recording reached ${DEFAULT_LIMITS.maxAudioSamples} samples, the cap on one clip, and stopped`);
+      stopRecordingReporting();
+    });
+  } catch (err) {
+    state.recording = false;
+    refreshControls();
+    throw err;
+  }
+  setStatus('Recording… press Stop recording to code it.', 'training');
+}
+
+async function stopRecording(): Promise<void> {
+  const active = recorder;
+  recorder = null;
+  state.recording = false;
+  refreshControls();
+  if (!active) return;
+  const model = state.speechModel;
+  if (!model) throw new Error('the speech model was replaced while recording; load a speech checkpoint and record again');
+  codeSpeech('recording.wav', await active.stop(model.sampleRate));
+}
+
+function stopRecordingReporting(): void {
+  stopRecording().catch((err: unknown) => fail(`Recording failed: ${reason(err)}`));
+}
+
+async function openSpeechFile(file: File): Promise<void> {
+  const model = state.speechModel;
+  if (!model) throw new Error('load a speech checkpoint first');
+  setStatus(`Decoding ${file.name}…`, 'starting');
+  codeSpeech(file.name, await readSpeechFile(file, model.sampleRate, DEFAULT_LIMITS));
+}
+
+let playing: AudioContext | null = null;
+
+/** Plays the decoded samples at the model's rate (the context resamples them to the output device's). */
+async function playReconstruction(): Promise<void> {
+  const coded = state.speech;
+  if (!coded) return;
+  await playing?.close();
+  const context = new AudioContext();
+  playing = context;
+  const buffer = context.createBuffer(1, coded.decoded.length, coded.sampleRate);
+  buffer.copyToChannel(Float32Array.from(coded.decoded), 0);
+  const source = context.createBufferSource();
+  source.buffer = buffer;
+  source.connect(context.destination);
+  source.start();
 }
 
 function showProgress(p: Progress): void {
@@ -349,6 +501,15 @@ $('train').onclick = () => {
   send({ kind: 'train', settings: s });
 };
 $('stop').onclick = () => send({ kind: 'stop' });
+$('record').onclick = () => startRecording().catch((err: unknown) => fail(`Recording failed: ${reason(err)}`));
+$('stop-recording').onclick = stopRecordingReporting;
+$('play').onclick = () => playReconstruction().catch((err: unknown) => fail(`Playing the reconstruction failed: ${reason(err)}`));
+$('audio-file').onchange = () => {
+  const input = $('audio-file') as HTMLInputElement;
+  const file = input.files?.[0];
+  input.value = '';
+  if (file) openSpeechFile(file).catch((err: unknown) => fail(`Opening the audio failed: ${reason(err)}`));
+};
 $('clear').onclick = () => pad.clear();
 $('apply').onclick = applyCode;
 $('code').onkeydown = (e) => {

@@ -17,7 +17,9 @@ export type ToWorker =
   | { readonly kind: 'stop' }
   | { readonly kind: 'load'; readonly configName: string; readonly configText: string; readonly weightsName: string; readonly weights: ArrayBuffer }
   | { readonly kind: 'encode'; readonly id: number; readonly image: Float32Array }
-  | { readonly kind: 'decode'; readonly id: number; readonly codes: Int32Array };
+  | { readonly kind: 'decode'; readonly id: number; readonly codes: Int32Array }
+  /** Mono samples at the speech model's rate, of any length: encoded in windows and decoded back. */
+  | { readonly kind: 'code-speech'; readonly id: number; readonly samples: Float32Array };
 
 export interface Progress {
   readonly step: number;
@@ -38,6 +40,14 @@ export interface Progress {
   readonly imagesPerSecond: number;
 }
 
+/** A speech model (modality 'audio'): mono at `sampleRate`, coded in windows of `windowSamples`. */
+export interface SpeechModel {
+  readonly sampleRate: number;
+  readonly windowSamples: number;
+  readonly codesPerWindow: number;
+  readonly tokensPerSecond: number;
+}
+
 /** The first test digits, their code grids and their reconstructions by the current model. */
 export interface TestDigits {
   readonly count: number;
@@ -48,12 +58,14 @@ export interface TestDigits {
 
 export type FromWorker =
   | { readonly kind: 'ready'; readonly runtime: string; readonly trainCount: number; readonly testCount: number }
-  | { readonly kind: 'model'; readonly description: string; readonly codebookSize: number; readonly grid: readonly [number, number] }
+  | { readonly kind: 'model'; readonly description: string; readonly codebookSize: number; readonly grid: readonly [number, number]; readonly speech: SpeechModel | null }
   | { readonly kind: 'progress'; readonly progress: Progress }
   | { readonly kind: 'test-digits'; readonly digits: TestDigits }
   | { readonly kind: 'stopped'; readonly steps: number }
   | { readonly kind: 'encoded'; readonly id: number; readonly codes: Int32Array; readonly image: Float32Array }
   | { readonly kind: 'decoded'; readonly id: number; readonly image: Float32Array }
+  /** The codes of a clip, window after window, and the samples they decode to (the clip's length). */
+  | { readonly kind: 'speech-coded'; readonly id: number; readonly codes: Int32Array; readonly decoded: Float32Array }
   /** A request failed; `message` is one line that names the action and the reason. */
   | { readonly kind: 'error'; readonly action: ToWorker['kind']; readonly message: string };
 

@@ -1,15 +1,17 @@
 /**
  * The demo's Web Worker: owns the MNIST digits, the model and every ONNX Runtime session, so the
  * page stays responsive while a training step runs. Training is vqlab's own training step
- * (`createAutoencoderStep`, the graph `vqlab train` runs) on onnxruntime-web.
+ * (`createAutoencoderStep`, the graph `vqlab train` runs) on onnxruntime-web. A speech checkpoint
+ * (`vqlab train --model seanet`) codes clips in windows of its example length with the same
+ * windowing as `vqlab encode`/`vqlab decode` (encodeSequence, decodeSequence).
  */
 import {
-  Adam, BatchIterator, buildModel, clampToUnit, configFromJson, createAutoencoderStep, decodeFromIndices, encodeToIndices, EpochStats,
-  InferenceProgram, lossesOf, makeDataset, makeModelConfig, modelFromWeights, resolveQuantizerConfig, runAutoencoderStep, splitTrainTest, TRAIN_DEFAULTS,
-  unitFromBytes, useRuntime, VariableStore, webGpuAdapterName, webRuntime, type AutoencoderStep, type ImageDataset, type InferenceProgramOptions, type ModelConfig,
-  type VqvaeModel,
+  Adam, audioInputOf, BatchIterator, buildModel, clampToSigned, clampToUnit, configFromJson, createAutoencoderStep, decodeFromIndices, decodeSequence,
+  encodeSequence, encodeToIndices, EpochStats, forEachFixedBatch, InferenceProgram, lossesOf, makeDataset, makeModelConfig, modalityNameOf, modelFromWeights,
+  resolveQuantizerConfig, runAutoencoderStep, SEQUENCE_BATCH, splitTrainTest, TRAIN_DEFAULTS, unitFromBytes, useRuntime, VariableStore, webGpuAdapterName, webRuntime,
+  type AutoencoderStep, type ExampleCoder, type ImageDataset, type InferenceProgramOptions, type ModelConfig, type VqvaeModel,
 } from '../../dist/src/browser.js';
-import { MNIST_FILE, ORT_DIRECTORY, TEST_DIGITS, testDigitIndices, type FromWorker, type TestDigits, type ToWorker, type TrainSettings } from './protocol.js';
+import { MNIST_FILE, ORT_DIRECTORY, TEST_DIGITS, testDigitIndices, type FromWorker, type SpeechModel, type TestDigits, type ToWorker, type TrainSettings } from './protocol.js';
 
 interface WorkerScope {
   onmessage: ((event: { data: ToWorker }) => void) | null;
@@ -35,7 +37,10 @@ interface Loaded {
   readonly store: VariableStore;
   readonly encode: InferenceProgram;
   readonly decode: InferenceProgram;
-  readonly testDigits: InferenceProgram;
+  /** An image model's strip of test digits; null for a speech model. */
+  readonly testDigits: InferenceProgram | null;
+  /** A speech model's windows coded both ways (encode and decode at SEQUENCE_BATCH windows a run); null for an image model. */
+  readonly speech: ExampleCoder | null;
 }
 
 let data: { train: ImageDataset; test: ImageDataset } | undefined;
@@ -75,7 +80,8 @@ async function loadDigits(): Promise<{ train: ImageDataset; test: ImageDataset }
  */
 async function useModel(config: ModelConfig, model: VqvaeModel, store: VariableStore): Promise<Loaded> {
   if (model.quantizer.depth > 1) throw new Error(`the page shows one code per grid cell; a ${model.quantizer.kind} quantizer with ${model.quantizer.depth} stages is not supported here (use vqlab encode/decode)`);
-  const programs = await createPrograms(model, store);
+  const speech = modalityNameOf(config) === 'audio';
+  const programs = speech ? await createSpeechPrograms(model, store) : await createPrograms(model, store);
   const previous = loaded;
   loaded = { config, model, store, ...programs };
   if (previous) await releaseAll(previous);
@@ -85,11 +91,68 @@ async function useModel(config: ModelConfig, model: VqvaeModel, store: VariableS
     description: `${config.architecture.kind} + ${q.kind} (K=${q.codebookSize}, d=${q.dim})`,
     codebookSize: q.codebookSize,
     grid: [model.latent.height, model.latent.width],
+    speech: speech ? speechModel(config, model) : null,
   });
   return loaded;
 }
 
-type Programs = Pick<Loaded, 'encode' | 'decode' | 'testDigits'>;
+/** What the page shows of a speech model: its rate, window and codes per second (as `vqlab eval` reports them). */
+function speechModel(config: ModelConfig, model: VqvaeModel): SpeechModel {
+  const { sampleRate, samples } = audioInputOf(config);
+  const codesPerWindow = model.latent.height * model.latent.width * model.quantizer.depth;
+  return { sampleRate, windowSamples: samples, codesPerWindow, tokensPerSecond: (codesPerWindow * sampleRate) / samples };
+}
+
+type Programs = Pick<Loaded, 'encode' | 'decode' | 'testDigits' | 'speech'>;
+
+/**
+ * A speech model's encoder and decoder at SEQUENCE_BATCH windows a run, the graphs `vqlab encode`
+ * and `vqlab decode` run (the decoder's output clamped to [−1, 1] as the audio modality's is),
+ * wrapped as the ExampleCoder that encodeSequence and decodeSequence drive.
+ */
+async function createSpeechPrograms(model: VqvaeModel, store: VariableStore): Promise<Programs> {
+  const { channels, height, width } = model.input;
+  const grid = model.latent;
+  const exampleSize = channels * height * width;
+  const codesPerImage = grid.height * grid.width;
+  const encode = await InferenceProgram.create({
+    store,
+    graphName: 'speech_encode',
+    build: (ctx) => ({ codes: encodeToIndices(ctx, model, ctx.input('audio', [SEQUENCE_BATCH, channels, height, width])) }),
+  });
+  let decode: InferenceProgram;
+  try {
+    decode = await InferenceProgram.create({
+      store,
+      graphName: 'speech_decode',
+      build: (ctx) => ({ audio: clampToSigned(decodeFromIndices(ctx, model, ctx.input('codes', [SEQUENCE_BATCH, grid.height, grid.width], 'int64'))) }),
+    });
+  } catch (err) {
+    await exclusive(() => encode.release());
+    throw err;
+  }
+  const speech: ExampleCoder = {
+    exampleSize,
+    codesPerImage,
+    async encode(examples) {
+      const out = new Int32Array((examples.length / exampleSize) * codesPerImage);
+      await forEachFixedBatch(examples, exampleSize, SEQUENCE_BATCH, async (batch, start, n) => {
+        const codes = (await exclusive(() => encode.run({ audio: batch }))).codes as BigInt64Array;
+        for (let i = 0; i < n * codesPerImage; i++) out[start * codesPerImage + i] = Number(codes[i]!);
+      });
+      return out;
+    },
+    async decode(indices) {
+      const out = new Float32Array((indices.length / codesPerImage) * exampleSize);
+      await forEachFixedBatch(BigInt64Array.from(indices, (v) => BigInt(v)), codesPerImage, SEQUENCE_BATCH, async (batch, start, n) => {
+        const audio = (await exclusive(() => decode.run({ codes: batch }))).audio as Float32Array;
+        out.set(audio.subarray(0, n * exampleSize), start * exampleSize);
+      });
+      return out;
+    },
+  };
+  return { encode, decode, testDigits: null, speech };
+}
 
 /** The page's inference programs for `model`; those made before a failure are released. */
 async function createPrograms(model: VqvaeModel, store: VariableStore): Promise<Programs> {
@@ -120,7 +183,7 @@ async function createPrograms(model: VqvaeModel, store: VariableStore): Promise<
         return { codes, reconstructions: clampToUnit(decodeFromIndices(ctx, model, codes)) };
       },
     });
-    return { encode, decode, testDigits };
+    return { encode, decode, testDigits, speech: null };
   } catch (err) {
     await exclusive(async () => {
       for (const program of created) await program.release();
@@ -133,15 +196,17 @@ async function releaseAll(l: Loaded): Promise<void> {
   await exclusive(async () => {
     await l.encode.release();
     await l.decode.release();
-    await l.testDigits.release();
+    await l.testDigits?.release();
   });
 }
 
 async function sendTestDigits(l: Loaded): Promise<void> {
+  if (!l.testDigits) return;
+  const program = l.testDigits;
   const test = requireDigits().test;
   const images = new Float32Array(TEST_DIGITS * PIXELS);
   testDigitIndices(test.count).forEach((at, i) => images.set(test.images.subarray(at * PIXELS, (at + 1) * PIXELS), i * PIXELS));
-  const out = await exclusive(() => l.testDigits.run({ images }));
+  const out = await exclusive(() => program.run({ images }));
   const digits: TestDigits = {
     count: TEST_DIGITS,
     images,
@@ -258,7 +323,7 @@ async function handle(m: ToWorker): Promise<void> {
     case 'load':
       return loadCheckpoint(m);
     case 'encode': {
-      const l = requireModel();
+      const l = requireImageModel();
       const codes = await exclusive(() => l.encode.run({ image: m.image }));
       const image = await exclusive(() => l.decode.run({ codes: codes.codes! }));
       const asNumbers = Int32Array.from(codes.codes as BigInt64Array, Number);
@@ -266,12 +331,20 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     }
     case 'decode': {
-      const l = requireModel();
+      const l = requireImageModel();
       const size = l.model.quantizer.codebookSize;
       const bad = m.codes.find((c) => !(Number.isInteger(c) && c >= 0 && c < size));
       if (bad !== undefined) throw new Error(`code ${bad} is outside the codebook [0, ${size})`);
       const image = await exclusive(() => l.decode.run({ codes: BigInt64Array.from(m.codes, BigInt) }));
       post({ kind: 'decoded', id: m.id, image: image.image as Float32Array });
+      return;
+    }
+    case 'code-speech': {
+      const speech = requireModel().speech;
+      if (!speech) throw new Error('the loaded model is an image model; load a speech checkpoint (vqlab train --model seanet) to code audio');
+      const codes = await encodeSequence(speech, m.samples);
+      const decoded = (await decodeSequence(speech, codes, m.samples.length)).slice();
+      post({ kind: 'speech-coded', id: m.id, codes, decoded }, [codes.buffer, decoded.buffer]);
       return;
     }
   }
@@ -287,6 +360,12 @@ function requireModel(): Loaded {
   return loaded;
 }
 
+function requireImageModel(): Loaded {
+  const l = requireModel();
+  if (l.speech) throw new Error('the loaded model is a speech model; train a model or load an image checkpoint to code digits');
+  return l;
+}
+
 /** What each request does, as its error names it: "Loading the checkpoint failed: …". */
 const ACTIONS: { readonly [K in ToWorker['kind']]: string } = {
   init: 'Starting ONNX Runtime and loading the digits',
@@ -295,6 +374,7 @@ const ACTIONS: { readonly [K in ToWorker['kind']]: string } = {
   load: 'Loading the checkpoint',
   encode: 'Encoding the drawing',
   decode: 'Decoding the edited codes',
+  'code-speech': 'Coding the audio',
 };
 
 /** An error as one line: onnxruntime-web's messages can carry a native stack after the first line. */
