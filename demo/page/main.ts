@@ -282,8 +282,9 @@ let recorder: MicrophoneRecorder | null = null;
 async function startRecording(): Promise<void> {
   state.recording = true;
   refreshControls();
+  let started: MicrophoneRecorder;
   try {
-    recorder = await MicrophoneRecorder.start(DEFAULT_LIMITS, () => {
+    started = await MicrophoneRecorder.start(DEFAULT_LIMITS, () => {
       state.notices.push(`the recording reached ${DEFAULT_LIMITS.maxAudioSamples} samples, the cap on one clip, and stopped`);
       stopRecordingReporting();
     });
@@ -292,11 +293,13 @@ async function startRecording(): Promise<void> {
     refreshControls();
     throw err;
   }
+  recorder = started;
   setStatus('Recording… press Stop recording to code it.', 'training');
+  // Stop recording was pressed while the browser was still opening the microphone.
+  if (!state.recording) await stopRecording(started);
 }
 
-async function stopRecording(): Promise<void> {
-  const active = recorder;
+async function stopRecording(active = recorder): Promise<void> {
   recorder = null;
   state.recording = false;
   refreshControls();
