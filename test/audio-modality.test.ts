@@ -12,9 +12,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeWav } from '../src/audio/wav-decode.js';
 import { readAudioFile } from '../src/audio/read-audio-file.js';
+import { melDistance } from '../src/audio/metrics/mel-distance.js';
+import { Graph } from '../src/graph/graph.js';
 import { makeModelConfig, parseModelConfig, ModelConfigError } from '../src/models/config.js';
 import { audioModality } from '../src/modality/audio/audio-modality.js';
+import { L1_TIME_WEIGHT, MEL_WEIGHT } from '../src/modality/audio/speech-losses.js';
 import { speechMetrics } from '../src/modality/audio/speech-metrics.js';
+import { resolveCheckpoint } from '../src/persistence/run-directory.js';
+import { CompiledGraph } from '../src/runtime/session.js';
 import { cropInto, makeSpeechSet, windowValues } from '../src/modality/audio/speech-set.js';
 import { isSpeechSource, speechSource, splitFiles } from '../src/modality/audio/speech-sources.js';
 import { modalityOf } from '../src/modality/registry.js';
@@ -134,6 +139,46 @@ test('a short SEANet + SimVQ run on a few seconds of speech lowers the loss and 
   assert.equal(test.tokens_per_second, 100, '16 kHz / hop 160');
   const log = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
   assert.equal(log.length, 12);
+});
+
+test("loss 'l1+mel' is 0.1 × the time-domain L1 plus the mean mel distance of the batch (EnCodec's weights), at the model's sample rate", async () => {
+  const clip = (await readAudioFile(speech)).samples;
+  const t = 8000;
+  const config = makeModelConfig({ modality: 'audio', model: 'seanet', input: { sampleRate: 16000, channels: 1, samples: t }, quantizer: resolveQuantizerConfig('simvq', { codebookSize: 16, dim: 8 }), seanet: SMALL_SEANET });
+  const target = Float32Array.from(clip.subarray(10000, 10000 + 2 * t));
+  const recon = Float32Array.from(clip.subarray(20000, 20000 + 2 * t), (v, i) => 0.8 * v + 0.01 * Math.sin(i));
+  const g = new Graph();
+  const [a, b] = [g.input('recon', [2, 1, 1, t]), g.input('target', [2, 1, 1, t])];
+  const compiled = await CompiledGraph.create(g, { loss: audioModality.losses['l1+mel']!(config)(a, b) }, { threads: 1 });
+  const got = ((await compiled.run({ recon, target })).loss as Float32Array)[0]!;
+  await compiled.release();
+  let l1 = 0;
+  for (let i = 0; i < target.length; i++) l1 += Math.abs(recon[i]! - target[i]!);
+  const mel = (melDistance(target.subarray(0, t), recon.subarray(0, t), 16000) + melDistance(target.subarray(t), recon.subarray(t), 16000)) / 2;
+  const expected = L1_TIME_WEIGHT * (l1 / target.length) + MEL_WEIGHT * mel;
+  assert.ok(Math.abs(got - expected) < 1e-4 * expected, `${got} against ${expected}`);
+});
+
+test("a SEANet + SimVQ run with --loss l1+mel lowers its loss, records the loss in trainer-state.json and refuses a resume with another", async () => {
+  const data = speechFolder(3);
+  const out = join(tempDir('speech-mel-run'), 'run');
+  const options = {
+    quantizer: resolveQuantizerConfig('simvq', { codebookSize: 16, dim: 8 }),
+    modality: 'audio' as const, model: 'seanet', seanet: SMALL_SEANET, cropSamples: 3200, loss: 'l1+mel',
+    lr: 3e-3, batch: 2, epochs: 12, seed: 1, threads: 1, out, data,
+  };
+  const summary = await trainModel(options);
+  const losses = summary.history.map((r) => r.loss.total);
+  assert.ok(losses.every(Number.isFinite), losses.join(', '));
+  assert.ok(losses.at(-1)! < 0.7 * losses[0]!, `loss ${losses[0]} → ${losses.at(-1)}`);
+  const state = JSON.parse(readFileSync(join(resolveCheckpoint(out), 'trainer-state.json'), 'utf8')) as { loss?: string };
+  assert.equal(state.loss, 'l1+mel');
+  const resumed = await runCli(['train', '--resume', out, '--loss', 'l1', '--epochs', '13', '--threads', '1', '--quiet']);
+  assert.notEqual(resumed.code, 0);
+  assert.match(resumed.stderr, /loss l1 vs l1\+mel in the checkpoint/);
+  const unknown = await runCli(['train', '--model', 'seanet', '--data', data, '--loss', 'mel', '--out', join(out, '..', 'none')]);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /--loss must be one of l1, l1\+mel, got 'mel'/);
 });
 
 test('vqlab encode → vqlab decode round-trips a clip through the CLI to a 16-bit WAV of its length; bad files and sets are refused in one line', async () => {

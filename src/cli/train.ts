@@ -94,7 +94,8 @@ quantizers (--quantizer NAME, each option with --quantizer-option KEY=VALUE; --c
 ${describeQuantizers()}
 
 speech (--data a folder of WAV/Ogg files or a named set; --model seanet): trains on random
---crop-samples crops of the training utterances with an L1 loss on the samples; evaluates whole
+--crop-samples crops of the training utterances with an L1 loss on the samples (--loss l1+mel:
+0.1 × L1 + the multi-resolution log-mel loss, EnCodec's weights); evaluates whole
 held-out utterances (SI-SNR, mel distance, STOI). The split is fixed: every 20th utterance in
 sorted order (for fillets-*, every 20th level) is held out.
 

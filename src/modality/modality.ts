@@ -84,6 +84,9 @@ export interface MetricOptions {
   readonly slow: boolean;
 }
 
+/** A reconstruction term for the model of `config` (a spectral loss places its filters at the model's sample rate). */
+export type ReconstructionLossOf = (config: ModelConfig) => ReconstructionLoss;
+
 export interface Modality<Set extends ExampleSet = ExampleSet> {
   readonly name: ModalityName;
   /** What an example is called in messages, plural: 'images'. */
@@ -121,8 +124,8 @@ export interface Modality<Set extends ExampleSet = ExampleSet> {
   validOutput(reconstruction: Tensor): Tensor;
 
   // ------------------------------------------------------------------ loss
-  /** The reconstruction terms a run may choose (`TrainConfig.loss`), each a scalar (for images the mean squared error). */
-  readonly losses: { readonly [name: string]: ReconstructionLoss };
+  /** The reconstruction terms a run may choose (`TrainConfig.loss`), each a scalar (for images the mean squared error), made for the run's model. */
+  readonly losses: { readonly [name: string]: ReconstructionLossOf };
   /** The name in `losses` of a run that chooses none. */
   readonly defaultLoss: string;
 

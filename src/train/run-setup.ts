@@ -204,7 +204,7 @@ async function createPrograms(modality: Modality, config: ModelConfig, model: Vq
   const store = new VariableStore(options.seed);
   const [beta1, beta2] = options.adamBetas ?? DEFAULT_ADAM_BETAS;
   const optimizer = new Adam({ beta1, beta2 });
-  const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads, reconstructionLoss: lossOfRun(options, modality), clipGradNorm: options.clipGradNorm });
+  const trainingStep = await createAutoencoderStep({ model, store, optimizer, batch: options.batch, threads: options.threads, reconstructionLoss: lossOfRun(options, config, modality), clipGradNorm: options.clipGradNorm });
   try {
     const evaluator = options.evaluateEachEpoch ?? true
       ? await Evaluator.create(modality, config, model, store, { batch: Math.min(EVAL_BATCH, modality.maxEvalBatch(config), test.count), threads: options.threads })

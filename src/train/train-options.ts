@@ -10,9 +10,9 @@
  */
 import type { InputLimits } from '../limits/input-limits.js';
 import type { WriteHook } from '../persistence/write-hook.js';
-import type { ModalityName, SeanetOverrides } from '../models/config.js';
+import type { ModalityName, ModelConfig, SeanetOverrides } from '../models/config.js';
 import type { ReconstructionLoss } from '../models/forward.js';
-import type { ExampleSet, Modality } from '../modality/modality.js';
+import type { ExampleSet, Modality, ReconstructionLossOf } from '../modality/modality.js';
 import { modalityNamed } from '../modality/registry.js';
 import type { QuantizerConfig } from '../quantizers/registry.js';
 import type { LrSchedule } from './lr-schedule.js';
@@ -31,7 +31,7 @@ export interface TrainConfig {
   readonly modality?: ModalityName | undefined;
   /** A model family of the modality (for images 'reference-mnist', the default, or 'conv'; for audio 'seanet'). */
   readonly model?: string | undefined;
-  /** The reconstruction term of the loss, one of the modality's `losses` (default its `defaultLoss`: images 'mse', audio 'l1'). */
+  /** The reconstruction term of the loss, one of the modality's `losses` (default its `defaultLoss`: images 'mse', audio 'l1'; audio also 'l1+mel'). */
   readonly loss?: string | undefined;
   /** A resume may change it (the run logs a note). */
   readonly lr: number;
@@ -130,12 +130,17 @@ export function modalityOfRun(o: TrainConfig): Modality {
   }
 }
 
-/** The reconstruction term the run chose (`loss`), or its modality's default. */
-export function lossOfRun(o: TrainConfig, modality: Modality = modalityOfRun(o)): ReconstructionLoss {
+/** The reconstruction term the run chose (`loss`), or its modality's default, as the modality makes it for a model. */
+function lossFactoryOfRun(o: TrainConfig, modality: Modality): ReconstructionLossOf {
   const name = o.loss ?? modality.defaultLoss;
   const loss = modality.losses[name];
   if (loss === undefined) throw new TrainOptionsError(`unknown ${modality.name} loss '${name}'; choose one of ${Object.keys(modality.losses).join(', ')}`);
   return loss;
+}
+
+/** The reconstruction term the run chose (`loss`), or its modality's default, for the model of `config`. */
+export function lossOfRun(o: TrainConfig, config: ModelConfig, modality: Modality = modalityOfRun(o)): ReconstructionLoss {
+  return lossFactoryOfRun(o, modality)(config);
 }
 
 /** Refuses options no run could use, before anything is read or written. */
@@ -145,7 +150,7 @@ export function validateTrainOptions(o: TrainOptions): void {
   if (o.model !== undefined && !modelKinds.includes(o.model)) {
     throw new TrainOptionsError(`unknown model '${o.model}'; choose one of ${modelKinds.join(', ')}`);
   }
-  lossOfRun(o, modality);
+  lossFactoryOfRun(o, modality);
   requireInteger('batch', o.batch, 1);
   requireInteger('epochs', o.epochs, 1);
   requireInteger('seed', o.seed, 0);

@@ -1,8 +1,8 @@
 /**
  * The audio modality: mono speech at the model's sample rate, as a one-row signal [1, 1, samples]
  * at the model seam, from folders of WAV/Ogg files or the Debian speech sets (speech-sources.ts);
- * the 'seanet' family of models/; time-domain L1 as the reconstruction loss (SoundStream, Zeghidour
- * et al. 2021, and EnCodec, Défossez et al. 2022, train with it beside spectral terms); SI-SNR, mel
+ * the 'seanet' family of models/; time-domain L1 as the reconstruction loss, or L1 beside the
+ * multi-resolution log-mel loss (speech-losses.ts); SI-SNR, mel
  * distance and STOI per utterance as metrics; WAV and Ogg Vorbis files as encoder input and 16-bit
  * WAV as decoder output.
  *
@@ -10,7 +10,6 @@
  * one in evaluation, encoding and decoding (speech-set.ts), so whole utterances of any length are
  * coded by a model compiled for one length.
  */
-import { l1Loss } from '../../graph/composites.js';
 import { BatchIterator } from '../../data/index.js';
 import { DataError } from '../../data/errors.js';
 import { checkAudioSamples } from '../../audio/audio-limits.js';
@@ -21,6 +20,7 @@ import { AUDIO_MODEL_KINDS, audioInputOf, buildModel, makeModelConfig, type Mode
 import { clampToSigned } from '../../models/forward.js';
 import type { Modality } from '../modality.js';
 import { loadSpeechSplit } from './load-speech.js';
+import { speechLosses } from './speech-losses.js';
 import { describeSpeechMetrics, speechMetrics } from './speech-metrics.js';
 import { cropInto, windowValues, type SpeechSet } from './speech-set.js';
 import { describeSpeechSets, isSpeechSource } from './speech-sources.js';
@@ -96,7 +96,7 @@ export const audioModality: Modality<SpeechSet> = {
   signalName: 'audio',
   validOutput: clampToSigned,
 
-  losses: { l1: l1Loss },
+  losses: speechLosses,
   defaultLoss: 'l1',
 
   metrics: (config, options, set) => speechMetrics(set, codeRate(config), options),

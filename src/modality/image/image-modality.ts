@@ -59,7 +59,7 @@ export const imageModality: Modality<ImageDataset> = {
   signalName: 'image',
   validOutput: clampToUnit,
 
-  losses: { mse: mseLoss },
+  losses: { mse: () => mseLoss },
   defaultLoss: 'mse',
 
   metrics: (config, options) => imageMetrics(imageInputOf(config), options),
