@@ -13,9 +13,11 @@
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readAudioFile } from '../src/audio/read-audio-file.js';
+import { encodeWav16 } from '../src/audio/wav-encode.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { decodeSafetensors, type NamedTensor } from '../src/persistence/safetensors.js';
 import { runCli, type CliResult } from './helpers/run-cli.js';
@@ -24,6 +26,8 @@ import { tempDir } from './helpers/checkpoint-fixture.js';
 const PYTHON = '/usr/bin/python3';
 /** python/, holding the vqlab_torch package, from dist/test/ or test/. */
 const PYTHON_PATH = fileURLToPath(new URL(`../${import.meta.url.includes('/dist/') ? '../' : ''}python`, import.meta.url));
+/** 4 s of espeak-ng speech at 16 kHz (test/fixtures/audio). */
+const SPEECH = fileURLToPath(new URL(`../${import.meta.url.includes('/dist/') ? '../' : ''}test/fixtures/audio/speech.ogg`, import.meta.url));
 
 function missingTorch(): string | null {
   const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
@@ -223,6 +227,35 @@ print(worst)
 `;
     const worst = Number(ok(await runPythonWith(['-c', script, join(runs(), 'lfq'), ...digits.slice(0, 8)]), 'the batch-norm check').trim());
     assert.ok(worst < 1e-5, `PyTorch's preNorm 'batch' differs from batch_norm by ${worst}`);
+  });
+
+  it('seanet: a SEANet + SimVQ checkpoint loads in PyTorch and encodes two WAV clips (whole windows and a zero-padded one) to the indices vqlab encode gives', async () => {
+    const data = join(runs(), 'speech');
+    mkdirSync(data);
+    for (let i = 0; i < 4; i++) copyFileSync(SPEECH, join(data, `utt${i}.ogg`));
+    const clip = (await readAudioFile(SPEECH)).samples;
+    const wavs = [join(runs(), 'clip.wav'), join(runs(), 'short.wav')];
+    writeFileSync(wavs[0]!, encodeWav16(clip, 16000));
+    writeFileSync(wavs[1]!, encodeWav16(clip.subarray(5000, 9000), 16000));
+    const run = join(runs(), 'seanet');
+    // k-means codes from the first batch (kmeansIters), so that the clip's windows use several codes:
+    // a SimVQ this small otherwise codes nearly every frame with one.
+    ok(await runCli(['train', '--data', data, '--model', 'seanet', '--channels', '4', '--strides', '2,4,5', '--dilations', '1,3', '--crop-samples', '3200',
+      '--quantizer', 'simvq', '--codebook-size', '64', '--dim', '8', '--quantizer-option', 'kmeansIters=5', '--batch', '1', '--epochs', '2', '--threads', '1', '--quiet', '--out', run]), 'vqlab train (seanet)');
+    const file = `${run}-vqlab-encode.json`;
+    ok(await runCli(['encode', run, ...wavs, '--threads', '1', '--out', file]), 'vqlab encode');
+    const theirs = JSON.parse(ok(await runPython('encode', [run, ...wavs]), 'vqlab_torch.encode')) as Record<string, unknown>;
+    const ours = JSON.parse(readFileSync(file, 'utf8')) as { sequences: { indices: number[] }[] } & Record<string, unknown>;
+    assert.equal(new Set(ours.sequences[0]!.indices).size > 1, true, 'the codes vary along the clip');
+    const r = await runPython('encode', [run, ...wavs, '--compare', file]);
+    const agreement = JSON.parse(r.stdout) as Agreement;
+    assert.equal(agreement.cells, (Math.ceil(clip.length / 3200) + Math.ceil(4000 / 3200)) * 80, '80 codes per window of 3,200 samples at hop 40');
+    assert.equal(agreement.different, 0, r.stdout);
+    assert.ok(agreement.near_ties <= agreement.cells / 100, r.stdout);
+    if (agreement.near_ties === 0) assert.deepEqual(theirs, ours, 'PyTorch prints the JSON vqlab encode writes');
+    const training = await runPython('train', [run, '--steps', '1']);
+    assert.equal(training.code, 1);
+    assert.match(training.stderr, /is an audio model; this package loads and encodes it .* but trains only image models/);
   });
 
   it('a changed index is reported as a difference, not a near-tie', async () => {

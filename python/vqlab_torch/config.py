@@ -1,5 +1,7 @@
 """A run's ``config.json`` (src/models/config.ts) as typed Python: the input shape, the
-architecture and the quantizer with every option resolved to vqlab's defaults.
+architecture and the quantizer with every option resolved to vqlab's defaults. An audio config
+(modality 'audio', input {sampleRate, channels, samples}) is read as a one-row signal
+[channels, 1, samples], as vqlab's model seam takes it, with its sample rate beside it.
 
 vqlab saves only some options (those its option schema keeps: src/quantizers/option-schema.ts,
 e.g. ``cosine`` only when true), so a config read here fills in the rest exactly as
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 QUANTIZER_KINDS = ("vq", "ema", "simvq", "fsq", "lfq", "residual")
 RESIDUAL_BASES = ("vq", "ema", "simvq")
@@ -39,6 +41,18 @@ class ConvArchitecture:
 
 
 @dataclass(frozen=True)
+class SeanetArchitecture:
+    """The 'seanet' family of audio models (src/models/seanet.ts), with its defaults."""
+
+    channels: int = 32
+    strides: Tuple[int, ...] = (2, 4, 5, 8)
+    dilations: Tuple[int, ...] = (1, 3, 9)
+    residual_kernel: int = 3
+    kernel: int = 7
+    compress: int = 2
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """config.json: ``raw`` is the parsed JSON as written, kept to save it back unchanged."""
 
@@ -47,6 +61,10 @@ class ModelConfig:
     conv: Optional[ConvArchitecture]
     quantizer: Dict[str, Any]
     raw: Dict[str, Any] = field(compare=False)
+    #: The 'seanet' architecture of an audio model (whose input is a signal [channels, 1, samples]).
+    seanet: Optional[SeanetArchitecture] = None
+    #: Samples per second of an audio model's input; None for images.
+    sample_rate: Optional[int] = None
 
     @property
     def dim(self) -> int:
@@ -145,8 +163,22 @@ def parse_config(json_value: Mapping[str, Any], source: str) -> ModelConfig:
     version = json_value.get("version")
     if version not in (1, 2):
         raise ConfigError(f"{source} has config version {version!r}; this package reads versions 1 and 2")
-    if json_value.get("modality", "image") != "image":
-        raise ConfigError(f"{source}: modality {json_value.get('modality')!r} is not built by this package (image only)")
+    modality = json_value.get("modality", "image")
+    if modality not in ("image", "audio"):
+        raise ConfigError(f"{source}: modality {modality!r} is not built by this package (image or audio)")
+    if modality == "audio":
+        shape, kind, conv, seanet, sample_rate = _audio_model(json_value, source)
+    else:
+        shape, kind, conv = _image_model(json_value, source)
+        seanet, sample_rate = None, None
+    q = json_value.get("quantizer")
+    if not isinstance(q, dict):
+        raise ConfigError(f'{source}: missing "quantizer" section')
+    quantizer = resolve_quantizer(_upgrade_v1(q) if version == 1 else q, source)
+    return ModelConfig(shape, kind, conv, quantizer, dict(json_value), seanet, sample_rate)
+
+
+def _image_model(json_value: Mapping[str, Any], source: str) -> Tuple[InputShape, str, Optional[ConvArchitecture]]:
     i = json_value.get("input") or {}
     try:
         shape = InputShape(int(i["channels"]), int(i["height"]), int(i["width"]))
@@ -162,11 +194,25 @@ def parse_config(json_value: Mapping[str, Any], source: str) -> ModelConfig:
             raise ConfigError(f"{source}: conv activation {conv.activation!r} is not relu or groupnorm-silu")
     elif kind != "reference-mnist":
         raise ConfigError(f"{source}: architecture.kind {kind!r} is not reference-mnist or conv")
-    q = json_value.get("quantizer")
-    if not isinstance(q, dict):
-        raise ConfigError(f'{source}: missing "quantizer" section')
-    quantizer = resolve_quantizer(_upgrade_v1(q) if version == 1 else q, source)
-    return ModelConfig(shape, kind, conv, quantizer, dict(json_value))
+    return shape, kind, conv
+
+
+def _audio_model(json_value: Mapping[str, Any], source: str) -> Tuple[InputShape, str, None, SeanetArchitecture, int]:
+    """An audio config: input {sampleRate, channels, samples} (a one-row signal at the model seam) and a 'seanet' architecture."""
+    i = json_value.get("input") or {}
+    try:
+        sample_rate, shape = int(i["sampleRate"]), InputShape(int(i["channels"]), 1, int(i["samples"]))
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"{source}: missing or invalid \"input\" {{sampleRate, channels, samples}}") from None
+    a = json_value.get("architecture") or {}
+    if a.get("kind") != "seanet":
+        raise ConfigError(f"{source}: architecture.kind {a.get('kind')!r} is not seanet (the audio family this package builds)")
+    try:
+        seanet = SeanetArchitecture(int(a["channels"]), tuple(int(s) for s in a["strides"]), tuple(int(d) for d in a["dilations"]),
+                                    int(a["residualKernel"]), int(a["kernel"]), int(a["compress"]))
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"{source}: the seanet architecture needs channels, strides, dilations, residualKernel, kernel and compress") from None
+    return shape, "seanet", None, seanet, sample_rate
 
 
 def read_config(path: str) -> ModelConfig:

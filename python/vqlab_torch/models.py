@@ -8,17 +8,27 @@ and layouts are vqlab's, so model.safetensors loads with ``load_state_dict`` as 
     conv             encoder  D × [conv4×4 s2 → hidden/2^(D−1−i), act], conv3×3 → hidden,
                               R × residual, act, conv1×1 → d
                      decoder  conv3×3 d → hidden, R × residual, act, D × [convT4×4 s2, act but last]
+    seanet           encoder  conv k7 → C, for each stride s_i: residual units at each dilation,
+    (audio)                   ELU, conv k=2s_i stride s_i → 2·C_i; ELU, conv k7 → d
+                     decoder  conv k7 d → C·2^D, for each stride reversed: ELU, convT k=2s stride s
+                              → half the channels, residual units; ELU, conv k7 → signal channels
+                     (residual unit: x + conv1(ELU(conv_k,dilation(ELU(x)))), hidden C_i/compress;
+                     zero padding, 'same' for stride 1, ⌈s/2⌉ at each end for the strided convs)
 
 "act" is ReLU or GroupNorm (groups = largest divisor of C ≤ 32, ε = 10⁻⁵, parameters ``gamma``
 and ``beta``) + SiLU. Residual blocks: 'relu' x + conv1×1(ReLU(conv3×3(ReLU(x)))), 'groupnorm-silu'
 x + conv3×3(act(conv3×3(act(x)))). Convolution weights are [Cout, Cin, k, k] and transposed
-convolution weights [Cin, Cout, k, k], as in vqlab (and PyTorch).
+convolution weights [Cin, Cout, k, k], as in vqlab (and PyTorch); SEANet's 1-D ones [Cout, Cin, k]
+and [Cin, Cout, k]. A signal is a one-row image at the model seam, x [N, C, 1, T] → z_e
+[N, d, 1, T / hop], as in vqlab.
 
 The forward pass (src/models/forward.ts): z_e = E(x), the quantizer on z_e's channel vectors in
-NHWC order ([N·h·w, d]), x̂ = D(z_q), L = mean((x − x̂)²) + the quantizer's loss.
+NHWC order ([N·h·w, d]), x̂ = D(z_q), L = the reconstruction term + the quantizer's loss, the term
+mean((x − x̂)²) ('mse', images) or mean|x − x̂| ('l1', the audio default).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Dict, List
 
@@ -26,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ModelConfig
+from .config import ModelConfig, SeanetArchitecture
 from .quantizers import QuantizerOutput, build_quantizer
 
 
@@ -181,6 +191,83 @@ class ConvDecoder(nn.Module):
         return h
 
 
+class SeanetResidualUnit(nn.Module):
+    """x + conv2(ELU(conv1(ELU(x)))): conv1 k taps at ``dilation`` with 'same' zero padding, conv2 1×1."""
+
+    def __init__(self, channels: int, a: SeanetArchitecture, dilation: int) -> None:
+        super().__init__()
+        hidden = max(1, channels // a.compress)
+        self.conv1 = nn.Conv1d(channels, hidden, a.residual_kernel, dilation=dilation, padding=dilation * (a.residual_kernel - 1) // 2)
+        self.conv2 = nn.Conv1d(hidden, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(F.elu(self.conv1(F.elu(x))))
+
+
+class SeanetStage(nn.Module):
+    """One resolution: residual units ``unit0``, ``unit1``, … and its strided ``conv`` (after the units going down, before them going up)."""
+
+    def __init__(self, channels: int, a: SeanetArchitecture, conv: nn.Module, down: bool) -> None:
+        super().__init__()
+        self.down = down
+        self.conv = conv
+        for j, d in enumerate(a.dilations):
+            self.add_module(f"unit{j}", SeanetResidualUnit(channels, a, d))
+        self.units = len(a.dilations)
+
+    def _units(self, h: torch.Tensor) -> torch.Tensor:
+        for j in range(self.units):
+            h = getattr(self, f"unit{j}")(h)
+        return h
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        if self.down:
+            return self.conv(F.elu(self._units(h)))
+        return self._units(self.conv(F.elu(h)))
+
+
+class SeanetEncoder(nn.Module):
+    def __init__(self, channels: int, dim: int, a: SeanetArchitecture) -> None:
+        super().__init__()
+        self.conv_in = nn.Conv1d(channels, a.channels, a.kernel, padding=(a.kernel - 1) // 2)
+        for i, s in enumerate(a.strides):
+            width = a.channels * 2 ** i
+            conv = nn.Conv1d(width, 2 * width, 2 * s, stride=s, padding=(s + 1) // 2)
+            self.add_module(f"down{i}", SeanetStage(width, a, conv, down=True))
+        self.to_code = nn.Conv1d(a.channels * 2 ** len(a.strides), dim, a.kernel, padding=(a.kernel - 1) // 2)
+        self.stages = len(a.strides)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, _, t = x.shape
+        h = self.conv_in(x.reshape(n, c, t))
+        for i in range(self.stages):
+            h = getattr(self, f"down{i}")(h)
+        h = self.to_code(F.elu(h))
+        return h.reshape(n, h.shape[1], 1, h.shape[2])
+
+
+class SeanetDecoder(nn.Module):
+    def __init__(self, channels: int, dim: int, a: SeanetArchitecture) -> None:
+        super().__init__()
+        depth = len(a.strides)
+        self.from_code = nn.Conv1d(dim, a.channels * 2 ** depth, a.kernel, padding=(a.kernel - 1) // 2)
+        for r, s in enumerate(reversed(a.strides)):
+            width = a.channels * 2 ** (depth - 1 - r)
+            # Output (T − 1)·s − 2⌈s/2⌉ + 2s + (s mod 2) = T·s: the adjoint of the encoder's geometry.
+            conv = nn.ConvTranspose1d(2 * width, width, 2 * s, stride=s, padding=(s + 1) // 2, output_padding=s % 2)
+            self.add_module(f"up{r}", SeanetStage(width, a, conv, down=False))
+        self.to_signal = nn.Conv1d(a.channels, channels, a.kernel, padding=(a.kernel - 1) // 2)
+        self.stages = depth
+
+    def forward(self, zq: torch.Tensor) -> torch.Tensor:
+        n, d, _, frames = zq.shape
+        h = self.from_code(zq.reshape(n, d, frames))
+        for r in range(self.stages):
+            h = getattr(self, f"up{r}")(h)
+        h = self.to_signal(F.elu(h))
+        return h.reshape(n, h.shape[1], 1, h.shape[2])
+
+
 @dataclass
 class AutoencoderOutput:
     """``AutoencoderOutputs`` of src/models/forward.ts."""
@@ -200,20 +287,28 @@ class VqVae(nn.Module):
         super().__init__()
         self.config = config
         c, d = config.input.channels, config.dim
+        # Downsampling of (height, width): a signal is one row, downsampled along time only.
         if config.architecture == "reference-mnist":
-            factor = 4
+            factors = (4, 4)
             self.encoder: nn.Module = ReferenceEncoder(c, d)
             self.decoder: nn.Module = ReferenceDecoder(c, d)
+        elif config.architecture == "seanet":
+            s = config.seanet
+            assert s is not None
+            factors = (1, math.prod(s.strides))
+            self.encoder = SeanetEncoder(c, d, s)
+            self.decoder = SeanetDecoder(c, d, s)
         else:
             a = config.conv
             assert a is not None
-            factor = 2 ** a.downsamples
+            factors = (2 ** a.downsamples, 2 ** a.downsamples)
             args = (c, d, a.hidden_channels, a.downsamples, a.residual_blocks, a.residual_channels, a.activation)
             self.encoder = ConvEncoder(*args)
             self.decoder = ConvDecoder(*args)
-        if config.input.height % factor or config.input.width % factor:
-            raise ValueError(f"{config.architecture}: image size {config.input.height}×{config.input.width} must be divisible by {factor}")
-        self.latent = (config.input.height // factor, config.input.width // factor)
+        (fh, fw), (h, w) = factors, (config.input.height, config.input.width)
+        if h % fh or w % fw:
+            raise ValueError(f"{config.architecture}: input {h}×{w} must be divisible by {fh}×{fw}")
+        self.latent = (h // fh, w // fw)
         self.quantizer = build_quantizer(config.quantizer, seed)
 
     def quantize_map(self, z: torch.Tensor) -> QuantizerOutput:
@@ -225,12 +320,14 @@ class VqVae(nn.Module):
         out.indices = flat_indices.reshape(n, h, w, *flat_indices.shape[1:])
         return out
 
-    def forward(self, x: torch.Tensor) -> AutoencoderOutput:
-        """The training forward pass, L = mean((x − x̂)²) + quantizer loss."""
+    def forward(self, x: torch.Tensor, loss: str = "mse") -> AutoencoderOutput:
+        """The training forward pass, L = mean((x − x̂)²) ('mse') or mean|x − x̂| ('l1') + quantizer loss."""
+        if loss not in ("mse", "l1"):
+            raise ValueError(f"reconstruction loss {loss!r} is not mse or l1 (the terms this package computes)")
         q = self.quantize_map(self.encoder(x))
         reconstruction = self.decoder(q.quantized)
         diff = reconstruction - x
-        recon_loss = (diff * diff).mean()
+        recon_loss = (diff * diff).mean() if loss == "mse" else diff.abs().mean()
         return AutoencoderOutput(reconstruction, q.indices, q, recon_loss, recon_loss + q.loss)
 
     @torch.no_grad()

@@ -95,6 +95,8 @@ def train(run: str, steps: int, out: Optional[str] = None, data: Optional[str] =
         model, ckpt = load_model(run, checkpoint, device=str(device))
         if ckpt.trainer is None:
             raise CheckpointError(f"{ckpt.folder} has no trainer-state.json; only a checkpoint written by `vqlab train` can be continued")
+        if ckpt.config.sample_rate is not None:
+            raise CheckpointError(f"{ckpt.folder} is an audio model; this package loads and encodes it (vqlab_torch.encode) but trains only image models")
         trainer = dict(ckpt.trainer)
         out_dir = out or run
         if out is None and not os.path.exists(os.path.join(run, "checkpoint.json")):
