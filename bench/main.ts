@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- <name>` runs one benchmark and prints its result as one JSON object on stdout.
- * Names: engine, quantize, train, browser, profile, conv-forms, device. With no name, runs all and prints one object keyed by name.
+ * Names: engine, quantize, train, browser, profile, conv-forms, device, audio. With no name, runs all and prints one object keyed by name.
  * `--device cpu|webgpu|auto` runs the benchmarks' graphs there (default cpu; `device` measures every device itself);
  * `--batch N` sets the batch of `device`.
  */
@@ -24,6 +24,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   profile: () => lazy('./profile.js', 'benchProfile'),
   'conv-forms': () => lazy('./conv-forms.js', 'benchConvForms'),
   device: () => lazy('./device.js', 'benchDevice'),
+  audio: () => lazy('./audio.js', 'benchAudio'),
 };
 
 /** The benchmark names in argv, and the --device asked for (the flags and their values taken out). */

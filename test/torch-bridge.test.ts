@@ -229,7 +229,7 @@ print(worst)
     assert.ok(worst < 1e-5, `PyTorch's preNorm 'batch' differs from batch_norm by ${worst}`);
   });
 
-  it('seanet: a SEANet + SimVQ checkpoint loads in PyTorch and encodes two WAV clips (whole windows and a zero-padded one) to the indices vqlab encode gives', async () => {
+  it('seanet: a SEANet + SimVQ checkpoint loads in PyTorch and encodes two WAV clips (whole windows and a zero-padded one) to the indices vqlab encode gives; the benchmark twin runs on it', async () => {
     const data = join(runs(), 'speech');
     mkdirSync(data);
     for (let i = 0; i < 4; i++) copyFileSync(SPEECH, join(data, `utt${i}.ogg`));
@@ -253,6 +253,19 @@ print(worst)
     assert.equal(agreement.different, 0, r.stdout);
     assert.ok(agreement.near_ties <= agreement.cells / 100, r.stdout);
     if (agreement.near_ties === 0) assert.deepEqual(theirs, ours, 'PyTorch prints the JSON vqlab encode writes');
+
+    // The benchmark's twin (npm run bench -- audio): one batch of the clip's first two windows, vqlab's indices of it compared.
+    const batches = join(runs(), 'batches.f32');
+    const indices = join(runs(), 'indices.i32');
+    const windows = clip.slice(0, 2 * 3200);
+    writeFileSync(batches, new Uint8Array(windows.buffer));
+    writeFileSync(indices, new Uint8Array(Int32Array.from(ours.sequences[0]!.indices.slice(0, 160)).buffer));
+    const timed = JSON.parse(ok(await runPython('bench', [run, '--batches', batches, '--batch', '2', '--steps', '1', '--warmup', '0', '--indices', indices]), 'vqlab_torch.bench')) as
+      { loss: string; train_step_s: number; encode_batch_s: number; agreement: Agreement };
+    assert.equal(timed.loss, 'l1', "the run's reconstruction term");
+    assert.equal(timed.agreement.cells, 160);
+    assert.equal(timed.agreement.different, 0, JSON.stringify(timed.agreement));
+    assert.ok(Number.isFinite(timed.train_step_s) && Number.isFinite(timed.encode_batch_s), JSON.stringify(timed));
     const training = await runPython('train', [run, '--steps', '1']);
     assert.equal(training.code, 1);
     assert.match(training.stderr, /is an audio model; this package loads and encodes it .* but trains only image models/);
