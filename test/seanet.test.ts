@@ -2,11 +2,15 @@
  * The SEANet-style 1-D encoder/decoder (src/models/seanet.ts): its shapes at the default hop of 320
  * (16,000 samples → 50 latent frames → 16,000 samples), its parameter layout, its refusals of
  * configs it cannot build, and a few training steps on a synthetic signal, with a plain MSE loss
- * and with a vector quantizer between encoder and decoder.
+ * and with a vector quantizer between encoder and decoder; and the default hop overfitting half a
+ * second of real speech with the time-domain L1 loss of the audio modality.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mseLoss } from '../src/graph/composites.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readAudioFile } from '../src/audio/read-audio-file.js';
+import { l1Loss, mseLoss } from '../src/graph/composites.js';
 import * as op from '../src/graph/ops.js';
 import { Graph } from '../src/graph/graph.js';
 import { Rng } from '../src/init/rng.js';
@@ -140,4 +144,31 @@ test('the SEANet trains with a vector quantizer on its latent frames: code indic
   await program.release();
   assert.ok(errors.every(Number.isFinite), `errors: ${errors.join(', ')}`);
   assert.ok(Math.min(...errors.slice(-5)) < 0.3 * errors[0]!, `reconstruction MSE fell from ${errors[0]} only to ${Math.min(...errors.slice(-5))}`);
+});
+
+test('the default hop of 320 overfits half a second of speech with the L1 loss: it leaves the silence plateau (L1 = mean|x|) and falls well below it', async () => {
+  // dist/test/… → test/fixtures/audio/speech.ogg (espeak-ng at 16 kHz, see the README there).
+  const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'audio', 'speech.ogg');
+  const clip = await readAudioFile(fixture);
+  assert.equal(clip.sampleRate, 16000);
+  const samples = 8000;
+  const x = clip.samples.slice(0, samples);
+  // Predicting silence costs exactly mean|x|: the loss a decoder that learned nothing sits at.
+  const silence = x.reduce((sum, v) => sum + Math.abs(v), 0) / samples;
+  const arch = seanet(signal(samples), 16, defaultSeanetArchitecture({ channels: 8 }));
+  const program = await TrainingProgram.create({
+    store: new VariableStore(5),
+    optimizer: new Adam(),
+    threads: 1,
+    build: (ctx) => {
+      const input = ctx.input('x', [1, 1, 1, samples]);
+      return { loss: l1Loss(arch.decode(ctx.scope('decoder'), arch.encode(ctx.scope('encoder'), input)), input) };
+    },
+  });
+  const losses: number[] = [];
+  for (let step = 0; step < 200; step++) losses.push((await program.step({ x }, 1e-3)).loss);
+  await program.release();
+  // Measured: on the plateau (≈ mean|x| = 0.036) until step ~70, then down to 0.004–0.008 by step 200.
+  const best = Math.min(...losses.slice(-20));
+  assert.ok(best < 0.3 * silence, `L1 ${best} after 200 steps, silence costs ${silence}: the decoder did not learn the signal (losses every 20 steps: ${losses.filter((_, i) => i % 20 === 0).map((l) => l.toFixed(4)).join(', ')})`);
 });
