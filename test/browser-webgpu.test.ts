@@ -19,6 +19,7 @@ import { CHECKPOINT_FILES } from '../src/persistence/checkpoint.js';
 import { resolveCheckpoint } from '../src/persistence/run-directory.js';
 import { resolveQuantizerConfig } from '../src/quantizers/registry.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
+import { waitForPage } from './helpers/wait-for-page.js';
 
 const inCi = process.env.CI === 'true';
 const missing = missingChromium();
@@ -60,16 +61,7 @@ describe('demo page on WebGPU (SwiftShader) in Chromium', { skip }, () => {
   const runs: Partial<Record<'wasm' | 'webgpu', PageRun>> = {};
 
   const demo = (): Promise<DemoState> => browser.page.evaluate(() => (globalThis as unknown as { vqlabDemo: DemoState }).vqlabDemo);
-  const waitFor = async (what: string, condition: (s: DemoState) => boolean, seconds: number): Promise<DemoState> => {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-      const s = await demo();
-      if (s.errors.length > 0) assert.fail(`the page reported: ${s.errors.join('; ')} (while waiting for ${what})`);
-      if (condition(s)) return s;
-      if (Date.now() > deadline) assert.fail(`timed out after ${seconds} s waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
+  const waitFor = (what: string, condition: (s: DemoState) => boolean, seconds: number): Promise<DemoState> => waitForPage(demo, what, condition, seconds, 200);
 
   /** Open the page on `backend`, encode the test digits with the checkpoint, then train STEPS steps of SimVQ from seed 0. */
   const runPage = async (backend: 'wasm' | 'webgpu', seconds: number): Promise<PageRun> => {

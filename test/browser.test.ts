@@ -26,6 +26,7 @@ import { pretrainedModels } from '../src/tokenize/pretrained.js';
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
 import type { TrainSummary } from '../src/train/summary.js';
 import { tempDir, tinyCheckpoint } from './helpers/checkpoint-fixture.js';
+import { waitForPage } from './helpers/wait-for-page.js';
 
 const missing = missingChromium();
 const skip = missing !== null && process.env.CI !== 'true' ? `browser test skipped: ${missing}` : false;
@@ -81,16 +82,7 @@ describe('demo page in Chromium', { skip }, () => {
 
   const demo = (): Promise<DemoState> => browser.page.evaluate(() => (globalThis as unknown as { vqlabDemo: DemoState }).vqlabDemo);
   /** Wait until `condition` holds on the page state; fail at once with the page's own error. */
-  const waitFor = async (what: string, condition: (s: DemoState) => boolean, seconds = 40): Promise<DemoState> => {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-      const s = await demo();
-      if (s.errors.length > 0) assert.fail(`the page reported: ${s.errors.join('; ')} (while waiting for ${what})`);
-      if (condition(s)) return s;
-      if (Date.now() > deadline) assert.fail(`timed out after ${seconds} s waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  const waitFor = (what: string, condition: (s: DemoState) => boolean, seconds = 40): Promise<DemoState> => waitForPage(demo, what, condition, seconds);
   /** Wait for the page to report one error, check it is shown in the status line, and clear it. */
   const expectError = async (what: string, pattern: RegExp, seconds = 20): Promise<void> => {
     const deadline = Date.now() + seconds * 1000;

@@ -25,6 +25,7 @@ import { decodeSequence, encodeSequence, SEQUENCE_BATCH } from '../src/tokenize/
 import { Tokenizer } from '../src/tokenize/tokenizer.js';
 import { tempDir } from './helpers/checkpoint-fixture.js';
 import { runCli } from './helpers/run-cli.js';
+import { waitForPage } from './helpers/wait-for-page.js';
 
 const missing = missingChromium();
 const skip = missing !== null && process.env.CI !== 'true' ? `browser test skipped: ${missing}` : false;
@@ -55,16 +56,7 @@ describe('demo page with a speech checkpoint in Chromium', { skip }, () => {
       const s = (globalThis as unknown as { vqlabDemo: PageSpeech & { speech: { samples: Float32Array; decoded: Float32Array } | null } }).vqlabDemo;
       return { ...s, speech: s.speech && { ...s.speech, samples: Array.from(s.speech.samples), decoded: Array.from(s.speech.decoded) } };
     });
-  const waitFor = async (what: string, condition: (s: PageSpeech) => boolean, seconds = 60): Promise<PageSpeech> => {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-      const s = await demo();
-      if (s.errors.length > 0) assert.fail(`the page reported: ${s.errors.join('; ')} (while waiting for ${what})`);
-      if (condition(s)) return s;
-      if (Date.now() > deadline) assert.fail(`timed out after ${seconds} s waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  const waitFor = (what: string, condition: (s: PageSpeech) => boolean, seconds = 60): Promise<PageSpeech> => waitForPage(demo, what, condition, seconds);
 
   before(async () => {
     const data = tempDir('speech-page');
