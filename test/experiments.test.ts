@@ -16,6 +16,7 @@ import { betaOf, codebookSizeOf, gridPointOf, simvqOptimizeOf } from '../src/exp
 import { readTrainerState } from '../src/persistence/checkpoint.js';
 import { checkResults, describeRunThreads, readResults } from '../src/experiments/results.js';
 import { markdownSummary } from '../src/experiments/markdown-summary.js';
+import { diagnosticsSummary } from '../src/experiments/diagnostics-summary.js';
 import { runExperiment } from '../src/experiments/run-experiment.js';
 import { summarize } from '../src/experiments/stats.js';
 import { codesCoveringRuns, sortedRuns } from '../src/experiments/count-runs.js';
@@ -212,6 +213,38 @@ test('--collect writes results and a report from the completed runs only, traini
     await new Promise((resolve) => setTimeout(resolve, 5));
     await runExperiment({ kind: 'codebook-size', settings: complete, out: dir, backend: fakeBackend([]), collectOnly: true });
     assert.ok(readFileSync(join(dir, 'results.json')).equals(bytes), 'results.json changed on a second collect');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a run\'s training-set diagnostics (--diagnose-every) reach results.json and `vqlab report --diagnostics`, one row per epoch', async () => {
+  const dir = tmp();
+  try {
+    const settings = resolveSettings('codebook-size', 'quick', { sizes: [16], quantizers: ['vq', 'simvq'] });
+    await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend([]) });
+    assert.ok(readResults(dir).runs.every((r) => r.diagnostics === undefined), 'no diagnostics taken, none reported');
+    await assert.rejects(reportCommand.run([dir, '--diagnostics']), /no run in .*results\.json took diagnostics; train with --diagnose-every N/);
+    // What the trainer appends after epochs 1 and 2; epoch 2 diagnosed again after a resume (the
+    // later line wins), and a line torn by a stop mid-append.
+    const record = (epoch: number, utilization: number, sigma?: number[]): string => `${JSON.stringify({
+      epoch, step: 10 * epoch, split: 'train', latents: 49000, utilization, used_codes: Math.round(16 * utilization), perplexity: 9.5, effective_bits: Math.log2(9.5),
+      codes_covering_50: 4, codes_covering_90: 12, mse: 0.0123, ...(sigma ? { singular_values: sigma } : {}),
+    })}\n`;
+    writeFileSync(join(dir, 'runs', 'simvq-K16-s0', 'diagnostics.jsonl'),
+      record(1, 0.5, [4, 2, 0.05, 0.01]) + record(2, 0.6, [4, 2, 1, 0.5]) + record(2, 0.75, [4, 3, 1, 0.5]) + '{"epoch":3,"ste');
+    const { results } = await runExperiment({ kind: 'codebook-size', settings, out: dir, backend: fakeBackend([]), collectOnly: true });
+    const simvq = results.runs.find((r) => r.spec.id === 'simvq-K16-s0')!;
+    assert.deepEqual(simvq.diagnostics!.map((d) => [d.epoch, d.utilization, d.singular_values]), [[1, 0.5, [4, 2, 0.05, 0.01]], [2, 0.75, [4, 3, 1, 0.5]]]);
+    assert.equal(results.runs.find((r) => r.spec.id === 'vq-K16-s0')!.diagnostics, undefined);
+    assert.deepEqual(readResults(dir).runs.find((r) => r.spec.id === 'simvq-K16-s0')!.diagnostics, simvq.diagnostics, 'written to results.json');
+    const md = diagnosticsSummary(readResults(dir)).trimEnd().split('\n');
+    assert.equal(md[0], 'simvq-K16-s0, over the training set (49,000 latents):');
+    assert.equal(md[2], "| epoch | step | utilization | codes used | perplexity | effective bits | codes for 50 % | codes for 90 % | MSE | W's σ, largest … smallest | σ ≥ 1 % of largest |");
+    assert.equal(md[4], '| 1 | 10 | 50.00 % | 8 | 9.5 | 3.25 | 4 | 12 | 0.01230 | 4.00 … 0.0100 | 3 of 4 |');
+    assert.equal(md[5], '| 2 | 20 | 75.00 % | 12 | 9.5 | 3.25 | 4 | 12 | 0.01230 | 4.00 … 0.500 | 4 of 4 |');
+    assert.equal(md.length, 6);
+    await assert.rejects(reportCommand.run([dir, '--diagnostics', '--markdown']), /--diagnostics prints its own tables; drop --markdown/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

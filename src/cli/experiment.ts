@@ -14,6 +14,7 @@ import { COMMON_OPTIONS } from '../quantizers/options.js';
 import { SIMVQ_OPTIMIZE_MODES, type SimVQOptimize } from '../quantizers/simvq.js';
 import { readResults } from '../experiments/results.js';
 import { markdownSummary } from '../experiments/markdown-summary.js';
+import { diagnosticsSummary } from '../experiments/diagnostics-summary.js';
 import { metric, METRICS } from '../experiments/summary.js';
 import { rebuildReport } from '../experiments/rebuild-report.js';
 import { choiceOption, helpText, intOption, numberOption, parseCommandArgs, stringOption, UsageError, type OptionTable, type ParsedArgs } from './args.js';
@@ -195,12 +196,13 @@ export const experimentCommand: Command = {
   },
 };
 
-const REPORT_USAGE = 'vqlab report DIR [--markdown [--metrics M,…] [--sort]]';
+const REPORT_USAGE = 'vqlab report DIR [--markdown [--metrics M,…] [--sort] | --diagnostics]';
 const REPORT_SUMMARY = 'Rebuild DIR/figures/*.svg and DIR/report.html from DIR/results.json (no training); with --markdown, print the summary table instead and write nothing.';
 const REPORT_OPTIONS: OptionTable = {
   markdown: { type: 'boolean', description: 'print the summary table (mean ± std) as Markdown on stdout, without rebuilding any file' },
   metrics: { type: 'string', value: 'M,…', description: `the table's columns (default all): ${METRICS.map((m) => m.key).join(', ')}` },
   sort: { type: 'boolean', description: 'order the table by variant, then by the swept value' },
+  diagnostics: { type: 'boolean', description: 'print, as Markdown, each run\'s training-set diagnostics by epoch (runs trained with --diagnose-every), without rebuilding any file' },
 };
 
 export const reportCommand: Command = {
@@ -218,6 +220,12 @@ export const reportCommand: Command = {
     }
     if (columns !== undefined && !values.markdown) throw new UsageError('--metrics chooses the columns of the --markdown table; add --markdown');
     if (values.sort === true && !values.markdown) throw new UsageError('--sort orders the rows of the --markdown table; add --markdown');
+    if (values.diagnostics === true) {
+      if (values.markdown || columns !== undefined || values.sort === true) throw new UsageError('--diagnostics prints its own tables; drop --markdown, --metrics and --sort');
+      const tables = diagnosticsSummary(results);
+      if (tables === '') throw new UsageError(`no run in ${dir}/results.json took diagnostics; train with --diagnose-every N to record them`);
+      return writeStdout(tables);
+    }
     if (values.markdown) return writeStdout(markdownSummary(results, experimentDefinition(results.experiment), columns, values.sort === true));
     const summary = await rebuildReport(dir, results);
     await writeStdout(`wrote ${summary.figures.length} SVG figures and ${summary.report}\n`);

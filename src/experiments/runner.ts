@@ -24,6 +24,7 @@ import { lockDirectory } from '../persistence/directory-lock.js';
 import { METRICS_FILE, readMetricsLog } from '../train/metrics-log.js';
 import { epochCurves, timingFromLog } from './metrics-log.js';
 import { savedRunResult } from './saved-run-spec.js';
+import { readRunDiagnostics } from './run-diagnostics.js';
 import type { ExperimentSettings, RunResult, RunSpec } from './types.js';
 
 const RUNS_DIR = 'runs';
@@ -50,7 +51,13 @@ export function completedRun(out: string, spec: RunSpec): RunResult | null {
   if (!sameSpec(saved.spec, spec)) {
     throw new Error(`${marker} was produced with different settings (${canonical(saved.spec)}) than now (${canonical(spec)}); use another --out directory or remove ${runDir(out, spec)}`);
   }
-  return saved;
+  return withDiagnostics(saved, runDir(out, spec));
+}
+
+/** `result` with the diagnostics its run directory holds, read again so that a result written without them gains them. */
+function withDiagnostics(result: RunResult, dir: string): RunResult {
+  const diagnostics = readRunDiagnostics(dir);
+  return diagnostics === undefined ? result : { ...result, diagnostics };
 }
 
 /** Where a planned run stands in `out`, by the rules above (a conflicting result throws, as in `completedRun`). */
@@ -141,5 +148,5 @@ async function trainAndEvaluate(spec: RunSpec, dir: string, interrupted: boolean
     completedAt: new Date().toISOString(),
   };
   await writeFileAtomic(join(dir, RUN_MARKER), `${JSON.stringify(result)}\n`);
-  return { result, reused: false };
+  return { result: withDiagnostics(result, dir), reused: false };
 }

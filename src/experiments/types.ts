@@ -7,6 +7,7 @@ import type { QuantizerConfig } from '../quantizers/registry.js';
 import type { SimVQOptimize } from '../quantizers/simvq.js';
 import type { CountRun } from './count-runs.js';
 import type { OptimizerPreset } from '../train/defaults.js';
+import type { DiagnosticsRecord } from '../eval/diagnostics.js';
 
 /**
  * A quantizer as an experiment names it: a registered name, optionally with options,
@@ -171,6 +172,8 @@ export interface RunResult {
   /** Reconstruction grid, relative to the experiment directory (e.g. "runs/vq-K256-s0/recon.png"). */
   readonly recon: string | null;
   readonly completedAt: string;
+  /** The training-set diagnostics the run took every `diagnoseEvery` epochs (run-diagnostics.ts), when it took any. */
+  readonly diagnostics?: readonly DiagnosticsRecord[];
 }
 
 export interface MachineInfo {
