@@ -11,7 +11,7 @@ import type { ExperimentResults } from './types.js';
  * W's singular values at least 1 % of the largest: the dimensions SimVQ's codebook C·W still spans
  * in practice (its rank is at most d, and a collapsing W loses dimensions).
  */
-export function spannedDimensions(sigma: readonly number[]): number {
+function spannedDimensions(sigma: readonly number[]): number {
   const top = sigma[0] ?? 0;
   return sigma.filter((s) => s >= 0.01 * top).length;
 }
