@@ -35,6 +35,8 @@ function snapshotOf(store: VariableStore, kinds: readonly VariableKind[]): Map<s
 /** Save a checkpoint of the run in `runDir` as one unit (see run-directory.ts). */
 export async function saveCheckpoint(runDir: string, config: ModelConfig, store: VariableStore, trainer: TrainerState, options: CommitOptions = {}): Promise<void> {
   const metadata = { format: 'vqlab', epoch: String(trainer.epoch), step: String(trainer.step) };
+  // A sync point: variables a GPU training program holds on the device are downloaded first.
+  await store.sync();
   // Values are copied by `snapshot`, so serialization never races a later step's buffer swap.
   await commitCheckpoint(runDir, `step-${String(trainer.step).padStart(8, '0')}`, {
     [CHECKPOINT_FILES.model]: encodeSafetensors(snapshotOf(store, ['param', 'state']), { ...metadata, config: JSON.stringify(config) }),

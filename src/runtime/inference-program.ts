@@ -19,6 +19,7 @@ export interface InferenceProgramOptions {
 
 export class InferenceProgram {
   private constructor(
+    private readonly store: VariableStore,
     readonly compiled: CompiledGraph,
     private readonly variables: readonly Variable[],
     readonly inputNames: readonly string[],
@@ -33,11 +34,15 @@ export class InferenceProgram {
     const names = new Set(compiled.inputs.map((i) => i.name));
     const variables = options.store.list().filter((v) => names.has(v.name));
     const inputNames = compiled.inputs.map((i) => i.name).filter((n) => !options.store.get(n));
-    return new InferenceProgram(compiled, variables, inputNames, Object.keys(outputs));
+    return new InferenceProgram(options.store, compiled, variables, inputNames, Object.keys(outputs));
   }
 
-  /** Run on `data` (by input name); variables are fed from their current values in the store. */
+  /**
+   * Run on `data` (by input name); variables are fed from their current values in the store,
+   * synced from the device first where a training program holds newer ones there.
+   */
   async run(data: Readonly<Record<string, TypedData>>, into: Readonly<Record<string, TypedData>> = {}): Promise<Record<string, TypedData>> {
+    await this.store.sync(this.variables);
     const feeds: Record<string, TypedData> = { ...data };
     for (const v of this.variables) feeds[v.name] = v.value;
     return this.compiled.run(feeds, into);

@@ -26,7 +26,7 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
     description: `onnxruntime-node ${ort.env.versions.common} (${gpu ? 'WebGPU' : 'CPU'})`,
     device,
     adapter: gpu ? describeAdapter() : undefined,
-    createSession: (model, { threads, profilePrefix }) =>
+    createSession: (model, { threads, profilePrefix, deviceOutputs }) =>
       ort.InferenceSession.create(model, {
         ...(gpu ? { executionProviders: ['webgpu'] } : {}),
         intraOpNumThreads: threads,
@@ -38,11 +38,15 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
         // no use to a vqlab user; real failures still throw.
         logSeverityLevel: 3,
         ...(gpu && options.gpuOnly ? { extra: { session: { disable_cpu_ep_fallback: '1' } } } : {}),
+        // Run through ORT's IO binding, which leaves these outputs in WebGPU buffers (and ignores
+        // preallocated outputs: `CompiledGraph` copies the host ones into the caller's buffers).
+        ...(gpu && deviceOutputs?.length ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((name) => [name, 'gpu-buffer' as const])) } : {}),
         // Profiling keys only when asked for: the binding refuses an `enableProfiling` key that is present but not a boolean.
         ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
       }),
     tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),
     writesIntoOutputs: true,
+    deviceTensors: gpu,
   };
 }
 

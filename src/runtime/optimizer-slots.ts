@@ -21,6 +21,11 @@ export class OptimizerSlots {
     return tensor;
   }
 
+  /** The slots remembered for `param`. */
+  of(param: Variable): readonly Variable[] {
+    return this.byParam.get(param) ?? [];
+  }
+
   /** Zero rows `rows` (along the first axis) of every slot of `param`; none: nothing to do. */
   resetRows(param: Variable, rows: readonly number[]): void {
     const count = param.shape[0] ?? 1;

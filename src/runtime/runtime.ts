@@ -28,6 +28,11 @@ export interface RuntimeSessionOptions {
   readonly threads: number;
   /** Record the runtime's per-node profile into a file starting with this prefix, where it has a profiler. */
   readonly profilePrefix?: string | undefined;
+  /**
+   * Outputs to leave in device memory as device tensors (a runtime with `deviceTensors` only): fed
+   * back to a later run of any session of the runtime, they never cross to the host.
+   */
+  readonly deviceOutputs?: readonly string[] | undefined;
 }
 
 export interface Runtime {
@@ -46,6 +51,12 @@ export interface Runtime {
    * does; onnxruntime-web returns outputs in fresh buffers, which CompiledGraph then copies.
    */
   readonly writesIntoOutputs: boolean;
+  /**
+   * Whether sessions can leave outputs on the device (`deviceOutputs`) and take such device
+   * tensors as inputs, so state can stay in GPU buffers between runs (resident-state.ts). A device
+   * tensor must be disposed once, when it is no longer fed, and before its session is released.
+   */
+  readonly deviceTensors: boolean;
 }
 
 /** The device and, on a GPU, the adapter, for people: "cpu", "webgpu (Vulkan: vk_swiftshader_icd.json)". */

@@ -12,6 +12,9 @@ import { currentRuntime, graphIndexType, type Runtime } from './runtime.js';
 
 export type TypedData = Float32Array | BigInt64Array | Uint8Array;
 
+/** A tensor in a runtime's device memory (ORT's gpu-buffer tensor), from a run's `deviceOutputs`. */
+export type DeviceTensor = OrtTensor;
+
 export interface SessionOptions {
   /** Intra-op threads for ONNX Runtime (default: 0, which lets ORT use one per physical core). */
   threads?: number | undefined;
@@ -31,6 +34,15 @@ export interface SessionOptions {
    * false: the fastest exact form per shape, see `src/onnx/conv-forms.ts`).
    */
   standardOpsOnly?: boolean | undefined;
+  /** Outputs that `runOnDevice` leaves in device memory (a runtime with `deviceTensors` only). */
+  deviceOutputs?: readonly string[] | undefined;
+}
+
+/** What `runOnDevice` returns: the host outputs as typed arrays, the device outputs as device tensors. */
+export interface MixedOutputs {
+  readonly host: Record<string, TypedData>;
+  /** Owned by the caller, who disposes each once it is no longer fed (see `Runtime.deviceTensors`). */
+  readonly device: Record<string, DeviceTensor>;
 }
 
 interface IoSpec {
@@ -64,6 +76,8 @@ export class CompiledGraph {
     readonly compileMs: number,
     /** The serialized ONNX model. */
     readonly modelBytes: Uint8Array,
+    /** Outputs the session leaves on the device. */
+    private readonly deviceOutputs: ReadonlySet<string>,
   ) {}
 
   /** Lower `graph` to ONNX, computing `outputs`, and open an ORT session for it. */
@@ -75,14 +89,17 @@ export class CompiledGraph {
     const convTarget = options.standardOpsOnly || runtime.device === 'webgpu' ? undefined : await nchwcTarget(runtime);
     const model = toModelProto(graph, specs, { inputs: options.inputs, graphName: options.graphName, convTarget, indexType: graphIndexType(runtime) });
     const bytes = encodeModel(model);
-    const session = await runtime.createSession(bytes, { threads: options.threads ?? 0, profilePrefix: options.profilePrefix });
+    const deviceOutputs = options.deviceOutputs ?? [];
+    if (deviceOutputs.length > 0 && !runtime.deviceTensors) throw new Error(`${runtime.description} cannot leave outputs on a device; ask for device outputs only where runtime.deviceTensors is true`);
+    for (const name of deviceOutputs) if (!(name in outputs)) throw new Error(`deviceOutputs: '${name}' is not an output of this graph`);
+    const session = await runtime.createSession(bytes, { threads: options.threads ?? 0, profilePrefix: options.profilePrefix, deviceOutputs });
     const inputNames = new Set(model.graph!.input!.map((i) => i.name!));
     const inputs = graph.inputs
       .map((i) => i.tensor)
       .filter((t) => inputNames.has(t.name))
       .map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype }));
     const outs = specs.map((o) => ({ name: o.name, shape: o.tensor.shape, dtype: o.tensor.dtype }));
-    return new CompiledGraph(session, runtime, inputs, outs, performance.now() - t0, bytes);
+    return new CompiledGraph(session, runtime, inputs, outs, performance.now() - t0, bytes, new Set(deviceOutputs));
   }
 
   /**
@@ -90,23 +107,44 @@ export class CompiledGraph {
    * those buffers (which must have the right size and type); the rest are returned fresh.
    */
   async run(feeds: Readonly<Record<string, TypedData>>, into: Readonly<Record<string, TypedData>> = {}): Promise<Record<string, TypedData>> {
+    if (this.deviceOutputs.size > 0) throw new Error('run: this graph leaves outputs on the device; use runOnDevice');
+    return (await this.runMixed(feeds, into)).host;
+  }
+
+  /**
+   * Run once with inputs that may be device tensors (fed as they are, without a copy) and the
+   * outputs named in `deviceOutputs` at creation left on the device; host outputs as in `run`.
+   */
+  async runOnDevice(feeds: Readonly<Record<string, TypedData | DeviceTensor>>, into: Readonly<Record<string, TypedData>> = {}): Promise<MixedOutputs> {
+    return this.runMixed(feeds, into);
+  }
+
+  private async runMixed(feeds: Readonly<Record<string, TypedData | DeviceTensor>>, into: Readonly<Record<string, TypedData>>): Promise<MixedOutputs> {
     const ortFeeds: Record<string, OrtTensor> = {};
     for (const spec of this.inputs) {
       const data = feeds[spec.name];
       if (!data) throw new Error(`run: missing input '${spec.name}' ${spec.dtype}${formatShape(spec.shape)}; pass it in the feeds`);
-      checkBuffer('input', spec, data);
-      ortFeeds[spec.name] = this.runtime.tensor(dataTypeName(spec.dtype), data, spec.shape as number[]);
+      if (isTypedData(data)) {
+        checkBuffer('input', spec, data);
+        ortFeeds[spec.name] = this.runtime.tensor(dataTypeName(spec.dtype), data, spec.shape as number[]);
+      } else {
+        checkDeviceTensor(spec, data);
+        ortFeeds[spec.name] = data;
+      }
     }
     for (const name of Object.keys(feeds)) {
       if (!this.inputs.some((s) => s.name === name)) {
         throw new Error(`run: unknown input '${name}'; this graph takes ${this.inputs.map((s) => s.name).join(', ') || 'no inputs'}`);
       }
     }
+    // A session with device outputs runs through ORT's IO binding, which does not write into
+    // preallocated outputs: its host outputs are copied below as onnxruntime-web's are.
+    const writesInto = this.runtime.writesIntoOutputs && this.deviceOutputs.size === 0;
     const fetches: Record<string, OrtTensor | null> = {};
     for (const spec of this.outputs) {
       const buf = into[spec.name];
       if (buf) checkBuffer('output', spec, buf);
-      if (buf && this.runtime.writesIntoOutputs) {
+      if (buf && writesInto) {
         fetches[spec.name] = this.runtime.tensor(dataTypeName(spec.dtype), buf, spec.shape as number[]);
       } else {
         fetches[spec.name] = null;
@@ -115,17 +153,22 @@ export class CompiledGraph {
     const t0 = performance.now();
     const result = await this.session.run(ortFeeds, fetches);
     this.lastSessionRunMs = performance.now() - t0;
-    const out: Record<string, TypedData> = {};
+    const host: Record<string, TypedData> = {};
+    const device: Record<string, DeviceTensor> = {};
     for (const spec of this.outputs) {
+      if (this.deviceOutputs.has(spec.name)) {
+        device[spec.name] = result[spec.name]!;
+        continue;
+      }
       // onnxruntime-node writes a preallocated output in place and also hands back its own copy,
       // which is dropped; onnxruntime-web only hands back a copy, which goes into the caller's
       // buffer (checkBuffer made sure its type matches). Either way callers keep their buffers.
       const fresh = result[spec.name]!.data as TypedData;
       const buf = into[spec.name];
-      if (buf && !this.runtime.writesIntoOutputs) (buf as Float32Array).set(fresh as Float32Array);
-      out[spec.name] = buf ?? fresh;
+      if (buf && !writesInto) (buf as Float32Array).set(fresh as Float32Array);
+      host[spec.name] = buf ?? fresh;
     }
-    return out;
+    return { host, device };
   }
 
   /** A zeroed buffer of the right type and size for input or output `name`. */
@@ -142,6 +185,16 @@ export class CompiledGraph {
 
   async release(): Promise<void> {
     await this.session.release();
+  }
+}
+
+function isTypedData(data: TypedData | DeviceTensor): data is TypedData {
+  return ArrayBuffer.isView(data);
+}
+
+function checkDeviceTensor(spec: IoSpec, tensor: DeviceTensor): void {
+  if (tensor.location !== 'gpu-buffer' || tensor.type !== dataTypeName(spec.dtype) || formatShape(tensor.dims) !== formatShape(spec.shape)) {
+    throw new Error(`run: input '${spec.name}' must be ${spec.dtype}${formatShape(spec.shape)}, got a ${tensor.location} tensor ${tensor.type}${formatShape(tensor.dims)}`);
   }
 }
 

@@ -5,6 +5,11 @@
  * Parameters, state and optimizer slots are fed from their current buffers; their next values are
  * written by ORT into a second, preallocated buffer per variable, and the two are swapped after
  * the run (ping-pong). So a step allocates no parameter-sized memory in JavaScript.
+ *
+ * On a runtime with device tensors (WebGPU) the variables instead stay in device memory between
+ * steps (`ResidentState`, resident-state.ts): each step feeds their device tensors and keeps its
+ * outputs for them on the device, so it uploads the batch, the learning rate and the step counter
+ * and downloads only what it reports (loss, terms, metrics); the store syncs the rest on demand.
  */
 import { grad } from '../graph/autodiff.js';
 import { countFlops } from '../graph/flops.js';
@@ -14,7 +19,9 @@ import type { Tensor } from '../graph/tensor.js';
 import type { Optimizer } from './optimizer.js';
 import { clipByGlobalNorm } from './gradient-clip.js';
 import { BuildContext } from './build-context.js';
-import { CompiledGraph, type TypedData } from './session.js';
+import { ResidentState } from './resident-state.js';
+import { currentRuntime } from './runtime.js';
+import { CompiledGraph, type DeviceTensor, type TypedData } from './session.js';
 import type { Variable, VariableStore } from './variables.js';
 
 /** Graph tensors by name, e.g. the terms or the metrics a step fetches. */
@@ -42,6 +49,21 @@ export interface TrainingProgramOptions<T extends NamedTensors = NamedTensors, M
   readonly profilePrefix?: string | undefined;
   /** Standard ONNX ops only for convolutions (see `SessionOptions.standardOpsOnly`); for comparisons. */
   readonly standardOpsOnly?: boolean | undefined;
+  /**
+   * Keep the variables in device memory between steps (default: where the runtime can,
+   * `Runtime.deviceTensors`); false feeds and fetches them from the host every step.
+   */
+  readonly resident?: boolean | undefined;
+}
+
+/** What one step moved between host memory and the session (on a GPU: across the bus). */
+export interface StepTransfer {
+  /** Inputs fed from host memory, by graph input name. */
+  readonly hostInputs: readonly string[];
+  /** Outputs read back into host memory, by graph output name. */
+  readonly hostOutputs: readonly string[];
+  /** Their bytes, plus any variables uploaded to the device before the step. */
+  readonly bytes: number;
 }
 
 export interface StepResult<T extends NamedTensors = NamedTensors, M extends NamedTensors = NamedTensors> {
@@ -72,6 +94,7 @@ const outputName = {
   gradNorm: 'grad_norm',
   next: (variable: string) => `next:${variable}`,
 } as const;
+/** The optimizer's step counter t, which stays on the host: host steps read it after every step. */
 const STEP_VAR = 'opt.step';
 
 export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends NamedTensors = NamedTensors> {
@@ -79,6 +102,8 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
   lastOutsideMs = 0;
   /** Milliseconds of the last step spent inside `session.run`. */
   lastRunMs = 0;
+  /** What the last step moved between host memory and the session. */
+  lastTransfer: StepTransfer | undefined;
   private readonly lrBuffer = new Float32Array(1);
 
   private constructor(
@@ -88,8 +113,8 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
     readonly compiled: CompiledGraph,
     /** Variables fed each step. */
     private readonly fed: readonly Variable[],
-    /** Variables this step updates, with their spare buffers. */
-    private readonly updated: readonly { variable: Variable; spare: Float32Array }[],
+    /** Variables this step updates, with their spare buffers (none for those held on the device). */
+    private readonly updated: readonly { variable: Variable; spare: Float32Array | undefined }[],
     private readonly dataInputs: readonly string[],
     private readonly lossBuffer: TypedData,
     private readonly terms: readonly Fetch[],
@@ -98,6 +123,8 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
     readonly trainableCount: number,
     /** Counted FLOPs of one step (matrix products and convolutions, see `countFlops`). */
     readonly flopsPerStep: number,
+    /** The device copies of the variables, when they stay on the device between steps. */
+    readonly resident: ResidentState | undefined,
   ) {}
 
   static async create<T extends NamedTensors = NamedTensors, M extends NamedTensors = NamedTensors>(options: TrainingProgramOptions<T, M>): Promise<TrainingProgram<T, M>> {
@@ -136,13 +163,25 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
     if (gradNorm) outputs[outputName.gradNorm] = gradNorm;
     const updates = ctx.stateUpdates();
     for (const [name, next] of updates) outputs[outputName.next(name)] = next;
-    const compiled = await CompiledGraph.create(graph, outputs, { threads: options.threads, graphName: 'train_step', profilePrefix: options.profilePrefix, standardOpsOnly: options.standardOpsOnly });
+    const runtime = currentRuntime();
+    const resident = options.resident ?? runtime.deviceTensors;
+    if (resident && !runtime.deviceTensors) throw new Error(`training program: ${runtime.description} cannot keep variables on a device; leave 'resident' unset or false`);
+    const deviceOutputs = resident ? [...updates.keys()].filter((name) => name !== STEP_VAR).map(outputName.next) : [];
+    const residentState = resident ? new ResidentState(store, runtime) : undefined;
+    let compiled: CompiledGraph;
+    try {
+      compiled = await CompiledGraph.create(graph, outputs, { threads: options.threads, graphName: 'train_step', profilePrefix: options.profilePrefix, standardOpsOnly: options.standardOpsOnly, runtime, deviceOutputs });
+    } catch (err) {
+      await residentState?.release();
+      throw err;
+    }
 
     const fedNames = new Set(compiled.inputs.map((i) => i.name));
     const fed = store.list().filter((v) => fedNames.has(v.name));
+    const onDevice = new Set(deviceOutputs);
     const updated = [...updates.keys()].map((name) => {
       const variable = store.require(name);
-      return { variable, spare: new Float32Array(variable.value.length) };
+      return { variable, spare: onDevice.has(outputName.next(name)) ? undefined : new Float32Array(variable.value.length) };
     });
     const dataInputs = compiled.inputs.map((i) => i.name).filter((n) => !store.get(n) && n !== 'lr');
     const fetch = (key: string, output: string): Fetch => ({ key, output, buffer: compiled.allocate(output) });
@@ -160,6 +199,7 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
       gradNorm ? fetch('gradNorm', outputName.gradNorm) : undefined,
       params.length,
       flops,
+      residentState,
     );
   }
 
@@ -186,18 +226,25 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
     for (const name of Object.keys(data)) {
       if (!this.dataInputs.includes(name)) throw new Error(`step: unknown data input '${name}'; this program takes ${this.dataInputs.join(', ')}`);
     }
-    for (const v of this.fed) feeds[v.name] = v.value;
+    const moved = this.resident?.moved.uploaded ?? 0;
+    const fed: Record<string, TypedData | DeviceTensor> = feeds;
+    for (const v of this.fed) fed[v.name] = this.resident && v.name !== STEP_VAR ? await this.resident.deviceCopy(v) : v.value;
     const into: Record<string, TypedData> = { [outputName.loss]: this.lossBuffer };
     for (const f of [...this.terms, ...this.metrics]) into[f.output] = f.buffer;
     if (this.gradNorm) into[this.gradNorm.output] = this.gradNorm.buffer;
-    for (const u of this.updated) into[outputName.next(u.variable.name)] = u.spare;
-    await this.compiled.run(feeds, into);
-    // Ping-pong: the fresh values become current; the old buffers become next step's output.
+    for (const u of this.updated) if (u.spare) into[outputName.next(u.variable.name)] = u.spare;
+    const { device } = await this.compiled.runOnDevice(fed, into);
     for (const u of this.updated) {
-      const old = u.variable.value;
-      u.variable.value = u.spare;
-      u.spare = old;
+      if (!u.spare) {
+        this.resident!.replace(u.variable, device[outputName.next(u.variable.name)]!);
+      } else {
+        // Ping-pong: the fresh values become current; the old buffers become next step's output.
+        const old = u.variable.value;
+        u.variable.value = u.spare;
+        u.spare = old;
+      }
     }
+    this.lastTransfer = transferOf(fed, into, (this.resident?.moved.uploaded ?? 0) - moved);
     // The keys are those `build` returned for T and M, so the records have exactly their shape.
     const terms = Object.fromEntries(this.terms.map((f) => [f.key, Number(f.buffer[0])])) as StepResult<T, M>['terms'];
     const metrics = Object.fromEntries(this.metrics.map((f) => [f.key, f.buffer])) as StepResult<T, M>['metrics'];
@@ -207,8 +254,24 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
     return { loss, terms, metrics, gradNorm: this.gradNorm && Number(this.gradNorm.buffer[0]) };
   }
 
+  /**
+   * Release the session. Variables held on the device are downloaded into the store first (the
+   * end of training is a sync point) and their device tensors disposed before the session goes.
+   */
   async release(): Promise<void> {
-    await this.compiled.release();
+    try {
+      await this.resident?.release();
+    } finally {
+      await this.compiled.release();
+    }
   }
+}
+
+/** The host side of a step's feeds and outputs: what crossed to or from the session's memory. */
+function transferOf(feeds: Readonly<Record<string, TypedData | DeviceTensor>>, into: Readonly<Record<string, TypedData>>, uploadedBefore: number): StepTransfer {
+  const hostInputs = Object.entries(feeds).filter(([, d]) => ArrayBuffer.isView(d)) as [string, TypedData][];
+  const hostOutputs = Object.entries(into);
+  const bytes = [...hostInputs, ...hostOutputs].reduce((sum, [, d]) => sum + d.byteLength, uploadedBefore);
+  return { hostInputs: hostInputs.map(([name]) => name), hostOutputs: hostOutputs.map(([name]) => name), bytes };
 }
 

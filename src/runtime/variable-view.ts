@@ -12,7 +12,7 @@ export class VariableView {
     private readonly store: VariableStore,
     /** The scope's name prefix, e.g. `quantizer.` (what `BuildContext.prefix` was for this scope). */
     private readonly prefix: string,
-    private readonly optimizer: Pick<Optimizer, 'resetRows'>,
+    private readonly optimizer: Pick<Optimizer, 'resetRows' | 'slotsOf'>,
   ) {}
 
   /** The store's seed, for seeded host-side choices. */
@@ -31,6 +31,15 @@ export class VariableView {
 
   require(name: string): Variable {
     return this.store.require(this.prefix + name);
+  }
+
+  /**
+   * Every variable host code of this scope can read or write: the scope's own and the optimizer's
+   * state of each, which re-seeded rows reset. What a host step syncs from a device first.
+   */
+  hostVariables(): Variable[] {
+    const own = this.store.list().filter((v) => v.name.startsWith(this.prefix));
+    return [...own, ...own.flatMap((v) => this.optimizer.slotsOf(v))];
   }
 
   /** Zero the optimizer's state for rows `rows` of variable `name`: those rows were given new values. */

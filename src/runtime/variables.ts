@@ -4,6 +4,11 @@
  * inputs; a training step graph also outputs their next values, which `TrainingProgram` writes
  * into a second buffer and swaps (ping-pong), so nothing is allocated per step.
  *
+ * On a GPU a training program may keep the current values in device buffers between steps
+ * (resident-state.ts): the store then holds a `DeviceResidence`, a variable whose current value is
+ * on the device is stale on the host, reading its `value` throws, and `sync` brings values back
+ * where the host needs them (checkpoints, evaluation, host steps).
+ *
  * Initial values depend only on (seed, name): each variable draws from its own RNG stream seeded
  * by a hash of its name, so adding a layer does not change the others' initial weights.
  */
@@ -35,8 +40,52 @@ export interface Variable {
   readonly shape: Shape;
   trainable: boolean;
   readonly decay: boolean;
-  /** Current value. Replaced (not copied) when a training step swaps buffers. */
+  /**
+   * Current value. Replaced (not copied) when a training step swaps buffers. Reading it while the
+   * current value is on a device throws: `await store.sync(...)` first.
+   */
   value: Float32Array;
+}
+
+/**
+ * Device copies of some of a store's variables, newer than their host values while training runs
+ * on a GPU (`ResidentState`). The store asks it to download at its sync points and tells it when
+ * the host overwrote a value.
+ */
+export interface DeviceResidence {
+  /** Copy the device values of `variables` (each stale on the host) into their host buffers. */
+  download(variables: readonly Variable[]): Promise<void>;
+  /** The host values of `variables` were overwritten: their device copies are out of date. */
+  hostWrote(variables: readonly Variable[]): void;
+}
+
+/** A variable of a store: its value is guarded while a device holds a newer one. */
+class StoredVariable implements Variable {
+  trainable: boolean;
+  /** True while the current value is on a device and `host` is out of date. */
+  staleOnHost = false;
+
+  constructor(
+    readonly name: string,
+    readonly kind: VariableKind,
+    readonly shape: Shape,
+    readonly decay: boolean,
+    trainable: boolean,
+    private host: Float32Array,
+  ) {
+    this.trainable = trainable;
+  }
+
+  get value(): Float32Array {
+    if (this.staleOnHost) {
+      throw new Error(`variable '${this.name}' is held on the GPU between training steps and its host copy is out of date; await store.sync() before reading it`);
+    }
+    return this.host;
+  }
+
+  set value(value: Float32Array) {
+    this.host = value;
+  }
 }
 
 /** FNV-1a, to give every variable name its own RNG stream. */
@@ -57,7 +106,8 @@ function initialValue(name: string, shape: Shape, init: VariableInit, seed: numb
 }
 
 export class VariableStore {
-  private readonly vars = new Map<string, Variable>();
+  private readonly vars = new Map<string, StoredVariable>();
+  private residence: DeviceResidence | undefined;
 
   constructor(readonly seed: number) {}
 
@@ -73,14 +123,14 @@ export class VariableStore {
       }
       return existing;
     }
-    const v: Variable = {
+    const v = new StoredVariable(
       name,
       kind,
-      shape: [...shape],
-      trainable: kind === 'param' && (options.trainable ?? true),
-      decay: kind === 'param' && (options.decay ?? shape.length >= 2),
-      value: initialValue(name, shape, init, this.seed, options.fans),
-    };
+      [...shape],
+      kind === 'param' && (options.decay ?? shape.length >= 2),
+      kind === 'param' && (options.trainable ?? true),
+      initialValue(name, shape, init, this.seed, options.fans),
+    );
     this.vars.set(name, v);
     return v;
   }
@@ -113,6 +163,54 @@ export class VariableStore {
     v.trainable = trainable;
   }
 
+  /**
+   * Let `residence` hold device copies of this store's variables (one at a time); undefined
+   * detaches it, which requires every host value to be current.
+   */
+  attachResidence(residence: DeviceResidence | undefined): void {
+    if (residence !== undefined && this.residence !== undefined && residence !== this.residence) {
+      throw new Error('this store\'s variables are already held on a device by another training program; release that program first');
+    }
+    if (residence === undefined) {
+      const stale = [...this.vars.values()].find((v) => v.staleOnHost);
+      if (stale) throw new Error(`detaching the device copies would lose the current value of '${stale.name}'; sync the store first`);
+    }
+    this.residence = residence;
+  }
+
+  /** Whether the current value of `variable` is on a device only (its `value` throws until `sync`). */
+  isStaleOnHost(variable: Variable): boolean {
+    return this.vars.get(variable.name)?.staleOnHost ?? false;
+  }
+
+  /** For the `DeviceResidence`: mark `variables` newer on the device (after a step) or current on the host again. */
+  markStaleOnHost(variables: readonly Variable[], stale: boolean): void {
+    for (const v of variables) this.stored(v).staleOnHost = stale;
+  }
+
+  /**
+   * Bring the current values of `variables` (default: all) to the host where a device holds newer
+   * ones: the sync point before checkpoints, evaluation and host steps. Nothing to do on the CPU.
+   */
+  async sync(variables: readonly Variable[] = [...this.vars.values()]): Promise<void> {
+    const stale = variables.filter((v) => this.isStaleOnHost(v));
+    if (stale.length > 0) await this.residence!.download(stale);
+  }
+
+  /**
+   * The host wrote new values into `variables` (a host step re-seeding rows, a checkpoint load):
+   * device copies, if any, are dropped and the next step uploads these values.
+   */
+  hostWrote(variables: readonly Variable[]): void {
+    this.residence?.hostWrote(variables);
+  }
+
+  private stored(variable: Variable): StoredVariable {
+    const v = this.vars.get(variable.name);
+    if (v !== variable) throw new Error(`variable '${variable.name}' does not belong to this store`);
+    return v;
+  }
+
   /** Copies of all values by name (for checkpoints). */
   snapshot(kinds: readonly VariableKind[] = ['param', 'state', 'optimizer']): Map<string, { shape: Shape; data: Float32Array }> {
     const out = new Map<string, { shape: Shape; data: Float32Array }>();
@@ -128,7 +226,7 @@ export class VariableStore {
     for (const [name, { shape, data }] of values) {
       const v = this.vars.get(name);
       if (!v) throw new Error(`checkpoint has '${name}', which this model does not define; was it saved by another model configuration?`);
-      if (!shapeEquals(v.shape, shape) || data.length !== v.value.length) {
+      if (!shapeEquals(v.shape, shape) || data.length !== shapeSize(v.shape)) {
         throw new Error(`checkpoint '${name}' has shape ${formatShape(shape)} but the model expects ${formatShape(v.shape)}`);
       }
       for (let i = 0; i < data.length; i++) {
@@ -140,6 +238,7 @@ export class VariableStore {
         if (v.kind === 'param' && !values.has(v.name)) throw new Error(`checkpoint lacks parameter '${v.name}'`);
       }
     }
+    this.hostWrote([...values.keys()].map((name) => this.vars.get(name)!));
     for (const [name, { data }] of values) this.vars.get(name)!.value.set(data);
   }
 }

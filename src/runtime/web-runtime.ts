@@ -116,6 +116,9 @@ export function webRuntime(options: WebRuntimeOptions = {}): Runtime {
     },
     tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),
     writesIntoOutputs: false,
+    // onnxruntime-web could keep outputs in GPUBuffers too; its training state stays on the host
+    // until that path is built and tested in the browser.
+    deviceTensors: false,
   };
 }
 

@@ -7,7 +7,7 @@
 import type { Tensor } from '../graph/tensor.js';
 import { autoencode, type ReconstructionLoss } from '../models/forward.js';
 import type { VqvaeModel } from '../models/model.js';
-import type { HostStepOutcome, Quantizer } from '../quantizers/quantizer.js';
+import type { HostStepInput, HostStepOutcome, Quantizer } from '../quantizers/quantizer.js';
 import type { Optimizer } from '../runtime/optimizer.js';
 import type { TypedData } from '../runtime/session.js';
 import { TrainingProgram, type NamedTensors } from '../runtime/training-program.js';
@@ -72,6 +72,8 @@ export async function createAutoencoderStep(o: {
   readonly clipGradNorm?: number | undefined;
   /** The reconstruction term of the loss (default: mean squared error); the run's modality gives it. */
   readonly reconstructionLoss?: ReconstructionLoss | undefined;
+  /** Keep the variables on the device between steps (default: where the runtime can; `TrainingProgramOptions.resident`). */
+  readonly resident?: boolean | undefined;
 }): Promise<AutoencoderStep> {
   const { channels, height, width } = o.model.input;
   let quantizerVariables: VariableView | undefined; // set by `build`, which `create` runs once
@@ -80,6 +82,7 @@ export async function createAutoencoderStep(o: {
     optimizer: o.optimizer,
     threads: o.threads,
     clipGradNorm: o.clipGradNorm,
+    resident: o.resident,
     build: (ctx) => {
       quantizerVariables = o.model.quantizerScope(ctx).view(o.optimizer);
       const f = autoencode(ctx, o.model, ctx.input('x', [o.batch, channels, height, width]), o.reconstructionLoss);
@@ -115,9 +118,23 @@ export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array,
   const nonFinite = r.metrics.nonFinite ? float32(r.metrics.nonFinite, 'nonFinite')[0]! : 0;
   const searchInputs = r.metrics.searchInputs;
   const hostStep = step.quantizer.hostStep && searchInputs && Number.isFinite(r.loss) && Object.values(terms).every(Number.isFinite)
-    ? step.quantizer.hostStep({ variables: step.quantizerVariables, step: step.program.optimizerStep, searchInputs: float32(searchInputs, 'searchInputs'), counts, initSamples })
+    ? await runHostStep(step, { searchInputs: float32(searchInputs, 'searchInputs'), counts, initSamples })
     : undefined;
   return { loss: r.loss, terms, metrics: { counts, nonFinite, hostStep } };
+}
+
+/**
+ * The quantizer's host step on its variables. Where the training program holds them on a GPU,
+ * they (and their optimizer state) are downloaded first, and uploaded again by the next step only
+ * when the host step changed something; the rest of the model stays on the device.
+ */
+async function runHostStep(step: AutoencoderStep, input: Pick<HostStepInput, 'searchInputs' | 'counts' | 'initSamples'>): Promise<HostStepOutcome | undefined> {
+  const touched = step.quantizerVariables.hostVariables();
+  const { store } = step.program;
+  await store.sync(touched);
+  const outcome = step.quantizer.hostStep!({ ...input, variables: step.quantizerVariables, step: step.program.optimizerStep });
+  if (outcome !== undefined) store.hostWrote(touched);
+  return outcome;
 }
 
 /** The loss (as `total`) and its terms in one record, in the order metrics.jsonl lists them. */

@@ -84,16 +84,21 @@ async function checkPlacement(): Promise<Placement> {
 
 /** Run this file as a child with `env` and return the JSON line it printed. */
 export function runWebGpuChild(task: 'placement', env: Readonly<Record<string, string>>): Promise<Placement> {
+  return runWebGpuScript<Placement>(import.meta.url, task, env);
+}
+
+/** Run the script at `scriptUrl` as a child with `env` and argument `task`, and parse the JSON line it printed. */
+export function runWebGpuScript<T>(scriptUrl: string, task: string, env: Readonly<Record<string, string>>): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...loaderFlags(), fileURLToPath(import.meta.url), task], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...loaderFlags(), fileURLToPath(scriptUrl), task], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`webgpu-child ${task} exited with ${code}: ${stderr}`));
-      resolve(JSON.parse(stdout) as Placement);
+      if (code !== 0) return reject(new Error(`${fileURLToPath(scriptUrl)} ${task} exited with ${code}: ${stderr}`));
+      resolve(JSON.parse(stdout) as T);
     });
   });
 }

@@ -1,0 +1,128 @@
+/**
+ * A training program's variables kept in device memory between steps. On a GPU, feeding every
+ * parameter and optimizer slot from the host and reading their next values back costs two copies
+ * of the whole training state per step; instead each variable's current value is held here as a
+ * device tensor, fed to the next step as it is, and replaced by the step's output for it, so a
+ * step moves only its batch and the scalars it reports.
+ *
+ * The host copy of a variable is then stale, and the store guards it (variables.ts): a sync point
+ * (`VariableStore.sync`: checkpoints, evaluation, host steps, the end of training) downloads the
+ * variables it asks for, after which both copies are current; a host write (`hostWrote`: a host
+ * step re-seeding codes, a checkpoint load) drops the device copy, and the next step uploads it.
+ * Both transfers run through one tiny identity session each (`src/onnx/identity-model.ts`),
+ * because onnxruntime-node cannot read a device tensor's data directly.
+ *
+ * Every device tensor held here is disposed exactly once, when it is replaced or dropped, or at
+ * `release` (before any session of the runtime that made it is released): ORT does not free one
+ * that is merely forgotten, so a step that dropped its old values would grow memory without bound.
+ */
+import type { InferenceSession } from 'onnxruntime-common';
+import { IDENTITY_INPUT, IDENTITY_OUTPUT, identityModelBytes } from '../onnx/identity-model.js';
+import type { Runtime } from './runtime.js';
+import type { DeviceTensor } from './session.js';
+import type { DeviceResidence, Variable, VariableStore } from './variables.js';
+
+/** Bytes copied between host and device memory, by direction. */
+export interface TransferBytes {
+  uploaded: number;
+  downloaded: number;
+}
+
+interface TransferSessions {
+  /** Host tensor in, device tensor out. */
+  readonly upload: InferenceSession;
+  /** Device tensor in, host tensor out. */
+  readonly download: InferenceSession;
+}
+
+export class ResidentState implements DeviceResidence {
+  private readonly copies = new Map<Variable, DeviceTensor>();
+  private transfer: Promise<TransferSessions> | undefined;
+  /** Bytes this state's own uploads and downloads have moved (a step's batch and outputs are not counted here). */
+  readonly moved: TransferBytes = { uploaded: 0, downloaded: 0 };
+
+  constructor(
+    private readonly store: VariableStore,
+    private readonly runtime: Runtime,
+  ) {
+    if (!runtime.deviceTensors) throw new Error(`${runtime.description} cannot hold tensors on a device; keep training state on the host there`);
+    store.attachResidence(this);
+  }
+
+  /** Number of device tensors held now (one per variable on the device). */
+  get heldTensors(): number {
+    return this.copies.size;
+  }
+
+  /** The device tensor to feed for `variable`: its device copy, uploaded from the host value first if it has none. */
+  async deviceCopy(variable: Variable): Promise<DeviceTensor> {
+    const held = this.copies.get(variable);
+    if (held) return held;
+    const { upload } = await this.sessions();
+    const host = variable.value;
+    const result = await upload.run({ [IDENTITY_INPUT]: this.runtime.tensor('float32', host, variable.shape) });
+    const copy = result[IDENTITY_OUTPUT]!;
+    this.copies.set(variable, copy);
+    this.moved.uploaded += host.byteLength;
+    return copy;
+  }
+
+  /** A step computed `variable`'s next value as `next` on the device: it replaces the copy held, and the host value is stale. */
+  replace(variable: Variable, next: DeviceTensor): void {
+    this.copies.get(variable)?.dispose();
+    this.copies.set(variable, next);
+    this.store.markStaleOnHost([variable], true);
+  }
+
+  async download(variables: readonly Variable[]): Promise<void> {
+    const { download } = await this.sessions();
+    for (const variable of variables) {
+      const copy = this.copies.get(variable);
+      if (!copy) throw new Error(`variable '${variable.name}' is stale on the host but has no device copy to download`);
+      const result = await download.run({ [IDENTITY_INPUT]: copy });
+      const value = result[IDENTITY_OUTPUT]!.data;
+      if (!(value instanceof Float32Array)) throw new Error(`downloading '${variable.name}' gave ${value.constructor.name}, not a Float32Array`);
+      variable.value = value;
+      this.store.markStaleOnHost([variable], false);
+      this.moved.downloaded += value.byteLength;
+    }
+  }
+
+  hostWrote(variables: readonly Variable[]): void {
+    for (const variable of variables) {
+      this.copies.get(variable)?.dispose();
+      this.copies.delete(variable);
+    }
+    this.store.markStaleOnHost(variables, false);
+  }
+
+  /**
+   * The end of training: download what is stale, dispose every device tensor, release the
+   * transfer sessions and give the store back its host values. Call before releasing the
+   * sessions whose outputs are held here.
+   */
+  async release(): Promise<void> {
+    try {
+      await this.store.sync([...this.copies.keys()]);
+    } finally {
+      for (const copy of this.copies.values()) copy.dispose();
+      this.copies.clear();
+      const transfer = this.transfer && (await this.transfer);
+      this.transfer = undefined;
+      await transfer?.upload.release();
+      await transfer?.download.release();
+    }
+    this.store.attachResidence(undefined);
+  }
+
+  private sessions(): Promise<TransferSessions> {
+    this.transfer ??= (async () => {
+      const model = identityModelBytes();
+      return {
+        upload: await this.runtime.createSession(model, { threads: 1, deviceOutputs: [IDENTITY_OUTPUT] }),
+        download: await this.runtime.createSession(model, { threads: 1 }),
+      };
+    })();
+    return this.transfer;
+  }
+}
