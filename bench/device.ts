@@ -10,6 +10,11 @@
  * counted FLOP (`countFlops`: matrix products and convolutions), runs on the GPU: the shares are 1.
  * onnxruntime-node reports no per-node placement otherwise, so when it is refused the shares are
  * null and `gpu_placement` carries ORT's refusal.
+ *
+ * Transfers: on WebGPU the parameters and optimizer state stay on the device between steps
+ * (src/runtime/resident-state.ts); `webgpu_step_transfer_bytes` is what one timed K = 1,024 step
+ * moved between host and device (batch, learning rate and step counter in, reported outputs out),
+ * beside `training_state_bytes`, what a step fed from the host would copy each way instead.
  */
 import { loadBundledMnist } from '../src/data/index.js';
 import { buildModel, makeModelConfig } from '../src/models/config.js';
@@ -48,7 +53,7 @@ function trainingStep(codebookSize: number, batch: number, store = new VariableS
   return TrainingProgram.create({ store, optimizer: new Adam(), threads: THREADS, build: (ctx) => ({ loss: autoencode(ctx, model, ctx.input('x', [batch, 1, 28, 28])).loss }) });
 }
 
-async function trainImgPerS(codebookSize: number, batch: number, images: Float32Array): Promise<{ imgPerS: number; store: VariableStore }> {
+async function trainImgPerS(codebookSize: number, batch: number, images: Float32Array): Promise<{ imgPerS: number; store: VariableStore; transferBytes: number }> {
   const store = new VariableStore(0);
   const program = await trainingStep(codebookSize, batch, store);
   const batches = Math.floor(images.length / (batch * 784));
@@ -57,8 +62,9 @@ async function trainImgPerS(codebookSize: number, batch: number, images: Float32
     const b = step++ % batches;
     return program.step({ x: images.subarray(b * batch * 784, (b + 1) * batch * 784) }, 3e-4);
   }, STEPS, WARMUP);
+  const transferBytes = program.lastTransfer!.bytes;
   await program.release();
-  return { imgPerS: (batch * 1000) / ms, store };
+  return { imgPerS: (batch * 1000) / ms, store, transferBytes };
 }
 
 async function encodeImgPerS(store: VariableStore, batch: number, images: Float32Array, runtime: Runtime): Promise<number> {
@@ -99,6 +105,10 @@ export async function benchDevice(): Promise<Record<string, number | string | nu
       result[`${key}_device`] = deviceLabel(runtime);
       const small = await trainImgPerS(1024, batch, images);
       result[`${key}_train_img_per_s`] = rate(small.imgPerS);
+      if (runtime.device === 'webgpu') {
+        result.webgpu_step_transfer_bytes = small.transferBytes;
+        result.training_state_bytes = small.store.list().reduce((sum, v) => sum + v.value.byteLength, 0);
+      }
       result[`${key}_train_img_per_s_k65536`] = rate((await trainImgPerS(65536, batch, images)).imgPerS);
       result[`${key}_encode_img_per_s`] = rate(await encodeImgPerS(small.store, batch, images, runtime));
     } finally {
