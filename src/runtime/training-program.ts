@@ -124,7 +124,7 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
     /** Counted FLOPs of one step (matrix products and convolutions, see `countFlops`). */
     readonly flopsPerStep: number,
     /** The device copies of the variables, when they stay on the device between steps. */
-    readonly resident: ResidentState | undefined,
+    readonly residentState: ResidentState | undefined,
   ) {}
 
   static async create<T extends NamedTensors = NamedTensors, M extends NamedTensors = NamedTensors>(options: TrainingProgramOptions<T, M>): Promise<TrainingProgram<T, M>> {
@@ -216,7 +216,7 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
   /** Run one training step on `data` (by input name) with learning rate `lr`. */
   async step(data: Readonly<Record<string, TypedData>>, lr: number): Promise<StepResult<T, M>> {
     const t0 = performance.now();
-    const feeds: Record<string, TypedData> = { lr: this.lrBuffer };
+    const feeds: Record<string, TypedData | DeviceTensor> = { lr: this.lrBuffer };
     this.lrBuffer[0] = lr;
     for (const name of this.dataInputs) {
       const d = data[name];
@@ -226,17 +226,16 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
     for (const name of Object.keys(data)) {
       if (!this.dataInputs.includes(name)) throw new Error(`step: unknown data input '${name}'; this program takes ${this.dataInputs.join(', ')}`);
     }
-    const moved = this.resident?.moved.uploaded ?? 0;
-    const fed: Record<string, TypedData | DeviceTensor> = feeds;
-    for (const v of this.fed) fed[v.name] = this.resident && v.name !== STEP_VAR ? await this.resident.deviceCopy(v) : v.value;
+    const moved = this.residentState?.moved.uploaded ?? 0;
+    for (const v of this.fed) feeds[v.name] = this.residentState && v.name !== STEP_VAR ? await this.residentState.deviceCopy(v) : v.value;
     const into: Record<string, TypedData> = { [outputName.loss]: this.lossBuffer };
     for (const f of [...this.terms, ...this.metrics]) into[f.output] = f.buffer;
     if (this.gradNorm) into[this.gradNorm.output] = this.gradNorm.buffer;
     for (const u of this.updated) if (u.spare) into[outputName.next(u.variable.name)] = u.spare;
-    const { device } = await this.compiled.runOnDevice(fed, into);
+    const { device } = await this.compiled.runOnDevice(feeds, into);
     for (const u of this.updated) {
       if (!u.spare) {
-        this.resident!.replace(u.variable, device[outputName.next(u.variable.name)]!);
+        this.residentState!.replace(u.variable, device[outputName.next(u.variable.name)]!);
       } else {
         // Ping-pong: the fresh values become current; the old buffers become next step's output.
         const old = u.variable.value;
@@ -244,7 +243,7 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
         u.spare = old;
       }
     }
-    this.lastTransfer = transferOf(fed, into, (this.resident?.moved.uploaded ?? 0) - moved);
+    this.lastTransfer = transferOf(feeds, into, (this.residentState?.moved.uploaded ?? 0) - moved);
     // The keys are those `build` returned for T and M, so the records have exactly their shape.
     const terms = Object.fromEntries(this.terms.map((f) => [f.key, Number(f.buffer[0])])) as StepResult<T, M>['terms'];
     const metrics = Object.fromEntries(this.metrics.map((f) => [f.key, f.buffer])) as StepResult<T, M>['metrics'];
@@ -260,7 +259,7 @@ export class TrainingProgram<T extends NamedTensors = NamedTensors, M extends Na
    */
   async release(): Promise<void> {
     try {
-      await this.resident?.release();
+      await this.residentState?.release();
     } finally {
       await this.compiled.release();
     }

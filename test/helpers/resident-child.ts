@@ -93,7 +93,7 @@ async function train(runtime: Runtime, resident: boolean, steps: readonly number
       synced = store.snapshot();
     }
   }
-  const held = step.program.resident?.heldTensors ?? null;
+  const held = step.program.residentState?.heldTensors ?? null;
   await store.sync();
   const values = store.snapshot();
   await step.program.release();
@@ -145,7 +145,7 @@ async function checkMemory(): Promise<MemoryReport> {
     await program.step({}, 1e-3);
     if (i === 10) after10 = rss();
   }
-  const report = { rssMiB: { after10, after70: rss() }, heldTensors: program.resident!.heldTensors, bytesPerStep: program.lastTransfer!.bytes };
+  const report = { rssMiB: { after10, after70: rss() }, heldTensors: program.residentState!.heldTensors, bytesPerStep: program.lastTransfer!.bytes };
   await program.release();
   return report;
 }
