@@ -9,12 +9,15 @@
  * (`VariableStore.sync`: checkpoints, evaluation, host steps, the end of training) downloads the
  * variables it asks for, after which both copies are current; a host write (`hostWrote`: a host
  * step re-seeding codes, a checkpoint load) drops the device copy, and the next step uploads it.
- * Both transfers run through one tiny identity session each (`src/onnx/identity-model.ts`),
- * because onnxruntime-node cannot read a device tensor's data directly.
+ * Both transfers run through one tiny identity session each (`src/onnx/identity-model.ts`):
+ * onnxruntime-node 1.30 cannot read a device tensor's data itself (`getData()` on one aborts the
+ * process: the binding's download throws a C string), but a session fed a device tensor returns
+ * its output on the host.
  *
  * Every device tensor held here is disposed exactly once, when it is replaced or dropped, or at
- * `release` (before any session of the runtime that made it is released): ORT does not free one
- * that is merely forgotten, so a step that dropped its old values would grow memory without bound.
+ * `release`: ORT does not free one that is merely forgotten, so a step that dropped its old values
+ * would grow memory without bound; and disposing one after the runtime's last WebGPU session is
+ * released crashes the process, so `release` disposes before any session goes.
  */
 import type { InferenceSession } from 'onnxruntime-common';
 import { IDENTITY_INPUT, IDENTITY_OUTPUT, identityModelBytes } from '../onnx/identity-model.js';
