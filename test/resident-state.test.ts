@@ -15,7 +15,7 @@ const child = new URL('./helpers/resident-child.js', import.meta.url).href;
 
 const relative = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 
-test('resident training state: matches the CPU provider and the host-fed WebGPU path, re-seeds dead codes, resumes from a mid-run sync, and moves only the batch and what a step reports', { skip }, async () => {
+test('resident training state: matches the CPU provider and the host-fed WebGPU path, re-seeds dead codes, resumes from a mid-run sync, evaluates from the device, and moves only the batch and what a step reports', { skip }, async () => {
   const r = await runWebGpuScript<TrainingReport>(child, 'training', env);
 
   // The same sums in another order (GPU reductions, no NCHWc kernels): the CPU provider's losses to 1e-4 relative.
@@ -51,6 +51,11 @@ test('resident training state: matches the CPU provider and the host-fed WebGPU 
     assert.ok(t.hostOutputs.includes('loss') && t.hostOutputs.includes('metric:counts'));
     assert.ok(t.bytes < hostFed.bytes / 100, `${t.bytes} bytes moved by a resident step, ${hostFed.bytes} fed from the host`);
   }
+  // An evaluation graph mid-training is fed the device copies: it downloads nothing, and its loss
+  // equals the one computed from the synced host values.
+  assert.equal(r.evaluation.downloadedBytes, 0);
+  assert.ok(relative(r.evaluation.deviceFed, r.evaluation.hostFed) <= 1e-6, `evaluation loss ${r.evaluation.deviceFed} fed from the device, ${r.evaluation.hostFed} from the host`);
+
   // Held at the end: every variable but the step counter and the four that the last host step
   // rewrote (codebook, its two Adam moments, usage), which the next step would upload.
   assert.equal(r.resident.heldTensors, r.variables - 5);

@@ -22,6 +22,10 @@ class ArrayDevice implements DeviceResidence {
     this.store.markStaleOnHost([variable], true);
   }
 
+  deviceCopy(): Promise<never> {
+    return Promise.reject(new Error('this device holds arrays, not device tensors; no session can be fed from it'));
+  }
+
   async download(variables: readonly Variable[]): Promise<void> {
     for (const v of variables) {
       v.value = this.copies.get(v)!.slice();

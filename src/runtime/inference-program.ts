@@ -6,7 +6,7 @@
 import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import { BuildContext } from './build-context.js';
-import { CompiledGraph, type TypedData } from './session.js';
+import { CompiledGraph, type DeviceTensor, type TypedData } from './session.js';
 import type { Variable, VariableStore } from './variables.js';
 
 export interface InferenceProgramOptions {
@@ -38,10 +38,18 @@ export class InferenceProgram {
   }
 
   /**
-   * Run on `data` (by input name); variables are fed from their current values in the store,
-   * synced from the device first where a training program holds newer ones there.
+   * Run on `data` (by input name); variables are fed from their current values in the store. While
+   * a training program holds them on this program's device, its device copies are fed as they are,
+   * so evaluating mid-training moves only the batch and the outputs; otherwise values a device
+   * holds elsewhere are synced to the host first.
    */
   async run(data: Readonly<Record<string, TypedData>>, into: Readonly<Record<string, TypedData>> = {}): Promise<Record<string, TypedData>> {
+    const residence = this.compiled.runtime.deviceTensors ? this.store.deviceResidence : undefined;
+    if (residence !== undefined) {
+      const feeds: Record<string, TypedData | DeviceTensor> = { ...data };
+      for (const v of this.variables) feeds[v.name] = await residence.deviceCopy(v);
+      return (await this.compiled.runOnDevice(feeds, into)).host;
+    }
     await this.store.sync(this.variables);
     const feeds: Record<string, TypedData> = { ...data };
     for (const v of this.variables) feeds[v.name] = v.value;

@@ -69,7 +69,8 @@ export class CompiledGraph {
 
   private constructor(
     private readonly session: InferenceSession,
-    private readonly runtime: Runtime,
+    /** The runtime the session runs on. */
+    readonly runtime: Runtime,
     readonly inputs: readonly IoSpec[],
     readonly outputs: readonly IoSpec[],
     /** Milliseconds spent lowering, serializing and creating the ORT session. */

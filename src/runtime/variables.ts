@@ -15,6 +15,7 @@
 import { initialize, type Fans, type Initializer } from '../init/initializers.js';
 import { Rng } from '../init/rng.js';
 import { formatShape, shapeEquals, shapeSize, type Shape } from '../graph/tensor.js';
+import type { DeviceTensor } from './session.js';
 
 export type VariableKind = 'param' | 'state' | 'optimizer';
 
@@ -53,6 +54,11 @@ export interface Variable {
  * the host overwrote a value.
  */
 export interface DeviceResidence {
+  /**
+   * The device tensor holding `variable`'s current value, uploaded first if the device has no copy.
+   * It stays held here: a session of the same device may feed it, and no caller disposes it.
+   */
+  deviceCopy(variable: Variable): Promise<DeviceTensor>;
   /** Copy the device values of `variables` (each stale on the host) into their host buffers. */
   download(variables: readonly Variable[]): Promise<void>;
   /** The host values of `variables` were overwritten: their device copies are out of date. */
@@ -176,6 +182,11 @@ export class VariableStore {
       if (stale) throw new Error(`detaching the device copies would lose the current value of '${stale.name}'; sync the store first`);
     }
     this.residence = residence;
+  }
+
+  /** The device copies of this store's variables, while a training program holds them on a device. */
+  get deviceResidence(): DeviceResidence | undefined {
+    return this.residence;
   }
 
   /** Whether the current value of `variable` is on a device only (its `value` throws until `sync`). */

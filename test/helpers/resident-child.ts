@@ -5,7 +5,8 @@
  * - `training`: three steps of the reference model with VQ and dead-code replacement (batch 2),
  *   on the CPU provider, on WebGPU with the state resident and on WebGPU fed from the host every
  *   step; what each step moved between host and device; and a resume from the store's values
- *   synced after step 2 of the resident run (what a mid-run checkpoint saves), trained for step 3.
+ *   synced after step 2 of the resident run (what a mid-run checkpoint saves), trained for step 3;
+ *   and the loss of an evaluation graph fed the resident run's device copies, then its host values.
  * - `memory`: 70 Adam steps of a 2²⁰-element parameter held on the device, with the process's
  *   resident memory after steps 10 and 70: replaced device tensors must be freed.
  *
@@ -15,8 +16,10 @@ import { fileURLToPath } from 'node:url';
 import * as op from '../../src/graph/ops.js';
 import { loadBundledMnist } from '../../src/data/index.js';
 import { buildModel, makeModelConfig } from '../../src/models/config.js';
+import { autoencode } from '../../src/models/forward.js';
 import { Adam } from '../../src/optim/adam.js';
 import { resolveQuantizerConfig } from '../../src/quantizers/registry.js';
+import { InferenceProgram } from '../../src/runtime/inference-program.js';
 import { nodeRuntime } from '../../src/runtime/node-runtime.js';
 import { useRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { TrainingProgram, type StepTransfer } from '../../src/runtime/training-program.js';
@@ -45,6 +48,8 @@ export interface TrainingReport {
   readonly maxDifference: { readonly cpu: number; readonly hostFed: number; readonly resumed: number };
   /** Variables in the store. */
   readonly variables: number;
+  /** The resident run's evaluation after step 3: fed the device copies (and what that downloaded), then the synced host values. */
+  readonly evaluation: { readonly deviceFed: number; readonly hostFed: number; readonly downloadedBytes: number };
 }
 
 export interface MemoryReport {
@@ -72,13 +77,16 @@ interface Trained {
   readonly values: Values;
   /** The values synced after step `syncAfter`, mid-run, when asked for. */
   readonly synced?: Values | undefined;
+  /** The evaluation after the last step, when asked for. */
+  readonly evaluation?: TrainingReport['evaluation'] | undefined;
 }
 
 /** Steps `steps` (indices of `batches()`) from a fresh store, or from `start`. */
-async function train(runtime: Runtime, resident: boolean, steps: readonly number[], o: { start?: Values; syncAfter?: number } = {}): Promise<Trained> {
+async function train(runtime: Runtime, resident: boolean, steps: readonly number[], o: { start?: Values; syncAfter?: number; evaluate?: boolean } = {}): Promise<Trained> {
   useRuntime(runtime);
   const store = new VariableStore(5);
-  const step = await createAutoencoderStep({ model: model(), store, optimizer: new Adam(), batch: BATCH, threads: 1, resident });
+  const vqvae = model();
+  const step = await createAutoencoderStep({ model: vqvae, store, optimizer: new Adam(), batch: BATCH, threads: 1, resident });
   if (o.start) store.load(o.start);
   const data = batches();
   const path: TrainedPath = { losses: [], reseeded: [], transfers: [], heldTensors: null };
@@ -94,11 +102,18 @@ async function train(runtime: Runtime, resident: boolean, steps: readonly number
     }
   }
   const held = step.program.residentState?.heldTensors ?? null;
+  const evaluator = o.evaluate ? await InferenceProgram.create({ store, build: (ctx) => ({ loss: autoencode(ctx, vqvae, ctx.input('x', [BATCH, 1, 28, 28])).loss }) }) : undefined;
+  const downloadedBefore = step.program.residentState?.moved.downloaded ?? 0;
+  const deviceFed = evaluator && (await evaluator.run({ x: data[0]! })).loss![0]!;
+  const downloadedBytes = (step.program.residentState?.moved.downloaded ?? 0) - downloadedBefore;
   await store.sync();
   const values = store.snapshot();
   await step.program.release();
+  const hostFed = evaluator && (await evaluator.run({ x: data[0]! })).loss![0]!;
+  await evaluator?.release();
   useRuntime(undefined);
-  return { path: { ...path, heldTensors: held }, values, synced };
+  const evaluation = deviceFed !== undefined && hostFed !== undefined ? { deviceFed: Number(deviceFed), hostFed: Number(hostFed), downloadedBytes } : undefined;
+  return { path: { ...path, heldTensors: held }, values, synced, evaluation };
 }
 
 function maxDifference(a: Values, b: Values): number {
@@ -114,7 +129,7 @@ async function checkTraining(): Promise<TrainingReport> {
   const gpu = nodeRuntime({ device: 'webgpu' });
   const all = Array.from({ length: STEPS }, (_, i) => i);
   const cpu = await train(nodeRuntime(), false, all);
-  const resident = await train(gpu, true, all, { syncAfter: STEPS - 1 });
+  const resident = await train(gpu, true, all, { syncAfter: STEPS - 1, evaluate: true });
   const hostFed = await train(gpu, false, all);
   const resumed = await train(gpu, true, [STEPS - 1], { start: resident.synced! });
   return {
@@ -124,6 +139,7 @@ async function checkTraining(): Promise<TrainingReport> {
     resumed: resumed.path,
     maxDifference: { cpu: maxDifference(resident.values, cpu.values), hostFed: maxDifference(resident.values, hostFed.values), resumed: maxDifference(resident.values, resumed.values) },
     variables: resident.values.size,
+    evaluation: resident.evaluation!,
   };
 }
 
