@@ -6,8 +6,9 @@
  * step moves only its batch and the scalars it reports.
  *
  * The host copy of a variable is then stale, and the store guards it (variables.ts): a sync point
- * (`VariableStore.sync`: checkpoints, evaluation, host steps, the end of training) downloads the
- * variables it asks for, after which both copies are current; a host write (`hostWrote`: a host
+ * (`VariableStore.sync`: checkpoints, host steps, the end of training, evaluation on another
+ * device) downloads the variables it asks for, after which both copies are current; evaluation on
+ * this device is fed the copies held here (`deviceCopy`); a host write (`hostWrote`: a host
  * step re-seeding codes, a checkpoint load) drops the device copy, and the next step uploads it.
  * Both transfers run through one tiny identity session each (`src/onnx/identity-model.ts`):
  * onnxruntime-node 1.30 cannot read a device tensor's data itself (`getData()` on one aborts the

@@ -7,7 +7,7 @@
  * On a GPU a training program may keep the current values in device buffers between steps
  * (resident-state.ts): the store then holds a `DeviceResidence`, a variable whose current value is
  * on the device is stale on the host, reading its `value` throws, and `sync` brings values back
- * where the host needs them (checkpoints, evaluation, host steps).
+ * where the host needs them (checkpoints, host steps, the end of training).
  *
  * Initial values depend only on (seed, name): each variable draws from its own RNG stream seeded
  * by a hash of its name, so adding a layer does not change the others' initial weights.
