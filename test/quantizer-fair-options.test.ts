@@ -121,7 +121,7 @@ test('k-means initializes from the samples drawn across the training set when gi
       const r = await program.step({ z: randomNormal(m * d, new Rng(5)) }, 1e-3);
       const variables = new VariableView(store, 'quantizer.', program.optimizer);
       const initSamples = randomNormal(1000 * d, new Rng(6));
-      const outcome = q.hostStep!({ variables, step: 1, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array, initSamples });
+      const outcome = await q.hostStep!({ variables, step: 1, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array, initSamples });
       assert.match(outcome?.notice ?? '', /k-means initialized the 256 codes from 1000 encoder outputs drawn across the training set \(2 Lloyd iterations\)/);
       // SimVQ's effective codes C·W + b, the others' rows.
       const codes = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;

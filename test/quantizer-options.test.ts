@@ -48,7 +48,7 @@ test('k-means initialization lowers the first batch\'s quantization error far be
     try {
       const before = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;
       const r = await program.step({ z }, 1e-3);
-      const outcome = q.hostStep!({ variables: quantizerVariables(store, program), step: 1, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array });
+      const outcome = await q.hostStep!({ variables: quantizerVariables(store, program), step: 1, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array });
       assert.match(outcome?.notice ?? '', /k-means initialized the 8 codes from 400 encoder outputs/);
       assert.equal(outcome?.reseededCodes, k);
       const after = (await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array;
@@ -56,10 +56,10 @@ test('k-means initialization lowers the first batch\'s quantization error far be
       const fitted = quantizationError(z, after, d);
       assert.ok(fitted < 0.05 * random, `${kind}: k-means error ${fitted} vs random ${random}`);
       // The effective codebook is the k-means solution itself (SimVQ through C_k = (μ_k − b)W⁻¹).
-      const centres = kmeans(z, d, k, 10, 1 * 7919 + 1);
+      const centres = await kmeans(z, d, k, 10, 1 * 7919 + 1);
       centres.forEach((v, i) => assert.ok(Math.abs(after[i]! - v) < 1e-3, `${kind}: code value ${i}: ${after[i]} vs ${v}`));
       // Not repeated on later steps.
-      assert.equal(q.hostStep!({ variables: quantizerVariables(store, program), step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array }), undefined);
+      assert.equal(await q.hostStep!({ variables: quantizerVariables(store, program), step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: r.metrics.counts as Float32Array }), undefined);
     } finally {
       await program.release();
     }
@@ -82,7 +82,7 @@ test('a dead code is re-seeded from the batch and then chosen (VQ, EMA, SimVQ)',
       const first = await program.step({ z }, 1e-4);
       const firstCounts = Float32Array.from(first.metrics.counts as Float32Array);
       assert.equal(firstCounts[3], 0, `${kind}: code 3 should start dead`);
-      const outcome = q.hostStep!({ variables: quantizerVariables(store, program), step: 1, searchInputs: first.metrics.search_inputs as Float32Array, counts: firstCounts });
+      const outcome = await q.hostStep!({ variables: quantizerVariables(store, program), step: 1, searchInputs: first.metrics.search_inputs as Float32Array, counts: firstCounts });
       assert.match(outcome?.notice ?? '', /replaced \d+ dead codes? with encoder outputs of the batch/, kind);
       // Every code no input chose in step 1 (debiased usage 0 < 0.5) is replaced, code 3 among them.
       assert.equal(outcome?.reseededCodes, firstCounts.filter((c) => c === 0).length, kind);
@@ -112,7 +112,7 @@ test('deadCodeShare s replaces exactly the codes deadCodeThreshold s·M/K does, 
         // Two clusters and eight codes: some codes go unchosen and fall below the threshold.
         for (let step = 1; step <= 3; step++) {
           const r = await program.step({ z }, 1e-3);
-          notices.push(q.hostStep!({ variables: quantizerVariables(store, program), step, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) }));
+          notices.push(await q.hostStep!({ variables: quantizerVariables(store, program), step, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) }));
         }
         finalCodes.push((await runOnce(store, (ctx) => ({ e: q.codebook(ctx.scope('quantizer')) }), {})).e as Float32Array);
       } finally {
@@ -137,7 +137,7 @@ test('deadCodeShare s replaces exactly the codes deadCodeThreshold s·M/K does, 
     const below = [1, 4, 6];
     store.require('quantizer.code_usage').value.set(Array.from({ length: k }, (_, i) => (below.includes(i) ? 3.99 : 4.01) * debias));
     const codesBefore = Float32Array.from(store.require('quantizer.codebook').value);
-    const notice = q.hostStep!({ variables: quantizerVariables(store, program), step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) });
+    const notice = await q.hostStep!({ variables: quantizerVariables(store, program), step: 2, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) });
     assert.deepEqual(notice, { notice: 'replaced 3 dead codes with encoder outputs of the batch', reseededCodes: 3 });
     const codesAfter = store.require('quantizer.codebook').value;
     const changed = Array.from({ length: k }, (_, i) => i).filter((i) => codesAfter[i * d] !== codesBefore[i * d] || codesAfter[i * d + 1] !== codesBefore[i * d + 1]);
@@ -168,7 +168,7 @@ test('a re-seeded code starts with zero optimizer state under Adam and SGD; the 
       const dead = trained.slice(0, 2);
       const debias = 1 - 0.99 ** program.optimizerStep;
       store.require('quantizer.code_usage').value.set(Array.from({ length: k }, (_, i) => (dead.includes(i) ? 0 : m) * debias));
-      const outcome = q.hostStep!({ variables: quantizerVariables(store, program), step: program.optimizerStep, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) });
+      const outcome = await q.hostStep!({ variables: quantizerVariables(store, program), step: program.optimizerStep, searchInputs: r.metrics.search_inputs as Float32Array, counts: Float32Array.from(r.metrics.counts as Float32Array) });
       assert.equal(outcome?.reseededCodes, dead.length, optimizer.name);
       slots.forEach((name, s) => {
         const after = store.require(name).value;

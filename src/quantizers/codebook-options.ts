@@ -126,7 +126,7 @@ export function copyRow(dst: Float32Array, at: number, src: Float32Array, row: n
  * The host step of the codebook options (file comment): k-means after step 1, then dead-code
  * replacement. Returns what changed, if anything.
  */
-function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: HostStepInput): HostStepOutcome | undefined {
+async function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: HostStepInput): Promise<HostStepOutcome | undefined> {
   const k = q.codebookSize;
   const m = countRows(input);
   if (m === 0) return undefined; // a stage dropped this step (residual.ts) saw no vectors
@@ -134,7 +134,7 @@ function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input: Host
   const seed = input.variables.seed * 7919 + input.step;
   if (o.kmeansIters > 0 && input.step === 1) {
     const sample = input.initSamples ?? input.searchInputs;
-    const centers = kmeans(sample, c, k, o.kmeansIters, seed);
+    const centers = await kmeans(sample, c, k, o.kmeansIters, seed);
     q.writeCodes(input.variables, Array.from({ length: k }, (_, i) => i), centers);
     // Every centre starts at the average usage m/K (debiased), as a revived code does below.
     if (replacesDeadCodes(o)) input.variables.require('code_usage').value.fill((m / k) * (1 - o.usageDecay ** input.step));
@@ -199,7 +199,7 @@ export abstract class CodebookQuantizer extends QuantizerBase implements CodeWri
     return this.options.kmeansIters > 0 ? this.options.kmeansSamples : 0;
   }
 
-  hostStep(input: HostStepInput): HostStepOutcome | undefined {
+  hostStep(input: HostStepInput): Promise<HostStepOutcome | undefined> {
     return codebookHostStep(this, this.options, input);
   }
 

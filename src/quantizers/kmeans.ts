@@ -31,6 +31,7 @@
  * runs: 97 s, where a whole 8-step training run with the plain algorithm had taken 980 s.
  */
 import { Rng } from '../init/rng.js';
+import { KmeansAssignment, nearestCenter } from './kmeans-assignment.js';
 
 /** Seeded choice of `k` row indices of `m` rows: distinct when m ≥ k (partial Fisher–Yates). */
 export function chooseRows(m: number, k: number, rng: Rng): number[] {
@@ -46,50 +47,36 @@ export function chooseRows(m: number, k: number, rng: Rng): number[] {
 }
 
 /**
- * Index of the nearest row of `centers` [K, d] to row i of `x` (squared L2, ties → lowest), among
- * the rows listed in `candidates` (ascending; default all K).
+ * Cluster centres [K, d] of the rows of `x` ([M, d] row-major) after `iterations` Lloyd steps. The
+ * assignments run on the runtime (kmeans-assignment.ts), equal to the host's float64 ones; `threads`
+ * is its intra-op thread count (default: the runtime's choice), which changes no result.
  */
-function nearestRow(
-  x: Float32Array, i: number, centers: Float64Array | Float32Array, k: number, d: number, candidates?: Int32Array,
-): { index: number; distance: number } {
-  let best = Infinity;
-  let index = 0;
-  const n = candidates ? candidates.length : k;
-  for (let r = 0; r < n; r++) {
-    const c = candidates ? candidates[r]! : r;
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      const t = x[i * d + j]! - centers[c * d + j]!;
-      s += t * t;
-    }
-    if (s < best) {
-      best = s;
-      index = c;
-    }
-  }
-  return { index, distance: best };
-}
-
-/** Cluster centres [K, d] of the rows of `x` ([M, d] row-major) after `iterations` Lloyd steps. */
-export function kmeans(x: Float32Array, d: number, k: number, iterations: number, seed: number): Float32Array {
+export async function kmeans(x: Float32Array, d: number, k: number, iterations: number, seed: number, threads?: number): Promise<Float32Array> {
   const m = x.length / d;
   if (!Number.isInteger(m) || m < 1) throw new Error(`kmeans: ${x.length} values are not a whole number of ${d}-dimensional vectors`);
   const centers = seedCenters(x, d, k, new Rng(seed));
+  if (iterations === 0) return Float32Array.from(centers);
   const sums = new Float64Array(k * d);
   const sizes = new Float64Array(k);
-  for (let it = 0; it < iterations; it++) {
-    sums.fill(0);
-    sizes.fill(0);
-    const distinct = firstOccurrences(centers, k, d);
-    for (let i = 0; i < m; i++) {
-      const { index } = nearestRow(x, i, centers, k, d, distinct);
-      sizes[index]! += 1;
-      for (let j = 0; j < d; j++) sums[index * d + j]! += x[i * d + j]!;
+  const nearest = new Int32Array(m);
+  const assignment = new KmeansAssignment(x, d, threads);
+  try {
+    for (let it = 0; it < iterations; it++) {
+      sums.fill(0);
+      sizes.fill(0);
+      await assignment.assign(centers, firstOccurrences(centers, k, d), nearest);
+      for (let i = 0; i < m; i++) {
+        const index = nearest[i]!;
+        sizes[index]! += 1;
+        for (let j = 0; j < d; j++) sums[index * d + j]! += x[i * d + j]!;
+      }
+      for (let c = 0; c < k; c++) {
+        if (sizes[c] === 0) continue;
+        for (let j = 0; j < d; j++) centers[c * d + j] = sums[c * d + j]! / sizes[c]!;
+      }
     }
-    for (let c = 0; c < k; c++) {
-      if (sizes[c] === 0) continue;
-      for (let j = 0; j < d; j++) centers[c * d + j] = sums[c * d + j]! / sizes[c]!;
-    }
+  } finally {
+    await assignment.release();
   }
   return Float32Array.from(centers);
 }
@@ -131,13 +118,18 @@ function seedCenters(x: Float32Array, d: number, k: number, rng: Rng): Float64Ar
   for (let c = 1; c < k; c++) {
     let total = 0;
     if (!exhausted) {
+      const base = (c - 1) * d;
       for (let i = 0; i < m; i++) {
+        // Stops once the partial sum reaches D(x_i): the rest are ≥ 0 terms, so no update (as in
+        // nearestCenter), and every D(x_i) that changes is the same float64 sum as without stopping.
+        const bound = nearest[i]!;
         let s = 0;
         for (let j = 0; j < d; j++) {
-          const t = x[i * d + j]! - centers[(c - 1) * d + j]!;
+          const t = x[i * d + j]! - centers[base + j]!;
           s += t * t;
+          if (s >= bound) break;
         }
-        if (s < nearest[i]!) nearest[i] = s;
+        if (s < bound) nearest[i] = s;
         total += nearest[i]!;
       }
       exhausted = total === 0;
@@ -161,8 +153,8 @@ function seedCenters(x: Float32Array, d: number, k: number, rng: Rng): Float64Ar
 /** Mean over rows of min_k ‖x_i − μ_k‖²: the quantization error of `x` against `centers`. */
 export function quantizationError(x: Float32Array, centers: Float32Array, d: number): number {
   const m = x.length / d;
-  const k = centers.length / d;
+  const all = Int32Array.from({ length: centers.length / d }, (_, c) => c);
   let total = 0;
-  for (let i = 0; i < m; i++) total += nearestRow(x, i, centers, k, d).distance;
+  for (let i = 0; i < m; i++) total += nearestCenter(x, i, centers, d, all).distance;
   return total / m;
 }

@@ -205,7 +205,7 @@ function blockArgMin(scores: Tensor, group: number, combine: boolean): BlockWinn
  * The group size for a block `width` codes wide: the largest divisor of `width` that is ≤ `group`
  * and ≥ 16, or undefined (one plain ArgMin) when the block is a single group.
  */
-function groupSizeFor(width: number, group: number): number | undefined {
+export function groupSizeFor(width: number, group: number): number | undefined {
   if (width <= group || group < MIN_GROUP) return undefined;
   for (let s = group; s >= MIN_GROUP; s--) if (width % s === 0) return s;
   return undefined;

@@ -101,7 +101,7 @@ export interface Quantizer {
    * Host-side work between training steps (k-means initialization, dead-code replacement), for
    * quantizers with such options. Returns what it changed, or undefined when it changed nothing.
    */
-  hostStep?(input: HostStepInput): HostStepOutcome | undefined;
+  hostStep?(input: HostStepInput): Promise<HostStepOutcome | undefined>;
   /** Whether `hostStep` needs `searchInputs` and `counts` fetched this run (false: skip the fetch). */
   readonly needsHostStep?: boolean;
   /**

@@ -192,13 +192,13 @@ export class ResidualQuantizer implements Quantizer {
   }
 
   /** Each stage's host step on its block of the fetched inputs and counts. */
-  hostStep(input: HostStepInput): HostStepOutcome | undefined {
+  async hostStep(input: HostStepInput): Promise<HostStepOutcome | undefined> {
     const k = this.codebookSize;
     const rows = input.searchInputs.length / this.depth;
     const notices: string[] = [];
     let reseededCodes = 0;
-    this.stages.forEach((stage, s) => {
-      const outcome = stage.hostStep?.({
+    for (const [s, stage] of this.stages.entries()) {
+      const outcome = await stage.hostStep?.({
         ...input,
         variables: input.variables.scope(`stage${s}`),
         searchInputs: input.searchInputs.subarray(s * rows, (s + 1) * rows),
@@ -208,7 +208,7 @@ export class ResidualQuantizer implements Quantizer {
         notices.push(`stage ${s}: ${outcome.notice}`);
         reseededCodes += outcome.reseededCodes;
       }
-    });
+    }
     return notices.length ? { notice: notices.join('; '), reseededCodes } : undefined;
   }
 }

@@ -132,7 +132,7 @@ async function runHostStep(step: AutoencoderStep, input: Pick<HostStepInput, 'se
   const touched = step.quantizerVariables.hostVariables();
   const { store } = step.program;
   await store.sync(touched);
-  const outcome = step.quantizer.hostStep!({ ...input, variables: step.quantizerVariables, step: step.program.optimizerStep });
+  const outcome = await step.quantizer.hostStep!({ ...input, variables: step.quantizerVariables, step: step.program.optimizerStep });
   if (outcome !== undefined) store.hostWrote(touched);
   return outcome;
 }
