@@ -79,9 +79,11 @@ test('k-means gives the plain algorithm\'s centres bit for bit (more, as many an
     { m: 200, d: 3, k: 16, what: 'K < M' },
     { m: 60, d: 2, k: 60, distinct: 20, what: 'K = M, repeated rows' },
     { m: 700, d: 16, k: 300, what: 'K < M, d = 16' },
+    { m: 300, d: 8, k: 100, far: true, what: 'rows far from the origin and close to each other' },
   ];
   for (const [n, c] of cases.entries()) {
-    const x = data(c.m, c.d, n + 1, c.distinct);
+    // Far rows: 10³ ± 10⁻³, where float32 scores ‖x‖² − 2x·μ + ‖μ‖² lose every digit of the distances.
+    const x = c.far ? data(c.m, c.d, n + 1).map((v) => 1000 + v * 1e-3) : data(c.m, c.d, n + 1, c.distinct);
     for (const iterations of [0, 1, 6]) {
       const fast = await kmeans(x, c.d, c.k, iterations, 17 + n);
       const plain = plainKmeans(x, c.d, c.k, iterations, 17 + n);

@@ -134,7 +134,7 @@ async function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input
   const seed = input.variables.seed * 7919 + input.step;
   if (o.kmeansIters > 0 && input.step === 1) {
     const sample = input.initSamples ?? input.searchInputs;
-    const centers = await kmeans(sample, c, k, o.kmeansIters, seed);
+    const centers = await kmeans(sample, c, k, o.kmeansIters, seed, input.threads);
     q.writeCodes(input.variables, Array.from({ length: k }, (_, i) => i), centers);
     // Every centre starts at the average usage m/K (debiased), as a revived code does below.
     if (replacesDeadCodes(o)) input.variables.require('code_usage').value.fill((m / k) * (1 - o.usageDecay ** input.step));

@@ -16,9 +16,20 @@
  *
  * Each iteration cannot increase Σ_i ‖x_i − μ_{a_i}‖² (the standard monotonicity of Lloyd's
  * algorithm), and the start is itself a set of data points, so the first batch is quantized
- * better than by a random codebook (asserted in test/quantizer-options.test.ts). Runs on the host
- * in float64 accumulation: M·K·d multiply-adds per iteration (≈ 0.4·10⁹ for the MNIST default
- * of M = 6,272, K = 1,024, d = 64), once per training run.
+ * better than by a random codebook (asserted in test/quantizer-options.test.ts). The result is
+ * defined by host arithmetic: distances Σ_j (x_ij − μ_kj)² and means summed in float64, in row
+ * order. The work is M·K·d multiply-adds for the seeding and for each iteration (≈ 2.7·10¹¹ at
+ * M = K = 65,536, d = 64), too much for scalar JavaScript (on a 2-vCPU AMD EPYC: 59 s for the
+ * seeding and 78 s per iteration at K = 4,096, M = 65,536, so about 3.7 hours for 10 iterations at
+ * K = 65,536), so both run on ONNX Runtime as float32 MatMuls that only decide which float64 sums
+ * to take, never their values:
+ *  - seeding: each new centre's approximate distances to every row (row-distance-sweep.ts) skip
+ *    the rows it cannot move by more than their rounding bound; the others are measured here;
+ *  - assignment: blocked float32 scores give each row's nearest centre, and a row with a second
+ *    centre within the rounding bound is searched again here (kmeans-assignment.ts);
+ * and a float64 distance stops early once it reaches the bound it is compared with (its terms are
+ * ≥ 0). So the centres are bit for bit those of the plain host algorithm, whatever the runtime's
+ * summation order or thread count (test/kmeans.test.ts).
  *
  * More codes than vectors (K > M, e.g. K = 65,536 against one batch's 6,272 latents) make most
  * centres copies: seeding runs out of distinct rows after at most M centres, and every later centre
@@ -27,11 +38,10 @@
  *    choices are uniform, and the random draws happen in the same order either way;
  *  - an assignment skips a centre equal to an earlier one: its distance would be the very same
  *    float64 sum, which never beats the earlier centre under "ties → lowest k".
- * Measured at K = 65,536, M = 6,272, d = 64, 10 iterations, on 2 cores shared with two training
- * runs: 97 s, where a whole 8-step training run with the plain algorithm had taken 980 s.
  */
 import { Rng } from '../init/rng.js';
 import { KmeansAssignment, nearestCenter } from './kmeans-assignment.js';
+import { RowDistanceSweep } from './row-distance-sweep.js';
 
 /** Seeded choice of `k` row indices of `m` rows: distinct when m ≥ k (partial Fisher–Yates). */
 export function chooseRows(m: number, k: number, rng: Rng): number[] {
@@ -54,7 +64,7 @@ export function chooseRows(m: number, k: number, rng: Rng): number[] {
 export async function kmeans(x: Float32Array, d: number, k: number, iterations: number, seed: number, threads?: number): Promise<Float32Array> {
   const m = x.length / d;
   if (!Number.isInteger(m) || m < 1) throw new Error(`kmeans: ${x.length} values are not a whole number of ${d}-dimensional vectors`);
-  const centers = seedCenters(x, d, k, new Rng(seed));
+  const centers = await seedCenters(x, d, k, new Rng(seed), threads);
   if (iterations === 0) return Float32Array.from(centers);
   const sums = new Float64Array(k * d);
   const sizes = new Float64Array(k);
@@ -105,47 +115,64 @@ function firstOccurrences(centers: Float64Array, k: number, d: number): Int32Arr
   return Int32Array.from(keep);
 }
 
-/** k-means++ seeding (file comment): M·K·d work, once. With fewer than K distinct rows, repeats. */
-function seedCenters(x: Float32Array, d: number, k: number, rng: Rng): Float64Array {
+/**
+ * k-means++ seeding (file comment): M·K·d work, once. With fewer than K distinct rows, repeats.
+ * Each new centre is a row of x, so the runtime's distances from it to every row (with their bound,
+ * row-distance-sweep.ts) pick out the rows it can move; only those are measured in float64 here,
+ * so every D(x_i) is the same float64 sum as when measuring all rows.
+ */
+async function seedCenters(x: Float32Array, d: number, k: number, rng: Rng, threads?: number): Promise<Float64Array> {
   const m = x.length / d;
   const centers = new Float64Array(k * d);
+  let last = 0; // the row the latest centre was taken from
   const take = (row: number, c: number): void => {
     for (let j = 0; j < d; j++) centers[c * d + j] = x[row * d + j]!;
+    last = row;
   };
   take(rng.int(m), 0);
   const nearest = new Float64Array(m).fill(Infinity);
   let exhausted = false; // every row is a centre: all D(x_i) are 0, and stay 0
-  for (let c = 1; c < k; c++) {
-    let total = 0;
-    if (!exhausted) {
-      const base = (c - 1) * d;
-      for (let i = 0; i < m; i++) {
-        // Stops once the partial sum reaches D(x_i): the rest are ≥ 0 terms, so no update (as in
-        // nearestCenter), and every D(x_i) that changes is the same float64 sum as without stopping.
-        const bound = nearest[i]!;
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const t = x[i * d + j]! - centers[base + j]!;
-          s += t * t;
-          if (s >= bound) break;
+  const sweep = k > 1 ? await RowDistanceSweep.create(x, d, threads) : undefined;
+  try {
+    for (let c = 1; c < k; c++) {
+      let total = 0;
+      if (!exhausted) {
+        const approx = await sweep!.from(last);
+        const base = (c - 1) * d;
+        for (let i = 0; i < m; i++) {
+          const bound = nearest[i]!;
+          // A row with D(x_i) = 0 cannot move; one whose approximate distance is above D(x_i) by
+          // more than its error bound cannot either (rows with NaN pass on to be measured).
+          if (bound > 0 && !(approx[i]! > bound + sweep!.tolerance(i, last, bound))) {
+            // Stops once the partial sum reaches D(x_i): the rest are ≥ 0 terms, so no update (as
+            // in nearestCenter), and every D(x_i) that changes is the same float64 sum as in full.
+            let s = 0;
+            for (let j = 0; j < d; j++) {
+              const t = x[i * d + j]! - centers[base + j]!;
+              s += t * t;
+              if (s >= bound) break;
+            }
+            if (s < bound) nearest[i] = s;
+          }
+          total += nearest[i]!;
         }
-        if (s < bound) nearest[i] = s;
-        total += nearest[i]!;
+        exhausted = total === 0;
       }
-      exhausted = total === 0;
-    }
-    let row = rng.int(m);
-    if (total > 0) {
-      let target = rng.uniform() * total;
-      for (let i = 0; i < m; i++) {
-        target -= nearest[i]!;
-        if (target < 0) {
-          row = i;
-          break;
+      let row = rng.int(m);
+      if (total > 0) {
+        let target = rng.uniform() * total;
+        for (let i = 0; i < m; i++) {
+          target -= nearest[i]!;
+          if (target < 0) {
+            row = i;
+            break;
+          }
         }
       }
+      take(row, c);
     }
-    take(row, c);
+  } finally {
+    await sweep?.release();
   }
   return centers;
 }

@@ -66,6 +66,8 @@ export interface HostStepInput {
    * without a training set to draw from (then the batch's are used).
    */
   readonly initSamples?: Float32Array | undefined;
+  /** ORT intra-op threads for the work a host step runs on the runtime (k-means); default 0, ORT's choice. */
+  readonly threads?: number | undefined;
 }
 
 /** What a host step changed in the codebook. */

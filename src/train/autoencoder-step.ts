@@ -30,6 +30,8 @@ export interface AutoencoderStep {
   readonly quantizer: Quantizer;
   /** The quantizer's own variables, which its host step edits. */
   readonly quantizerVariables: VariableView;
+  /** The run's ORT intra-op threads, which the host step's runtime work (k-means) uses too. */
+  readonly threads: number;
 }
 
 /**
@@ -101,7 +103,7 @@ export async function createAutoencoderStep(o: {
       };
     },
   });
-  return { program, quantizer: o.model.quantizer, quantizerVariables: quantizerVariables! };
+  return { program, quantizer: o.model.quantizer, quantizerVariables: quantizerVariables!, threads: o.threads };
 }
 
 /**
@@ -132,7 +134,7 @@ async function runHostStep(step: AutoencoderStep, input: Pick<HostStepInput, 'se
   const touched = step.quantizerVariables.hostVariables();
   const { store } = step.program;
   await store.sync(touched);
-  const outcome = await step.quantizer.hostStep!({ ...input, variables: step.quantizerVariables, step: step.program.optimizerStep });
+  const outcome = await step.quantizer.hostStep!({ ...input, variables: step.quantizerVariables, step: step.program.optimizerStep, threads: step.threads });
   if (outcome !== undefined) store.hostWrote(touched);
   return outcome;
 }
