@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- <name>` runs one benchmark and prints its result as one JSON object on stdout.
- * Names: engine, quantize, train, browser, profile, conv-forms, device, audio. With no name, runs all and prints one object keyed by name.
+ * Names: engine, quantize, kmeans, train, browser, profile, conv-forms, device, audio. With no name, runs all and prints one object keyed by name.
  * `--device cpu|webgpu|auto` runs the benchmarks' graphs there (default cpu; `device` measures every device itself);
  * `--batch N` sets the batch of `device`.
  */
@@ -19,6 +19,7 @@ async function lazy(path: string, exportName: string): Promise<Bench> {
 const benches: Record<string, () => Promise<Bench>> = {
   engine: async () => benchEngine,
   quantize: () => lazy('./quantize.js', 'benchQuantize'),
+  kmeans: () => lazy('./kmeans.js', 'benchKmeans'),
   train: () => lazy('./train.js', 'benchTrain'),
   browser: () => lazy('./browser.js', 'benchBrowser'),
   profile: () => lazy('./profile.js', 'benchProfile'),
