@@ -19,10 +19,12 @@
  * better than by a random codebook (asserted in test/quantizer-options.test.ts). The result is
  * defined by host arithmetic: distances Σ_j (x_ij − μ_kj)² and means summed in float64, in row
  * order. The work is M·K·d multiply-adds for the seeding and for each iteration (≈ 2.7·10¹¹ at
- * M = K = 65,536, d = 64), too much for scalar JavaScript (on a 2-vCPU AMD EPYC: 59 s for the
- * seeding and 78 s per iteration at K = 4,096, M = 65,536, so about 3.7 hours for 10 iterations at
- * K = 65,536), so both run on ONNX Runtime as float32 MatMuls that only decide which float64 sums
- * to take, never their values:
+ * M = K = 65,536, d = 64), too much for scalar JavaScript: on a 2-vCPU AMD EPYC (AVX-512) shared
+ * with other jobs, 68 s for the seeding and 41 s per iteration at K = 4,096, M = 65,536 (medians of
+ * 3), so 2 to 4 hours at K = 65,536 with 10 iterations. Both run on ONNX Runtime instead (there:
+ * 14 s and about 2 s at K = 4,096; 7.6 min and 28 s per iteration at K = 65,536, 12 min in all,
+ * N(0, 1) vectors), as float32 MatMuls that only decide which float64 sums to take, never their
+ * values:
  *  - seeding: each new centre's approximate distances to every row (row-distance-sweep.ts) skip
  *    the rows it cannot move by more than their rounding bound; the others are measured here;
  *  - assignment: blocked float32 scores give each row's nearest centre, and a row with a second
