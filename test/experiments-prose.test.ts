@@ -14,6 +14,7 @@ import { loadBundledMnist } from '../src/data/index.js';
 import { readResults } from '../src/experiments/results.js';
 import { gridPointOf } from '../src/experiments/run-quantizer.js';
 import { testCodesCovering } from '../src/experiments/spread-metrics.js';
+import { diagnosticsSummary } from '../src/experiments/diagnostics-summary.js';
 import type { ExperimentResults, RunResult } from '../src/experiments/types.js';
 
 // dist/test/… → the repository root
@@ -124,4 +125,35 @@ test('the share of the bundled MNIST digits\' 4×4 blocks that are entirely blac
   }
   const share = fixed((100 * black) / (count * 49), 0);
   assertQuoted([`Unlike the bundled MNIST digits (${share} % of whose 4×4 blocks are black)`, `${share} % of the digits' 4×4 blocks are entirely black`]);
+});
+
+test('SimVQ at K = 65,536 until settled: the verdict, the epochs and the spectrum the prose quotes', () => {
+  const long = run(results('fashion-long'), 'simvq-K65536-s0');
+  const grid = run(results('fashion-codebook-size'), 'simvq-K65536-s0');
+  const deadVq = run(results('fashion-table1'), 'vq-deadCodeShare-0.16-K65536-s0');
+  const trainSet = long.metrics.train_set!;
+  const diagnostics = long.diagnostics!;
+  const last = diagnostics.at(-1)!;
+  const first = diagnostics[0]!;
+  const spanned = (sigma: readonly number[]): number => sigma.filter((v) => v >= 0.01 * sigma[0]!).length;
+  const epochUtil = long.curves.map((c) => fixed(100 * c.values['utilization']!, 1));
+  assert.equal(last.utilization, trainSet.utilization, 'the last diagnostics are the final model\'s');
+  assertQuoted([
+    `went ${epochUtil.slice(0, -1).join(', ')} and ${epochUtil.at(-1)} %`,
+    `settled after epoch ${long.curves.length} (${int(long.curves.at(-1)!.values['step']!)} steps): ${fixed(100 * trainSet.utilization, 2)} % of the codes`,
+    `against ${fixed(100 * grid.metrics.train_set!.utilization, 1)} % for the same seed after the grid's 3 epochs`,
+    `${fixed(long.metrics.psnr, 2)} dB PSNR on the test set, against ${fixed(grid.metrics.psnr, 2)} dB after 3 epochs and ${fixed(deadVq.metrics.psnr, 2)} dB for VQ with dead-code replacement`,
+    `The test set sees ${fixed(100 * long.metrics.utilization, 2)} % of the codes`,
+    `perplexity over the training set is ${fixed(last.perplexity, 1)}, ${fixed((100 * last.perplexity) / 65536, 1)} % of K; ${last.codes_covering_50} codes carry half of the training latents and ${last.codes_covering_90} carry 90 %`,
+    `test perplexity of ${int(deadVq.metrics.perplexity)}`,
+    `(${first.singular_values![0]!.toFixed(2)} → ${last.singular_values![0]!.toFixed(2)}), and the singular values within 1 % of it fall from ${spanned(first.singular_values!)} of 64 to ${spanned(last.singular_values!)} of 64`,
+    `close to a ${spanned(last.singular_values!)}-dimensional subspace`,
+    `(${fixed(100 * long.curves[0]!.values['utilization']!, 2)} % against ${fixed(100 * grid.curves[0]!.values['utilization']!, 2)} % training utilization)`,
+    `SimVQ at K = 65,536 uses ${fixed(100 * trainSet.utilization, 2)} % of its codes over the training set after ${long.curves.length} epochs`,
+  ]);
+  // The diagnostics table is `vqlab report --diagnostics`'s, row for row.
+  assertQuoted(diagnosticsSummary(results('fashion-long')).split('\n').filter((l) => l.startsWith('| ')).map((l) => l.replace(/\s+/g, ' ')));
+  // W's largest singular value grows every diagnosed epoch.
+  const tops = diagnostics.map((d) => d.singular_values![0]!);
+  assert.ok(tops.every((v, i) => i === 0 || v > tops[i - 1]!), tops.join(', '));
 });
