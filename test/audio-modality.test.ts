@@ -127,11 +127,12 @@ test('crops depend on (seed, epoch, utterance) alone; windows cover each utteran
 test('a short SEANet + SimVQ run on a few seconds of speech lowers the loss and reports the speech metrics', async () => {
   const data = speechFolder(3);
   const out = join(tempDir('speech-run'), 'run');
+  const progress: string[] = [];
   const summary = await trainModel({
     quantizer: resolveQuantizerConfig('simvq', { codebookSize: 16, dim: 8 }),
     modality: 'audio', model: 'seanet', seanet: SMALL_SEANET, cropSamples: 3200,
-    lr: 3e-3, batch: 2, epochs: 12, seed: 1, threads: 1, out, data,
-  });
+    lr: 3e-3, batch: 2, epochs: 12, seed: 1, threads: 1, out, data, progress: true,
+  }, { progressSink: { write: (text: string) => progress.push(text), isTTY: false } });
   const losses = summary.history.map((r) => r.loss.total);
   assert.ok(losses.at(-1)! < 0.7 * losses[0]!, `loss ${losses[0]} → ${losses.at(-1)}`);
   const test = summary.last!.test!;
@@ -139,6 +140,11 @@ test('a short SEANet + SimVQ run on a few seconds of speech lowers the loss and 
   assert.equal(test.tokens_per_second, 100, '16 kHz / hop 160');
   const log = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
   assert.equal(log.length, 12);
+  // Throughput is seconds of audio per second: 2 crops of 0.2 s a step.
+  const first = JSON.parse(log[0]!) as Record<string, number>;
+  assert.ok(!('img_per_s' in first), 'an audio run logs no images per second');
+  assert.ok(first.audio_seconds_per_s! > 0);
+  assert.match(progress.join(''), /step 1\/1 .* [\d.]+ s audio\/s/);
 });
 
 test("loss 'l1+mel' is 0.1 × the time-domain L1 plus the mean mel distance of the batch (EnCodec's weights), at the model's sample rate", async () => {

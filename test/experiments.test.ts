@@ -583,7 +583,7 @@ test('a tiny real codebook-size experiment: all three quantizers train, evaluate
       // Timing comes from the trainer's log: the sum of its epoch times, the mean of its rates.
       const log = readFileSync(join(dir, 'runs', r.spec.id, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
       assert.equal(r.timing.train_seconds, log.reduce((s, e) => s + e.epoch_seconds, 0));
-      assert.equal(r.timing.images_per_second, log.reduce((s, e) => s + e.img_per_s, 0) / log.length);
+      assert.equal(r.timing.images_per_second, log.reduce((s, e) => s + e.img_per_s!, 0) / log.length);
       assert.equal(r.timing.threads, 1, 'the ORT threads it trained with');
       // Training-set usage: every one of the 256 training images' 7×7 latents counted once.
       const train = r.metrics.train_set!;

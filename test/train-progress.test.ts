@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProgressReporter, type ProgressState } from '../src/train/progress.js';
 
-const state = (step: number): ProgressState => ({ epoch: 1, epochs: 2, step, steps: 100, loss: 0.0123456, batchUtilization: 0.25, imagesPerSecond: 321.4 });
+const state = (step: number): ProgressState => ({ epoch: 1, epochs: 2, step, steps: 100, loss: 0.0123456, batchUtilization: 0.25, throughput: 321.4 });
 
 test('without a TTY the progress is a plain line every N steps and at the end of the epoch', () => {
   const out: string[] = [];

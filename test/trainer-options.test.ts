@@ -127,7 +127,7 @@ test('the codes dead-code replacement re-seeds are logged per epoch, and a stopp
 
 test('the progress line shows the time the remaining steps should take', () => {
   const out: string[] = [];
-  new ProgressReporter({ write: (t: string) => out.push(t), isTTY: false }, true, 1).update({ epoch: 1, epochs: 2, step: 1, steps: 10, loss: 0.5, batchUtilization: 0.5, imagesPerSecond: 100, etaSeconds: 75 });
+  new ProgressReporter({ write: (t: string) => out.push(t), isTTY: false }, true, 1).update({ epoch: 1, epochs: 2, step: 1, steps: 10, loss: 0.5, batchUtilization: 0.5, throughput: 100, etaSeconds: 75 });
   assert.match(out[0]!, /  ETA 1m15s\n$/);
   assert.deepEqual([formatDuration(9.6), formatDuration(3600 * 2 + 61)], ['10s', '2h01m']);
 });

@@ -7,14 +7,14 @@ import { toJson, writeStdout, type Command } from './command.js';
 
 const OPTIONS: OptionTable = {
   out: { type: 'string', value: 'DIR', description: 'where to write the files (default: the checkpoint directory; for a pretrained model, NAME-onnx here)' },
-  batch: { type: 'string', value: 'N', description: 'batch size fixed in the graphs (default: any batch size at run time)' },
+  batch: { type: 'string', value: 'N', description: 'batch size fixed in the graphs (default: any batch size at run time; for audio 1, the length being dynamic)' },
   opset: { type: 'string', value: 'N', description: `ONNX opset of the graphs: ${EXPORT_OPSETS.join(' or ')} (default ${EXPORT_OPSETS[EXPORT_OPSETS.length - 1]}; 17 for tools that know no newer one, such as Python's onnx 1.12)` },
   ...MODEL_OPTION,
   ...CHECKPOINT_OPTIONS,
 };
 
 const USAGE = 'vqlab export DIR [options]\n       vqlab export --model NAME [options]';
-const SUMMARY = 'Export encoder.onnx (image float32 [N,C,H,W] in [0,1] → indices int64 [N,h,w]) and decoder.onnx (indices → image) with the weights baked in.';
+const SUMMARY = 'Export encoder.onnx (image float32 [N,C,H,W] in [0,1] → indices int64 [N,h,w]) and decoder.onnx (indices → image) with the weights baked in. An audio model: audio float32 [N,1,1,samples], samples any multiple of the hop (printed), → indices int64 [N,1,samples/hop], N fixed.';
 
 function opsetOption(values: Parameters<typeof stringOption>[0]): ExportOpset | undefined {
   const text = stringOption(values, 'opset');

@@ -36,13 +36,14 @@ export function lossKeys(curves: readonly EpochValues[]): string[] {
 }
 
 /**
- * Training seconds (summed over epochs) and images per second (mean over epochs) from the log,
- * which covers the epochs run before a resume too; null when the log has no epochs.
+ * Training seconds (summed over epochs) and throughput (mean over epochs: images, or for a speech
+ * run seconds of audio, per second) from the log, which covers the epochs run before a resume
+ * too; null when the log has no epochs.
  */
 export function timingFromLog(records: readonly EpochRecord[]): { seconds: number | null; rate: number | null } {
   if (records.length === 0) return { seconds: null, rate: null };
   return {
     seconds: records.reduce((s, r) => s + r.epoch_seconds, 0),
-    rate: records.reduce((s, r) => s + r.img_per_s, 0) / records.length,
+    rate: records.reduce((s, r) => s + (r.img_per_s ?? r.audio_seconds_per_s ?? NaN), 0) / records.length,
   };
 }

@@ -84,6 +84,22 @@ export interface MetricOptions {
   readonly slow: boolean;
 }
 
+/**
+ * Training throughput in the modality's unit: images per second, or seconds of audio per second
+ * (one number an image run and an audio run of the same cost do not share).
+ */
+export interface Throughput {
+  /** The key of metrics.jsonl's line of an epoch. */
+  readonly key: ThroughputKey;
+  /** Its unit in the progress line and the epoch line: 'img/s'. */
+  readonly unit: string;
+  /** Units of one training example of a model of `config` (an image: 1; a crop: its seconds). */
+  perExample(config: ModelConfig): number;
+}
+
+/** metrics.jsonl's throughput keys (train/metrics-log.ts): images, or seconds of audio, per second. */
+export type ThroughputKey = 'img_per_s' | 'audio_seconds_per_s';
+
 /** A reconstruction term for the model of `config` (a spectral loss places its filters at the model's sample rate). */
 export type ReconstructionLossOf = (config: ModelConfig) => ReconstructionLoss;
 
@@ -118,6 +134,8 @@ export interface Modality<Set extends ExampleSet = ExampleSet> {
   exampleDims(config: ModelConfig): readonly number[];
   /** The most examples one evaluation run may hold, so its activations stay within memory whatever the example length (images: no limit beyond the callers'). */
   maxEvalBatch(config: ModelConfig): number;
+  /** How training throughput is counted, in the progress line and in metrics.jsonl. */
+  readonly throughput: Throughput;
   /** Name of the model's data input and output in exported ONNX graphs: 'image'. */
   readonly signalName: string;
   /** Reconstructions as valid examples (for images clamped to [0, 1]): what the evaluator measures and the decoder outputs. */
@@ -145,6 +163,12 @@ export interface Modality<Set extends ExampleSet = ExampleSet> {
    * one index sequence per file instead of one grid.
    */
   readonly sequence: boolean;
+  /**
+   * For a `sequence` modality: the config of the same model (same weights) taking examples of
+   * `length` values along the sequence axis, a multiple of the model's step there (audio: the
+   * hop). `vqlab export` builds its graphs whose length is left to run time from these.
+   */
+  withExampleLength?(config: ModelConfig, length: number): ModelConfig;
   /** The values of one input file for the model of `config` (for a `sequence` modality, of any length); `fit` adapts a file of another shape instead of refusing it. */
   readInput(file: string, config: ModelConfig, fit: boolean, limits: InputLimits): Float32Array | Promise<Float32Array>;
   /** Extension of the files `encodeOutput` makes, with its dot: '.png'. */

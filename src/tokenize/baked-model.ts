@@ -16,7 +16,7 @@ import { BuildContext } from '../runtime/build-context.js';
 import { currentRuntime, type Runtime } from '../runtime/runtime.js';
 import type { TypedData } from '../runtime/session.js';
 import type { VariableStore } from '../runtime/variables.js';
-import { buildBatchFree } from './batch-free-graph.js';
+import { buildBatchFree, FREE_BATCH, type FreeSize } from './batch-free-graph.js';
 
 export interface BakeOptions {
   readonly graphName: string;
@@ -26,6 +26,17 @@ export interface BakeOptions {
   readonly indexType?: IndexType | undefined;
   /** ONNX opset of the model (default OPSET). */
   readonly opset?: ExportOpset | undefined;
+  /**
+   * With 'dynamic': which size `build` is given and the name of that dimension per input and
+   * output (default: the batch, named `batch` everywhere).
+   */
+  readonly free?: FreeDimension | undefined;
+}
+
+/** A size left to run time: what it is, and the symbolic name of its dimension in each input and output, by name. */
+export interface FreeDimension {
+  readonly size: FreeSize;
+  readonly dimNames: Readonly<Record<string, string>>;
 }
 
 /** Name of the symbolic batch dimension of exported models with a dynamic batch. */
@@ -34,7 +45,8 @@ export const BATCH_DIM = 'batch';
 /**
  * Serialized ONNX of `build`'s outputs with the store's current values baked in. A number fixes
  * the batch size; 'dynamic' leaves it to run time (see batch-free-graph.ts), with the inputs' and
- * outputs' batch dimension named `batch`.
+ * outputs' batch dimension named `batch` — or, with `options.free`, leaves another size to run
+ * time (the length of a signal), its dimensions named as that says.
  */
 export function bakeModel(
   store: VariableStore,
@@ -42,7 +54,7 @@ export function bakeModel(
   build: (ctx: BuildContext, batch: number) => Readonly<Record<string, Tensor>>,
   options: BakeOptions,
 ): Uint8Array {
-  const free = batch === 'dynamic' ? buildBatchFree((graph, b) => build(BuildContext.create(graph, store, 'eval'), b)) : undefined;
+  const free = batch === 'dynamic' ? buildBatchFree((graph, b) => build(BuildContext.create(graph, store, 'eval'), b), options.free?.size ?? FREE_BATCH) : undefined;
   const built = free ?? fixedBatch(store, batch as number, build);
   const model = toModelProto(built.graph, Object.entries(built.outputs).map(([name, tensor]) => ({ name, tensor })), { graphName: options.graphName, indexType: options.indexType, opset: options.opset });
   const g = model.graph!;
@@ -58,7 +70,8 @@ export function bakeModel(
   ];
   if (free) {
     const symbolic = (info: onnx.IValueInfoProto, dims: readonly number[] | undefined): void => {
-      for (const d of dims ?? []) info.type!.tensorType!.shape!.dim![d] = { dimParam: BATCH_DIM };
+      const dimParam = options.free?.dimNames[info.name!] ?? BATCH_DIM;
+      for (const d of dims ?? []) info.type!.tensorType!.shape!.dim![d] = { dimParam };
     };
     for (const info of g.input) symbolic(info, free.batchDims.get(info.name!));
     for (const info of g.output ?? []) symbolic(info, free.outputBatchDims.get(info.name!));

@@ -13,6 +13,7 @@ import { batchUtilization, EpochStats } from './epoch-stats.js';
 import { drawInitSamples } from './init-samples.js';
 import { learningRateAt } from './lr-schedule.js';
 import { appendEpochRecord, METRICS_FILE, type EpochRecord } from './metrics-log.js';
+import { formatThroughput } from './progress.js';
 import type { Run } from './run-setup.js';
 import { currentRuntime } from '../runtime/runtime.js';
 
@@ -103,7 +104,7 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochTotals> {
       steps: iterator.batchesPerEpoch,
       loss: losses.total!,
       batchUtilization: batchUtilization(counts),
-      imagesPerSecond: (stats.stepCount * options.batch * 1000) / stepMs,
+      throughput: throughputOf(run, stats.stepCount, stepMs),
       etaSeconds: ((run.totalSteps - run.step) * run.pace.ms) / run.pace.steps / 1000,
     });
     // The epoch's last step is followed by the end-of-epoch save; a stop then waits for it.
@@ -136,6 +137,11 @@ async function initSamplesFor(run: Run): Promise<Float32Array | undefined> {
   return vectors;
 }
 
+/** Examples (images, or seconds of audio: `Modality.throughput`) trained per second of the steps' wall-clock time. */
+function throughputOf(run: Run, steps: number, stepMs: number): number {
+  return (steps * run.options.batch * run.modality.throughput.perExample(run.config) * 1000) / stepMs;
+}
+
 /** The metrics.jsonl line of an epoch: mean loss terms, training-set code usage, test metrics, timing. */
 function makeEpochRecord(run: Run, epoch: number, totals: EpochTotals, test: EvalMetrics | null, time: { epochSeconds: number; wallSeconds: number }): EpochRecord {
   const { stats, stepMs } = totals;
@@ -157,7 +163,7 @@ function makeEpochRecord(run: Run, epoch: number, totals: EpochTotals, test: Eva
     // A metrics line counts re-seeded codes only for a quantizer that can re-seed them: for the
     // others the key is absent, not 0 (metrics-log.ts).
     ...(run.quantizer.needsHostStep ? { reseeded_codes: stats.reseededCodes } : {}),
-    img_per_s: (stats.stepCount * run.options.batch * 1000) / stepMs,
+    [run.modality.throughput.key]: throughputOf(run, stats.stepCount, stepMs),
     epoch_seconds: time.epochSeconds,
     wall_seconds: time.wallSeconds,
     lr: totals.lr,
@@ -214,5 +220,5 @@ function trainerState(run: Run, completedEpochs: number): TrainerState {
 function describeEpoch(modality: Modality, r: EpochRecord, epochs: number): string {
   const test = r.test ? `  test ${modality.describeMetrics(r.test)} util ${(100 * r.test.utilization).toFixed(1)}%` : '';
   const reseeded = r.reseeded_codes !== undefined ? `  re-seeded ${r.reseeded_codes} codes` : '';
-  return `epoch ${r.epoch}/${epochs}  loss ${r.loss.total.toFixed(5)} (recon ${r.loss.reconstruction.toFixed(5)})  util ${(100 * r.utilization).toFixed(1)}%  perplexity ${r.perplexity.toFixed(1)}${reseeded}  ${Math.round(r.img_per_s)} img/s  ${r.epoch_seconds.toFixed(1)} s${test}`;
+  return `epoch ${r.epoch}/${epochs}  loss ${r.loss.total.toFixed(5)} (recon ${r.loss.reconstruction.toFixed(5)})  util ${(100 * r.utilization).toFixed(1)}%  perplexity ${r.perplexity.toFixed(1)}${reseeded}  ${formatThroughput(r[modality.throughput.key] ?? NaN)} ${modality.throughput.unit}  ${r.epoch_seconds.toFixed(1)} s${test}`;
 }

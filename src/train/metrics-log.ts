@@ -33,8 +33,13 @@ export interface EpochRecord {
    * replacement); present only for quantizers with such options.
    */
   readonly reseeded_codes?: number;
-  /** Training images per second of the epoch's steps (wall-clock; differs between identical runs). */
-  readonly img_per_s: number;
+  /**
+   * Training throughput of the epoch's steps (wall-clock; differs between identical runs), in the
+   * modality's unit (`Modality.throughput`): images per second for an image run, seconds of audio
+   * per second for an audio run. A line holds exactly one of the two.
+   */
+  readonly img_per_s?: number;
+  readonly audio_seconds_per_s?: number;
   /** Wall-clock seconds of the epoch, test evaluation included. */
   readonly epoch_seconds: number;
   /** Wall-clock seconds since this invocation of the trainer started. */

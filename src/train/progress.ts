@@ -12,7 +12,8 @@ export interface ProgressState {
   readonly loss: number;
   /** Share of codes used by the last batch, in [0, 1]. */
   readonly batchUtilization: number;
-  readonly imagesPerSecond: number;
+  /** Training throughput in the reporter's unit (images, or seconds of audio, per second). */
+  readonly throughput: number;
   /** Seconds the run's remaining training steps should take at the speed so far. */
   readonly etaSeconds?: number;
 }
@@ -23,6 +24,11 @@ export function formatDuration(seconds: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** A throughput as shown: whole units from 10 up (321 img/s), one decimal below (4.6 s audio/s). */
+export function formatThroughput(value: number): string {
+  return value >= 10 ? String(Math.round(value)) : value.toFixed(1);
 }
 
 export interface ProgressSink {
@@ -45,12 +51,14 @@ export class ProgressReporter {
     private readonly everySteps = 50,
     /** Where the steps run (`deviceLabel`), shown at the end of the line when given. */
     private readonly device?: string,
+    /** The unit of `ProgressState.throughput` (the modality's, `Modality.throughput`). */
+    private readonly unit = 'img/s',
   ) {}
 
   private describe(s: ProgressState): string {
     const eta = s.etaSeconds !== undefined && Number.isFinite(s.etaSeconds) ? `  ETA ${formatDuration(s.etaSeconds)}` : '';
     const on = this.device === undefined ? '' : `  on ${this.device}`;
-    return `loss ${s.loss.toPrecision(4)}  util ${(100 * s.batchUtilization).toFixed(1)}%  ${Math.round(s.imagesPerSecond)} img/s${eta}${on}`;
+    return `loss ${s.loss.toPrecision(4)}  util ${(100 * s.batchUtilization).toFixed(1)}%  ${formatThroughput(s.throughput)} ${this.unit}${eta}${on}`;
   }
 
   update(s: ProgressState): void {

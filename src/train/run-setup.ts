@@ -119,7 +119,7 @@ async function setUpClaimedRun(options: TrainOptions, hooks: TrainHooks, writeHo
     await trimMetricsLog(join(out, METRICS_FILE), startEpoch, writeHook);
 
     const iterator = modality.batches(data.train, options.batch, options.seed, { dropLast: true, start: trainer?.dataPosition ?? { epoch: startEpoch, batch: 0 } });
-    const progress = new ProgressReporter(hooks.progressSink ?? process.stderr, options.progress ?? false, undefined, deviceLabel(currentRuntime()));
+    const progress = new ProgressReporter(hooks.progressSink ?? process.stderr, options.progress ?? false, undefined, deviceLabel(currentRuntime()), modality.throughput.unit);
     const run: Run = {
       options, out, log, stopSignal: hooks.stopSignal, writeHook, modality, config, quantizer: model.quantizer, data, store, optimizer, trainingStep, evaluator, diagnosticsEvaluator, model, iterator, progress, startEpoch,
       step: trainer?.step ?? 0,

@@ -93,6 +93,7 @@ export const audioModality: Modality<SpeechSet> = {
   modelConfig: (set, choice) => makeModelConfig({ ...choice, modality: 'audio', input: { sampleRate: set.sampleRate, channels: 1, samples: set.exampleSamples } }),
   exampleDims: (config) => [1, 1, audioInputOf(config).samples],
   maxEvalBatch: (config) => Math.max(1, Math.floor(EVAL_BATCH_SAMPLES / audioInputOf(config).samples)),
+  throughput: { key: 'audio_seconds_per_s', unit: 's audio/s', perExample: (config) => audioInputOf(config).samples / audioInputOf(config).sampleRate },
   signalName: 'audio',
   validOutput: clampToSigned,
 
@@ -108,6 +109,7 @@ export const audioModality: Modality<SpeechSet> = {
     return resample(clip.samples, clip.sampleRate, audioInputOf(config).sampleRate);
   },
   sequence: true,
+  withExampleLength: (config, samples) => ({ ...config, input: { ...audioInputOf(config), samples } }),
   outputExtension: '.wav',
   encodeOutput: (values, config) => encodeWav16(values, audioInputOf(config).sampleRate),
   preview(originals, reconstructions, count, config) {

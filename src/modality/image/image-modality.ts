@@ -56,6 +56,7 @@ export const imageModality: Modality<ImageDataset> = {
   modelConfig: (set, choice) => makeModelConfig({ ...choice, input: { channels: set.channels, height: set.height, width: set.width } }),
   exampleDims,
   maxEvalBatch: () => Infinity,
+  throughput: { key: 'img_per_s', unit: 'img/s', perExample: () => 1 },
   signalName: 'image',
   validOutput: clampToUnit,
 
