@@ -128,20 +128,26 @@ test('run.sh asks for the whole plan in priority order, and one failing run does
     assert.ok(!order.includes(-1), `order: ${order.join(', ')}`);
     // Every run the issue lists, each asked for once: the K grid (4 sizes × 4 quantizers + 8 extra
     // seeds), Table 1's other 7 quantizers at 2 sizes, the MNIST ablation (a job per seed), the β
-    // sweep (a job per seed and β), the 6 plateau runs, Table 1's 7 fair set-ups at 2 sizes and the
-    // 3 budget runs; last, SimVQ and its two rivals at 2^16 until their utilization settles.
-    assert.equal(runs.length, 16 + 8 + 14 + 3 + 15 + 6 + 14 + 3 + 1); // 80
+    // sweep (a job per seed and β), the 6 plateau runs, Table 1's 7 fair set-ups at 2 sizes, the
+    // 3 budget runs and speech's Table 2 (5 quantizers at 4 sizes); last, SimVQ and its two rivals
+    // at 2^16 until their utilization settles.
+    assert.equal(runs.length, 16 + 8 + 14 + 3 + 15 + 6 + 14 + 3 + 20 + 1); // 100
     // The fair set-ups after the plateau runs, K ≈ 1,024 first, each option spelled as a variant.
     const fair = ['lfq:preNorm=batch', 'lfq:preNorm=batch:temperature=0.1', 'lfq:preNorm=batch:temperature=1', 'fsq:preNorm=batch', 'vq:codebookDim=8:cosine=true:init=unit', 'vq:kmeansIters=10:kmeansSamples=65536', 'simvq:optimize=C:frozenW=random'];
     const fairJobs = [1024, 65536].flatMap((k) => fair.map((q) => `experiment codebook-size ${fashion} --sizes ${k} --quantizers ${q} --seeds 0`));
-    assert.deepEqual(runs.slice(-4 - fairJobs.length, -4), fairJobs);
+    // Then speech, K = 4,096 (the issue's operating point) first, SimVQ against VQ first there.
+    const speech = `--data festvox-ru --model seanet --loss l1+mel --batch 8 --epochs 20 --out ${box.work}/speech`;
+    const speechJobs = [4096, 1024, 16384, 65536].flatMap((k) => ['simvq', 'vq', 'ema', 'vq:deadCodeShare=0.16', 'fsq'].map((q) => `experiment codebook-size ${speech} --sizes ${k} --quantizers ${q} --seeds 0`));
+    const beforeSpeech = -1 - speechJobs.length;
+    assert.deepEqual(runs.slice(beforeSpeech - 3 - fairJobs.length, beforeSpeech - 3), fairJobs);
     // Then budget or ceiling: SimVQ at 2^16 in the grid's 3 epochs with a faster optimization.
     const budget = `experiment codebook-size --data fashion-mnist --epochs 3 --sizes 65536 --quantizers simvq --seeds 0`;
-    assert.deepEqual(runs.slice(-4, -1), [
+    assert.deepEqual(runs.slice(beforeSpeech - 3, beforeSpeech), [
       `${budget} --lr 0.001 --out ${box.work}/fashion-budget-lr`,
       `${budget} --beta 0.1 --out ${box.work}/fashion-budget-beta`,
       `${budget} --optimizer-preset simvq-paper --warmup 140 --cosine --out ${box.work}/fashion-budget-paper`,
     ]);
+    assert.deepEqual(runs.slice(beforeSpeech, -1), speechJobs);
     assert.equal(new Set(runs).size, runs.length, 'a job asked for twice');
     assert.match(runs.at(-1)!, /--sizes 65536 --quantizers simvq,vq:deadCodeShare=0.16,fsq --seeds 0 --epochs 40 --until-settled 2 --diagnose-every 1 --out .*\/fashion-long$/);
     assert.equal(index('--sizes 65536 --quantizers lfq --seeds 0') > 0, true, 'LFQ at 2^16 is in Table 1');
@@ -164,11 +170,11 @@ test('run.sh trains two jobs at once by default, each job exactly once, THREADS 
     const all = box.invocations().filter((l) => !l.includes('--collect'));
     assert.match(all.at(-1)!, /--out .*\/fashion-long --threads 4$/);
     const runs = trainingRuns({ ...box, invocations: () => all.slice(0, -1) }, 2);
-    assert.equal(runs.length, 79, 'the whole queue before the last run');
+    assert.equal(runs.length, 99, 'the whole queue before the last run');
     assert.equal(new Set(runs).size, runs.length, 'a job trained twice');
     const concurrency = readFileSync(`${box.log}.concurrency`, 'utf8').trim().split('\n').map(Number);
     assert.equal(Math.max(...concurrency), 2, 'two training calls at once, never more');
-    assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-budget-beta', 'fashion-budget-lr', 'fashion-budget-paper', 'fashion-codebook-size', 'fashion-long', 'fashion-table1', 'fashion-table1-fair', 'mnist-beta', 'mnist-long', 'mnist-optimization']);
+    assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-budget-beta', 'fashion-budget-lr', 'fashion-budget-paper', 'fashion-codebook-size', 'fashion-long', 'fashion-table1', 'fashion-table1-fair', 'mnist-beta', 'mnist-long', 'mnist-optimization', 'speech-table2']);
   } finally {
     rmSync(box.dir, { recursive: true, force: true });
   }
@@ -218,7 +224,7 @@ test('run.sh status prints one line of counts per view and trains nothing', () =
   const box = sandbox();
   try {
     const { stdout } = box.run(['status']);
-    assert.deepEqual(stdout.trim().split('\n').map((l) => l.split(':')[0]), ['fashion-codebook-size', 'fashion-table1', 'fashion-table1-fair', 'mnist-optimization', 'mnist-beta', 'mnist-long', 'fashion-budget-lr', 'fashion-budget-beta', 'fashion-budget-paper', 'fashion-long']);
+    assert.deepEqual(stdout.trim().split('\n').map((l) => l.split(':')[0]), ['fashion-codebook-size', 'fashion-table1', 'fashion-table1-fair', 'mnist-optimization', 'mnist-beta', 'mnist-long', 'fashion-budget-lr', 'fashion-budget-beta', 'fashion-budget-paper', 'fashion-long', 'speech-table2']);
     for (const line of stdout.trim().split('\n')) assert.match(line, /^[a-z0-9-]+: 1 completed, 0 interrupted, 2 not started$/);
     assert.ok(box.invocations().every((l) => l.endsWith('--plan')), 'status only plans');
   } finally {

@@ -17,7 +17,8 @@
 # below, no two jobs share a run, and publishing is serialized (flock). The last run, hours long,
 # runs alone on all the lanes' threads.
 #
-# Needs: npm run build; Fashion-MNIST (apt-get install -y dataset-fashion-mnist); flock (util-linux).
+# Needs: npm run build; Fashion-MNIST (apt-get install -y dataset-fashion-mnist); festvox-ru for the
+# speech view (apt-get install -y festvox-ru); flock (util-linux).
 # VQLAB overrides the command (default: node dist/src/cli/main.js); WORK where runs train
 # (default: experiments/, which git ignores); PUBLISH where finished views go (default:
 # docs/experiments/); LANES the runs trained at once (default 2); THREADS the ORT threads per run
@@ -76,6 +77,21 @@ BUDGET_LR="$BUDGET --lr 0.001 --out $WORK/fashion-budget-lr"
 BUDGET_BETA="$BUDGET --beta 0.1 --out $WORK/fashion-budget-beta"
 BUDGET_PAPER="$BUDGET --optimizer-preset simvq-paper --warmup 140 --cosine --out $WORK/fashion-budget-paper"
 
+# SimVQ's Table 2 at vqlab's scale (issue 23): speech tokenizers on festvox-ru (589 training and 31
+# held-out utterances of one speaker, 16 kHz; apt-get install -y festvox-ru), the default SEANet
+# (C = 32, hop 320: 50 tokens/s, one codebook), 1-second crops, batch 8, 0.1 × L1 + the
+# multi-resolution log-mel loss (--loss l1+mel), 20 epochs (1,460 steps), seed 0: VQ, EMA-VQ, VQ
+# with dead-code replacement (same share of the uniform usage as Table 1; M = 400 latents a step),
+# FSQ (levels for about K codes) and SimVQ, at K = 1,024 to 65,536 (20 runs). Compute: a step of
+# 8 s of audio took about 1.8 s on one thread of the shared 2-core machine (4–5 s of audio per
+# second; the codebook search is a small part of it even at K = 65,536), so a run trains in about
+# 45 minutes, plus about 5 minutes for the held-out utterances (~5 min of audio, STOI included)
+# and the usage count over the whole training set (~94 min of audio at tens of seconds of audio
+# per second): about 17 hours in one lane, 9–10 with two.
+SPEECH="--data festvox-ru --model seanet --loss l1+mel --batch 8 --epochs 20 --out $WORK/speech"
+SPEECH_Q="simvq,vq,ema,vq:deadCodeShare=0.16,fsq"
+TABLE2="codebook-size $SPEECH --sizes 1024,4096,16384,65536 --quantizers $SPEECH_Q --seeds 0"
+
 out_of() { # out_of EXPERIMENT-ARGS…: the --out directory they name
   echo "$@" | sed -n 's/.*--out \([^ ]*\).*/\1/p'
 }
@@ -109,7 +125,8 @@ publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a vi
 views() { # the views, one per line: NAME EXPERIMENT-ARGS…
   printf '%s\n' "fashion-codebook-size $GRID" "fashion-table1 $TABLE1" "fashion-table1-fair $TABLE1_FAIR" \
     "mnist-optimization $ABLATION" "mnist-beta $BETA" "mnist-long $LONG" \
-    "fashion-budget-lr $BUDGET_LR" "fashion-budget-beta $BUDGET_BETA" "fashion-budget-paper $BUDGET_PAPER" "fashion-long $FASHION_LONG"
+    "fashion-budget-lr $BUDGET_LR" "fashion-budget-beta $BUDGET_BETA" "fashion-budget-paper $BUDGET_PAPER" "fashion-long $FASHION_LONG" \
+    "speech-table2 $TABLE2"
 }
 
 publish_all() { # publish_all [OUT]: every view, or only the views of the runs in OUT
@@ -171,6 +188,11 @@ queue() { # the jobs, one job (the arguments of one `vqlab experiment`) per line
   done
   # 9. Budget or ceiling: SimVQ at K = 65,536 in 1,404 steps with a faster optimization.
   echo "$BUDGET_LR"; echo "$BUDGET_BETA"; echo "$BUDGET_PAPER"
+  # 10. Speech (Table 2): SimVQ against VQ at K = 4,096 first (the issue's operating point), then the
+  #     other quantizers there, then the other sizes.
+  for k in 4096 1024 16384 65536; do
+    for q in $(echo "$SPEECH_Q" | tr , ' '); do echo "codebook-size $SPEECH --sizes $k --quantizers $q --seeds 0"; done
+  done
 }
 
 lane() { # train jobs from the queue until none is left; a job is claimed by creating its directory

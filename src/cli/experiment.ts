@@ -53,6 +53,10 @@ const OPTIONS: OptionTable = {
   batch: { type: 'string', value: 'N', description: 'batch size (default 128)' },
   dim: { type: 'string', value: 'D', description: 'code dimension (default 64)' },
   data: { type: 'string', value: 'PATH|NAME', description: `dataset, as for 'vqlab train --data' (e.g. fashion-mnist; default: the bundled MNIST digits, 9,000 train / 1,000 test)` },
+  model: { type: 'string', value: 'NAME', description: "model family, as for 'vqlab train --model' (default: the reference MNIST model); seanet trains speech on a speech --data set (SimVQ's Table 2)" },
+  loss: { type: 'string', value: 'NAME', description: "reconstruction loss, as for 'vqlab train --loss' (speech: l1 or l1+mel)" },
+  'crop-samples': { type: 'string', value: 'N', description: 'speech: samples of a training crop and evaluation window (default 16000)' },
+  channels: { type: 'string', value: 'C', description: 'seanet: channels of the first conv (default 32)' },
   threads: { type: 'string', value: 'N', description: 'ONNX Runtime threads per run (default 2)' },
   ...DEVICE_OPTION,
   plan: { type: 'boolean', description: 'print the planned runs, each as completed, interrupted or not started in --out, and the settings; then exit' },
@@ -62,7 +66,8 @@ const OPTIONS: OptionTable = {
 
 const USAGE = `vqlab experiment <${Object.keys(EXPERIMENTS).join('|')}> [options]`;
 const SUMMARY = `Train and evaluate a grid of runs and write results.json, results.csv, figures/*.svg and report.html.
-  codebook-size  VQ, EMA-VQ and SimVQ for each K (utilization, perplexity, dead codes, MSE/PSNR, time)
+  codebook-size  VQ, EMA-VQ and SimVQ for each K (utilization, perplexity, dead codes, MSE/PSNR, time;
+                 with --model seanet on speech: STOI, SI-SNR and mel distance)
   optimization   SimVQ learning W, C or both, and vanilla VQ, at one K
   beta           VQ and SimVQ for each commitment weight β`;
 const EXTRA = `Runs are resumable and seeded: rerunning the same command skips completed runs (runs/ID/result.json)
@@ -145,6 +150,10 @@ export function parseExperimentArgs(argv: readonly string[]): ParsedExperimentAr
       batch: intOption(values, 'batch', 1),
       dim: intOption(values, 'dim', 1),
       data: stringOption(values, 'data'),
+      model: stringOption(values, 'model'),
+      loss: stringOption(values, 'loss'),
+      cropSamples: intOption(values, 'crop-samples', 1),
+      channels: intOption(values, 'channels', 1),
       threads: intOption(values, 'threads', 1),
       optimizer: choiceOption(values, 'optimizer-preset', OPTIMIZER_PRESET_NAMES),
       warmupSteps: intOption(values, 'warmup', 0),

@@ -46,6 +46,7 @@ export const codebookSize: ExperimentDefinition = {
       label: 'uniform random', dashed: true, markers: false, color: '#999',
       points: ks.map((k) => ({ x: k, y: 100 * (1 - Math.exp(n * Math.log1p(-1 / k))) })),
     }] : [];
+    const speech = results.runs.some((r) => r.metrics.stoi !== undefined);
     const figs = [
       metricLineFigure(codebookSize, results, {
         name: 'utilization-vs-k', metricKey: 'utilization', title: 'Test-set codebook utilization vs K',
@@ -69,10 +70,26 @@ export const codebookSize: ExperimentDefinition = {
         x: kAxis, y: { scale: 'log2' },
         extra: [{ label: 'all K codes', points: ks.map((k) => ({ x: k, y: k })), dashed: true, markers: false, color: '#999' }],
       }),
-      metricLineFigure(codebookSize, results, {
-        name: 'psnr-vs-k', metricKey: 'psnr', title: 'Reconstruction PSNR vs K',
-        caption: 'Test-set PSNR in dB (higher is better).', x: kAxis,
-      }),
+      ...(speech ? [
+        // SimVQ's Table 2 on speech: intelligibility, waveform fidelity and spectral distance.
+        metricLineFigure(codebookSize, results, {
+          name: 'stoi-vs-k', metricKey: 'stoi', title: 'STOI of the decoded test utterances vs K',
+          caption: 'Short-time objective intelligibility (Taal et al. 2011), mean over the held-out utterances (higher is better).', x: kAxis,
+        }),
+        metricLineFigure(codebookSize, results, {
+          name: 'si-snr-vs-k', metricKey: 'siSnr', title: 'SI-SNR vs K',
+          caption: 'Scale-invariant signal-to-noise ratio in dB, mean over the held-out utterances (higher is better).', x: kAxis,
+        }),
+        metricLineFigure(codebookSize, results, {
+          name: 'mel-distance-vs-k', metricKey: 'melDistance', title: 'Mel distance vs K',
+          caption: 'Multi-resolution log-mel distance, mean over the held-out utterances (lower is better).', x: kAxis,
+        }),
+      ] : [
+        metricLineFigure(codebookSize, results, {
+          name: 'psnr-vs-k', metricKey: 'psnr', title: 'Reconstruction PSNR vs K',
+          caption: 'Test-set PSNR in dB (higher is better).', x: kAxis,
+        }),
+      ]),
       metricLineFigure(codebookSize, results, {
         name: 'perplexity-vs-k', metricKey: 'perplexity', title: 'Code perplexity vs K',
         caption: 'exp(entropy) of test-set code usage; the dashed line is the ideal, perplexity = K.', x: kAxis, y: { scale: 'log2' },

@@ -4,12 +4,14 @@
  * (same sets, metrics and reconstruction grid), keeping its per-code counts for the usage histograms.
  */
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
+import { modalityOfModelKind } from '../models/config.js';
 import { hasTrainingCheckpoint } from '../persistence/run-directory.js';
 import { OPTIMIZER_PRESETS, TRAIN_DEFAULTS } from '../train/defaults.js';
 import { DEFAULT_PLATEAU_DELTA } from '../train/plateau.js';
 import { DEFAULT_SETTLE_DELTA } from '../train/settle.js';
 import { trainModel } from '../train/train.js';
 import type { Backend } from './backend.js';
+import type { RunSpec } from './types.js';
 
 /** Test images shown in each run's reconstruction grid. */
 const GRID_IMAGES = 16;
@@ -21,6 +23,11 @@ const EVAL_BATCH = 200;
  */
 const SAVE_EVERY_STEPS = 100;
 
+/** Whether the run trains a speech model (its model family is the audio modality's): its preview is a WAV, not a PNG grid. */
+function isSpeechRun(spec: RunSpec): boolean {
+  return spec.model !== undefined && modalityOfModelKind(spec.model) === 'audio';
+}
+
 export function defaultBackend(): Backend {
   return {
     async train({ spec, settings, dir, log, epochSaved }) {
@@ -29,6 +36,11 @@ export function defaultBackend(): Backend {
       const resume = hasTrainingCheckpoint(dir);
       await trainModel({
         quantizer: spec.quantizer,
+        modality: spec.model === undefined ? undefined : modalityOfModelKind(spec.model),
+        model: spec.model,
+        loss: spec.loss,
+        cropSamples: spec.cropSamples,
+        seanet: spec.channels === undefined ? undefined : { channels: spec.channels },
         lr: spec.lr ?? TRAIN_DEFAULTS.lr,
         batch: spec.batch ?? TRAIN_DEFAULTS.batch,
         epochs: spec.epochs,
@@ -53,9 +65,11 @@ export function defaultBackend(): Backend {
     },
 
     async evaluate({ spec, settings, dir, grid }) {
+      const speech = isSpeechRun(spec);
       const { metrics: m, counts } = await evaluateCheckpoint(dir, {
         threads: settings.threads,
-        grid,
+        // The report shows PNG grids; a speech run's preview would be a WAV.
+        grid: speech ? '' : grid,
         gridImages: GRID_IMAGES,
         batch: EVAL_BATCH,
         data: settings.data,
@@ -63,8 +77,9 @@ export function defaultBackend(): Backend {
       });
       return {
         metrics: {
-          utilization: m.utilization, perplexity: m.perplexity, dead_codes: m.dead_codes, mse: m.mse, psnr: m.psnr, ssim: Number.isFinite(m.ssim) ? m.ssim : null,
+          utilization: m.utilization, perplexity: m.perplexity, dead_codes: m.dead_codes, mse: m.mse, psnr: m.psnr ?? NaN, ssim: Number.isFinite(m.ssim) ? m.ssim : null,
           effective_bits: m.effective_bits, codes_covering_50: m.codes_covering_50, codes_covering_90: m.codes_covering_90,
+          ...(speech ? { si_snr: m.si_snr, mel_distance: m.mel_distance, stoi: m.stoi } : {}),
         },
         counts,
       };

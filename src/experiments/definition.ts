@@ -41,11 +41,13 @@ export function plannedRuns(def: ExperimentDefinition, s: ExperimentSettings): R
 }
 
 /** Fields every planned run copies from the settings (d is an option of its quantizer: `codeDimension`). */
-export function commonSpec(s: ExperimentSettings): Pick<RunSpec, 'epochs' | 'lr' | 'batch' | 'trainLimit' | 'testLimit' | 'data' | 'optimizer' | 'warmupSteps' | 'cosine' | 'plateauPatience' | 'plateauDelta' | 'settlePatience' | 'settleDelta'> {
+export function commonSpec(s: ExperimentSettings): Pick<RunSpec, 'epochs' | 'lr' | 'batch' | 'trainLimit' | 'testLimit' | 'data' | 'optimizer' | 'warmupSteps' | 'cosine' | 'plateauPatience' | 'plateauDelta' | 'settlePatience' | 'settleDelta' | 'model' | 'loss' | 'cropSamples' | 'channels'> {
   return {
     epochs: s.epochs, lr: s.lr, batch: s.batch, trainLimit: s.trainLimit, testLimit: s.testLimit, data: s.data,
     optimizer: s.optimizer, warmupSteps: s.warmupSteps, cosine: s.cosine, plateauPatience: s.plateauPatience, plateauDelta: s.plateauDelta,
     settlePatience: s.settlePatience, settleDelta: s.settleDelta,
+    // Absent (undefined, so left out of spec.json) for image runs: their specs stay as they were.
+    model: s.model, loss: s.loss, cropSamples: s.cropSamples, channels: s.channels,
   };
 }
 

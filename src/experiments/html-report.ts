@@ -12,7 +12,7 @@ import { runLabel } from './run-figures.js';
 import { gridPointOf } from './run-quantizer.js';
 import { unique } from './stats.js';
 import { describeRunThreads } from './results.js';
-import { aggregate, METRICS } from './summary.js';
+import { aggregate, metricsOf } from './summary.js';
 import type { ExperimentResults, RunResult } from './types.js';
 
 export interface RunFigures {
@@ -60,20 +60,24 @@ function settingsTable(results: ExperimentResults): string {
 function summaryTable(input: HtmlReportInput): string {
   const { def, results } = input;
   const cells = aggregate(results.runs, (r) => def.xOf(r));
-  const head = ['variant', def.xLabel, 'seeds', ...METRICS.map((m) => m.label)];
+  const metrics = metricsOf(results.runs);
+  const head = ['variant', def.xLabel, 'seeds', ...metrics.map((m) => m.label)];
   const rows = cells.map((c) => [
     c.variant, def.formatX(c.x), String(c.runs.length),
-    ...METRICS.map((m) => { const s = c.stats[m.key]!; return formatMeanStd(s.mean, s.std, s.n, m.digits); }),
+    ...metrics.map((m) => { const s = c.stats[m.key]!; return formatMeanStd(s.mean, s.std, s.n, m.digits); }),
   ]);
   return htmlTable(head, rows, 2);
 }
 
 function runsTable(input: HtmlReportInput): string {
-  const head = ['run', 'variant', 'K', 'β', 'seed', ...METRICS.map((m) => m.label), 'img/s'];
-  const rows = input.results.runs.map((r) => [
+  const { runs } = input.results;
+  const metrics = metricsOf(runs);
+  const speech = runs.some((r) => r.timing.audio_seconds_per_second !== undefined);
+  const head = ['run', 'variant', 'K', 'β', 'seed', ...metrics.map((m) => m.label), ...(speech ? ['s audio/s'] : ['img/s'])];
+  const rows = runs.map((r) => [
     r.spec.id, r.spec.variant, String(gridPointOf(r.spec).codebookSize), String(gridPointOf(r.spec).beta), String(r.spec.seed),
-    ...METRICS.map((m) => formatFixed(m.get(r), m.digits)),
-    formatFixed(r.timing.images_per_second, 0),
+    ...metrics.map((m) => formatFixed(m.get(r), m.digits)),
+    speech ? formatFixed(r.timing.audio_seconds_per_second, 1) : formatFixed(r.timing.images_per_second, 0),
   ]);
   return htmlTable(head, rows, 2);
 }

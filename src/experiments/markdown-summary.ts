@@ -5,7 +5,7 @@
 import { formatMeanStd } from '../report/format.js';
 import { markdownTable } from '../report/markdown-table.js';
 import type { ExperimentDefinition } from './definition.js';
-import { aggregate, metric, METRICS } from './summary.js';
+import { aggregate, metric, metricsOf } from './summary.js';
 import type { ExperimentResults } from './types.js';
 
 /**
@@ -17,7 +17,7 @@ export function markdownSummary(results: ExperimentResults, def: ExperimentDefin
   const planned = aggregate(results.runs, (r) => def.xOf(r));
   const variants = [...new Set(planned.map((c) => c.variant))];
   const cells = byVariant ? [...planned].sort((a, b) => variants.indexOf(a.variant) - variants.indexOf(b.variant) || a.x - b.x) : planned;
-  const columns = keys === undefined ? METRICS : keys.map((k) => metric(k));
+  const columns = keys === undefined ? metricsOf(results.runs) : keys.map((k) => metric(k));
   const head = ['variant', def.xLabel, 'seeds', ...columns.map((m) => m.label)];
   const rows = cells.map((c) => [c.variant, def.formatX(c.x), String(c.runs.length), ...columns.map((m) => {
     const s = c.stats[m.key]!;

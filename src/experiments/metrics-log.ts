@@ -35,15 +35,21 @@ export function lossKeys(curves: readonly EpochValues[]): string[] {
   return [...keys].sort((a, b) => a.localeCompare(b));
 }
 
+/** The mean of `key` over the records, or null when the log has no epochs or they did not log it. */
+function meanOf(records: readonly EpochRecord[], key: 'img_per_s' | 'audio_seconds_per_s'): number | null {
+  const values = records.flatMap((r) => (r[key] === undefined ? [] : [r[key]]));
+  return values.length === 0 ? null : values.reduce((s, v) => s + v, 0) / values.length;
+}
+
 /**
- * Training seconds (summed over epochs) and throughput (mean over epochs: images, or for a speech
- * run seconds of audio, per second) from the log, which covers the epochs run before a resume
- * too; null when the log has no epochs.
+ * Training seconds (summed over epochs) and throughput (mean over epochs) from the log, which
+ * covers the epochs run before a resume too: images per second of an image run, seconds of audio
+ * per second of a speech run, each null where the log has none.
  */
-export function timingFromLog(records: readonly EpochRecord[]): { seconds: number | null; rate: number | null } {
-  if (records.length === 0) return { seconds: null, rate: null };
+export function timingFromLog(records: readonly EpochRecord[]): { seconds: number | null; rate: number | null; audioRate: number | null } {
   return {
-    seconds: records.reduce((s, r) => s + r.epoch_seconds, 0),
-    rate: records.reduce((s, r) => s + (r.img_per_s ?? r.audio_seconds_per_s ?? NaN), 0) / records.length,
+    seconds: records.length === 0 ? null : records.reduce((s, r) => s + r.epoch_seconds, 0),
+    rate: meanOf(records, 'img_per_s'),
+    audioRate: meanOf(records, 'audio_seconds_per_s'),
   };
 }

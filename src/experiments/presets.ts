@@ -84,6 +84,8 @@ function validateSettings(s: ExperimentSettings): void {
   posInt('--test-limit', s.testLimit);
   posInt('--batch', s.batch);
   posInt('--dim', s.dim);
+  posInt('--crop-samples', s.cropSamples);
+  posInt('--channels', s.channels);
   if (s.warmupSteps !== undefined && !(Number.isInteger(s.warmupSteps) && s.warmupSteps >= 0)) throw new Error(`--warmup must be an integer >= 0, got ${s.warmupSteps}`);
   if (s.plateauPatience !== undefined) {
     const problem = checkPlateauRule({ patience: s.plateauPatience, minDelta: s.plateauDelta ?? DEFAULT_PLATEAU_DELTA });

@@ -122,9 +122,18 @@ function csvCell(v: string | number | null | undefined): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** Columns of speech runs, after all others, written only where some run is one (image results keep their columns). */
+const SPEECH_COLUMNS: readonly Column[] = [
+  { name: 'stoi', get: (r) => r.metrics.stoi },
+  { name: 'si_snr', get: (r) => r.metrics.si_snr },
+  { name: 'mel_distance', get: (r) => r.metrics.mel_distance },
+  { name: 'audio_seconds_per_second', get: (r) => r.timing.audio_seconds_per_second },
+];
+
 function resultsCsv(runs: readonly RunResult[]): string {
-  const lines = [CSV_COLUMNS.map((c) => c.name).join(',')];
-  for (const r of runs) lines.push(CSV_COLUMNS.map((c) => csvCell(c.get(r))).join(','));
+  const columns = runs.some((r) => r.metrics.stoi !== undefined) ? [...CSV_COLUMNS, ...SPEECH_COLUMNS] : CSV_COLUMNS;
+  const lines = [columns.map((c) => c.name).join(',')];
+  for (const r of runs) lines.push(columns.map((c) => csvCell(c.get(r))).join(','));
   return `${lines.join('\n')}\n`;
 }
 

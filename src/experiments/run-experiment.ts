@@ -87,7 +87,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     // A rough ETA: the mean time of the runs trained in this process times the runs left to train.
     const eta = fresh ? ` — about ${formatDuration((freshSeconds / fresh) * toTrain)} left` : '';
     log(`[${i + 1}/${plan.length}] ${spec.id}${wasDone ? ' (already done)' : ''}: utilization ${pct(m.utilization)}, perplexity ${m.perplexity.toFixed(1)}, `
-      + `dead ${m.dead_codes}, PSNR ${m.psnr.toFixed(2)} dB, ${formatDuration(seconds)}${eta}`);
+      + `dead ${m.dead_codes}, ${m.stoi !== undefined ? `STOI ${m.stoi.toFixed(3)}` : `PSNR ${m.psnr.toFixed(2)} dB`}, ${formatDuration(seconds)}${eta}`);
     if (!o.collectOnly) await writeResults(o.out, { ...base, finishedAt: null, runs });
   }
   if (missing.length > 0) log(`${o.kind}: ${missing.length} of ${plan.length} runs not completed yet: ${missing.join(', ')}`);

@@ -140,6 +140,7 @@ async function trainAndEvaluate(spec: RunSpec, dir: string, interrupted: boolean
       train_seconds: logged.seconds ?? trainMeasured,
       eval_seconds: evalSeconds,
       images_per_second: logged.rate,
+      ...(logged.audioRate !== null ? { audio_seconds_per_second: logged.audioRate } : {}),
       threads: o.settings.threads,
     },
     curves: epochCurves(log),

@@ -10,6 +10,8 @@ import type { RunResult } from './types.js';
 
 export interface MetricDef {
   readonly key: string;
+  /** Shown only where some run has it (the speech metrics), so image reports keep their columns. */
+  readonly onlyWherePresent?: boolean;
   /** Column / axis label, with unit. */
   readonly label: string;
   readonly digits: number;
@@ -50,10 +52,19 @@ export const METRICS: readonly MetricDef[] = [
   { key: 'mse', label: 'test MSE', digits: 5, get: (r) => r.metrics.mse },
   { key: 'psnr', label: 'PSNR (dB)', digits: 2, get: (r) => r.metrics.psnr },
   { key: 'ssim', label: 'SSIM', digits: 3, get: (r) => r.metrics.ssim },
+  // Speech runs (SimVQ's Table 2): means over the test utterances.
+  { key: 'stoi', label: 'STOI', digits: 3, get: (r) => r.metrics.stoi ?? null, onlyWherePresent: true },
+  { key: 'siSnr', label: 'SI-SNR (dB)', digits: 2, get: (r) => r.metrics.si_snr ?? null, onlyWherePresent: true },
+  { key: 'melDistance', label: 'mel distance', digits: 3, get: (r) => r.metrics.mel_distance ?? null, onlyWherePresent: true },
   // Less than the cap when --until-plateau stopped the run early.
   { key: 'epochs', label: 'epochs trained', digits: 0, get: (r) => r.curves[r.curves.length - 1]?.epoch ?? null },
   { key: 'trainSeconds', label: 'train time (s)', digits: 0, get: (r) => r.timing.train_seconds },
 ];
+
+/** The METRICS that `runs` report: all but those shown only where present that no run has. */
+export function metricsOf(runs: readonly RunResult[]): MetricDef[] {
+  return METRICS.filter((m) => m.onlyWherePresent !== true || runs.some((r) => m.get(r) !== null));
+}
 
 export function metric(key: string): MetricDef {
   const m = METRICS.find((d) => d.key === key);

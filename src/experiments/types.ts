@@ -42,6 +42,17 @@ export interface TrainingSettings {
   /** Use only N training / test images, a fixed seeded choice (undefined: all). */
   readonly trainLimit?: number | undefined;
   readonly testLimit?: number | undefined;
+  /**
+   * The model family (undefined: the reference model for images); 'seanet' makes the runs speech
+   * runs (the audio modality), on a speech `data` set.
+   */
+  readonly model?: string | undefined;
+  /** The reconstruction loss, one of the modality's (speech 'l1' or 'l1+mel'; undefined: its default). */
+  readonly loss?: string | undefined;
+  /** Speech: samples of a training crop and evaluation window (undefined: 16,000, one second at 16 kHz). */
+  readonly cropSamples?: number | undefined;
+  /** SEANet: channels of the first conv (undefined: 32). */
+  readonly channels?: number | undefined;
 }
 
 /** Settings shared by every run of an experiment (from the preset and CLI options). */
@@ -115,6 +126,13 @@ export interface RunMetrics {
   readonly psnr: number;
   readonly ssim: number | null;
   /**
+   * Speech runs: means over the test utterances of SI-SNR (dB), the multi-resolution mel distance
+   * and STOI (modality/audio/speech-metrics.ts); absent for images, whose psnr a speech run lacks (null).
+   */
+  readonly si_snr?: number;
+  readonly mel_distance?: number;
+  readonly stoi?: number;
+  /**
    * log2(perplexity), and the fewest codes taking 50 % / 90 % of the test latents (eval/evaluator.ts).
    * Absent in results from before they were recorded; `usage` holds the counts they derive from.
    */
@@ -149,6 +167,8 @@ export interface RunTiming {
   readonly eval_seconds: number;
   /** Training throughput (images/s) averaged over epochs. */
   readonly images_per_second: number | null;
+  /** A speech run's training throughput in seconds of audio per second, averaged over epochs (its images_per_second is null). */
+  readonly audio_seconds_per_second?: number;
   /**
    * ORT intra-op threads of the process that completed the run (a resumed run's earlier epochs may
    * have used others). Absent in results written before vqlab recorded it.
