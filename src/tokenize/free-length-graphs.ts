@@ -38,7 +38,7 @@ export interface FreeLengthModel {
 }
 
 /** Values per code frame along the sequence axis of a sequence model's config. */
-export function hopOf(config: ModelConfig): number {
+function hopOf(config: ModelConfig): number {
   const model = buildModel(config);
   const length = modalityOf(config).exampleDims(config).at(-1)!;
   if (model.latent.height !== 1) throw new Error(`a sequence model codes one row of frames, but this one codes ${model.latent.height} rows`);
