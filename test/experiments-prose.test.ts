@@ -157,3 +157,20 @@ test('SimVQ at K = 65,536 until settled: the verdict, the epochs and the spectru
   const tops = diagnostics.map((d) => d.singular_values![0]!);
   assert.ok(tops.every((v, i) => i === 0 || v > tops[i - 1]!), tops.join(', '));
 });
+
+test('budget or ceiling: SimVQ at K = 65,536 in 1,404 steps at lr 1e-3, as the prose quotes it', () => {
+  const lr = run(results('fashion-budget-lr'), 'simvq-K65536-s0');
+  const grid = run(results('fashion-codebook-size'), 'simvq-K65536-s0');
+  const long = run(results('fashion-long'), 'simvq-K65536-s0');
+  assert.equal(lr.spec.lr, 0.001);
+  assert.equal(lr.curves.at(-1)!.values['step'], 1404);
+  assertQuoted([
+    `At lr 10⁻³ SimVQ uses ${fixed(100 * lr.metrics.train_set!.utilization, 2)} % of the codes over the training set after the grid's ${int(lr.curves.at(-1)!.values['step']!)} steps, against ${fixed(100 * grid.metrics.train_set!.utilization, 1)} % at the reference 3·10⁻⁴`,
+    `in a third of the steps the settled run needed for ${fixed(100 * long.metrics.train_set!.utilization, 2)} %`,
+    `(test perplexity ${fixed(lr.metrics.perplexity, 1)} against the settled run's ${fixed(long.metrics.perplexity, 1)})`,
+    `reconstructions (${fixed(lr.metrics.psnr, 2)} dB) stay below the settled run's ${fixed(long.metrics.psnr, 2)} dB`,
+    `with lr 10⁻³ it reaches ${fixed(100 * lr.metrics.train_set!.utilization, 2)} % within the grid's 1,404 steps`,
+  ]);
+  assert.ok(lr.metrics.train_set!.utilization >= 0.85, 'past the issue\'s 85 % mark');
+  assert.ok(Math.abs(lr.curves.at(-1)!.values['step']! * 3 - long.curves.at(-1)!.values['step']!) < 1, 'a third of the settled run\'s steps');
+});
