@@ -174,3 +174,14 @@ test('budget or ceiling: SimVQ at K = 65,536 in 1,404 steps at lr 1e-3, as the p
   assert.ok(lr.metrics.train_set!.utilization >= 0.85, 'past the issue\'s 85 % mark');
   assert.ok(Math.abs(lr.curves.at(-1)!.values['step']! * 3 - long.curves.at(-1)!.values['step']!) < 1, 'a third of the settled run\'s steps');
 });
+
+test('budget or ceiling: SimVQ at K = 65,536 in 1,404 steps at beta 0.1, as the prose quotes it', () => {
+  const beta = run(results('fashion-budget-beta'), 'simvq-K65536-s0');
+  const grid = run(results('fashion-codebook-size'), 'simvq-K65536-s0');
+  assert.equal(gridPointOf(beta.spec).beta, 0.1);
+  assert.equal(beta.curves.at(-1)!.values['step'], 1404);
+  assertQuoted([
+    `${fixed(100 * beta.metrics.train_set!.utilization, 2)} % of the codes over the training set and ${fixed(beta.metrics.psnr, 2)} dB, below the reference run's ${fixed(100 * grid.metrics.train_set!.utilization, 1)} % and ${fixed(grid.metrics.psnr, 2)} dB in the same steps`,
+  ]);
+  assert.ok(beta.metrics.train_set!.utilization < grid.metrics.train_set!.utilization && beta.metrics.psnr < grid.metrics.psnr);
+});
