@@ -185,3 +185,14 @@ test('budget or ceiling: SimVQ at K = 65,536 in 1,404 steps at beta 0.1, as the 
   ]);
   assert.ok(beta.metrics.train_set!.utilization < grid.metrics.train_set!.utilization && beta.metrics.psnr < grid.metrics.psnr);
 });
+
+test('budget or ceiling: SimVQ at K = 65,536 in 1,404 steps with the paper\'s optimizer, as the prose quotes it', () => {
+  const paper = run(results('fashion-budget-paper'), 'simvq-K65536-s0');
+  const lr = run(results('fashion-budget-lr'), 'simvq-K65536-s0');
+  assert.deepEqual([paper.spec.optimizer, paper.spec.warmupSteps, paper.spec.cosine, paper.spec.lr], ['simvq-paper', 140, true, 1e-4]);
+  assert.equal(paper.curves.at(-1)!.values['step'], 1404);
+  assertQuoted([
+    `${fixed(100 * paper.metrics.train_set!.utilization, 2)} % of the codes over the training set and ${fixed(paper.metrics.psnr, 2)} dB after 1,404 steps`,
+    `three times the reference learning rate brings SimVQ to ${fixed(100 * lr.metrics.train_set!.utilization, 2)} %; the paper's third of it, with its betas and schedule, leaves it at ${fixed(100 * paper.metrics.train_set!.utilization, 2)} %`,
+  ]);
+});
