@@ -76,11 +76,14 @@ export async function appendJsonLine(path: string, value: unknown): Promise<void
   if (created) await syncDirectory(dirname(path));
 }
 
-/** The complete lines of the log: newline-terminated and valid JSON objects with a numeric epoch. */
-function completeRecords(text: string): { line: string; record: EpochRecord }[] {
+/**
+ * The complete lines of a per-epoch JSON-lines log (metrics.jsonl, diagnostics.jsonl): the
+ * newline-terminated ones that are valid JSON objects with a numeric epoch.
+ */
+export function completeRecords<T extends { readonly epoch: number } = EpochRecord>(text: string): { line: string; record: T }[] {
   const lines = text.split('\n');
   lines.pop(); // after the last '\n': empty, or a line torn by a crash mid-append
-  const out: { line: string; record: EpochRecord }[] = [];
+  const out: { line: string; record: T }[] = [];
   for (const line of lines) {
     let value: unknown;
     try {
@@ -89,7 +92,7 @@ function completeRecords(text: string): { line: string; record: EpochRecord }[] 
       continue;
     }
     if (typeof value === 'object' && value !== null && typeof (value as { epoch?: unknown }).epoch === 'number') {
-      out.push({ line, record: value as EpochRecord });
+      out.push({ line, record: value as T });
     }
   }
   return out;
