@@ -27,8 +27,13 @@ case "$*" in *--collect*)
   # Like the real collect, keep the start time of a results.json already in --out.
   started=$(sed -n 's/.*"startedAt":"\\([^"]*\\)".*/\\1/p' "$out/results.json" 2>/dev/null || true)
   started=\${started:-started-by-$$}
-  if ls "$out"/runs/*/result.json >/dev/null 2>&1; then runs='[{"completedAt":"now"}]'; else runs='[]'; fi
-  echo "{\\"startedAt\\":\\"$started\\",\\"runs\\":$runs}" > "$out/results.json"
+  runs=''   # each finished run as the real collect writes it: its spec's id, and when it completed
+  for r in "$out"/runs/*/result.json; do
+    [ -f "$r" ] || continue
+    id=\${r%/result.json}; id=\${id##*/}
+    runs="\${runs:+$runs,}{\\"spec\\": {\\"id\\": \\"$id\\"}, \\"completedAt\\":\\"now\\"}"
+  done
+  echo "{\\"startedAt\\":\\"$started\\",\\"runs\\":[$runs]}" > "$out/results.json"
   echo 'id' > "$out/results.csv"; echo '<html>' > "$out/report.html"
   echo '<svg/>' > "$out/figures/utilization-vs-k.svg"
   sizes=",$(echo "$*" | sed -n 's/.*--sizes \\([^ ]*\\).*/\\1/p'),"
@@ -132,9 +137,11 @@ test('run.sh asks for the whole plan in priority order, and one failing run does
     // 3 budget runs and speech's Table 2 (5 quantizers at 4 sizes); last, SimVQ and its two rivals
     // at 2^16 until their utilization settles.
     assert.equal(runs.length, 16 + 8 + 14 + 3 + 15 + 6 + 14 + 3 + 20 + 1); // 100
-    // The fair set-ups after the plateau runs, K ≈ 1,024 first, each option spelled as a variant.
+    // The fair set-ups after the plateau runs, K ≈ 1,024 first, each option spelled as a variant, in
+    // a run directory of their own.
     const fair = ['lfq:preNorm=batch', 'lfq:preNorm=batch:temperature=0.1', 'lfq:preNorm=batch:temperature=1', 'fsq:preNorm=batch', 'vq:codebookDim=8:cosine=true:init=unit', 'vq:kmeansIters=10:kmeansSamples=65536', 'simvq:optimize=C:frozenW=random'];
-    const fairJobs = [1024, 65536].flatMap((k) => fair.map((q) => `experiment codebook-size ${fashion} --sizes ${k} --quantizers ${q} --seeds 0`));
+    const fairFashion = `--data fashion-mnist --epochs 3 --out ${box.work}/fashion-table1-fair`;
+    const fairJobs = [1024, 65536].flatMap((k) => fair.map((q) => `experiment codebook-size ${fairFashion} --sizes ${k} --quantizers ${q} --seeds 0`));
     // Then speech, K = 4,096 (the issue's operating point) first, SimVQ against VQ first there.
     const speech = `--data festvox-ru --model seanet --loss l1+mel --batch 8 --epochs 20 --out ${box.work}/speech`;
     const speechJobs = [4096, 1024, 16384, 65536].flatMap((k) => ['simvq', 'vq', 'ema', 'vq:deadCodeShare=0.16', 'fsq'].map((q) => `experiment codebook-size ${speech} --sizes ${k} --quantizers ${q} --seeds 0`));
@@ -198,7 +205,7 @@ test('run.sh publish copies finished views without checkpoints, drops stale figu
     writeFileSync(join(box.work, '.views', 'fashion-codebook-size', 'figures', 'train-utilization-vq:init=normal.svg'), '<svg/>');
     box.run(['publish']);
     assert.deepEqual(box.invocations().filter((l) => !l.includes('--collect')), [], 'publish trains nothing');
-    assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-table1', 'fashion-table1-fair']);
+    assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-table1']);
     assert.deepEqual(files(join(box.publish, 'fashion-codebook-size')), [
       'figures/runs/simvq-K1024-s0-loss.svg', 'figures/runs/simvq-K4096-s0-loss.svg', 'figures/utilization-vs-k.svg',
       'report.html', 'results.csv', 'results.json', 'runs/simvq-K1024-s0/recon.png', 'runs/simvq-K4096-s0/recon.png',
@@ -214,7 +221,37 @@ test('run.sh publish copies finished views without checkpoints, drops stale figu
     box.run(['publish']);
     assert.ok(!existsSync(join(box.publish, 'fashion-codebook-size', 'extra.txt')));
     assert.equal((JSON.parse(published()) as { startedAt: string }).startedAt, started);
-    assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-table1', 'fashion-table1-fair']);
+    assert.deepEqual(readdirSync(box.publish).sort(), ['fashion-codebook-size', 'fashion-table1']);
+  } finally {
+    rmSync(box.dir, { recursive: true, force: true });
+  }
+});
+
+test('run.sh publish never replaces a published view by one that lacks some of its runs', () => {
+  const box = sandbox();
+  try {
+    const finish = (id: string): void => {
+      const run = join(box.work, 'fashion-mnist', 'runs', id);
+      mkdirSync(run, { recursive: true });
+      writeFileSync(join(run, 'result.json'), '{}');
+    };
+    finish('simvq-K1024-s0');
+    finish('vq-K1024-s0');
+    box.run(['publish']);
+    const published = join(box.publish, 'fashion-table1', 'results.json');
+    const before = readFileSync(published, 'utf8');
+    assert.match(before, /"id": "vq-K1024-s0"/);
+    // Another machine's work directory, without one of the published runs: publish keeps the
+    // committed view whole and says why in one line per view.
+    rmSync(join(box.work, 'fashion-mnist', 'runs', 'vq-K1024-s0'), { recursive: true });
+    finish('ema-K1024-s0');
+    const { stderr } = box.run(['publish']);
+    assert.equal(readFileSync(published, 'utf8'), before);
+    assert.match(stderr, new RegExp(`run\\.sh: kept ${box.publish}/fashion-table1 as it is: ${box.work}/fashion-mnist lacks 1 of its runs \\(the first: vq-K1024-s0\\); train them there, or delete ${box.publish}/fashion-table1 to publish the view without them\\n`));
+    // With the run back, the view grows to hold the new one as well.
+    finish('vq-K1024-s0');
+    box.run(['publish']);
+    assert.match(readFileSync(published, 'utf8'), /"id": "ema-K1024-s0"/);
   } finally {
     rmSync(box.dir, { recursive: true, force: true });
   }

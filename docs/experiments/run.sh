@@ -48,9 +48,11 @@ TABLE1="codebook-size $FASHION --sizes 1024,65536 --quantizers vq,$VQ_NORMAL,ema
 # factorized cosine codes started at unit norm (init=unit, not U(±1/K)); k-means from 65,536
 # encoder outputs drawn across the training set (kmeansSamples), one per code at K = 65,536 where
 # one batch holds 6,272; SimVQ's "C only" with a frozen random W (the paper's first scenario) beside
-# the W = I of plain VQ. The untuned rows are the same runs as Table 1's (one run directory).
+# the W = I of plain VQ. They train in a run directory of their own, so the view publishes on a
+# machine that lacks Table 1's runs; EXPERIMENTS.md sets each beside its untuned row of fashion-table1.
 TABLE1_FAIR_Q="lfq:preNorm=batch,lfq:preNorm=batch:temperature=0.1,lfq:preNorm=batch:temperature=1,fsq:preNorm=batch,vq:codebookDim=8:cosine=true:init=unit,vq:kmeansIters=10:kmeansSamples=65536,simvq:optimize=C:frozenW=random"
-TABLE1_FAIR="codebook-size $FASHION --sizes 1024,65536 --quantizers lfq,fsq,vq:codebookDim=8:cosine=true,vq:kmeansIters=10,vq,$TABLE1_FAIR_Q --seeds 0"
+FASHION_FAIR="--data fashion-mnist --epochs 3 --out $WORK/fashion-table1-fair"
+TABLE1_FAIR="codebook-size $FASHION_FAIR --sizes 1024,65536 --quantizers $TABLE1_FAIR_Q --seeds 0"
 
 # MNIST (bundled digits), 10 epochs, 3 seeds.
 ABLATION_Q="vq,$VQ_NORMAL"
@@ -109,6 +111,17 @@ publish() { # publish NAME EXPERIMENT-ARGS…: collect the finished runs of a vi
   # shellcheck disable=SC2046
   $VQLAB experiment $(echo "$@" | sed "s|--out [^ ]*|--out $view|") --collect </dev/null >/dev/null 2>&1 || return 0
   grep -q '"completedAt"' "$view/results.json" || return 0   # none of this view's runs finished
+  # A published view is only ever replaced by one holding each of its runs: on a machine that lacks
+  # some of them (another sitting's work directory), publishing would otherwise drop committed rows.
+  if [ -f "$PUBLISH/$name/results.json" ]; then
+    lost=$(grep -o '"id": "[^"]*"' "$PUBLISH/$name/results.json" | while IFS= read -r id; do
+      grep -qF "$id" "$view/results.json" || echo "$id"; done | sed 's/"id": "\(.*\)"/\1/' | tr '\n' ' ')
+    if [ -n "$lost" ]; then
+      set -- $lost
+      echo "run.sh: kept $PUBLISH/$name as it is: $src lacks $# of its runs (the first: $1); train them there, or delete $PUBLISH/$name to publish the view without them" >&2
+      return 0
+    fi
+  fi
   dst=$PUBLISH/$name
   rm -rf "$dst.tmp" && mkdir -p "$dst.tmp"
   cp "$view/results.json" "$view/results.csv" "$view/report.html" "$dst.tmp/"
@@ -182,9 +195,9 @@ queue() { # the jobs, one job (the arguments of one `vqlab experiment`) per line
   for q in $(echo "$TABLE1_EXTRA" | tr , ' '); do echo "codebook-size $FASHION --sizes 65536 --quantizers $q --seeds 0"; done
   # 7. MNIST: each quantizer until its utilization plateaus.
   for q in $(echo "$LONG_Q" | tr , ' '); do echo "codebook-size --sizes 1024 --quantizers $q --seeds 0 --epochs 100 --until-plateau 5 --out $WORK/mnist-long"; done
-  # 8. Table 1's fair set-ups at K ≈ 1,024, then ≈ 65,536 (the untuned rows are among the jobs above).
+  # 8. Table 1's fair set-ups at K ≈ 1,024, then ≈ 65,536 (their untuned rows are among the jobs above).
   for k in 1024 65536; do
-    for q in $(echo "$TABLE1_FAIR_Q" | tr , ' '); do echo "codebook-size $FASHION --sizes $k --quantizers $q --seeds 0"; done
+    for q in $(echo "$TABLE1_FAIR_Q" | tr , ' '); do echo "codebook-size $FASHION_FAIR --sizes $k --quantizers $q --seeds 0"; done
   done
   # 9. Budget or ceiling: SimVQ at K = 65,536 in 1,404 steps with a faster optimization.
   echo "$BUDGET_LR"; echo "$BUDGET_BETA"; echo "$BUDGET_PAPER"
