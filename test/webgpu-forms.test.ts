@@ -21,6 +21,8 @@ import { useRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { CompiledGraph, type TypedData } from '../src/runtime/session.js';
 import { TrainingProgram } from '../src/runtime/training-program.js';
 import { VariableStore } from '../src/runtime/variables.js';
+import { toModelProto } from '../src/onnx/lower.js';
+import { CONCAT_MAX_INPUTS } from '../src/onnx/webgpu-forms.js';
 
 const cpu = nodeRuntime();
 /** The CPU provider running graphs in their WebGPU forms: a runtime that says 'webgpu' is lowered that way. */
@@ -133,4 +135,26 @@ test('an index beyond int32 is refused when lowered for WebGPU, not wrapped', as
   const big = g.constant(BigInt64Array.of(2n ** 40n), [1]);
   const y = op.gather(g.input('table', [4, 2]), big);
   await assert.rejects(CompiledGraph.create(g, { y }, { runtime: gpuFormsOnCpu }), /holds 1099511627776, beyond the int32 indices of a WebGPU graph/);
+});
+
+test('a Concat of more than 7 tensors becomes Concats of at most 7, with the same values', async () => {
+  for (const count of [7, 8, 9, 20, 50]) {
+    for (const axis of [0, 1]) {
+      const g = new Graph();
+      const parts = Array.from({ length: count }, (_, i) => g.input(`x${i}`, axis === 0 ? [1 + (i % 3), 2] : [2, 1 + (i % 3)]));
+      const joined = op.concat(parts, axis);
+      const model = toModelProto(g, [{ name: 'joined', tensor: joined }], { indexType: 'int32' });
+      const concats = model.graph!.node!.filter((n) => n.opType === 'Concat');
+      assert.ok(concats.every((n) => n.input!.length <= CONCAT_MAX_INPUTS), `${count} on axis ${axis}: ${concats.map((n) => n.input!.length).join(', ')}`);
+      assert.equal(concats.length > 1, count > CONCAT_MAX_INPUTS);
+      // The gradient splits the join again: check it through the forms as well.
+      const seed = g.input('seed', joined.shape);
+      const grads = grad(op.reduceSum(op.mul(joined, seed), [0, 1]), parts);
+      const outputs: Record<string, Tensor> = { joined, ...Object.fromEntries(grads.map((t, i) => [`g${i}`, t])) };
+      const feeds: Record<string, TypedData> = { seed: Float32Array.from({ length: joined.shape[0]! * joined.shape[1]! }, (_, i) => i - 3.5) };
+      parts.forEach((p, i) => { feeds[`x${i}`] = Float32Array.from({ length: p.shape[0]! * p.shape[1]! }, (_, j) => i * 100 + j); });
+      const [standard, forms] = await runBoth(g, outputs, feeds);
+      for (const name of Object.keys(outputs)) assert.deepEqual(forms[name], standard[name], `${name} of ${count} on axis ${axis}`);
+    }
+  }
 });

@@ -56,6 +56,7 @@
  */
 import type { Node } from '../graph/tensor.js';
 import { intAttr, intsAttr, strAttr, type Emitter } from './emitter.js';
+import { emitConcat } from './webgpu-forms.js';
 
 /** The forms each primitive can take (see the table above). */
 export type ConvForm = 'plain' | 'nchwc' | 'framed';
@@ -192,7 +193,7 @@ function subPixel(e: Emitter, x: string, w: string, ci: number, co: number, b: n
       phases.push(e.value('Conv', [xb, blockFilter(e, taps, co, ci, 2, 2, b)], convAttrs(g), NCHWC));
     }
   }
-  const stacked = e.value('Concat', phases, [intAttr('axis', 1)]);
+  const stacked = emitConcat(e, phases, 1);
   const depth = e.value('ReorderOutput', [stacked], [intAttr('channels', 4 * co)], NCHWC);
   e.node('DepthToSpace', [depth], [out], [intAttr('blocksize', 2), strAttr('mode', 'DCR')]);
 }
@@ -264,7 +265,7 @@ function im2colFilterGrad(
       const end = offset.map((a, i) => a * q.d + q.s * (q.outSize[i]! - 1) + 1);
       return e.value('Slice', [padded, e.ints(start), e.ints(end), e.ints(spatial), e.ints(q.kernel.map(() => q.s))]);
     });
-    cols = views.length > 1 ? e.value('Concat', views, [intAttr('axis', r + 1)]) : views[0]!;
+    cols = views.length > 1 ? emitConcat(e, views, r + 1) : views[0]!;
   }
   const rows = e.value('Reshape', [cols, e.ints([rowsCount, taps * q.c])]);
   const gyRows = e.value('Reshape', [e.value('Transpose', [gy], [intsAttr('perm', [1, 0, ...spatial.map((a) => a + 1)])]), e.ints([q.o, rowsCount])]);
@@ -471,7 +472,7 @@ function framedConv1d(e: Emitter, x: Node['inputs'][0], w: string, o: number, a:
   const used = hops * a.s === t + 2 * a.p ? padded : e.value('Slice', [padded, e.ints([0]), e.ints([hops * a.s]), e.ints([2])]);
   const chunks = e.value('Reshape', [used, e.ints([batch, hops, a.s])]);
   const parts = Array.from({ length: taps }, (_, j) => (taps === 1 ? chunks : e.value('Slice', [chunks, e.ints([j]), e.ints([j + frames]), e.ints([1])])));
-  const framed = parts.length > 1 ? e.value('Concat', parts, [intAttr('axis', 2)]) : parts[0]!;
+  const framed = parts.length > 1 ? emitConcat(e, parts, 2) : parts[0]!;
   const filter = e.value('Transpose', [e.value('Reshape', [w, e.ints([o, a.k])])], [intsAttr('perm', [1, 0])]);
   const product = e.value('MatMul', [framed, filter]); // [B, frames, O]
   e.node('Transpose', [product], [out], [intsAttr('perm', [0, 2, 1])]);

@@ -11,7 +11,7 @@ import { GraphError, type DType, type Node, type Tensor } from '../graph/tensor.
 import { lowerConv, lowerConvFilterGrad, lowerConvTranspose, type ConvTarget } from './conv-forms.js';
 import { ELEM, Emitter, int32Proto, intAttr, intsAttr, P, strAttr, tensorProto, type IndexType } from './emitter.js';
 import { lowerScatterAdd } from './scatter-add.js';
-import { lowerArgExtremeAsFloat, lowerOneHotByEqual, lowerSignByComparison } from './webgpu-forms.js';
+import { emitConcat, lowerArgExtremeAsFloat, lowerOneHotByEqual, lowerSignByComparison } from './webgpu-forms.js';
 
 export const OPSET = 18;
 
@@ -101,7 +101,8 @@ function lowerNode(e: Emitter, n: Node, target: ConvTarget | undefined, opset: E
     case 'Transpose':
       return e.node('Transpose', ins, [out], [intsAttr('perm', a.perm as number[])]);
     case 'Concat':
-      return e.node('Concat', ins, [out], [intAttr('axis', a.axis as number)]);
+      emitConcat(e, ins, a.axis as number, out);
+      return;
     case 'Slice':
       return e.node('Slice', [ins[0]!, e.ints([a.start as number]), e.ints([a.end as number]), e.ints([a.axis as number])], [out]);
     case 'Pad': {

@@ -16,6 +16,9 @@
  * ArgMin and ArgMax, whose output ONNX fixes to int64, become the first index attaining the
  * row's extreme computed in float32 (exact below 2^24 codes); Sign, which the provider does not
  * register, becomes two comparisons; OneHot, which it does not register either, one Equal.
+ * A Concat of more than 7 tensors becomes a tree of Concats of at most 7: WebGPU's default limit of
+ * 8 storage buffers a shader may bind (the inputs and the output) is all some adapters offer, and a
+ * Concat beyond it fails to build its pipeline (the reference model's step has one of 9).
  * Each form gives the same values as the op it replaces (`test/webgpu.test.ts` compares them on
  * the CPU provider, and the gradient checks run through them).
  */
@@ -58,4 +61,33 @@ export function lowerOneHotByEqual(e: Emitter, n: Node): void {
   const column = e.value('Reshape', [indices.name, e.ints([...indices.shape, 1])]);
   const codes = e.indexInts(Array.from({ length: depth }, (_, i) => i));
   e.node('Cast', [e.value('Equal', [column, codes])], [n.outputs[0]!.name], [intAttr('to', P.TensorProto.DataType.FLOAT)]);
+}
+
+/**
+ * The most tensors one Concat joins under this target: WebGPU guarantees 8 storage buffers per
+ * shader stage (`maxStorageBuffersPerShaderStage`), and ORT's Concat shader binds each input and
+ * its output as one.
+ */
+export const CONCAT_MAX_INPUTS = 7;
+
+/**
+ * Concat of `parts` along `axis` into `out` (a new value when omitted). Under the WebGPU target
+ * (int32 indices) more than CONCAT_MAX_INPUTS parts become Concats of consecutive groups of at
+ * most that many, joined the same way until one remains: concatenation is associative, so the
+ * values are the same bits, at ⌈log₇ n⌉ levels. Every Concat a lowering emits goes through here.
+ */
+export function emitConcat(e: Emitter, parts: readonly string[], axis: number, out?: string): string {
+  const attrs = [intAttr('axis', axis)];
+  let joined = [...parts];
+  while (e.indexType === 'int32' && joined.length > CONCAT_MAX_INPUTS) {
+    const groups: string[] = [];
+    for (let i = 0; i < joined.length; i += CONCAT_MAX_INPUTS) {
+      const group = joined.slice(i, i + CONCAT_MAX_INPUTS);
+      groups.push(group.length === 1 ? group[0]! : e.value('Concat', group, attrs));
+    }
+    joined = groups;
+  }
+  if (out === undefined) return e.value('Concat', joined, attrs);
+  e.node('Concat', joined, [out], attrs);
+  return out;
 }

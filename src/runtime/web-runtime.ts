@@ -57,9 +57,11 @@ export async function webGpuAvailable(): Promise<boolean> {
 /**
  * The browser's WebGPU adapter as onnxruntime-web should use it. onnxruntime-web asks its device for
  * the adapter's workgroup and buffer-size limits but leaves the storage buffers a shader may bind at
- * WebGPU's default of 8, so a Concat of 8 or more tensors (the reference model's training step
- * has one) fails to build its pipeline, and the step goes on with that node's output unwritten
- * (seen on SwiftShader, which offers 10). The device it makes through this adapter gets all the adapter has.
+ * WebGPU's default of 8. A kernel that binds more fails to build its pipeline, and the step goes on
+ * with that node's output unwritten (seen on SwiftShader, which offers 10, with a Concat of 9
+ * tensors). The lowering keeps every Concat within 8 (`emitConcat` in webgpu-forms.ts); the device
+ * made through this adapter still gets all the adapter has, so no other kernel meets that limit
+ * where the adapter has room.
  */
 async function adapterWithAllStorageBuffers(): Promise<GpuAdapter> {
   const adapter = await browser.navigator?.gpu?.requestAdapter();
