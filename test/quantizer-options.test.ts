@@ -78,7 +78,7 @@ test('a dead code is re-seeded from the batch and then chosen (VQ, EMA, SimVQ)',
       const far = new Float32Array(d * k).fill(0);
       for (let j = 0; j < d; j++) far[3 * d + j] = 1000;
       // The codebook's variables differ per quantizer, so write through the quantizer itself.
-      (q as unknown as { writeCodes(v: VariableView, c: number[], x: Float32Array): void }).writeCodes(quantizerVariables(store, program), [3], far.subarray(3 * d, 4 * d));
+      await (q as unknown as { writeCodes(v: VariableView, c: number[], x: Float32Array): Promise<void> }).writeCodes(quantizerVariables(store, program), [3], far.subarray(3 * d, 4 * d));
       const first = await program.step({ z }, 1e-4);
       const firstCounts = Float32Array.from(first.metrics.counts as Float32Array);
       assert.equal(firstCounts[3], 0, `${kind}: code 3 should start dead`);

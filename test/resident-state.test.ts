@@ -27,8 +27,8 @@ test('resident training state: matches the CPU provider and the host-fed WebGPU 
   assert.ok(r.maxDifference.hostFed <= 1e-6, `weights differ by ${r.maxDifference.hostFed} from the host-fed path`);
   assert.ok(r.maxDifference.cpu <= 1e-2, `weights differ by ${r.maxDifference.cpu} from the CPU provider`);
 
-  // Dead-code replacement works on resident state: its host step downloads the quantizer's
-  // variables, re-seeds codes, and the next step uploads them; the choices equal the CPU's.
+  // Dead-code replacement works on resident state: its host step downloads the usage counts it
+  // reads, re-seeds codes, and the next step writes those rows on the device; the choices equal the CPU's.
   assert.ok(r.resident.reseeded.some((n) => n > 0), `no code was re-seeded: ${r.resident.reseeded.join(', ')}`);
   assert.deepEqual(r.resident.reseeded, r.cpu.reseeded);
   assert.deepEqual(r.hostFed.reseeded, r.cpu.reseeded);
@@ -56,9 +56,19 @@ test('resident training state: matches the CPU provider and the host-fed WebGPU 
   assert.equal(r.evaluation.downloadedBytes, 0);
   assert.ok(relative(r.evaluation.deviceFed, r.evaluation.hostFed) <= 1e-6, `evaluation loss ${r.evaluation.deviceFed} fed from the device, ${r.evaluation.hostFed} from the host`);
 
-  // Held at the end: every variable but the step counter and the four that the last host step
-  // rewrote (codebook, its two Adam moments, usage), which the next step would upload.
-  assert.equal(r.resident.heldTensors, r.variables - 5);
+  // A host step moves what it reads and the rows it writes, not its quantizer's state: each step
+  // downloads the 64 usage counts (256 bytes) for the dead-code test, and the next step writes
+  // each re-seeded code's row of the codebook and of its two Adam moments (64 floats and 64 int32
+  // row numbers each) and its usage entry (one float, one int32): 1,544 bytes a code. Uploading
+  // those variables whole would move 49,408 bytes; downloading them as well, as much again.
+  // (The sync after step 2 applies that step's rows before it downloads, and downloads the rest.)
+  const perCode = 3 * 64 * 8 + 8;
+  r.resident.stateMoved.forEach((moved, i) => {
+    if (i !== 2) assert.equal(moved.downloaded, 64 * 4, `step ${i + 1} downloaded ${moved.downloaded} bytes`);
+    if (i > 0) assert.equal(moved.uploaded, r.resident.reseeded[i - 1]! * perCode, `step ${i + 1} uploaded ${moved.uploaded} bytes after ${r.resident.reseeded[i - 1]} codes were re-seeded`);
+  });
+  // Held at the end: every variable but the step counter (fed from the host each step).
+  assert.equal(r.resident.heldTensors, r.variables - 1);
 });
 
 test('resident training state frees the device tensors it replaces: memory stays flat over many steps', { skip }, async () => {

@@ -41,6 +41,24 @@ class ArrayDevice implements DeviceResidence {
     }
     this.store.markStaleOnHost(variables, false);
   }
+
+  /** Without a step, the device holds the host's value (as after an upload). */
+  hold(variable: Variable): void {
+    this.copies.set(variable, variable.value.slice());
+  }
+
+  holds(variable: Variable): boolean {
+    return this.copies.has(variable);
+  }
+
+  readonly rowWrites: string[] = [];
+
+  writeRows(variable: Variable, rows: readonly number[], values: Float32Array): void {
+    const copy = this.copies.get(variable)!;
+    const width = copy.length / variable.shape[0]!;
+    rows.forEach((r, i) => copy.set(values.subarray(i * width, (i + 1) * width), r * width));
+    this.rowWrites.push(`${variable.name}[${rows.join(',')}]`);
+  }
 }
 
 function storeOnDevice(): { store: VariableStore; device: ArrayDevice; a: Variable; b: Variable } {
@@ -90,4 +108,43 @@ test('one device at a time, and it is detached only with every host value curren
   await store.sync();
   store.attachResidence(undefined);
   store.attachResidence(new ArrayDevice(store));
+});
+
+test('writeRows writes the rows where the value lives: device rows only while the host is stale, both when both are current', async () => {
+  const store = new VariableStore(0);
+  const table = store.variable('table', 'param', [4, 2], { kind: 'constant', value: 0 });
+  const usage = store.variable('usage', 'state', [4], { kind: 'constant', value: 1 });
+  const device = new ArrayDevice(store);
+  store.attachResidence(device);
+  // Stale on the host: the rows go to the device copy alone, and a sync brings them with the rest.
+  device.step(table, Float32Array.of(1, 1, 2, 2, 3, 3, 4, 4));
+  store.writeRows(table, [2, 0], Float32Array.of(20, 21, 0.5, 0.25));
+  assert.deepEqual(device.rowWrites, ['table[2,0]']);
+  assert.ok(store.isStaleOnHost(table));
+  await store.sync([table]);
+  assert.deepEqual(Array.from(table.value), [0.5, 0.25, 2, 2, 20, 21, 4, 4]);
+  // Current on both sides: both get the rows, and neither needs a transfer.
+  device.hold(usage);
+  store.writeRows(usage, [3], Float32Array.of(9));
+  assert.deepEqual(Array.from(usage.value), [1, 1, 1, 9]);
+  assert.deepEqual(Array.from(device.copies.get(usage)!), [1, 1, 1, 9]);
+  assert.deepEqual(device.downloaded, ['table']);
+  // Every row: the host value is whole and current, and the device copy is dropped (the next step uploads it).
+  device.step(table, new Float32Array(8));
+  store.writeRows(table, [3, 2, 1, 0], Float32Array.of(7, 7, 6, 6, 5, 5, 4, 4));
+  assert.ok(!store.isStaleOnHost(table) && !device.holds(table));
+  assert.deepEqual(Array.from(table.value), [4, 4, 5, 5, 6, 6, 7, 7]);
+  assert.deepEqual(device.dropped, ['table']);
+});
+
+test('writeRows without a device writes the host value, and refuses rows it cannot place', () => {
+  const store = new VariableStore(0);
+  const table = store.variable('table', 'param', [3, 2], { kind: 'constant', value: 0 });
+  store.writeRows(table, [1], Float32Array.of(8, 9));
+  assert.deepEqual(Array.from(table.value), [0, 0, 8, 9, 0, 0]);
+  assert.throws(() => store.writeRows(table, [3], Float32Array.of(1, 1)), /^Error: writeRows: row 3 is not one of the 3 rows of 'table'; rows are 0 … 2$/);
+  assert.throws(() => store.writeRows(table, [1, 1], Float32Array.of(1, 1, 2, 2)), /^Error: writeRows: row 1 of 'table' is given twice; give each row once$/);
+  assert.throws(() => store.writeRows(table, [0], Float32Array.of(1)), /^Error: writeRows: 1 rows of 'table' take 2 values, got 1$/);
+  store.writeRows(table, [], new Float32Array(0));
+  assert.deepEqual(Array.from(table.value), [0, 0, 8, 9, 0, 0]);
 });

@@ -76,10 +76,6 @@ export class Adam implements Optimizer {
   resetRows(param: Variable, rows: readonly number[]): void {
     this.slots.resetRows(param, rows);
   }
-
-  slotsOf(param: Variable): readonly Variable[] {
-    return this.slots.of(param);
-  }
 }
 
 /** AdamW: Adam with decoupled weight decay (default λ = 0.01). */

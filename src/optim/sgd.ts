@@ -50,8 +50,4 @@ export class Sgd implements Optimizer {
   resetRows(param: Variable, rows: readonly number[]): void {
     this.slots.resetRows(param, rows);
   }
-
-  slotsOf(param: Variable): readonly Variable[] {
-    return this.slots.of(param);
-  }
 }

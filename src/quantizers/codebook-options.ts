@@ -113,12 +113,15 @@ export function trackUsage(ctx: BuildContext, o: ResolvedCodebookOptions, counts
  */
 export interface CodeWriter {
   readonly codebookSize: number;
-  /** Make code codes[i] equal row i of `vectors` ([n, c], in the space the search works in). */
-  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void;
+  /**
+   * Make code codes[i] (distinct) equal row i of `vectors` ([n, c], in the space the search works
+   * in), through `VariableView.read` and `writeRows`.
+   */
+  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): Promise<void>;
 }
 
 /** Copy row `row` of `src` ([n, width]) into row `at` of `dst`. */
-export function copyRow(dst: Float32Array, at: number, src: Float32Array, row: number, width: number): void {
+function copyRow(dst: Float32Array, at: number, src: Float32Array, row: number, width: number): void {
   dst.set(src.subarray(row * width, (row + 1) * width), at * width);
 }
 
@@ -135,24 +138,23 @@ async function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input
   if (o.kmeansIters > 0 && input.step === 1) {
     const sample = input.initSamples ?? input.searchInputs;
     const centers = await kmeans(sample, c, k, o.kmeansIters, seed, input.threads);
-    q.writeCodes(input.variables, Array.from({ length: k }, (_, i) => i), centers);
+    const every = Array.from({ length: k }, (_, i) => i);
+    await q.writeCodes(input.variables, every, centers);
     // Every centre starts at the average usage m/K (debiased), as a revived code does below.
-    if (replacesDeadCodes(o)) input.variables.require('code_usage').value.fill((m / k) * (1 - o.usageDecay ** input.step));
+    if (replacesDeadCodes(o)) input.variables.writeRows('code_usage', every, new Float32Array(k).fill((m / k) * (1 - o.usageDecay ** input.step)));
     const from = input.initSamples ? `${sample.length / c} encoder outputs drawn across the training set` : `${m} encoder outputs`;
     return { notice: `k-means initialized the ${k} codes from ${from} (${o.kmeansIters} Lloyd iterations)`, reseededCodes: k };
   }
   if (!replacesDeadCodes(o)) return undefined;
   const threshold = o.deadCodeThreshold > 0 ? o.deadCodeThreshold : o.deadCodeShare * (m / k);
-  const dead = deadCodes(input.variables.require('code_usage').value, o.usageDecay, input.step, threshold);
+  const dead = deadCodes(await input.variables.read('code_usage'), o.usageDecay, input.step, threshold);
   if (dead.length === 0) return undefined;
   const rows = chooseRows(m, dead.length, new Rng(seed));
   const vectors = new Float32Array(dead.length * c);
   rows.forEach((row, i) => copyRow(vectors, i, input.searchInputs, row, c));
-  q.writeCodes(input.variables, dead, vectors);
+  await q.writeCodes(input.variables, dead, vectors);
   // A revived code starts at the average usage m/K (debiased), so it is not replaced again at once.
-  const usage = input.variables.require('code_usage').value;
-  const debias = 1 - o.usageDecay ** input.step;
-  for (const code of dead) usage[code] = (m / k) * debias;
+  input.variables.writeRows('code_usage', dead, new Float32Array(dead.length).fill((m / k) * (1 - o.usageDecay ** input.step)));
   return { notice: `replaced ${dead.length} dead code${dead.length === 1 ? '' : 's'} with encoder outputs of the batch`, reseededCodes: dead.length };
 }
 
@@ -203,5 +205,5 @@ export abstract class CodebookQuantizer extends QuantizerBase implements CodeWri
     return codebookHostStep(this, this.options, input);
   }
 
-  abstract writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void;
+  abstract writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): Promise<void>;
 }

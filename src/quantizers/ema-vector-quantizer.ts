@@ -46,7 +46,7 @@ import type { Initializer } from '../init/initializers.js';
 import type { BuildContext } from '../runtime/build-context.js';
 import { nearestCode } from './nearest-code.js';
 import type { VariableView } from '../runtime/variable-view.js';
-import { checkCodebookOptions, CODEBOOK_OPTIONS, CodebookQuantizer, copyRow, trackUsage } from './codebook-options.js';
+import { checkCodebookOptions, CODEBOOK_OPTIONS, CodebookQuantizer, trackUsage } from './codebook-options.js';
 import { savedOptions, type OptionInput, type OptionSchema, type OptionValues } from './option-schema.js';
 import { checkCodebookShape, COMMON_OPTIONS, INIT_SCALE_OPTION, SEARCH_OPTION, type CodebookInit } from './options.js';
 import {
@@ -112,15 +112,11 @@ export class EmaVectorQuantizer extends CodebookQuantizer implements Quantizer {
     this.initializer = codebookInitializer(this.init, this.initScale);
   }
 
-  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void {
-    const e = variables.require('codebook').value;
-    const m = variables.require('ema_sum').value;
-    const n = variables.require('ema_cluster_size').value;
-    codes.forEach((code, i) => {
-      copyRow(e, code, vectors, i, this.dim);
-      copyRow(m, code, vectors, i, this.dim);
-      n[code] = 1;
-    });
+  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): Promise<void> {
+    variables.writeRows('codebook', codes, vectors);
+    variables.writeRows('ema_sum', codes, vectors);
+    variables.writeRows('ema_cluster_size', codes, new Float32Array(codes.length).fill(1));
+    return Promise.resolve();
   }
 
   get config(): Readonly<Record<string, unknown>> {

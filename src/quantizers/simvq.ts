@@ -120,17 +120,14 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
   }
 
   /** C_k = (v − b)·W⁻¹ for each rewritten code (file comment). */
-  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void {
+  async writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): Promise<void> {
     const d = this.dim;
-    const w = variables.require(SIMVQ_PROJECTION).value;
-    const b = this.bias ? variables.require('proj.bias').value : new Float32Array(d);
+    const w = await variables.read(SIMVQ_PROJECTION);
+    const b = this.bias ? await variables.read('proj.bias') : new Float32Array(d);
     const targets = new Float64Array(codes.length * d);
     for (let i = 0; i < codes.length; i++) for (let j = 0; j < d; j++) targets[i * d + j] = vectors[i * d + j]! - b[j]!;
     const rows = solveRowsAgainst(w, d, targets, 'SimVQ: cannot re-seed codes because the projection W is singular (the codebook has collapsed); lower the learning rate');
-    const c = variables.require('codebook').value;
-    codes.forEach((code, i) => {
-      for (let j = 0; j < d; j++) c[code * d + j] = rows[i * d + j]!;
-    });
+    variables.writeRows('codebook', codes, Float32Array.from(rows));
     variables.resetOptimizerRows('codebook', codes);
   }
 

@@ -45,7 +45,6 @@ import {
   checkCodebookOptions,
   CODEBOOK_OPTIONS,
   CodebookQuantizer,
-  copyRow,
   trackUsage,
 } from './codebook-options.js';
 import { derived, savedOptions, type OptionInput, type OptionSchema, type OptionValues } from './option-schema.js';
@@ -156,10 +155,10 @@ export class VectorQuantizer extends CodebookQuantizer implements Quantizer {
     return { ...out, quantized: linearLayer(ctx.scope('proj_out'), out.quantized, { outFeatures: this.dim }), nonFinite: out.nonFinite };
   }
 
-  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): void {
-    const e = variables.require('codebook').value;
-    codes.forEach((code, i) => copyRow(e, code, vectors, i, this.codebookDim));
+  writeCodes(variables: VariableView, codes: readonly number[], vectors: Float32Array): Promise<void> {
+    variables.writeRows('codebook', codes, vectors);
     variables.resetOptimizerRows('codebook', codes);
+    return Promise.resolve();
   }
 }
 

@@ -53,7 +53,7 @@ export class BuildContext {
   }
 
   /** This scope's variables for host-side code, whose re-seeded rows `optimizer` resets. */
-  view(optimizer: Pick<Optimizer, 'resetRows' | 'slotsOf'>): VariableView {
+  view(optimizer: Pick<Optimizer, 'resetRows'>): VariableView {
     return new VariableView(this.store, this.prefix, optimizer);
   }
 

@@ -5,36 +5,36 @@
  */
 import type { Tensor } from '../graph/tensor.js';
 import type { BuildContext } from './build-context.js';
-import type { Variable } from './variables.js';
+import { shapeSize } from '../graph/tensor.js';
+import type { Variable, VariableStore } from './variables.js';
 
 export class OptimizerSlots {
   /** Keyed by the parameter's variable, which belongs to one store, so stores never mix. */
-  private readonly byParam = new WeakMap<Variable, Variable[]>();
+  private readonly byParam = new WeakMap<Variable, { readonly store: VariableStore; readonly slots: Variable[] }>();
 
   /** The zero-initialized slot `fullName` of `param`'s shape, remembered as one of `param`'s. */
   slot(ctx: BuildContext, param: Variable, fullName: string): Tensor {
     const tensor = ctx.slot(fullName, param.shape);
     const variable = ctx.store.require(fullName);
-    const slots = this.byParam.get(param) ?? [];
-    if (!slots.includes(variable)) slots.push(variable);
-    this.byParam.set(param, slots);
+    const entry = this.byParam.get(param) ?? { store: ctx.store, slots: [] };
+    if (!entry.slots.includes(variable)) entry.slots.push(variable);
+    this.byParam.set(param, entry);
     return tensor;
   }
 
-  /** The slots remembered for `param`. */
-  of(param: Variable): readonly Variable[] {
-    return this.byParam.get(param) ?? [];
-  }
-
-  /** Zero rows `rows` (along the first axis) of every slot of `param`; none: nothing to do. */
+  /**
+   * Zero rows `rows` (distinct, along the first axis) of every slot of `param`, through the store's
+   * `writeRows` (so a slot held on a device gets those rows alone); none: nothing to do.
+   */
   resetRows(param: Variable, rows: readonly number[]): void {
     const count = param.shape[0] ?? 1;
-    const width = param.value.length / count;
+    const width = shapeSize(param.shape) / count;
     for (const r of rows) {
       if (!(Number.isInteger(r) && r >= 0 && r < count)) throw new Error(`resetRows: row ${r} is not one of the ${count} rows of '${param.name}'; rows are 0 … ${count - 1}`);
     }
-    for (const slot of this.byParam.get(param) ?? []) {
-      for (const r of rows) slot.value.fill(0, r * width, (r + 1) * width);
-    }
+    const entry = this.byParam.get(param);
+    if (entry === undefined || rows.length === 0) return;
+    const zeros = new Float32Array(rows.length * width);
+    for (const slot of entry.slots) entry.store.writeRows(slot, rows, zeros);
   }
 }

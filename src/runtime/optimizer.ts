@@ -30,6 +30,4 @@ export interface Optimizer {
    * value it replaced. Nothing to do for a parameter without state.
    */
   resetRows(param: Variable, rows: readonly number[]): void;
-  /** The state variables this optimizer keeps for `param` (none before its update is built, or for a stateless one). */
-  slotsOf(param: Variable): readonly Variable[];
 }

@@ -13,8 +13,8 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { defaultRuntime } from '#default-runtime';
 import type { IndexType } from '../onnx/emitter.js';
 
-export type RuntimeDType = 'float32' | 'int64' | 'bool';
-export type RuntimeData = Float32Array | BigInt64Array | Uint8Array;
+export type RuntimeDType = 'float32' | 'int32' | 'int64' | 'bool';
+export type RuntimeData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
 
 /**
  * Where a runtime's kernels run: 'cpu' (native), 'wasm' (WebAssembly in a browser), or 'webgpu' (a

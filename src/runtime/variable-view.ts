@@ -2,7 +2,9 @@
  * The variables of one scope of a store, by their local names (`codebook`, not `quantizer.codebook`),
  * for host-side code that edits its own variables between two training steps (a quantizer's k-means
  * initialization and dead-code replacement). It reaches no variable outside its scope, and rows it
- * re-seeds get fresh optimizer state through the optimizer that trains them.
+ * re-seeds get fresh optimizer state through the optimizer that trains them. Host code reads
+ * through `read` and writes through `writeRows`, so that where training holds the variables on a
+ * GPU a host step moves what it reads and the rows it writes, and nothing else.
  */
 import type { Optimizer } from './optimizer.js';
 import type { Variable, VariableStore } from './variables.js';
@@ -12,7 +14,7 @@ export class VariableView {
     private readonly store: VariableStore,
     /** The scope's name prefix, e.g. `quantizer.` (what `BuildContext.prefix` was for this scope). */
     private readonly prefix: string,
-    private readonly optimizer: Pick<Optimizer, 'resetRows' | 'slotsOf'>,
+    private readonly optimizer: Pick<Optimizer, 'resetRows'>,
   ) {}
 
   /** The store's seed, for seeded host-side choices. */
@@ -34,12 +36,18 @@ export class VariableView {
   }
 
   /**
-   * Every variable host code of this scope can read or write: the scope's own and the optimizer's
-   * state of each, which re-seeded rows reset. What a host step syncs from a device first.
+   * The current value of `name` on the host, downloaded first where a device holds a newer one.
+   * Read it only: writes go through `writeRows`, which also reaches a device copy.
    */
-  hostVariables(): Variable[] {
-    const own = this.store.list().filter((v) => v.name.startsWith(this.prefix));
-    return [...own, ...own.flatMap((v) => this.optimizer.slotsOf(v))];
+  async read(name: string): Promise<Float32Array> {
+    const v = this.require(name);
+    await this.store.sync([v]);
+    return v.value;
+  }
+
+  /** Rows `rows` (distinct, first axis) of `name` become the rows of `values`, on the host and on any device copy. */
+  writeRows(name: string, rows: readonly number[], values: Float32Array): void {
+    this.store.writeRows(this.require(name), rows, values);
   }
 
   /** Zero the optimizer's state for rows `rows` of variable `name`: those rows were given new values. */

@@ -63,6 +63,13 @@ export interface DeviceResidence {
   download(variables: readonly Variable[]): Promise<void>;
   /** The host values of `variables` were overwritten: their device copies are out of date. */
   hostWrote(variables: readonly Variable[]): void;
+  /** Whether the device holds a copy of `variable` (its current value, or one as new as the host's). */
+  holds(variable: Variable): boolean;
+  /**
+   * Write rows `rows` (distinct, along the first axis) of `variable`'s device copy: row i of
+   * `values` becomes row rows[i]. Applied before the copy is next fed or downloaded.
+   */
+  writeRows(variable: Variable, rows: readonly number[], values: Float32Array): void;
 }
 
 /** A variable of a store: its value is guarded while a device holds a newer one. */
@@ -91,6 +98,11 @@ class StoredVariable implements Variable {
 
   set value(value: Float32Array) {
     this.host = value;
+  }
+
+  /** Row i of `values` into row rows[i] of the host buffer, current or not. */
+  writeHostRows(rows: readonly number[], values: Float32Array, width: number): void {
+    rows.forEach((r, i) => this.host.set(values.subarray(i * width, (i + 1) * width), r * width));
   }
 }
 
@@ -214,6 +226,34 @@ export class VariableStore {
    */
   hostWrote(variables: readonly Variable[]): void {
     this.residence?.hostWrote(variables);
+  }
+
+  /**
+   * Give rows `rows` (distinct, along the first axis) of `variable` the rows of `values` ([n, …]
+   * in that order), wherever its current value lives: in the host buffer when that is current,
+   * and in the device copy when a device holds one, so a host step that re-seeds a few codes of a
+   * codebook held on a GPU moves those rows only (not the codebook, either way). Writing every
+   * row replaces the value: the host's is then current and the next step uploads it whole.
+   */
+  writeRows(variable: Variable, rows: readonly number[], values: Float32Array): void {
+    const v = this.stored(variable);
+    const count = v.shape[0] ?? 1;
+    const width = shapeSize(v.shape) / count;
+    if (values.length !== rows.length * width) {
+      throw new Error(`writeRows: ${rows.length} rows of '${v.name}' take ${rows.length * width} values, got ${values.length}`);
+    }
+    const seen = new Set<number>();
+    for (const r of rows) {
+      if (!(Number.isInteger(r) && r >= 0 && r < count)) throw new Error(`writeRows: row ${r} is not one of the ${count} rows of '${v.name}'; rows are 0 … ${count - 1}`);
+      if (seen.has(r)) throw new Error(`writeRows: row ${r} of '${v.name}' is given twice; give each row once`);
+      seen.add(r);
+    }
+    if (rows.length === 0) return;
+    const onDevice = this.residence?.holds(v) ?? false;
+    if (!onDevice || !v.staleOnHost || rows.length === count) v.writeHostRows(rows, values, width);
+    if (!onDevice) return;
+    if (rows.length === count) this.hostWrote([v]);
+    else this.residence!.writeRows(v, rows, values);
   }
 
   private stored(variable: Variable): StoredVariable {

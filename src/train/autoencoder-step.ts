@@ -126,17 +126,12 @@ export async function runAutoencoderStep(step: AutoencoderStep, x: Float32Array,
 }
 
 /**
- * The quantizer's host step on its variables. Where the training program holds them on a GPU,
- * they (and their optimizer state) are downloaded first, and uploaded again by the next step only
- * when the host step changed something; the rest of the model stays on the device.
+ * The quantizer's host step on its variables. It reads them through `VariableView.read` and writes
+ * rows through `writeRows`, so where the training program holds them on a GPU it downloads what it
+ * reads (the usage counts, SimVQ's W) and uploads the rows it rewrites; the rest stays on the device.
  */
-async function runHostStep(step: AutoencoderStep, input: Pick<HostStepInput, 'searchInputs' | 'counts' | 'initSamples'>): Promise<HostStepOutcome | undefined> {
-  const touched = step.quantizerVariables.hostVariables();
-  const { store } = step.program;
-  await store.sync(touched);
-  const outcome = await step.quantizer.hostStep!({ ...input, variables: step.quantizerVariables, step: step.program.optimizerStep, threads: step.threads });
-  if (outcome !== undefined) store.hostWrote(touched);
-  return outcome;
+function runHostStep(step: AutoencoderStep, input: Pick<HostStepInput, 'searchInputs' | 'counts' | 'initSamples'>): Promise<HostStepOutcome | undefined> {
+  return step.quantizer.hostStep!({ ...input, variables: step.quantizerVariables, step: step.program.optimizerStep, threads: step.threads });
 }
 
 /** The loss (as `total`) and its terms in one record, in the order metrics.jsonl lists them. */

@@ -35,6 +35,11 @@ export interface TrainedPath {
   readonly losses: number[];
   readonly reseeded: number[];
   readonly transfers: StepTransfer[];
+  /**
+   * Bytes the resident state itself moved (uploads, row writes, host-step reads) from the end of
+   * the previous step to the end of each step, a mid-run sync included; empty when not resident.
+   */
+  readonly stateMoved: { uploaded: number; downloaded: number }[];
   readonly heldTensors: number | null;
 }
 
@@ -89,10 +94,16 @@ async function train(runtime: Runtime, resident: boolean, steps: readonly number
   const step = await createAutoencoderStep({ model: vqvae, store, optimizer: new Adam(), batch: BATCH, threads: 1, resident });
   if (o.start) store.load(o.start);
   const data = batches();
-  const path: TrainedPath = { losses: [], reseeded: [], transfers: [], heldTensors: null };
+  const path: TrainedPath = { losses: [], reseeded: [], transfers: [], stateMoved: [], heldTensors: null };
   let synced: Values | undefined;
+  const moved = step.program.residentState?.moved;
+  let before = { uploaded: 0, downloaded: 0 };
   for (const [n, i] of steps.entries()) {
     const r = await runAutoencoderStep(step, data[i]!, LR);
+    if (moved) {
+      path.stateMoved.push({ uploaded: moved.uploaded - before.uploaded, downloaded: moved.downloaded - before.downloaded });
+      before = { ...moved };
+    }
     path.losses.push(r.loss);
     path.reseeded.push(r.metrics.hostStep?.reseededCodes ?? 0);
     path.transfers.push(step.program.lastTransfer!);
