@@ -1,8 +1,9 @@
 /**
  * The demo page on WebGPU in headless Chromium, with SwiftShader as the adapter (see
  * demo/chromium.ts for the flags): the page trains with the graphs WebGPU gets (int32 indices,
- * `src/onnx/webgpu-forms.ts`), its losses match the same steps on WebAssembly and fall, and a
- * checkpoint from `vqlab train` encodes on WebGPU to the same indices as on WebAssembly.
+ * `src/onnx/webgpu-forms.ts`), its losses match the same steps on WebAssembly and fall, its
+ * training state stays in GPU buffers between steps, and a checkpoint from `vqlab train` encodes
+ * on WebGPU to the same indices as on WebAssembly.
  *
  * SwiftShader emulates the GPU on the CPU, so the run is six steps of batch 4. Skipped, with the
  * reason, only outside CI when Chromium is missing or offers no WebGPU adapter; in CI (CI=true)
@@ -32,6 +33,7 @@ interface DemoState {
   ready: boolean;
   training: boolean;
   losses: number[];
+  transferBytes: number[];
   testDigits: { count: number; codes: Record<number, number> } | null;
   errors: string[];
 }
@@ -41,6 +43,8 @@ interface PageRun {
   readonly runtime: string;
   readonly codes: number[];
   readonly losses: number[];
+  /** Bytes each step moved between page memory and the device. */
+  readonly transferBytes: number[];
 }
 
 const STEPS = 6;
@@ -79,7 +83,7 @@ describe('demo page on WebGPU (SwiftShader) in Chromium', { skip }, () => {
     const trained = await waitFor(`${STEPS} training steps on ${backend}`, (d) => d.losses.length >= STEPS, seconds);
     await page.click('#stop');
     await waitFor(`training on ${backend} to stop`, (d) => !d.training, seconds);
-    return { runtime: ready.runtime, codes, losses: trained.losses.slice(0, STEPS) };
+    return { runtime: ready.runtime, codes, losses: trained.losses.slice(0, STEPS), transferBytes: trained.transferBytes.slice(0, STEPS) };
   };
 
   /** The run on `backend`, made once; null (after skipping `t`) when WebGPU is missing outside CI. */
@@ -144,5 +148,20 @@ describe('demo page on WebGPU (SwiftShader) in Chromium', { skip }, () => {
     const early = (run.losses[0]! + run.losses[1]!) / 2;
     const late = (run.losses[4]! + run.losses[5]!) / 2;
     assert.ok(late < early * 0.95, `the loss should fall over ${STEPS} steps, got ${show(run.losses)}`);
+  });
+
+  it('keeps the training state in GPU buffers: after the first upload a step moves its batch and what it reports', async (t) => {
+    const run = await pageRun('webgpu', t);
+    if (!run) return;
+    // WebAssembly feeds every parameter and Adam moment and reads their next values each step
+    // (measured: 15,936,060 bytes a step); on WebGPU the first step uploads them (7,982,640) and
+    // the later ones move the batch of 4 digits (12,544 bytes), the learning rate, the step
+    // counter, the loss terms and the code counts (12,836 in all).
+    const wasm = runs.wasm!.transferBytes;
+    assert.ok(wasm.every((b) => b > 1e7), `WebAssembly steps moved ${wasm.join(', ')} bytes`);
+    assert.ok(run.transferBytes[0]! > 5e6, `the first WebGPU step uploads the state: ${run.transferBytes[0]} bytes`);
+    for (const [i, bytes] of run.transferBytes.slice(1).entries()) {
+      assert.ok(bytes < wasm[i + 1]! / 1000, `step ${i + 2} moved ${bytes} bytes on WebGPU, ${wasm[i + 1]} on WebAssembly`);
+    }
   });
 });

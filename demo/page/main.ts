@@ -42,6 +42,8 @@ interface DemoState {
   losses: number[];
   /** Milliseconds of each training step, in order. */
   stepMs: number[];
+  /** Bytes each training step moved between page memory and its device, in order. */
+  transferBytes: number[];
   progress: Progress | null;
   testDigits: TestDigits | null;
   drawnCodes: number[] | null;
@@ -57,7 +59,7 @@ interface DemoState {
 }
 
 const state: DemoState = {
-  runtime: '', model: '', ready: false, phase: 'starting', training: false, losses: [], stepMs: [], progress: null, testDigits: null, drawnCodes: null, drawnImage: null, speechModel: null, speech: null, recording: false, errors: [], notices: [],
+  runtime: '', model: '', ready: false, phase: 'starting', training: false, losses: [], stepMs: [], transferBytes: [], progress: null, testDigits: null, drawnCodes: null, drawnImage: null, speechModel: null, speech: null, recording: false, errors: [], notices: [],
 };
 (globalThis as unknown as { vqlabDemo: DemoState }).vqlabDemo = state;
 
@@ -218,6 +220,7 @@ function showModel(m: Extract<FromWorker, { kind: 'model' }>): void {
   ($('code') as HTMLInputElement).max = String(codebookSize - 1);
   state.losses = [];
   state.stepMs = [];
+  state.transferBytes = [];
   state.progress = null;
   const loaded = pending?.kind === 'load' ? pending : null;
   pending = null;
@@ -341,6 +344,7 @@ function showProgress(p: Progress): void {
   state.progress = p;
   state.losses.push(p.loss);
   state.stepMs.push(p.stepMs);
+  state.transferBytes.push(p.transferBytes);
   drawLossCurve($('loss'), state.losses);
   drawUsageHistogram($('usage'), p.usage);
   const progress = $('progress');

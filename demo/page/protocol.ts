@@ -38,6 +38,11 @@ export interface Progress {
   readonly stepMs: number;
   /** Training images per second of the steps so far but the first (whose time includes onnxruntime-web's set-up). */
   readonly imagesPerSecond: number;
+  /**
+   * Bytes this step moved between the page's memory and the device it trains on: on WebGPU, after
+   * the first step, the batch in and what the step reports out (the state stays in GPU buffers).
+   */
+  readonly transferBytes: number;
 }
 
 /** A speech model (modality 'audio'): mono at `sampleRate`, coded in windows of `windowSamples`. */

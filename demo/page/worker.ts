@@ -269,6 +269,7 @@ async function train(settings: TrainSettings): Promise<void> {
           usage: stats.usage.counts.slice(),
           stepMs,
           imagesPerSecond: steps > 1 ? ((steps - 1) * settings.batch * 1000) / busyMs : 0,
+          transferBytes: trainingStep.program.lastTransfer?.bytes ?? 0,
         },
       });
       if (steps % 10 === 1) await sendTestDigits(current);

@@ -108,19 +108,19 @@ export function webRuntime(options: WebRuntimeOptions = {}): Runtime {
     description: `onnxruntime-web ${ort.env.versions.common} (${where})`,
     device: backend,
     adapter: backend === 'webgpu' ? adapter : undefined,
-    createSession: async (model) => {
+    createSession: async (model, { deviceOutputs }) => {
       if (backend === 'webgpu') await setUpWebGpu();
       return ort.InferenceSession.create(model, {
         executionProviders: [backend],
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        // Outputs left in GPUBuffers: the training state a step feeds to the next (resident-state.ts).
+        ...(backend === 'webgpu' && deviceOutputs?.length ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((name) => [name, 'gpu-buffer' as const])) } : {}),
       });
     },
     tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),
     writesIntoOutputs: false,
-    // onnxruntime-web could keep outputs in GPUBuffers too; its training state stays on the host
-    // until that path is built and tested in the browser.
-    deviceTensors: false,
+    deviceTensors: backend === 'webgpu',
   };
 }
 
