@@ -2,8 +2,8 @@
  * The numbers EXPERIMENTS.md's prose quotes, recomputed from the committed results files (and the
  * bundled MNIST digits): each expected fragment is built from the files and must appear in the
  * text as it stands, so a rerun that changes a result, or an edit that changes a quoted number,
- * fails here until the two agree again. The tables themselves are printed by `vqlab report
- * --markdown` and checked in experiments.test.ts.
+ * fails here until the two agree again. The tables are printed by `vqlab report --markdown`, each
+ * under the command that prints it, and the first test here prints each again and compares.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,10 +16,13 @@ import { gridPointOf } from '../src/experiments/run-quantizer.js';
 import { testCodesCovering } from '../src/experiments/spread-metrics.js';
 import { diagnosticsSummary } from '../src/experiments/diagnostics-summary.js';
 import type { ExperimentResults, RunResult } from '../src/experiments/types.js';
+import { markdownSummary } from '../src/experiments/markdown-summary.js';
+import { experimentDefinition } from '../src/experiments/registry.js';
 
 // dist/test/… → the repository root
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TEXT = readFileSync(join(ROOT, 'EXPERIMENTS.md'), 'utf8').replace(/\s+/g, ' ');
+const MARKDOWN = readFileSync(join(ROOT, 'EXPERIMENTS.md'), 'utf8');
+const TEXT = MARKDOWN.replace(/\s+/g, ' ');
 
 function results(name: string): ExperimentResults {
   return readResults(join(ROOT, 'docs', 'experiments', name));
@@ -52,6 +55,26 @@ function assertQuoted(fragments: readonly string[]): void {
   const missing = fragments.filter((f) => !TEXT.includes(f));
   assert.deepEqual(missing, [], `EXPERIMENTS.md does not quote these numbers as the committed files give them:\n${missing.join('\n')}`);
 }
+
+test('every table under a `vqlab report DIR --markdown` command is what that command prints from the committed results', () => {
+  const command = /^vqlab report (docs\/experiments\/[\w-]+) --markdown( --sort)?(?: \\\n\s*)?(?: --metrics ([\w,]+))?\n/gm;
+  const checked: string[] = [];
+  for (const m of MARKDOWN.matchAll(command)) {
+    const [, dir, sort, metrics] = m;
+    const rest = MARKDOWN.slice(m.index! + m[0].length);
+    const lines = rest.slice(rest.indexOf('\n| ') + 1).split('\n');
+    const table = lines.slice(0, lines.findIndex((l) => !l.startsWith('|'))).join('\n');
+    const res = readResults(join(ROOT, dir!));
+    const printed = markdownSummary(res, experimentDefinition(res.experiment), metrics?.split(','), sort !== undefined).trimEnd();
+    assert.equal(table, printed, `the table under 'vqlab report ${dir} --markdown' differs from what it prints`);
+    checked.push(dir!.slice('docs/experiments/'.length));
+  }
+  // Every published view that has a table in EXPERIMENTS.md.
+  assert.deepEqual(checked.sort(), [
+    'fashion-budget-beta', 'fashion-budget-lr', 'fashion-budget-paper', 'fashion-codebook-size', 'fashion-long', 'fashion-table1',
+    'mnist-beta', 'mnist-long', 'mnist-optimization',
+  ]);
+});
 
 const SIZES = [1024, 4096, 16384, 65536];
 
