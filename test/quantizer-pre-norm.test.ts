@@ -1,5 +1,5 @@
 /**
- * `preNorm` of LFQ and FSQ (quantizers/pre-norm.ts): the standardizations' equations, the running
+ * `preNorm` of LFQ, FSQ and SimVQ (quantizers/pre-norm.ts): the standardizations' equations, the running
  * statistics of 'batch' and their use at inference, the gradients against central finite
  * differences (alone and inside LFQ's loss), FSQ's forward pass and gradient with it in the graph,
  * and what it changes: LFQ on latents with a shared offset uses its codes only with 'batch'.
@@ -144,6 +144,41 @@ test("on latents with an offset shared by all, LFQ uses 2 of 16 codes without pr
     used[preNorm] = new Set(out.i as Float32Array).size;
   }
   assert.ok(used.none! <= 2 && used.latent! < 16 && used.batch === 16, JSON.stringify(used));
+});
+
+test('SimVQ with preNorm searches the standardized latents, and its loss reaches z through the standardization', async () => {
+  const m = 64, d = 8, k = 256;
+  const z = offsetRows(m, d, new Rng(6));
+  const s = standardized(z, m, d, 0);
+  const plain = createQuantizer('simvq', { codebookSize: k, dim: d });
+  const normed = createQuantizer('simvq', { codebookSize: k, dim: d, preNorm: 'batch' });
+  // One store: both see the same C, W and b.
+  const out = await runOnce(new VariableStore(7), (ctx, g) => ({
+    normed: op.cast(normed.quantize(ctx.scope('q'), g.input('z', [m, d])).indices, 'float32'),
+    plain: op.cast(plain.quantize(ctx.scope('q'), g.input('s', [m, d])).indices, 'float32'),
+    offset: op.cast(plain.quantize(ctx.scope('q'), g.input('z2', [m, d])).indices, 'float32'),
+  }), { z, s, z2: z }, 'train');
+  assert.deepEqual(out.normed, out.plain);
+  // The offset sends the latents to a few codes (7 of 256 here); standardized, they spread over
+  // many (45 for 64 latents).
+  const used = { none: new Set(out.offset as Float32Array).size, batch: new Set(out.normed as Float32Array).size };
+  assert.ok(used.none <= 8 && used.batch >= 40, JSON.stringify(used));
+  // The loss and the straight-through output reach z through the standardization (whose own
+  // gradient is checked by finite differences above), so the gradient of each channel sums to 0
+  // over the batch: a shift shared by all latents changes nothing.
+  const r = randomNormal(m * d, new Rng(8));
+  const grads = await runOnce(new VariableStore(7), (ctx, g) => {
+    const x = g.input('zp', [m, d], 'float32', 'param');
+    const q = normed.quantize(ctx.scope('q'), x);
+    const [dz] = grad(op.add(q.loss, op.reduceSum(op.mul(q.quantized, g.input('r', [m, d])))), [x]);
+    return { dz: dz! };
+  }, { zp: z, r }, 'train');
+  for (let j = 0; j < d; j++) {
+    const gj = Array.from({ length: m }, (_, i) => (grads.dz as Float32Array)[i * d + j]!);
+    const norm = Math.hypot(...gj);
+    assert.ok(norm > 1e-3, `channel ${j}: no gradient reached z`);
+    assert.ok(Math.abs(gj.reduce((a, b) => a + b, 0)) < 1e-4 * Math.max(1, norm), `channel ${j}: the gradient does not sum to 0 over the batch`);
+  }
 });
 
 test('preNorm is saved only when on, and refused where it cannot standardize', () => {

@@ -44,13 +44,13 @@ const PRE_NORM_EPS = 1e-5;
 /** m of the running statistics, PyTorch's BatchNorm default. */
 const RUNNING_MOMENTUM = 0.1;
 
-/** The option, shared by LFQ and FSQ; a config lists it only when on. */
+/** The option, shared by LFQ, FSQ and SimVQ; a config lists it only when on. */
 export const PRE_NORM_OPTION = {
   type: 'choice',
   choices: PRE_NORMS,
   default: 'none',
   saved: 'unless-default',
-  doc: "normalization of z before the projection, no affine: 'none', 'latent' (each latent over its d channels, as GroupNorm(1)), 'batch' (each channel over the batch, running statistics at inference, as BatchNorm)",
+  doc: "normalization of z before it is quantized (before LFQ's and FSQ's projection and SimVQ's nearest-code choice), no affine: 'none', 'latent' (each latent over its d channels, as GroupNorm(1)), 'batch' (each channel over the batch, running statistics at inference, as BatchNorm)",
 } as const;
 
 /** The rules no bound expresses: a single channel standardizes to 0, a batch of one latent too. */

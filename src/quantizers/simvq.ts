@@ -36,6 +36,10 @@
  * never materializing the K×d codebook; otherwise it gathers from C·W + b.
  *
  * Options: SIMVQ_OPTIONS below; orthogonalWeight applies to the effective codebook C·W + b.
+ * `preNorm` (pre-norm.ts) standardizes z before the search: an encoder whose outputs at
+ * initialization share an offset several times their spread (the SEANet speech encoder: offset
+ * norm 0.63, spread 0.12, against codes of norm ≈ 0.8 about 1.1 apart) sends nearly every latent to
+ * the same few codes (6 of 4,096 for 200 latents of speech), and plain SimVQ then collapses.
  *
  * What k-means and dead-code replacement re-seed. The effective code is q_k = C_k·W + b, and W, b
  * are shared by all codes: changing them would move every live code. So the row C_k of the basis
@@ -65,6 +69,7 @@ import {
   type QuantizerOutput,
 } from './quantizer.js';
 import { solveRowsAgainst } from './linear-solve.js';
+import { checkPreNorm, PRE_NORM_OPTION, preNormalize, type PreNorm } from './pre-norm.js';
 
 /** The local name of the projection W [d, d] in the quantizer's scope. */
 export const SIMVQ_PROJECTION = 'proj.weight';
@@ -81,6 +86,7 @@ export const SIMVQ_OPTIONS = {
   bias: { type: 'boolean', default: true, doc: 'use the bias b of the linear layer' },
   // N(0, 1/d): the official code's initialization of the basis C.
   initScale: { type: 'number', min: 0, minExclusive: true, default: derived('d^-1/2', (o) => o.number('dim') ** -0.5), doc: 'standard deviation of the frozen basis C' },
+  preNorm: PRE_NORM_OPTION,
   ...CODEBOOK_OPTIONS,
   ...SEARCH_OPTION,
 } as const satisfies OptionSchema;
@@ -93,6 +99,7 @@ export type SimVQConfig = OptionValues<typeof SIMVQ_OPTIONS>;
 /** The rules between SimVQ's options that no single option's bounds express. */
 export function checkSimVQOptions(o: SimVQConfig): void {
   checkCodebookShape('SimVQ', o);
+  checkPreNorm('SimVQ', o.preNorm, o.dim);
   if (o.frozenW !== 'identity' && o.optimize !== 'C') {
     throw new Error(`SimVQ: frozenW '${o.frozenW}' says how W is frozen, but optimize '${o.optimize}' trains W; use optimize 'C' or drop frozenW`);
   }
@@ -106,6 +113,7 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
   readonly frozenW: SimVQFrozenW;
   readonly bias: boolean;
   readonly initScale: number;
+  readonly preNorm: PreNorm;
 
   private readonly resolved: SimVQConfig;
 
@@ -117,6 +125,7 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
     this.frozenW = o.frozenW;
     this.bias = o.bias;
     this.initScale = o.initScale;
+    this.preNorm = o.preNorm;
   }
 
   /** C_k = (v − b)·W⁻¹ for each rewritten code (file comment). */
@@ -174,8 +183,9 @@ export class SimVQ extends CodebookQuantizer implements Quantizer {
   quantize(ctx: BuildContext, z: Tensor): QuantizerOutput {
     checkQuantizerInput('SimVQ', z, this.dim);
     // The loss is the same as VQ's with q_k = C_k·W + b in place of e_k; its codebook term is what
-    // trains W (and/or C).
-    const out = quantizeAgainst(z, this.codebook(ctx), { ...this, ...this.options });
+    // trains W (and/or C). With preNorm the normalized ẑ is what is searched, committed and
+    // passed on (straight-through to z through the normalization).
+    const out = quantizeAgainst(preNormalize(ctx, z, this.preNorm), this.codebook(ctx), { ...this, ...this.options });
     trackUsage(ctx, this.options, out.counts);
     return out;
   }
