@@ -181,6 +181,24 @@ test('SimVQ at K = 65,536 until settled: the verdict, the epochs and the spectru
   assert.ok(tops.every((v, i) => i === 0 || v > tops[i - 1]!), tops.join(', '));
 });
 
+test('VQ with dead-code replacement at K = 65,536 until settled, beside SimVQ, as the prose quotes it', () => {
+  const view = results('fashion-long');
+  const vq = run(view, 'vq-deadCodeShare-0.16-K65536-s0');
+  const simvq = run(view, 'simvq-K65536-s0');
+  const d = vq.diagnostics!;
+  const last = d.at(-1)!;
+  const epochUtil = vq.curves.map((c) => fixed(100 * c.values['utilization']!, 1));
+  const mseDrop = 100 * (1 - last.mse! / d.at(-2)!.mse!);
+  assertQuoted([
+    `went ${epochUtil.slice(0, -1).join(', ')} and ${epochUtil.at(-1)} %, and the rule stopped it after epoch ${vq.curves.length} (${int(vq.curves.at(-1)!.values['step']!)} steps)`,
+    `${fixed(100 * vq.metrics.train_set!.utilization, 2)} % of the codes over the training set and ${fixed(100 * vq.metrics.utilization, 2)} % on the test set`,
+    `(training perplexity ${last.perplexity.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })}, ${int(last.codes_covering_50)} codes for half of the latents)`,
+    `Its test PSNR, ${fixed(vq.metrics.psnr, 2)} dB, is ${fixed(simvq.metrics.psnr - vq.metrics.psnr, 2)} dB below settled SimVQ's`,
+    `its training MSE still fell by ${fixed(mseDrop, 0)} % in the last epoch (${d.at(-2)!.mse!.toFixed(5)} → ${last.mse!.toFixed(5)})`,
+  ]);
+  assert.ok(vq.curves.length * 2 < simvq.curves.length + 1, 'less than half of SimVQ\'s steps');
+});
+
 test('budget or ceiling: SimVQ at K = 65,536 in 1,404 steps at lr 1e-3, as the prose quotes it', () => {
   const lr = run(results('fashion-budget-lr'), 'simvq-K65536-s0');
   const grid = run(results('fashion-codebook-size'), 'simvq-K65536-s0');
