@@ -71,7 +71,7 @@ test('every table under a `vqlab report DIR --markdown` command is what that com
   }
   // Every published view that has a table in EXPERIMENTS.md.
   assert.deepEqual(checked.sort(), [
-    'fashion-budget-beta', 'fashion-budget-lr', 'fashion-budget-paper', 'fashion-codebook-size', 'fashion-long', 'fashion-table1',
+    'fashion-budget-beta', 'fashion-budget-lr', 'fashion-budget-paper', 'fashion-codebook-size', 'fashion-long', 'fashion-table1', 'fashion-table1-fair',
     'mnist-beta', 'mnist-long', 'mnist-optimization',
   ]);
 });
@@ -235,5 +235,49 @@ test('budget or ceiling: SimVQ at K = 65,536 in 1,404 steps with the paper\'s op
   assertQuoted([
     `${fixed(100 * paper.metrics.train_set!.utilization, 2)} % of the codes over the training set and ${fixed(paper.metrics.psnr, 2)} dB after 1,404 steps`,
     `three times the reference learning rate brings SimVQ to ${fixed(100 * lr.metrics.train_set!.utilization, 2)} %; the paper's third of it, with its betas and schedule, leaves it at ${fixed(100 * paper.metrics.train_set!.utilization, 2)} %`,
+  ]);
+});
+
+/**
+ * Table 1's fair set-ups beside their untuned rows (fashion-table1-fair against fashion-table1):
+ * each row of the comparison table, as EXPERIMENTS.md prints it, from the two committed files.
+ */
+test("Table 1's fair set-ups: each beside its untuned row, as the comparison table and the prose quote them", () => {
+  const untuned = results('fashion-table1');
+  const fair = results('fashion-table1-fair');
+  const cells = (r: RunResult): string => [
+    fixed(100 * r.metrics.utilization, 2), fixed(100 * r.metrics.train_set!.utilization, 2), fixed(r.metrics.perplexity, 1),
+    int(testCodesCovering(r, 90)), fixed(r.metrics.psnr, 2),
+  ].join(' | ');
+  const pairs: [label: string, before: string, after: string][] = [
+    ['LFQ, τ = 0.01 → behind `preNorm=batch`', 'lfq', 'lfq:preNorm=batch'],
+    ['LFQ → behind `preNorm=batch`, τ = 0.1', 'lfq', 'lfq:preNorm=batch:temperature=0.1'],
+    ['LFQ → behind `preNorm=batch`, τ = 1', 'lfq', 'lfq:preNorm=batch:temperature=1'],
+    ['FSQ → behind `preNorm=batch`', 'fsq', 'fsq:preNorm=batch'],
+    ['factorized cosine codes, U(±1/K) → unit norm (`init=unit`)', 'vq:codebookDim=8:cosine=true', 'vq:codebookDim=8:cosine=true:init=unit'],
+    ['k-means from the first batch → from 65,536 samples', 'vq:kmeansIters=10', 'vq:kmeansIters=10:kmeansSamples=65536'],
+    ['"C only": W = I (VQ from N(0, 1/d)) → W frozen random', 'vq:init=normal:initScale=0.125', 'simvq:optimize=C:frozenW=random'],
+  ];
+  const rows = [1024, 65536].flatMap((k) => pairs.map(([label, before, after]) => {
+    const at = (res: ExperimentResults, variant: string): RunResult => runsOf(res, variant, k)[0]!;
+    return `| ${label} | ${int(k)} | ${cells(at(untuned, before))} | ${cells(at(fair, after))} |`;
+  }));
+  assertQuoted(rows);
+  // The prose under the table.
+  const at = (res: ExperimentResults, variant: string, k: number): RunResult => runsOf(res, variant, k)[0]!;
+  const epochUtil = (r: RunResult): string => {
+    const u = r.curves.map((c) => fixed(100 * c.values['utilization']!, 1));
+    return `${u.slice(0, -1).join(', ')} and ${u.at(-1)} %`;
+  };
+  const lfq = at(fair, 'lfq:preNorm=batch', 65536);
+  const fsq = at(fair, 'fsq:preNorm=batch', 65536);
+  const simvq = at(untuned, 'simvq', 65536);
+  assertQuoted([
+    `uses every code at K = 1,024 (from ${usedCodes(at(untuned, 'lfq', 1024))}) and ${fixed(100 * lfq.metrics.train_set!.utilization, 2)} % over the training set at 65,536 (from ${fixed(100 * at(untuned, 'lfq', 65536).metrics.train_set!.utilization, 2)} %)`,
+    `and ${fixed(fsq.metrics.psnr - simvq.metrics.psnr, 1)} dB above SimVQ (${fixed(simvq.metrics.psnr, 2)} dB)`,
+    `(perplexity ${fixed(fsq.metrics.perplexity, 1)} against SimVQ's ${fixed(simvq.metrics.perplexity, 1)})`,
+    `rose in each epoch (${epochUtil(at(fair, 'vq:codebookDim=8:cosine=true:init=unit', 65536)).replace(' %', ' % of the codes chosen in the training batches)')}`,
+    `where from U(±1/K) it fell (${epochUtil(at(untuned, 'vq:codebookDim=8:cosine=true', 65536)).replace(' and ', ', ').replace(' %', ' %)')}`,
+    `against SimVQ's ${fixed(100 * at(untuned, 'simvq', 1024).metrics.utilization, 2)} and ${fixed(100 * simvq.metrics.utilization, 2)} % when W is trained`,
   ]);
 });
