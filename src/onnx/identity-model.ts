@@ -4,24 +4,18 @@
  * output placed on the device it uploads; fed a device tensor with its output on the host it
  * downloads), so its input and output declare an element type and no shape.
  */
-import { encodeModel, OPSET } from './lower.js';
 import { ELEM } from './emitter.js';
+import { oneNodeModelBytes } from './one-node-model.js';
 
 export const IDENTITY_INPUT = 'value';
 export const IDENTITY_OUTPUT = 'copy';
 
 /** The serialized model: `copy = Identity(value)`, float32 of any shape (the default opset). */
 export function identityModelBytes(): Uint8Array {
-  const anyFloat32 = { tensorType: { elemType: ELEM.float32 } };
-  return encodeModel({
-    irVersion: 8,
-    producerName: 'vqlab',
-    opsetImport: [{ domain: '', version: OPSET }],
-    graph: {
-      name: 'transfer',
-      node: [{ opType: 'Identity', input: [IDENTITY_INPUT], output: [IDENTITY_OUTPUT] }],
-      input: [{ name: IDENTITY_INPUT, type: anyFloat32 }],
-      output: [{ name: IDENTITY_OUTPUT, type: anyFloat32 }],
-    },
-  });
+  return oneNodeModelBytes(
+    'transfer',
+    { opType: 'Identity', input: [IDENTITY_INPUT], output: [IDENTITY_OUTPUT] },
+    [{ name: IDENTITY_INPUT, elemType: ELEM.float32 }],
+    [{ name: IDENTITY_OUTPUT, elemType: ELEM.float32 }],
+  );
 }

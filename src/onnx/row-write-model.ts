@@ -8,8 +8,8 @@
  * element is overwritten, so the rows written must be distinct (`VariableStore.writeRows` checks).
  * The inputs declare element types and no shape, so one session serves every variable.
  */
-import { encodeModel, OPSET } from './lower.js';
 import { ELEM, P, intAttr } from './emitter.js';
+import { oneNodeModelBytes } from './one-node-model.js';
 
 export const ROW_WRITE_DATA = 'data';
 export const ROW_WRITE_INDICES = 'indices';
@@ -18,25 +18,14 @@ export const ROW_WRITE_OUTPUT = 'written';
 
 /** The serialized model: `written = ScatterElements(data, indices, updates, axis = 0)`. */
 export function rowWriteModelBytes(): Uint8Array {
-  const anyOf = (elemType: number): { tensorType: { elemType: number } } => ({ tensorType: { elemType } });
-  return encodeModel({
-    irVersion: 8,
-    producerName: 'vqlab',
-    opsetImport: [{ domain: '', version: OPSET }],
-    graph: {
-      name: 'row_write',
-      node: [{
-        opType: 'ScatterElements',
-        input: [ROW_WRITE_DATA, ROW_WRITE_INDICES, ROW_WRITE_UPDATES],
-        output: [ROW_WRITE_OUTPUT],
-        attribute: [intAttr('axis', 0)],
-      }],
-      input: [
-        { name: ROW_WRITE_DATA, type: anyOf(ELEM.float32) },
-        { name: ROW_WRITE_INDICES, type: anyOf(P.TensorProto.DataType.INT32) },
-        { name: ROW_WRITE_UPDATES, type: anyOf(ELEM.float32) },
-      ],
-      output: [{ name: ROW_WRITE_OUTPUT, type: anyOf(ELEM.float32) }],
-    },
-  });
+  return oneNodeModelBytes(
+    'row_write',
+    { opType: 'ScatterElements', input: [ROW_WRITE_DATA, ROW_WRITE_INDICES, ROW_WRITE_UPDATES], output: [ROW_WRITE_OUTPUT], attribute: [intAttr('axis', 0)] },
+    [
+      { name: ROW_WRITE_DATA, elemType: ELEM.float32 },
+      { name: ROW_WRITE_INDICES, elemType: P.TensorProto.DataType.INT32 },
+      { name: ROW_WRITE_UPDATES, elemType: ELEM.float32 },
+    ],
+    [{ name: ROW_WRITE_OUTPUT, elemType: ELEM.float32 }],
+  );
 }
