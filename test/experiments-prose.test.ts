@@ -281,3 +281,19 @@ test("Table 1's fair set-ups: each beside its untuned row, as the comparison tab
     `against SimVQ's ${fixed(100 * at(untuned, 'simvq', 1024).metrics.utilization, 2)} and ${fixed(100 * simvq.metrics.utilization, 2)} % when W is trained`,
   ]);
 });
+
+/** The speech tokenizer of issue 23: its evaluation over the whole held-out split and its training log. */
+test('the best speech tokenizer so far: STOI, SI-SNR, mel distance, codes and steps as the prose quotes them', () => {
+  const dir = join(ROOT, 'docs', 'experiments', 'speech-simvq-dead-4096');
+  const evaluation = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as Record<string, number>;
+  const state = JSON.parse(readFileSync(join(dir, 'trainer-state.json'), 'utf8')) as { epoch: number; step: number };
+  const log = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; step: number });
+  assert.equal(log.at(-1)!.epoch, state.epoch, 'the log ends with the checkpoint\'s last full epoch');
+  assert.ok(evaluation.stoi! >= 0.7, `the prose says the STOI target of 0.70 is met; the file has ${evaluation.stoi}`);
+  assertQuoted([
+    `STOI ${evaluation.stoi!.toFixed(3)}, SI-SNR ${evaluation.si_snr!.toFixed(1)} dB and mel distance ${evaluation.mel_distance!.toFixed(3)}`,
+    `Stopped after ${int(state.step)} steps (${state.epoch} epochs of 73 and part of the next)`,
+    `using ${fixed(100 * evaluation.utilization!, 1)} % of the 4,096 codes on the held-out utterances (perplexity ${fixed(evaluation.perplexity!, 1)})`,
+    `at ${evaluation.tokens_per_second} tokens/s, ${evaluation.bitrate} bit/s`,
+  ]);
+});
