@@ -5,8 +5,7 @@
  */
 import type { Tensor } from '../graph/tensor.js';
 import type { BuildContext } from './build-context.js';
-import { shapeSize } from '../graph/tensor.js';
-import type { Variable, VariableStore } from './variables.js';
+import { rowWidth, type Variable, type VariableStore } from './variables.js';
 
 export class OptimizerSlots {
   /** Keyed by the parameter's variable, which belongs to one store, so stores never mix. */
@@ -27,11 +26,7 @@ export class OptimizerSlots {
    * `writeRows` (so a slot held on a device gets those rows alone); none: nothing to do.
    */
   resetRows(param: Variable, rows: readonly number[]): void {
-    const count = param.shape[0] ?? 1;
-    const width = shapeSize(param.shape) / count;
-    for (const r of rows) {
-      if (!(Number.isInteger(r) && r >= 0 && r < count)) throw new Error(`resetRows: row ${r} is not one of the ${count} rows of '${param.name}'; rows are 0 … ${count - 1}`);
-    }
+    const width = rowWidth('resetRows', param, rows);
     const entry = this.byParam.get(param);
     if (entry === undefined || rows.length === 0) return;
     const zeros = new Float32Array(rows.length * width);

@@ -25,6 +25,7 @@
  * released crashes the process, so `release` disposes before any session goes.
  */
 import type { InferenceSession } from 'onnxruntime-common';
+import { shapeSize } from '../graph/tensor.js';
 import { IDENTITY_INPUT, IDENTITY_OUTPUT, identityModelBytes } from '../onnx/identity-model.js';
 import { ROW_WRITE_DATA, ROW_WRITE_INDICES, ROW_WRITE_OUTPUT, ROW_WRITE_UPDATES, rowWriteModelBytes } from '../onnx/row-write-model.js';
 import type { Runtime } from './runtime.js';
@@ -135,7 +136,7 @@ export class ResidentState implements DeviceResidence {
     const queue = this.pending.get(variable);
     if (queue === undefined) return copy;
     this.pending.delete(variable);
-    const width = variable.shape.slice(1).reduce((a, b) => a * b, 1);
+    const width = shapeSize(variable.shape.slice(1));
     const latest = new Map<number, Float32Array>();
     for (const { rows, values } of queue) rows.forEach((r, i) => latest.set(r, values.subarray(i * width, (i + 1) * width)));
     const rows = [...latest.keys()].sort((a, b) => a - b);

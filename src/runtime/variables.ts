@@ -106,6 +106,23 @@ class StoredVariable implements Variable {
   }
 }
 
+/** Rows along the first axis of `variable` (1 for a scalar). */
+function rowCount(variable: Variable): number {
+  return variable.shape[0] ?? 1;
+}
+
+/**
+ * The values in one row of `variable` (along its first axis), after checking that each of `rows`
+ * is one of its rows; `caller` names the method in the error.
+ */
+export function rowWidth(caller: string, variable: Variable, rows: readonly number[]): number {
+  const count = rowCount(variable);
+  for (const r of rows) {
+    if (!(Number.isInteger(r) && r >= 0 && r < count)) throw new Error(`${caller}: row ${r} is not one of the ${count} rows of '${variable.name}'; rows are 0 … ${count - 1}`);
+  }
+  return shapeSize(variable.shape) / count;
+}
+
 /** FNV-1a, to give every variable name its own RNG stream. */
 function hashName(name: string): number {
   let h = 0x811c9dc5;
@@ -237,23 +254,28 @@ export class VariableStore {
    */
   writeRows(variable: Variable, rows: readonly number[], values: Float32Array): void {
     const v = this.stored(variable);
-    const count = v.shape[0] ?? 1;
-    const width = shapeSize(v.shape) / count;
+    const width = rowWidth('writeRows', v, rows);
     if (values.length !== rows.length * width) {
       throw new Error(`writeRows: ${rows.length} rows of '${v.name}' take ${rows.length * width} values, got ${values.length}`);
     }
-    const seen = new Set<number>();
-    for (const r of rows) {
-      if (!(Number.isInteger(r) && r >= 0 && r < count)) throw new Error(`writeRows: row ${r} is not one of the ${count} rows of '${v.name}'; rows are 0 … ${count - 1}`);
-      if (seen.has(r)) throw new Error(`writeRows: row ${r} of '${v.name}' is given twice; give each row once`);
-      seen.add(r);
+    if (new Set(rows).size !== rows.length) {
+      const twice = rows.find((r, i) => rows.indexOf(r) !== i)!;
+      throw new Error(`writeRows: row ${twice} of '${v.name}' is given twice; give each row once`);
     }
     if (rows.length === 0) return;
-    const onDevice = this.residence?.holds(v) ?? false;
-    if (!onDevice || !v.staleOnHost || rows.length === count) v.writeHostRows(rows, values, width);
-    if (!onDevice) return;
-    if (rows.length === count) this.hostWrote([v]);
-    else this.residence!.writeRows(v, rows, values);
+    const residence = this.residence?.holds(v) ? this.residence : undefined;
+    if (residence === undefined) {
+      v.writeHostRows(rows, values, width);
+      return;
+    }
+    if (rows.length === rowCount(v)) {
+      // Every row: the host value is whole again, and the next step uploads it.
+      v.writeHostRows(rows, values, width);
+      this.hostWrote([v]);
+      return;
+    }
+    if (!v.staleOnHost) v.writeHostRows(rows, values, width);
+    residence.writeRows(v, rows, values);
   }
 
   private stored(variable: Variable): StoredVariable {
