@@ -135,13 +135,14 @@ async function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input
   if (m === 0) return undefined; // a stage dropped this step (residual.ts) saw no vectors
   const c = input.searchInputs.length / m;
   const seed = input.variables.seed * 7919 + input.step;
+  // A new code starts at the average usage m/K (debiased), so it is not replaced again at once.
+  const startUsage = (m / k) * (1 - o.usageDecay ** input.step);
   if (o.kmeansIters > 0 && input.step === 1) {
     const sample = input.initSamples ?? input.searchInputs;
     const centers = await kmeans(sample, c, k, o.kmeansIters, seed, input.threads);
     const every = Array.from({ length: k }, (_, i) => i);
     await q.writeCodes(input.variables, every, centers);
-    // Every centre starts at the average usage m/K (debiased), as a revived code does below.
-    if (replacesDeadCodes(o)) input.variables.writeRows('code_usage', every, new Float32Array(k).fill((m / k) * (1 - o.usageDecay ** input.step)));
+    if (replacesDeadCodes(o)) input.variables.writeRows('code_usage', every, new Float32Array(k).fill(startUsage));
     const from = input.initSamples ? `${sample.length / c} encoder outputs drawn across the training set` : `${m} encoder outputs`;
     return { notice: `k-means initialized the ${k} codes from ${from} (${o.kmeansIters} Lloyd iterations)`, reseededCodes: k };
   }
@@ -153,8 +154,7 @@ async function codebookHostStep(q: CodeWriter, o: ResolvedCodebookOptions, input
   const vectors = new Float32Array(dead.length * c);
   rows.forEach((row, i) => copyRow(vectors, i, input.searchInputs, row, c));
   await q.writeCodes(input.variables, dead, vectors);
-  // A revived code starts at the average usage m/K (debiased), so it is not replaced again at once.
-  input.variables.writeRows('code_usage', dead, new Float32Array(dead.length).fill((m / k) * (1 - o.usageDecay ** input.step)));
+  input.variables.writeRows('code_usage', dead, new Float32Array(dead.length).fill(startUsage));
   return { notice: `replaced ${dead.length} dead code${dead.length === 1 ? '' : 's'} with encoder outputs of the batch`, reseededCodes: dead.length };
 }
 
