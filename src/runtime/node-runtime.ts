@@ -5,6 +5,7 @@
  */
 import ort from 'onnxruntime-node';
 import type { DeviceChoice } from './device-choice.js';
+import { gpuBufferOutputs } from './device-outputs.js';
 import type { Runtime } from './runtime.js';
 import { describeAdapter, DeviceUnavailableError, noAdapterMessage, probeWebGpu, vulkanLoaderPresent } from './webgpu-adapter.js';
 
@@ -40,7 +41,7 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
         ...(gpu && options.gpuOnly ? { extra: { session: { disable_cpu_ep_fallback: '1' } } } : {}),
         // Run through ORT's IO binding, which leaves these outputs in WebGPU buffers (and ignores
         // preallocated outputs: `CompiledGraph` copies the host ones into the caller's buffers).
-        ...(gpu && deviceOutputs?.length ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((name) => [name, 'gpu-buffer' as const])) } : {}),
+        ...gpuBufferOutputs(gpu, deviceOutputs),
         // Profiling keys only when asked for: the binding refuses an `enableProfiling` key that is present but not a boolean.
         ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
       }),

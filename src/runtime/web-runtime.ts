@@ -7,6 +7,7 @@
  * are set here, once, from the first runtime made.
  */
 import * as ort from 'onnxruntime-web';
+import { gpuBufferOutputs } from './device-outputs.js';
 import type { Runtime } from './runtime.js';
 
 export type WebBackend = 'wasm' | 'webgpu';
@@ -115,7 +116,7 @@ export function webRuntime(options: WebRuntimeOptions = {}): Runtime {
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
         // Outputs left in GPUBuffers: the training state a step feeds to the next (resident-state.ts).
-        ...(backend === 'webgpu' && deviceOutputs?.length ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((name) => [name, 'gpu-buffer' as const])) } : {}),
+        ...gpuBufferOutputs(backend === 'webgpu', deviceOutputs),
       });
     },
     tensor: (dtype, data, dims) => new ort.Tensor(dtype, data, dims),
