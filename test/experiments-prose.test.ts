@@ -258,13 +258,11 @@ test("Table 1's fair set-ups: each beside its untuned row, as the comparison tab
     ['k-means from the first batch → from 65,536 samples', 'vq:kmeansIters=10', 'vq:kmeansIters=10:kmeansSamples=65536'],
     ['"C only": W = I (VQ from N(0, 1/d)) → W frozen random', 'vq:init=normal:initScale=0.125', 'simvq:optimize=C:frozenW=random'],
   ];
-  const rows = [1024, 65536].flatMap((k) => pairs.map(([label, before, after]) => {
-    const at = (res: ExperimentResults, variant: string): RunResult => runsOf(res, variant, k)[0]!;
-    return `| ${label} | ${int(k)} | ${cells(at(untuned, before))} | ${cells(at(fair, after))} |`;
-  }));
+  const at = (res: ExperimentResults, variant: string, k: number): RunResult => runsOf(res, variant, k)[0]!;
+  const rows = [1024, 65536].flatMap((k) => pairs.map(([label, before, after]) =>
+    `| ${label} | ${int(k)} | ${cells(at(untuned, before, k))} | ${cells(at(fair, after, k))} |`));
   assertQuoted(rows);
   // The prose under the table.
-  const at = (res: ExperimentResults, variant: string, k: number): RunResult => runsOf(res, variant, k)[0]!;
   const epochUtil = (r: RunResult): string => {
     const u = r.curves.map((c) => fixed(100 * c.values['utilization']!, 1));
     return `${u.slice(0, -1).join(', ')} and ${u.at(-1)} %`;
