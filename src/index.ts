@@ -66,4 +66,4 @@ export { modalityNamed, modalityOf } from './modality/registry.js';
 export type { Modality, ExampleSet, ReconstructionMetrics } from './modality/modality.js';
 export { Tokenizer } from './tokenize/tokenizer.js';
 export { exportOnnx } from './tokenize/export.js';
-export { pretrainedModels, type ModelCard, type CardMetrics, type PretrainedModel } from './tokenize/pretrained.js';
+export { pretrainedModels, type ModelCard, type CardMetrics, type ImageCardMetrics, type SpeechCardMetrics, type PretrainedModel } from './tokenize/pretrained.js';

@@ -184,4 +184,20 @@ describe('demo page with a speech checkpoint in Chromium', { skip }, () => {
     }
     assert.ok(await page.locator('#record').isEnabled(), 'recording again is possible');
   });
+
+  it('loads the shipped speech model from the menu and codes a clip as vqlab encode --model does', async () => {
+    const { page } = browser;
+    await page.selectOption('#pretrained', 'festvox-ru-simvq-4k');
+    const s = await waitFor('the pretrained speech model to load', (d) => d.speechModel?.sampleRate === 16000 && d.phase === 'ready');
+    assert.match(s.model, /^seanet \+ simvq \(K=4096, d=64\)$/);
+    assert.deepEqual(s.speechModel, { sampleRate: 16000, windowSamples: 16000, codesPerWindow: 50, tokensPerSecond: 50 });
+    const cli = await runCli(['encode', '--model', 'festvox-ru-simvq-4k', speech, '--threads', '1']);
+    assert.equal(cli.code, 0, cli.stderr);
+    const expected = (JSON.parse(cli.stdout) as typeof encoded).sequences[0]!;
+    await page.setInputFiles('#audio-file', speech);
+    const coded = (await waitFor('the clip to be coded by the pretrained model', (d) => d.speech !== null && d.speech.codes.length === expected.indices.length && d.speech.sampleRate === 16000)).speech!;
+    assert.deepEqual(coded.codes, expected.indices, 'the page codes the clip as vqlab encode --model does');
+    assert.equal(coded.decoded.length, expected.length);
+    assert.equal(coded.bitsPerSecond, 600);
+  });
 });

@@ -1,5 +1,5 @@
 /** `vqlab models`: the pretrained tokenizers shipped in the package, with their test-set metrics. */
-import { pretrainedModels, type PretrainedModel } from '../tokenize/pretrained.js';
+import { pretrainedModels, type ModelCard, type PretrainedModel } from '../tokenize/pretrained.js';
 import { helpText, parseCommandArgs, type OptionTable } from './args.js';
 import { toJson, writeStdout, type Command } from './command.js';
 
@@ -13,7 +13,13 @@ const EXTRA = `Use a name in place of a run folder in vqlab encode --model NAME 
 INDICES.json, vqlab export --model NAME, or Tokenizer.pretrained(NAME) in code. Each model's folder holds
 its card (MODEL.md, card.json): the command that trained it, its data and the data's licence.`;
 
-const HEAD = ['name', 'K', 'data', 'size', 'test mse', 'psnr', 'ssim', 'used codes', 'perplexity'];
+const HEAD = ['name', 'K', 'data', 'size', 'test-set quality', 'used codes', 'perplexity'];
+
+/** The card's reconstruction metrics in a few words: an image model's mse, PSNR and SSIM, a speech model's STOI, SI-SNR and mel distance. */
+function quality(card: ModelCard): string {
+  if (card.modality === 'audio') return `STOI ${card.metrics.stoi}, SI-SNR ${card.metrics.si_snr} dB, mel ${card.metrics.mel_distance}`;
+  return `mse ${card.metrics.mse}, PSNR ${card.metrics.psnr} dB, SSIM ${card.metrics.ssim}`;
+}
 
 function row({ card, bytes }: PretrainedModel): string[] {
   const m = card.metrics;
@@ -22,9 +28,7 @@ function row({ card, bytes }: PretrainedModel): string[] {
     String(card.codebook_size),
     card.data.name,
     `${(bytes / 2 ** 20).toFixed(1)} MiB`,
-    String(m.mse),
-    `${m.psnr} dB`,
-    String(m.ssim),
+    quality(card),
     `${m.used_codes} (${((100 * m.used_codes) / card.codebook_size).toFixed(1)} %)`,
     String(m.perplexity),
   ];

