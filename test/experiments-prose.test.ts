@@ -295,3 +295,46 @@ test('the best speech tokenizer so far: STOI, SI-SNR, mel distance, codes and st
     `at ${evaluation.tokens_per_second} tokens/s, ${evaluation.bitrate} bit/s`,
   ]);
 });
+
+/**
+ * The speech probes before Table 2 (docs/experiments/speech-probes/): each probe's training log,
+ * its first four epochs as the table prints them (the share of the codes the epoch's training
+ * batches chose / their perplexity) and STOI on the held-out utterances after its last epoch of
+ * those four; the table must stand in EXPERIMENTS.md as printed here, and the prose's ranges with it.
+ */
+test('the speech probes: the table of their first four epochs and the ranges the prose quotes', () => {
+  interface ProbeEpoch { readonly epoch: number; readonly utilization: number; readonly perplexity: number; readonly test: { readonly stoi: number } }
+  const probes = [
+    ['simvq-d64', 'simvq', 64],
+    ['simvq-d64-weight20', 'simvq:weight=20', 64],
+    ['simvq-d64-prenorm-batch', 'simvq:preNorm=batch', 64],
+    ['simvq-d64-prenorm-batch-initscale1', 'simvq:preNorm=batch:initScale=1', 64],
+    ['simvq-d8', 'simvq', 8],
+    ['vq-d64', 'vq', 64],
+    ['vq-d8', 'vq', 8],
+  ] as const;
+  const logs = new Map<string, ProbeEpoch[]>(probes.map(([name]) => {
+    const lines = readFileSync(join(ROOT, 'docs', 'experiments', 'speech-probes', name, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    return [name, lines.map((l) => JSON.parse(l) as ProbeEpoch).filter((e) => e.epoch <= 4)] as const;
+  }));
+  for (const [name, , d] of probes) {
+    const config = JSON.parse(readFileSync(join(ROOT, 'docs', 'experiments', 'speech-probes', name, 'config.json'), 'utf8')) as { quantizer: { dim: number; codebookSize: number }; architecture: { channels: number } };
+    assert.deepEqual([config.quantizer.dim, config.quantizer.codebookSize, config.architecture.channels], [d, 4096, 16], name);
+  }
+  const cell = (e: ProbeEpoch | undefined): string => (e === undefined ? '–' : `${fixed(100 * e.utilization, 1)} / ${fixed(e.perplexity, 1)}`);
+  const rows = probes.map(([name, quantizer, d]) => {
+    const log = logs.get(name)!;
+    return `| \`${name}\` | \`${quantizer}\` | ${d} | ${[1, 2, 3, 4].map((n) => cell(log.find((e) => e.epoch === n))).join(' | ')} | ${fixed(log.at(-1)!.test.stoi, 3)} |`;
+  });
+  const table = ['| probe | quantizer | d | epoch 1 | epoch 2 | epoch 3 | epoch 4 | STOI |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |', ...rows].join('\n');
+  assert.ok(MARKDOWN.includes(table), `EXPERIMENTS.md should hold the probes' table:\n${table}`);
+  const epochs = (names: readonly string[], from = 1): ProbeEpoch[] => names.flatMap((n) => logs.get(n)!.filter((e) => e.epoch >= from));
+  const simvq64 = epochs(['simvq-d64', 'simvq-d64-weight20', 'simvq-d64-prenorm-batch', 'simvq-d64-prenorm-batch-initscale1'], 2);
+  const simvq8 = epochs(['simvq-d8'], 2);
+  const vq = epochs(['vq-d64', 'vq-d8']);
+  assertQuoted([
+    `After the first epoch it chose at most ${fixed(100 * Math.max(...simvq64.map((e) => e.utilization)), 1)} % of the codes in an epoch, at perplexity ${fixed(Math.max(...simvq64.map((e) => e.perplexity)), 1)} at most.`,
+    `${range(simvq8.map((e) => 100 * e.utilization), (v) => fixed(v, 1))} % of the codes in epochs 2–4 at perplexity ${range(simvq8.map((e) => e.perplexity), (v) => fixed(v, 1))}`,
+    `VQ chose under ${fixed(Math.ceil(1000 * Math.max(...vq.map((e) => e.utilization))) / 10, 1)} % of the codes in every epoch (perplexity ${fixed(Math.max(...vq.map((e) => e.perplexity)), 1)} at most)`,
+  ]);
+});

@@ -143,7 +143,7 @@ test('run.sh asks for the whole plan in priority order, and one failing run does
     const fairFashion = `--data fashion-mnist --epochs 3 --out ${box.work}/fashion-table1-fair`;
     const fairJobs = [1024, 65536].flatMap((k) => fair.map((q) => `experiment codebook-size ${fairFashion} --sizes ${k} --quantizers ${q} --seeds 0`));
     // Then speech, K = 4,096 (the issue's operating point) first, SimVQ against VQ first there.
-    const speech = `--data festvox-ru --model seanet --loss l1+mel --batch 8 --epochs 20 --out ${box.work}/speech`;
+    const speech = `--data festvox-ru --model seanet --channels 16 --dim 8 --loss l1+mel --batch 8 --epochs 20 --out ${box.work}/speech`;
     const speechJobs = [4096, 1024, 16384, 65536].flatMap((k) => ['simvq', 'vq', 'ema', 'vq:deadCodeShare=0.16', 'fsq'].map((q) => `experiment codebook-size ${speech} --sizes ${k} --quantizers ${q} --seeds 0`));
     const beforeSpeech = -1 - speechJobs.length;
     assert.deepEqual(runs.slice(beforeSpeech - 3 - fairJobs.length, beforeSpeech - 3), fairJobs);
@@ -252,6 +252,34 @@ test('run.sh publish never replaces a published view by one that lacks some of i
     finish('vq-K1024-s0');
     box.run(['publish']);
     assert.match(readFileSync(published, 'utf8'), /"id": "ema-K1024-s0"/);
+  } finally {
+    rmSync(box.dir, { recursive: true, force: true });
+  }
+});
+
+test('run.sh only VIEW trains that view\'s jobs alone, in the queue\'s order, and publishes it; an unknown view is refused', () => {
+  const box = sandbox();
+  try {
+    const { stdout } = box.run(['only', 'speech-table2'], { LANES: '1' });
+    assert.match(stdout, /run\.sh: speech-table2 done/);
+    const runs = trainingRuns(box);
+    const speech = `--data festvox-ru --model seanet --channels 16 --dim 8 --loss l1+mel --batch 8 --epochs 20 --out ${box.work}/speech`;
+    assert.deepEqual(runs, [4096, 1024, 16384, 65536].flatMap((k) => ['simvq', 'vq', 'ema', 'vq:deadCodeShare=0.16', 'fsq'].map((q) => `experiment codebook-size ${speech} --sizes ${k} --quantizers ${q} --seeds 0`)));
+    assert.deepEqual(readdirSync(box.publish), ['speech-table2']);
+
+    const longOnly = sandbox();
+    try {
+      longOnly.run(['only', 'fashion-long']);
+      assert.deepEqual(trainingRuns(longOnly, 2).map((l) => l.replace(/.*--out /, '--out ')), [`--out ${longOnly.work}/fashion-long`], 'the long view is its one run, on all the lanes\' threads');
+    } finally {
+      rmSync(longOnly.dir, { recursive: true, force: true });
+    }
+
+    for (const [args, message] of [[['only'], /^run\.sh: only needs a view's name; run\.sh status lists them\n$/], [['only', 'speech'], /^run\.sh: no view named 'speech'; run\.sh status lists them\n$/]] as const) {
+      const r = spawnSync('sh', [script, ...args], { encoding: 'utf8', env: { ...process.env, VQLAB: 'false', WORK: box.work, PUBLISH: box.publish } });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, message);
+    }
   } finally {
     rmSync(box.dir, { recursive: true, force: true });
   }

@@ -7,8 +7,12 @@
 # commit.
 #
 #   sh docs/experiments/run.sh            # everything (many hours on 2 cores)
+#   sh docs/experiments/run.sh only VIEW  # only the jobs that train into VIEW's work directory
 #   sh docs/experiments/run.sh publish    # only collect what has finished
 #   sh docs/experiments/run.sh status     # how many runs of each view are done
+#
+# `only` takes a view's name as `status` prints it (speech-table2, say); views that share a work
+# directory (fashion-codebook-size and fashion-table1) train together.
 #
 # Two lanes train at once from one queue, each run on one ORT thread: on 2 cores two such runs
 # trained 407 img/s together where one run on 2 threads trained 314 (medians of 3; reference MNIST
@@ -80,17 +84,20 @@ BUDGET_BETA="$BUDGET --beta 0.1 --out $WORK/fashion-budget-beta"
 BUDGET_PAPER="$BUDGET --optimizer-preset simvq-paper --warmup 140 --cosine --out $WORK/fashion-budget-paper"
 
 # SimVQ's Table 2 at vqlab's scale (issue 23): speech tokenizers on festvox-ru (589 training and 31
-# held-out utterances of one speaker, 16 kHz; apt-get install -y festvox-ru), the default SEANet
-# (C = 32, hop 320: 50 tokens/s, one codebook), 1-second crops, batch 8, 0.1 × L1 + the
-# multi-resolution log-mel loss (--loss l1+mel), 20 epochs (1,460 steps), seed 0: VQ, EMA-VQ, VQ
-# with dead-code replacement (same share of the uniform usage as Table 1; M = 400 latents a step),
-# FSQ (levels for about K codes) and SimVQ, at K = 1,024 to 65,536 (20 runs). Compute: a step of
-# 8 s of audio took about 1.8 s on one thread of the shared 2-core machine (4–5 s of audio per
-# second; the codebook search is a small part of it even at K = 65,536), so a run trains in about
-# 45 minutes, plus about 5 minutes for the held-out utterances (~5 min of audio, STOI included)
-# and the usage count over the whole training set (~94 min of audio at tens of seconds of audio
-# per second): about 17 hours in one lane, 9–10 with two.
-SPEECH="--data festvox-ru --model seanet --loss l1+mel --batch 8 --epochs 20 --out $WORK/speech"
+# held-out utterances of one speaker, 16 kHz; apt-get install -y festvox-ru), SEANet with 16
+# channels at the first conv (the shipped festvox-ru-simvq-4k's width; hop 320: 50 tokens/s, one
+# codebook) and 8-dimensional codes, 1-second crops, batch 8, 0.1 × L1 + the multi-resolution
+# log-mel loss (--loss l1+mel), 20 epochs (1,460 steps), seed 0: VQ, EMA-VQ, VQ with dead-code
+# replacement (same share of the uniform usage as Table 1; M = 400 latents a step), FSQ (levels for
+# about K codes) and SimVQ, at K = 1,024 to 65,536 (20 runs). Why d = 8: in 4-epoch probes at
+# K = 4,096 (docs/experiments/speech-probes/, EXPERIMENTS.md) plain SimVQ at the default d = 64
+# kept an epoch's perplexity at 44.3 or below after the first epoch and at d = 8 reached 94.5–118.9,
+# while VQ stayed at 6.9 or below at both. Every quantizer gets the same d. Compute: an epoch of 73
+# steps took 80–130 s on one thread beside other work, so a run trains in about 30–40 minutes, plus
+# a minute or two for the held-out utterances (STOI included) and the usage count over the
+# training set: about 12 hours in one lane, 6–7 with two (`sh docs/experiments/run.sh only
+# speech-table2`).
+SPEECH="--data festvox-ru --model seanet --channels 16 --dim 8 --loss l1+mel --batch 8 --epochs 20 --out $WORK/speech"
 SPEECH_Q="simvq,vq,ema,vq:deadCodeShare=0.16,fsq"
 TABLE2="codebook-size $SPEECH --sizes 1024,4096,16384,65536 --quantizers $SPEECH_Q --seeds 0"
 
@@ -225,12 +232,28 @@ if [ "${1:-}" = status ]; then
   exit 0
 fi
 
+only=''   # with `only VIEW`: that view's work directory, whose jobs alone are trained
+if [ "${1:-}" = only ]; then
+  wanted=${2:-}
+  [ -n "$wanted" ] || { echo "run.sh: only needs a view's name; run.sh status lists them" >&2; exit 2; }
+  only=$(views | while IFS= read -r view; do
+    # shellcheck disable=SC2086
+    set -- $view
+    name=$1; shift
+    [ "$name" != "$wanted" ] || out_of "$@"
+  done)
+  [ -n "$only" ] || { echo "run.sh: no view named '$wanted'; run.sh status lists them" >&2; exit 2; }
+fi
+
 claims=$(mktemp -d)
 trap 'rm -rf "$claims"' EXIT
-queue >"$claims/queue"
+queue | while IFS= read -r job; do
+  case "$job " in *"--out $only "*) echo "$job";; *) [ -n "$only" ] || echo "$job";; esac
+done >"$claims/queue"
 i=0
 while [ "$i" -lt "$LANES" ]; do lane & i=$((i + 1)); done
 wait
+if [ -n "$only" ] && [ "$only" != "$(out_of $FASHION_LONG)" ]; then echo "run.sh: $wanted done"; exit 0; fi
 # 10. Fashion-MNIST at K = 65,536 until utilization settles: SimVQ, VQ with dead-code replacement,
 #     FSQ. Runs of many hours after the queue is empty: alone on the machine, each gets every
 #     thread the lanes had.
