@@ -199,6 +199,30 @@ test('VQ with dead-code replacement at K = 65,536 until settled, beside SimVQ, a
   assert.ok(vq.curves.length * 2 < simvq.curves.length + 1, 'less than half of SimVQ\'s steps');
 });
 
+test('FSQ at K = 65,536 until settled, beside SimVQ and VQ with dead-code replacement, as the prose quotes it', () => {
+  const view = results('fashion-long');
+  const fsq = run(view, 'fsq-K65536-s0');
+  const simvq = run(view, 'simvq-K65536-s0');
+  const table1 = run(results('fashion-table1'), 'fsq-K65536-s0');
+  const d = fsq.diagnostics!;
+  const last = d.at(-1)!;
+  const epochUtil = fsq.curves.map((c) => fixed(100 * c.values['utilization']!, 1));
+  const simvqSettled = simvq.curves.length;
+  const fsqAtSimvq = d.find((r) => r.epoch === simvqSettled)!;
+  const simvqAtSettled = simvq.diagnostics!.find((r) => r.epoch === simvqSettled)!;
+  assert.deepEqual((fsq.spec.quantizer as unknown as { levels: number[] }).levels, [8, 8, 8, 5, 5, 5]);
+  assert.equal(last.utilization, fsq.metrics.train_set!.utilization, 'the last diagnostics are the final model\'s');
+  assertQuoted([
+    `went ${epochUtil.slice(0, -1).join(', ')} and ${epochUtil.at(-1)} %, and the rule stopped it after epoch ${fsq.curves.length} (${int(fsq.curves.at(-1)!.values['step']!)} steps)`,
+    `${fixed(100 * fsq.metrics.train_set!.utilization, 2)} % of the codes over the training set and ${fixed(100 * fsq.metrics.utilization, 2)} % on the test set, with a training perplexity of ${last.perplexity.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} (${int(last.codes_covering_50)} codes for half of the latents)`,
+    `Its test PSNR, ${fixed(fsq.metrics.psnr, 2)} dB, is ${fixed(fsq.metrics.psnr - simvq.metrics.psnr, 2)} dB above settled SimVQ's and ${fixed(fsq.metrics.psnr - table1.metrics.psnr, 2)} dB above its own after Table 1's 3 epochs (${fixed(table1.metrics.psnr, 2)} dB, ${fixed(100 * table1.metrics.utilization, 2)} % of the codes on the test set)`,
+    `at SimVQ's stopping point, epoch ${simvqSettled}, FSQ's training MSE was ${fsqAtSimvq.mse!.toFixed(5)} against SimVQ's ${simvqAtSettled.mse!.toFixed(5)}, and it passed below only in the ${fsq.curves.length - simvqSettled} epochs that followed (${last.mse!.toFixed(5)} at the end)`,
+    `FSQ settles last, after ${fsq.curves.length} epochs, at ${fixed(100 * fsq.metrics.train_set!.utilization, 2)} % of its codes and ${fixed(fsq.metrics.psnr, 2)} dB`,
+  ]);
+  assert.ok(fsqAtSimvq.mse! > simvqAtSettled.mse! && last.mse! < simvqAtSettled.mse!);
+  assert.ok(fsq.curves.length > 2 * simvqSettled, 'more than twice SimVQ\'s steps');
+});
+
 test('budget or ceiling: SimVQ at K = 65,536 in 1,404 steps at lr 1e-3, as the prose quotes it', () => {
   const lr = run(results('fashion-budget-lr'), 'simvq-K65536-s0');
   const grid = run(results('fashion-codebook-size'), 'simvq-K65536-s0');
