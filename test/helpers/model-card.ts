@@ -58,31 +58,30 @@ function utilization(card: ModelCard): string {
 
 /** MODEL.md's usage lines and its test-set section, which depend on the modality. */
 function modalitySections(card: ModelCard): { usage: string; metrics: string } {
-  const m = card.metrics;
-  const K = card.codebook_size;
+  const codes = `${grouped(card.metrics.used_codes)} of ${grouped(card.codebook_size)} | ${utilization(card)} | ${card.metrics.perplexity}`;
   if (card.modality === 'audio') {
-    const s = card.metrics;
+    const m = card.metrics;
     return {
       usage: `npx vqlab encode --model ${card.name} speech.wav    # code indices as JSON (any length, any rate: resampled)
 npx vqlab decode --model ${card.name} codes.json    # back to a WAV file of the same length
 npx vqlab export --model ${card.name}               # encoder.onnx and decoder.onnx with a dynamic length`,
-      metrics: `Over the ${grouped(s.utterances)} utterances (${(s.seconds / 60).toFixed(1)} min) of the test split, each coded whole (\`vqlab eval\` of these files, one thread):
+      metrics: `Over the ${grouped(m.utterances)} utterances (${(m.seconds / 60).toFixed(1)} min) of the test split, each coded whole (\`vqlab eval\` of these files, one thread):
 
 | STOI | SI-SNR | mel distance | mse | used codes | utilization | perplexity |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-| ${s.stoi} | ${s.si_snr} dB | ${s.mel_distance} | ${s.mse} | ${grouped(m.used_codes)} of ${grouped(K)} | ${utilization(card)} | ${m.perplexity} |`,
+| ${m.stoi} | ${m.si_snr} dB | ${m.mel_distance} | ${m.mse} | ${codes} |`,
     };
   }
-  const i = card.metrics;
+  const m = card.metrics;
   return {
     usage: `npx vqlab encode --model ${card.name} image.png     # code indices as JSON
 npx vqlab decode --model ${card.name} codes.json    # back to PNG images
 npx vqlab export --model ${card.name}               # encoder.onnx and decoder.onnx`,
-    metrics: `Over the ${grouped(i.images)} images of the test set (\`vqlab eval\` of these files, one thread):
+    metrics: `Over the ${grouped(m.images)} images of the test set (\`vqlab eval\` of these files, one thread):
 
 | mse | PSNR | SSIM | used codes | utilization | perplexity |
 | ---: | ---: | ---: | ---: | ---: | ---: |
-| ${i.mse} | ${i.psnr} dB | ${i.ssim} | ${grouped(m.used_codes)} of ${grouped(K)} | ${utilization(card)} | ${m.perplexity} |`,
+| ${m.mse} | ${m.psnr} dB | ${m.ssim} | ${codes} |`,
   };
 }
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { audioInputOf, imageInputOf, type ModelConfig } from '../../src/models/config.js';
-import { seanetHop } from '../../src/models/seanet.js';
+import { seanetHop, type SeanetArchitecture } from '../../src/models/seanet.js';
 import { CHECKSUMS_FILE, checksumsText } from '../../src/persistence/checksums.js';
 import { loadModelCheckpoint, readTrainerState } from '../../src/persistence/checkpoint.js';
 import { CHECKPOINT_FILES, resolveCheckpoint } from '../../src/persistence/run-directory.js';
@@ -64,7 +64,7 @@ const quantizer = `${q.kind === 'simvq' ? 'SimVQ' : q.kind}${(q.deadCodeShare ??
 function summary(c: ModelConfig): string {
   if (c.modality === 'audio') {
     const { sampleRate } = audioInputOf(c);
-    const a = c.architecture as { channels: number; strides: number[]; dilations: number[]; residualKernel: number; kernel: number; compress: number; kind: 'seanet' };
+    const a = c.architecture as SeanetArchitecture;
     const perSecond = sampleRate / seanetHop(a);
     const bits = perSecond * Math.log2(q.codebookSize);
     return `${quantizer} with a SEANet encoder and decoder (${a.channels} channels, hop ${seanetHop(a)}), trained on ${dataCard.title}: ${sampleRate / 1000} kHz mono speech ↔ ${perSecond} code indices a second (${bits} bit/s).`;
