@@ -72,7 +72,7 @@ test('every table under a `vqlab report DIR --markdown` command is what that com
   // Every published view that has a table in EXPERIMENTS.md.
   assert.deepEqual(checked.sort(), [
     'fashion-budget-beta', 'fashion-budget-lr', 'fashion-budget-paper', 'fashion-codebook-size', 'fashion-long', 'fashion-table1', 'fashion-table1-fair',
-    'mnist-beta', 'mnist-long', 'mnist-optimization',
+    'mnist-beta', 'mnist-long', 'mnist-optimization', 'speech-table2',
   ]);
 });
 
@@ -361,4 +361,19 @@ test('the speech probes: the table of their first four epochs and the ranges the
     `${range(simvq8.map((e) => 100 * e.utilization), (v) => fixed(v, 1))} % of the codes in epochs 2–4 at perplexity ${range(simvq8.map((e) => e.perplexity), (v) => fixed(v, 1))}`,
     `VQ chose under ${fixed(Math.ceil(1000 * Math.max(...vq.map((e) => e.utilization))) / 10, 1)} % of the codes in every epoch (perplexity ${fixed(Math.max(...vq.map((e) => e.perplexity)), 1)} at most)`,
   ]);
+});
+
+/** SimVQ's Table 2 on speech, as far as it has run: the comparison at K = 4,096 that the prose quotes. */
+test('speech Table 2: SimVQ against VQ at K = 4,096, as the prose quotes it', () => {
+  const view = results('speech-table2');
+  const simvq = run(view, 'simvq-K4096-s0');
+  const vq = run(view, 'vq-K4096-s0');
+  const used = (r: RunResult): number => r.metrics.train_set!.used_codes;
+  for (const r of [simvq, vq]) assert.deepEqual([(r.spec.quantizer as { dim?: number }).dim, r.curves.at(-1)!.values['step']], [8, 1460]);
+  assertQuoted([
+    `uses ${int(used(simvq))} of the codes over the training set (${fixed(100 * simvq.metrics.train_set!.utilization, 2)} %) where VQ uses ${int(used(vq))}, ${Math.round(used(simvq) / used(vq))} times as many`,
+    `its held-out STOI is ${fixed(simvq.metrics['stoi']!, 3)} against VQ's ${fixed(vq.metrics['stoi']!, 3)}`,
+    `In ${int(simvq.curves.at(-1)!.values['step']!)} steps`,
+  ]);
+  assert.ok(used(simvq) >= 10 * used(vq) && simvq.metrics['stoi']! > vq.metrics['stoi']!, 'issue 23\'s criteria at K = 4,096');
 });
