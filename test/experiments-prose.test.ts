@@ -363,17 +363,23 @@ test('the speech probes: the table of their first four epochs and the ranges the
   ]);
 });
 
-/** SimVQ's Table 2 on speech, as far as it has run: the comparison at K = 4,096 that the prose quotes. */
-test('speech Table 2: SimVQ against VQ at K = 4,096, as the prose quotes it', () => {
+/** SimVQ's Table 2 on speech, as far as it has run: the five quantizers at K = 4,096 as the prose compares them. */
+test('speech Table 2 at K = 4,096: SimVQ against VQ, and the other three, as the prose quotes it', () => {
   const view = results('speech-table2');
   const simvq = run(view, 'simvq-K4096-s0');
   const vq = run(view, 'vq-K4096-s0');
+  const [ema, dead, fsq] = ['ema-K4096-s0', 'vq-deadCodeShare-0.16-K4096-s0', 'fsq-K4096-s0'].map((id) => run(view, id)) as [RunResult, RunResult, RunResult];
   const used = (r: RunResult): number => r.metrics.train_set!.used_codes;
   for (const r of [simvq, vq]) assert.deepEqual([(r.spec.quantizer as { dim?: number }).dim, r.curves.at(-1)!.values['step']], [8, 1460]);
   assertQuoted([
     `uses ${int(used(simvq))} of the codes over the training set (${fixed(100 * simvq.metrics.train_set!.utilization, 2)} %) where VQ uses ${int(used(vq))}, ${Math.round(used(simvq) / used(vq))} times as many`,
     `its held-out STOI is ${fixed(simvq.metrics['stoi']!, 3)} against VQ's ${fixed(vq.metrics['stoi']!, 3)}`,
     `In ${int(simvq.curves.at(-1)!.values['step']!)} steps`,
+    `VQ with dead-code replacement uses more of its codes (${fixed(100 * dead.metrics.train_set!.utilization, 2)} %) at the same STOI (${fixed(dead.metrics['stoi']!, 3)})`,
+    `FSQ, with ${fixed(100 * fsq.metrics.train_set!.utilization, 2)} % of its codes, has the best STOI (${fixed(fsq.metrics['stoi']!, 3)}), EMA-VQ the next (${fixed(ema.metrics['stoi']!, 3)}, ${fixed(100 * ema.metrics.train_set!.utilization, 2)} % of its codes)`,
   ]);
+  const stoiOrder = [fsq, ema, simvq, dead, vq].map((r) => r.metrics['stoi']!);
+  assert.deepEqual([...stoiOrder].sort((a, b) => b - a), stoiOrder, 'the STOI order the prose gives');
+  assert.ok(dead.metrics.train_set!.utilization > simvq.metrics.train_set!.utilization && Math.abs(dead.metrics['stoi']! - simvq.metrics['stoi']!) < 0.005);
   assert.ok(used(simvq) >= 10 * used(vq) && simvq.metrics['stoi']! > vq.metrics['stoi']!, 'issue 23\'s criteria at K = 4,096');
 });
