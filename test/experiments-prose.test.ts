@@ -382,4 +382,6 @@ test('speech Table 2 at K = 4,096: SimVQ against VQ, and the other three, as the
   assert.deepEqual([...stoiOrder].sort((a, b) => b - a), stoiOrder, 'the STOI order the prose gives');
   assert.ok(dead.metrics.train_set!.utilization > simvq.metrics.train_set!.utilization && Math.abs(dead.metrics['stoi']! - simvq.metrics['stoi']!) < 0.005);
   assert.ok(used(simvq) >= 10 * used(vq) && simvq.metrics['stoi']! > vq.metrics['stoi']!, 'issue 23\'s criteria at K = 4,096');
+  const [simvq1k, vq1k] = ['simvq-K1024-s0', 'vq-K1024-s0'].map((id) => run(view, id)) as [RunResult, RunResult];
+  assertQuoted([`SimVQ uses ${fixed(100 * simvq1k.metrics.train_set!.utilization, 2)} % of the codes over the training set against VQ's ${fixed(100 * vq1k.metrics.train_set!.utilization, 2)} %, at STOI ${fixed(simvq1k.metrics['stoi']!, 3)} against ${fixed(vq1k.metrics['stoi']!, 3)}`]);
 });
