@@ -44,7 +44,7 @@ export interface NamedSpeechSet {
 /** Fish Fillets NG keeps a level's lines in sound/<level>/<language>/. */
 const filletsLevel = (path: string): string => basename(dirname(dirname(path)));
 
-export const NAMED_SPEECH_SETS: Readonly<Record<string, NamedSpeechSet>> = {
+const NAMED_SPEECH_SETS: Readonly<Record<string, NamedSpeechSet>> = {
   'festvox-ru': {
     description: 'one Russian speaker, 620 sentences, 99.5 min, 16 kHz',
     debianPackage: 'festvox-ru',
