@@ -76,8 +76,11 @@ interface CardFields {
   };
 }
 
-/** A model's card; its modality (the config's) decides which metrics it states. */
-export type ModelCard = CardFields & ({ readonly modality: 'image'; readonly metrics: ImageCardMetrics } | { readonly modality: 'audio'; readonly metrics: SpeechCardMetrics });
+/** What a card says its model measured: the modality (the config's) decides which metrics it states. */
+export type CardMeasurement = { readonly modality: 'image'; readonly metrics: ImageCardMetrics } | { readonly modality: 'audio'; readonly metrics: SpeechCardMetrics };
+
+/** A model's card. */
+export type ModelCard = CardFields & CardMeasurement;
 
 export type CardMetrics = ModelCard['metrics'];
 

@@ -9,7 +9,7 @@ import { audioInputOf } from '../../src/models/config.js';
 import { loadModelCheckpoint } from '../../src/persistence/checkpoint.js';
 import { loadSpeechSplit } from '../../src/modality/audio/load-speech.js';
 import { markdownTable } from '../../src/report/markdown-table.js';
-import { CARD_METRIC_DECIMALS, type CardMetrics, type ImageCardMetrics, type ModelCard, type PretrainedModel, type SpeechCardMetrics } from '../../src/tokenize/pretrained.js';
+import { CARD_METRIC_DECIMALS, type CardMeasurement, type ImageCardMetrics, type ModelCard, type PretrainedModel, type SpeechCardMetrics } from '../../src/tokenize/pretrained.js';
 
 /** The --data value of a card's data name: the bundled MNIST digits are what no --data gives. */
 export const BUNDLED_MNIST = 'mnist-bundled';
@@ -19,10 +19,10 @@ function rounded(value: number, decimals: number): number {
 }
 
 /**
- * The card's metrics of the checkpoint in `dir` over the whole test split of `data` (one thread,
- * so the sums run in one order), floats rounded to the decimals the card prints.
+ * The card's modality and metrics of the checkpoint in `dir` over the whole test split of `data`
+ * (one thread, so the sums run in one order), floats rounded to the decimals the card prints.
  */
-export async function measureCardMetrics(dir: string, data: string): Promise<CardMetrics> {
+export async function measureCardMetrics(dir: string, data: string): Promise<CardMeasurement> {
   const { metrics, counts } = await evaluateCheckpoint(dir, { data: data === BUNDLED_MNIST ? undefined : data, threads: 1, grid: '' });
   const used = counts.reduce((n, c) => n + (c > 0 ? 1 : 0), 0);
   const { config, model } = await loadModelCheckpoint(dir);
@@ -41,11 +41,11 @@ export async function measureCardMetrics(dir: string, data: string): Promise<Car
       mel_distance: rounded(metrics['mel_distance'] ?? Number.NaN, d.mel_distance),
       ...usage,
     };
-    return speech;
+    return { modality: 'audio', metrics: speech };
   }
   const images = counts.reduce((n, c) => n + c, 0) / (model.latent.height * model.latent.width * model.quantizer.depth);
   const image: ImageCardMetrics = { images, mse: rounded(metrics.mse, d.mse), psnr: rounded(metrics.psnr, d.psnr), ssim: rounded(metrics.ssim ?? Number.NaN, d.ssim), ...usage };
-  return image;
+  return { modality: 'image', metrics: image };
 }
 
 function grouped(n: number): string {

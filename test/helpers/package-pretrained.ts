@@ -81,8 +81,7 @@ const fields = {
   data: { name: data, description: dataCard.description, licence: dataCard.licence, source: dataCard.source },
   training: { command, vqlab_version: version, epochs: trainer.epoch, steps: trainer.step },
 };
-const metrics = await measureCardMetrics(out, data);
-const card: ModelCard = 'utterances' in metrics ? { ...fields, modality: 'audio', metrics } : { ...fields, modality: 'image', metrics };
+const card: ModelCard = { ...fields, ...(await measureCardMetrics(out, data)) };
 await writeFile(join(out, CARD_FILE), modelCardText(card));
 const shipped = pretrainedModel(name)!;
 await writeFile(join(out, 'MODEL.md'), modelCardMarkdown(card, shipped.bytes));
