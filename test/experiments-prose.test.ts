@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBundledMnist } from '../src/data/index.js';
 import { readResults } from '../src/experiments/results.js';
-import { gridPointOf } from '../src/experiments/run-quantizer.js';
+import { codebookSizeOf, gridPointOf } from '../src/experiments/run-quantizer.js';
 import { testCodesCovering } from '../src/experiments/spread-metrics.js';
 import { diagnosticsSummary } from '../src/experiments/diagnostics-summary.js';
 import type { ExperimentResults, RunResult } from '../src/experiments/types.js';
@@ -378,6 +378,7 @@ test('speech Table 2 at K = 4,096: SimVQ against VQ, and the other three, as the
     `VQ with dead-code replacement uses more of its codes (${fixed(100 * dead.metrics.train_set!.utilization, 2)} %) at the same STOI (${fixed(dead.metrics['stoi']!, 3)})`,
     `FSQ, with ${fixed(100 * fsq.metrics.train_set!.utilization, 2)} % of its codes, has the best STOI (${fixed(fsq.metrics['stoi']!, 3)}), EMA-VQ the next (${fixed(ema.metrics['stoi']!, 3)}, ${fixed(100 * ema.metrics.train_set!.utilization, 2)} % of its codes)`,
   ]);
+  assertQuoted([`(${(fsq.spec.quantizer.kind === 'fsq' ? fsq.spec.quantizer.levels : []).join('·')} = ${int(codebookSizeOf(fsq.spec.quantizer))} codes at K = 4,096)`]);
   const stoiOrder = [fsq, ema, simvq, dead, vq].map((r) => r.metrics['stoi']!);
   assert.deepEqual([...stoiOrder].sort((a, b) => b - a), stoiOrder, 'the STOI order the prose gives');
   assert.ok(dead.metrics.train_set!.utilization > simvq.metrics.train_set!.utilization && Math.abs(dead.metrics['stoi']! - simvq.metrics['stoi']!) < 0.005);

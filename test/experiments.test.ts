@@ -16,6 +16,7 @@ import { betaOf, codebookSizeOf, gridPointOf, simvqOptimizeOf } from '../src/exp
 import { readTrainerState } from '../src/persistence/checkpoint.js';
 import { checkResults, describeRunThreads, readResults } from '../src/experiments/results.js';
 import { markdownSummary } from '../src/experiments/markdown-summary.js';
+import { metricsOf } from '../src/experiments/summary.js';
 import { diagnosticsSummary } from '../src/experiments/diagnostics-summary.js';
 import { runExperiment } from '../src/experiments/run-experiment.js';
 import { summarize } from '../src/experiments/stats.js';
@@ -396,7 +397,7 @@ test('`vqlab report DIR` rebuilds the figures and report from results.json', asy
     const epochs = markdownSummary(readResults(dir), experimentDefinition('optimization'), ['epochs']).trimEnd().split('\n');
     assert.equal(epochs[0], '| variant | K | seeds | epochs trained |');
     assert.match(epochs[2]!, /^\| vq \| 16 \| 1 \| 1 \|$/);
-    await assert.rejects(reportCommand.run([dir, '--markdown', '--metrics', 'psnr,speed']), /--metrics: unknown metric 'speed'; choose from utilization, usedCodes/);
+    await assert.rejects(reportCommand.run([dir, '--markdown', '--metrics', 'psnr,speed']), /--metrics: unknown metric 'speed'; choose from codes, utilization, usedCodes/);
     await assert.rejects(reportCommand.run([dir, '--metrics', 'psnr']), /--metrics chooses the columns of the --markdown table; add --markdown/);
     // --markdown only prints: no figure or report is rewritten.
     rmSync(join(dir, 'figures'), { recursive: true });
@@ -547,7 +548,7 @@ test('results written with the quantizer as separate fields still report, and th
   }
 });
 
-test('every committed results.json reads with its runs as planned now, FSQ at the K it stands in for', () => {
+test('every committed results.json reads with its runs as planned now, FSQ at the K it stands in for and with the codes it has', () => {
   // dist/test/… → the repository's docs/
   const docs = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs');
   const committed = ['experiments', 'figures'].flatMap((root) => readdirSync(join(docs, root)).map((d) => join(docs, root, d)).filter((d) => existsSync(join(d, 'results.json'))));
@@ -561,6 +562,13 @@ test('every committed results.json reads with its runs as planned now, FSQ at th
   const fsq = readResults(join(docs, 'experiments', 'fashion-table1')).runs.find((r) => r.spec.id === 'fsq-K1024-s0')!.spec;
   // Read with the options added since filled in at their defaults.
   assert.deepEqual([fsq.quantizer, fsq.nominal, codebookSizeOf(fsq.quantizer)], [{ kind: 'fsq', dim: 64, levels: [8, 5, 5, 5], preNorm: 'none' }, { codebookSize: 1024, beta: 0.25 }, 1000]);
+  // Tables print the codes the quantizer has beside the K it stands in for, and utilization is a share of them.
+  const table = markdownSummary(readResults(join(docs, 'experiments', 'speech-table2')), experimentDefinition('codebook-size'), ['codes', 'trainUsedCodes', 'trainUtilization']);
+  const fsq4k = table.split('\n').find((row) => row.startsWith('| fsq | 4096 |'));
+  assert.equal(fsq4k, '| fsq | 4096 | 1 | 4375 | 1843 | 42.13 |');
+  // The full table and the HTML report show the column only where it says more than K.
+  const shown = (view: string): boolean => metricsOf(readResults(join(docs, 'experiments', view)).runs).some((m) => m.key === 'codes');
+  assert.deepEqual([shown('speech-table2'), shown('fashion-budget-lr')], [true, false]);
 });
 
 test('a tiny real codebook-size experiment: all three quantizers train, evaluate and report', async () => {

@@ -4,14 +4,15 @@
  * cells, so they always show the same numbers.
  */
 import { TRAIN_UTILIZATION_KEY } from './metrics-log.js';
+import { codebookSizeOf, gridPointOf } from './run-quantizer.js';
 import { testCodesCovering, testEffectiveBits, trainSetCodesCovering, trainSetEffectiveBits } from './spread-metrics.js';
 import { groupBy, summarize, type Summary } from './stats.js';
 import type { RunResult } from './types.js';
 
 export interface MetricDef {
   readonly key: string;
-  /** Shown only where some run has it (the speech metrics), so image reports keep their columns. */
-  readonly onlyWherePresent?: boolean;
+  /** Whether the full table and the HTML report show it for these runs; always when absent. */
+  readonly shownFor?: (runs: readonly RunResult[]) => boolean;
   /** Column / axis label, with unit. */
   readonly label: string;
   readonly digits: number;
@@ -29,7 +30,27 @@ function usedTestCodes(r: RunResult): number {
   return r.usage.reduce((n, [count, repeat]) => n + (count > 0 ? repeat : 0), 0);
 }
 
+/**
+ * Codes the run's quantizer has, which utilization is a share of. Differs from the nominal K where a
+ * quantizer can only approximate it: FSQ's levels multiply to 1,000 for 1,024, 4,375 for 4,096,
+ * 15,360 for 16,384 and 64,000 for 65,536 (FSQ_LEVELS_FOR_SIZE).
+ */
+function codebookCodes(r: RunResult): number {
+  return codebookSizeOf(r.spec.quantizer);
+}
+
+/** Where some run has the metric (the speech metrics), so image reports keep their columns. */
+function wherePresent(get: MetricDef['get']): (runs: readonly RunResult[]) => boolean {
+  return (runs) => runs.some((r) => get(r) !== null);
+}
+
+function speechMetric(key: string, label: string, digits: number, get: MetricDef['get']): MetricDef {
+  return { key, label, digits, get, shownFor: wherePresent(get) };
+}
+
 export const METRICS: readonly MetricDef[] = [
+  // Where it says more than the K column: some quantizer only approximates its K.
+  { key: 'codes', label: 'codes in the codebook', digits: 0, get: codebookCodes, shownFor: (runs) => runs.some((r) => codebookCodes(r) !== gridPointOf(r.spec).codebookSize) },
   // Two decimals: at K = 65,536 a handful of used codes is a few hundredths of a percent.
   { key: 'utilization', label: 'test utilization (%)', digits: 2, get: (r) => 100 * r.metrics.utilization },
   { key: 'usedCodes', label: 'test used codes', digits: 0, get: usedTestCodes },
@@ -53,17 +74,17 @@ export const METRICS: readonly MetricDef[] = [
   { key: 'psnr', label: 'PSNR (dB)', digits: 2, get: (r) => r.metrics.psnr },
   { key: 'ssim', label: 'SSIM', digits: 3, get: (r) => r.metrics.ssim },
   // Speech runs (SimVQ's Table 2): means over the test utterances.
-  { key: 'stoi', label: 'STOI', digits: 3, get: (r) => r.metrics.stoi ?? null, onlyWherePresent: true },
-  { key: 'siSnr', label: 'SI-SNR (dB)', digits: 2, get: (r) => r.metrics.si_snr ?? null, onlyWherePresent: true },
-  { key: 'melDistance', label: 'mel distance', digits: 3, get: (r) => r.metrics.mel_distance ?? null, onlyWherePresent: true },
+  speechMetric('stoi', 'STOI', 3, (r) => r.metrics.stoi ?? null),
+  speechMetric('siSnr', 'SI-SNR (dB)', 2, (r) => r.metrics.si_snr ?? null),
+  speechMetric('melDistance', 'mel distance', 3, (r) => r.metrics.mel_distance ?? null),
   // Less than the cap when --until-plateau stopped the run early.
   { key: 'epochs', label: 'epochs trained', digits: 0, get: (r) => r.curves[r.curves.length - 1]?.epoch ?? null },
   { key: 'trainSeconds', label: 'train time (s)', digits: 0, get: (r) => r.timing.train_seconds },
 ];
 
-/** The METRICS that `runs` report: all but those shown only where present that no run has. */
+/** The METRICS that `runs` report: all but those whose `shownFor` these runs fail. */
 export function metricsOf(runs: readonly RunResult[]): MetricDef[] {
-  return METRICS.filter((m) => m.onlyWherePresent !== true || runs.some((r) => m.get(r) !== null));
+  return METRICS.filter((m) => m.shownFor === undefined || m.shownFor(runs));
 }
 
 export function metric(key: string): MetricDef {
