@@ -364,7 +364,7 @@ test('the speech probes: the table of their first four epochs and the ranges the
 });
 
 /** SimVQ's Table 2 on speech, as far as it has run: the five quantizers at K = 4,096 as the prose compares them. */
-test('speech Table 2 at K = 4,096: SimVQ against VQ, and the other three, as the prose quotes it', () => {
+test('speech Table 2 at K = 4,096 and 1,024: SimVQ against VQ, and the other three, as the prose quotes it', () => {
   const view = results('speech-table2');
   const simvq = run(view, 'simvq-K4096-s0');
   const vq = run(view, 'vq-K4096-s0');
@@ -383,6 +383,17 @@ test('speech Table 2 at K = 4,096: SimVQ against VQ, and the other three, as the
   assert.deepEqual([...stoiOrder].sort((a, b) => b - a), stoiOrder, 'the STOI order the prose gives');
   assert.ok(dead.metrics.train_set!.utilization > simvq.metrics.train_set!.utilization && Math.abs(dead.metrics['stoi']! - simvq.metrics['stoi']!) < 0.005);
   assert.ok(used(simvq) >= 10 * used(vq) && simvq.metrics['stoi']! > vq.metrics['stoi']!, 'issue 23\'s criteria at K = 4,096');
-  const [simvq1k, vq1k] = ['simvq-K1024-s0', 'vq-K1024-s0'].map((id) => run(view, id)) as [RunResult, RunResult];
-  assertQuoted([`SimVQ uses ${fixed(100 * simvq1k.metrics.train_set!.utilization, 2)} % of the codes over the training set against VQ's ${fixed(100 * vq1k.metrics.train_set!.utilization, 2)} %, at STOI ${fixed(simvq1k.metrics['stoi']!, 3)} against ${fixed(vq1k.metrics['stoi']!, 3)}`]);
+  const [simvq1k, vq1k, ema1k, dead1k, fsq1k] = ['simvq', 'vq', 'ema', 'vq-deadCodeShare-0.16', 'fsq'].map((q) => run(view, `${q}-K1024-s0`)) as [RunResult, RunResult, RunResult, RunResult, RunResult];
+  const share = (r: RunResult): string => fixed(100 * r.metrics.train_set!.utilization, 2);
+  const stoi = (r: RunResult): string => fixed(r.metrics['stoi']!, 3);
+  const mel = (r: RunResult): string => fixed(r.metrics['mel_distance']!, 3);
+  assertQuoted([
+    `At K = 1,024 SimVQ uses ${share(simvq1k)} % of the codes over the training set against VQ's ${share(vq1k)} %, at STOI ${stoi(simvq1k)} against ${stoi(vq1k)}`,
+    `FSQ again has the best STOI (${stoi(fsq1k)}, ${share(fsq1k)} % of its ${int(codebookSizeOf(fsq1k.spec.quantizer))} codes), then VQ with dead-code replacement (${stoi(dead1k)}, ${share(dead1k)} %) and EMA-VQ (${stoi(ema1k)}, ${share(ema1k)} %), with SimVQ fourth`,
+    `EMA-VQ is closest (${mel(ema1k)}) and FSQ (${mel(fsq1k)}) fourth, behind SimVQ (${mel(simvq1k)})`,
+  ]);
+  const stoi1k = [fsq1k, dead1k, ema1k, simvq1k, vq1k].map((r) => r.metrics['stoi']!);
+  assert.deepEqual([...stoi1k].sort((a, b) => b - a), stoi1k, 'the STOI order at K = 1,024 the prose gives');
+  const mel1k = [ema1k, dead1k, simvq1k, fsq1k, vq1k].map((r) => r.metrics['mel_distance']!);
+  assert.deepEqual([...mel1k].sort((a, b) => a - b), mel1k, 'the mel-distance order at K = 1,024 the prose gives');
 });
