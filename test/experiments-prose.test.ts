@@ -364,7 +364,7 @@ test('the speech probes: the table of their first four epochs and the ranges the
 });
 
 /** SimVQ's Table 2 on speech, as far as it has run: the five quantizers at K = 4,096 as the prose compares them. */
-test('speech Table 2 at K = 4,096 and 1,024: SimVQ against VQ, and the other three, as the prose quotes it', () => {
+test('speech Table 2 at K = 4,096, 1,024 and 16,384: SimVQ against VQ, and the other three, as the prose quotes it', () => {
   const view = results('speech-table2');
   const simvq = run(view, 'simvq-K4096-s0');
   const vq = run(view, 'vq-K4096-s0');
@@ -394,6 +394,9 @@ test('speech Table 2 at K = 4,096 and 1,024: SimVQ against VQ, and the other thr
   ]);
   const stoi1k = [fsq1k, dead1k, ema1k, simvq1k, vq1k].map((r) => r.metrics['stoi']!);
   assert.deepEqual([...stoi1k].sort((a, b) => b - a), stoi1k, 'the STOI order at K = 1,024 the prose gives');
+  const [simvq16k, vq16k] = ['simvq', 'vq'].map((q) => run(view, `${q}-K16384-s0`)) as [RunResult, RunResult];
+  assertQuoted([`SimVQ uses ${int(used(simvq16k))} codes over the training set (${share(simvq16k)} %) where VQ uses ${int(used(vq16k))}, at STOI ${stoi(simvq16k)} against ${stoi(vq16k)}`]);
+  assert.ok(used(simvq16k) >= 10 * used(vq16k) && simvq16k.metrics['stoi']! > vq16k.metrics['stoi']!, 'issue 23\'s criteria at K = 16,384');
   const mel1k = [ema1k, dead1k, simvq1k, fsq1k, vq1k].map((r) => r.metrics['mel_distance']!);
   assert.deepEqual([...mel1k].sort((a, b) => a - b), mel1k, 'the mel-distance order at K = 1,024 the prose gives');
 });
