@@ -394,8 +394,17 @@ test('speech Table 2 at K = 4,096, 1,024 and 16,384: SimVQ against VQ, and the o
   ]);
   const stoi1k = [fsq1k, dead1k, ema1k, simvq1k, vq1k].map((r) => r.metrics['stoi']!);
   assert.deepEqual([...stoi1k].sort((a, b) => b - a), stoi1k, 'the STOI order at K = 1,024 the prose gives');
-  const [simvq16k, vq16k] = ['simvq', 'vq'].map((q) => run(view, `${q}-K16384-s0`)) as [RunResult, RunResult];
-  assertQuoted([`SimVQ uses ${int(used(simvq16k))} codes over the training set (${share(simvq16k)} %) where VQ uses ${int(used(vq16k))}, at STOI ${stoi(simvq16k)} against ${stoi(vq16k)}`]);
+  const [simvq16k, vq16k, ema16k, dead16k, fsq16k] = ['simvq', 'vq', 'ema', 'vq-deadCodeShare-0.16', 'fsq'].map((q) => run(view, `${q}-K16384-s0`)) as [RunResult, RunResult, RunResult, RunResult, RunResult];
+  assertQuoted([
+    `SimVQ uses ${int(used(simvq16k))} codes over the training set (${share(simvq16k)} %) where VQ uses ${int(used(vq16k))}, at STOI ${stoi(simvq16k)} against ${stoi(vq16k)}`,
+    `VQ with dead-code replacement ${share(dead16k)} %, FSQ ${share(fsq16k)} % of its ${int(codebookSizeOf(fsq16k.spec.quantizer))}, EMA-VQ ${share(ema16k)} %`,
+    `FSQ has the best STOI there too (${stoi(fsq16k)}) and the lowest mel distance (${mel(fsq16k)}), then VQ with dead-code replacement (${stoi(dead16k)}), SimVQ and EMA-VQ (${stoi(ema16k)})`,
+  ]);
+  const at16k = [simvq16k, dead16k, fsq16k, ema16k, vq16k];
+  assert.deepEqual([...at16k].sort((a, b) => b.metrics.train_set!.utilization - a.metrics.train_set!.utilization), at16k, 'the utilization order at K = 16,384 the prose gives');
+  const stoi16k = [fsq16k, dead16k, simvq16k, ema16k, vq16k].map((r) => r.metrics['stoi']!);
+  assert.deepEqual([...stoi16k].sort((a, b) => b - a), stoi16k, 'the STOI order at K = 16,384 the prose gives');
+  assert.equal(Math.min(...at16k.map((r) => r.metrics['mel_distance']!)), fsq16k.metrics['mel_distance']);
   assert.ok(used(simvq16k) >= 10 * used(vq16k) && simvq16k.metrics['stoi']! > vq16k.metrics['stoi']!, 'issue 23\'s criteria at K = 16,384');
   const mel1k = [ema1k, dead1k, simvq1k, fsq1k, vq1k].map((r) => r.metrics['mel_distance']!);
   assert.deepEqual([...mel1k].sort((a, b) => a - b), mel1k, 'the mel-distance order at K = 1,024 the prose gives');
