@@ -364,7 +364,7 @@ test('the speech probes: the table of their first four epochs and the ranges the
 });
 
 /** SimVQ's Table 2 on speech, as far as it has run: the five quantizers at K = 4,096 as the prose compares them. */
-test('speech Table 2 at K = 4,096, 1,024 and 16,384: SimVQ against VQ, and the other three, as the prose quotes it', () => {
+test('speech Table 2: issue 23\'s criteria at every K, and SimVQ against the other four at each, as the prose quotes it', () => {
   const view = results('speech-table2');
   const simvq = run(view, 'simvq-K4096-s0');
   const vq = run(view, 'vq-K4096-s0');
@@ -406,6 +406,25 @@ test('speech Table 2 at K = 4,096, 1,024 and 16,384: SimVQ against VQ, and the o
   assert.deepEqual([...stoi16k].sort((a, b) => b - a), stoi16k, 'the STOI order at K = 16,384 the prose gives');
   assert.equal(Math.min(...at16k.map((r) => r.metrics['mel_distance']!)), fsq16k.metrics['mel_distance']);
   assert.ok(used(simvq16k) >= 10 * used(vq16k) && simvq16k.metrics['stoi']! > vq16k.metrics['stoi']!, 'issue 23\'s criteria at K = 16,384');
+  // Issue 23's criteria over the whole table: ten times VQ's codes from K = 4,096 up, better STOI at every K.
+  const sizes = [1024, 4096, 16384, 65536];
+  const [simvqs, vqs] = ['simvq', 'vq'].map((q) => sizes.map((k) => run(view, `${q}-K${k}-s0`)));
+  const list = (values: string[]): string => `${values.slice(0, -1).join(', ')} and ${values.at(-1)!}`;
+  assertQuoted([
+    `SimVQ uses ${list(sizes.map((_, i) => String(Math.round(used(simvqs![i]!) / used(vqs![i]!)))))} times VQ's codes at K = 1,024, 4,096, 16,384 and 65,536`,
+    `its held-out STOI is above VQ's at each (${list(simvqs!.map(stoi))} against ${list(vqs!.map(stoi))})`,
+    `VQ collapses as the image runs did: ${Math.min(...vqs!.map(used))} to ${Math.max(...vqs!.map(used))} codes at every K`,
+    `SimVQ's share of its codes falls as K grows, ${list(simvqs!.map(share))} %`,
+    `the number of codes it uses still grows with K (${simvqs!.map((r) => int(used(r))).join('; ')}), and so does its STOI`,
+    `SimVQ uses ${int(used(simvqs![3]!))} codes over the training set (${share(simvqs![3]!)} %) where VQ uses ${int(used(vqs![3]!))}, at STOI ${stoi(simvqs![3]!)} against ${stoi(vqs![3]!)}`,
+  ]);
+  const ratios = sizes.map((_, i) => Math.round(used(simvqs![i]!) / used(vqs![i]!)));
+  assertQuoted([`SimVQ uses ${Math.min(...ratios)} to ${Math.max(...ratios)} times VQ's codes and has the better STOI at every K from 1,024 to 65,536`]);
+  sizes.forEach((k, i) => {
+    if (k >= 4096) assert.ok(used(simvqs![i]!) >= 10 * used(vqs![i]!), `ten times VQ's codes at K = ${k}`);
+    assert.ok(simvqs![i]!.metrics['stoi']! > vqs![i]!.metrics['stoi']!, `better STOI than VQ at K = ${k}`);
+    if (i > 0) assert.ok(used(simvqs![i]!) > used(simvqs![i - 1]!) && simvqs![i]!.metrics['stoi']! > simvqs![i - 1]!.metrics['stoi']! && simvqs![i]!.metrics.train_set!.utilization < simvqs![i - 1]!.metrics.train_set!.utilization, `SimVQ's codes and STOI grow and its share falls up to K = ${k}`);
+  });
   const mel1k = [ema1k, dead1k, simvq1k, fsq1k, vq1k].map((r) => r.metrics['mel_distance']!);
   assert.deepEqual([...mel1k].sort((a, b) => a - b), mel1k, 'the mel-distance order at K = 1,024 the prose gives');
 });
