@@ -425,6 +425,14 @@ test('speech Table 2: issue 23\'s criteria at every K, and SimVQ against the oth
     assert.ok(simvqs![i]!.metrics['stoi']! > vqs![i]!.metrics['stoi']!, `better STOI than VQ at K = ${k}`);
     if (i > 0) assert.ok(used(simvqs![i]!) > used(simvqs![i - 1]!) && simvqs![i]!.metrics['stoi']! > simvqs![i - 1]!.metrics['stoi']! && simvqs![i]!.metrics.train_set!.utilization < simvqs![i - 1]!.metrics.train_set!.utilization, `SimVQ's codes and STOI grow and its share falls up to K = ${k}`);
   });
+  const [ema64k, dead64k] = ['ema', 'vq-deadCodeShare-0.16'].map((q) => run(view, `${q}-K65536-s0`)) as [RunResult, RunResult];
+  assertQuoted([
+    `VQ with dead-code replacement, which kept ${share(dead)} % at K = 4,096, falls to ${share(dead64k)} % here (STOI ${stoi(dead64k)}), and EMA-VQ uses ${share(ema64k)} %`,
+    `EMA-VQ has the best STOI and mel distance of the three (${stoi(ema64k)} and ${mel(ema64k)}), with the fewest codes`,
+  ]);
+  const at64k = [simvqs![3]!, dead64k, ema64k];
+  assert.deepEqual([...at64k].sort((a, b) => b.metrics.train_set!.utilization - a.metrics.train_set!.utilization), at64k, 'the utilization order at K = 65,536 the prose gives');
+  assert.ok(at64k.every((r) => r === ema64k || (r.metrics['stoi']! < ema64k.metrics['stoi']! && r.metrics['mel_distance']! > ema64k.metrics['mel_distance']!)), 'EMA-VQ best of the three at K = 65,536');
   const mel1k = [ema1k, dead1k, simvq1k, fsq1k, vq1k].map((r) => r.metrics['mel_distance']!);
   assert.deepEqual([...mel1k].sort((a, b) => a - b), mel1k, 'the mel-distance order at K = 1,024 the prose gives');
 });
