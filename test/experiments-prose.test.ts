@@ -433,6 +433,19 @@ test('speech Table 2: issue 23\'s criteria at every K, and SimVQ against the oth
   const at64k = [simvqs![3]!, dead64k, ema64k];
   assert.deepEqual([...at64k].sort((a, b) => b.metrics.train_set!.utilization - a.metrics.train_set!.utilization), at64k, 'the utilization order at K = 65,536 the prose gives');
   assert.ok(at64k.every((r) => r === ema64k || (r.metrics['stoi']! < ema64k.metrics['stoi']! && r.metrics['mel_distance']! > ema64k.metrics['mel_distance']!)), 'EMA-VQ best of the three at K = 65,536');
+  const fsq64k = run(view, 'fsq-K65536-s0');
+  assertQuoted([
+    `FSQ, with ${share(fsq64k)} % of its ${int(codebookSizeOf(fsq64k.spec.quantizer))} codes, has the best STOI of the five (${stoi(fsq64k)}), as at every K, and EMA-VQ keeps the lowest mel distance`,
+    'FSQ, with fewer of its codes in use, has the best STOI at every K.',
+  ]);
+  for (const k of sizes) {
+    const atK = view.runs.filter((r) => gridPointOf(r.spec).codebookSize === k);
+    assert.equal(atK.length, 5, `five quantizers at K = ${k}`);
+    const best = atK.reduce((a, b) => (b.metrics['stoi']! > a.metrics['stoi']! ? b : a));
+    assert.equal(best.spec.quantizer.kind, 'fsq', `FSQ has the best STOI at K = ${k}`);
+    assert.ok(used(best) < used(simvqs![sizes.indexOf(k)]!), `with fewer codes in use than SimVQ at K = ${k}`);
+  }
+  assert.ok(ema64k.metrics['mel_distance']! < fsq64k.metrics['mel_distance']!);
   const mel1k = [ema1k, dead1k, simvq1k, fsq1k, vq1k].map((r) => r.metrics['mel_distance']!);
   assert.deepEqual([...mel1k].sort((a, b) => a - b), mel1k, 'the mel-distance order at K = 1,024 the prose gives');
 });
